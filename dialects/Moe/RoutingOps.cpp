@@ -1,0 +1,280 @@
+//===- RoutingOps.cpp - Routing and expert ops: verifiers, inference ------===//
+
+#include "VerifyUtils.h"
+#include "moe/Dialect/Moe/MoeOps.h"
+#include "mlir/IR/TypeUtilities.h"
+
+using namespace mlir;
+using namespace mlir::moe;
+using namespace mlir::moe::detail;
+
+//===----------------------------------------------------------------------===//
+// RouteOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult RouteOp::inferReturnTypes(MLIRContext *context,
+                                        std::optional<Location> loc,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &types) {
+  Type logitsType = adaptor.getLogits().getType();
+  if (failed(inferRank(loc, getOperationName(), "logits", logitsType, 2)))
+    return failure();
+  auto logits = cast<RankedTensorType>(logitsType);
+  int64_t k = adaptor.getK();
+  SmallVector<int64_t> shape = {logits.getDimSize(0), k};
+  types.push_back(RankedTensorType::get(shape, logits.getElementType()));
+  types.push_back(RankedTensorType::get(shape, IntegerType::get(context, 32)));
+  return success();
+}
+
+LogicalResult RouteOp::verify() {
+  RankedTensorType logits = getLogits().getType();
+  int64_t experts = logits.getDimSize(1);
+  int64_t k = getK(), nGroup = getNGroup(), topkGroup = getTopkGroup();
+  bool staticExperts = !ShapedType::isDynamic(experts);
+  if (staticExperts && k > experts)
+    return emitOpError() << "k (" << k << ") exceeds the number of experts ("
+                         << experts << ")";
+  if (Value bias = getBias()) {
+    auto biasType = cast<RankedTensorType>(bias.getType());
+    if (failed(verifyRank(*this, "bias", biasType, 1)) ||
+        failed(verifyDim(*this, "bias", biasType, 0, experts,
+                         "the number of experts")))
+      return failure();
+  }
+  if (topkGroup > nGroup)
+    return emitOpError() << "topk_group (" << topkGroup
+                         << ") exceeds n_group (" << nGroup << ")";
+  if (getRoutedScalingFactor().convertToDouble() <= 0.0)
+    return emitOpError("routed_scaling_factor must be positive");
+  if (!staticExperts)
+    return success();
+  if (experts % nGroup != 0)
+    return emitOpError() << "n_group (" << nGroup
+                         << ") does not divide the number of experts ("
+                         << experts << ")";
+  int64_t perGroup = experts / nGroup;
+  if (k > topkGroup * perGroup)
+    return emitOpError() << "k (" << k << ") exceeds the "
+                         << topkGroup * perGroup
+                         << " experts of the topk_group selected groups";
+  if (nGroup > 1 && getGroupScore() == GroupScore::SumTop2 && perGroup < 2)
+    return emitOpError("sum_top2 group scores need at least two experts per "
+                       "group");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ExpertsOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ExpertsOp::verify() {
+  RankedTensorType tokens = getTokens().getType();
+  RankedTensorType weights = getWeights().getType();
+  RankedTensorType indices = getIndices().getType();
+  RankedTensorType fc1 = getFc1().getType(), fc2 = getFc2().getType();
+  Operation *op = *this;
+  if (failed(verifyRank(op, "tokens", tokens, 2)) ||
+      failed(verifyRank(op, "weights", weights, 2)) ||
+      failed(verifyRank(op, "fc1", fc1, 3)) ||
+      failed(verifyRank(op, "fc2", fc2, 3)))
+    return failure();
+  if (failed(verifyCompatibleShape(indices, weights)))
+    return emitOpError() << "indices " << indices
+                         << " must have the shape of weights " << weights;
+  int64_t hidden = tokens.getDimSize(1);
+  if (failed(verifyDim(op, "weights", weights, 0, tokens.getDimSize(0),
+                       "the number of tokens")))
+    return failure();
+
+  int64_t experts = dynamicOr(fc1.getDimSize(0), fc2.getDimSize(0));
+  int64_t inter = dynamicOr(fc1.getDimSize(1), fc2.getDimSize(2));
+  if (failed(verifyDim(op, "fc1", fc1, 0, experts, "the number of experts")) ||
+      failed(verifyDim(op, "fc1", fc1, 2, hidden, "the hidden size")) ||
+      failed(verifyDim(op, "fc2", fc2, 1, hidden, "the hidden size")) ||
+      failed(verifyDim(op, "fc2", fc2, 2, inter, "fc1's width")))
+    return failure();
+
+  if (isGated() != static_cast<bool>(getFc3()))
+    return emitOpError() << stringifyActivation(getActivation())
+                         << (isGated() ? " needs fc3 (the up projection)"
+                                       : " is not gated and takes no fc3");
+  if (Value fc3 = getFc3()) {
+    auto type = cast<RankedTensorType>(fc3.getType());
+    if (failed(verifyCompatibleShape(type, fc1)))
+      return emitOpError() << "fc3 " << type << " must have the shape of fc1 "
+                           << fc1;
+  }
+  auto verifyBias = [&](Value bias, StringRef name, int64_t width,
+                        StringRef what) -> LogicalResult {
+    if (!bias)
+      return success();
+    auto type = cast<RankedTensorType>(bias.getType());
+    if (failed(verifyRank(op, name, type, 2)) ||
+        failed(verifyDim(op, name, type, 0, experts, "the number of experts")))
+      return failure();
+    return verifyDim(op, name, type, 1, width, what);
+  };
+  if (getFc3Bias() && !getFc3())
+    return emitOpError("fc3_bias needs fc3");
+  if (failed(verifyBias(getFc1Bias(), "fc1_bias", inter, "fc1's width")) ||
+      failed(verifyBias(getFc2Bias(), "fc2_bias", hidden, "the hidden size")) ||
+      failed(verifyBias(getFc3Bias(), "fc3_bias", inter, "fc1's width")))
+    return failure();
+
+  if (failed(verifySharedExperts()))
+    return failure();
+
+  Type elementType = tokens.getElementType();
+  for (Value operand : getOperands()) {
+    if (operand == getIndices())
+      continue;
+    if (cast<ShapedType>(operand.getType()).getElementType() != elementType)
+      return emitOpError() << "float operands must all have the element type "
+                              "of tokens ("
+                           << elementType << "), got " << operand.getType();
+  }
+  return success();
+}
+
+LogicalResult ExpertsOp::verifySharedExperts() {
+  Operation *op = *this;
+  Value fc1 = getSharedFc1(), fc2 = getSharedFc2(), fc3 = getSharedFc3();
+  if (!fc1 && !fc2) {
+    if (fc3 || getSharedGate())
+      return emitOpError("shared_fc3 and shared_gate need shared_fc1 and "
+                         "shared_fc2");
+    return success();
+  }
+  if (!fc1 || !fc2)
+    return emitOpError("shared_fc1 and shared_fc2 come together");
+  if (isGated() != static_cast<bool>(fc3))
+    return emitOpError() << "shared experts with "
+                         << stringifyActivation(getActivation())
+                         << (isGated() ? " need shared_fc3" : " take no shared_fc3");
+  int64_t hidden = getTokens().getType().getDimSize(1);
+  auto type1 = cast<RankedTensorType>(fc1.getType());
+  auto type2 = cast<RankedTensorType>(fc2.getType());
+  if (failed(verifyRank(op, "shared_fc1", type1, 2)) ||
+      failed(verifyRank(op, "shared_fc2", type2, 2)))
+    return failure();
+  int64_t width = dynamicOr(type1.getDimSize(0), type2.getDimSize(1));
+  if (failed(verifyDim(op, "shared_fc1", type1, 1, hidden, "the hidden size")) ||
+      failed(verifyDim(op, "shared_fc2", type2, 0, hidden, "the hidden size")) ||
+      failed(verifyDim(op, "shared_fc2", type2, 1, width, "shared_fc1's width")))
+    return failure();
+  if (fc3 && failed(verifyCompatibleShape(fc3.getType(), type1)))
+    return emitOpError() << "shared_fc3 " << fc3.getType()
+                         << " must have the shape of shared_fc1 " << type1;
+  if (Value gate = getSharedGate()) {
+    auto type = cast<RankedTensorType>(gate.getType());
+    if (failed(verifyRank(op, "shared_gate", type, 1)) ||
+        failed(verifyDim(op, "shared_gate", type, 0, hidden, "the hidden size")))
+      return failure();
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// DispatchOp, GroupedMatmulOp, CombineOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult DispatchOp::inferReturnTypes(MLIRContext *context,
+                                           std::optional<Location> loc,
+                                           Adaptor adaptor,
+                                           SmallVectorImpl<Type> &types) {
+  StringRef name = getOperationName();
+  Type tokensType = adaptor.getTokens().getType();
+  Type indicesType = adaptor.getIndices().getType();
+  if (failed(inferRank(loc, name, "tokens", tokensType, 2)) ||
+      failed(inferRank(loc, name, "indices", indicesType, 2)))
+    return failure();
+  auto tokens = cast<RankedTensorType>(tokensType);
+  auto indices = cast<RankedTensorType>(indicesType);
+  if (!compatibleDim(tokens.getDimSize(0), indices.getDimSize(0)))
+    return emitOptionalError(loc, "'", name, "' op indices ", indicesType,
+                             " must have a row per token of ", tokensType);
+  int64_t numTokens = dynamicOr(tokens.getDimSize(0), indices.getDimSize(0));
+  int64_t k = indices.getDimSize(1);
+  int64_t slots = ShapedType::isDynamic(numTokens) || ShapedType::isDynamic(k)
+                      ? ShapedType::kDynamic
+                      : numTokens * k;
+  Type i32 = IntegerType::get(context, 32);
+  types.push_back(RankedTensorType::get({slots, tokens.getDimSize(1)},
+                                        tokens.getElementType()));
+  types.push_back(RankedTensorType::get({slots}, i32));
+  int64_t experts = adaptor.getNumExperts();
+  types.push_back(RankedTensorType::get({experts + 1}, i32));
+  return success();
+}
+
+LogicalResult GroupedMatmulOp::inferReturnTypes(MLIRContext *context,
+                                                std::optional<Location> loc,
+                                                Adaptor adaptor,
+                                                SmallVectorImpl<Type> &types) {
+  StringRef name = getOperationName();
+  if (failed(inferRank(loc, name, "lhs", adaptor.getLhs().getType(), 2)) ||
+      failed(inferRank(loc, name, "rhs", adaptor.getRhs().getType(), 3)) ||
+      failed(inferRank(loc, name, "offsets", adaptor.getOffsets().getType(), 1)))
+    return failure();
+  auto lhs = cast<RankedTensorType>(adaptor.getLhs().getType());
+  auto rhs = cast<RankedTensorType>(adaptor.getRhs().getType());
+  auto offsets = cast<RankedTensorType>(adaptor.getOffsets().getType());
+  if (lhs.getElementType() != rhs.getElementType())
+    return emitOptionalError(loc, "'", name,
+                             "' op lhs and rhs element types differ");
+  if (!compatibleDim(lhs.getDimSize(1), rhs.getDimSize(2)))
+    return emitOptionalError(loc, "'", name, "' op reduction dims differ: lhs ",
+                             lhs, " and rhs ", rhs);
+  int64_t experts = rhs.getDimSize(0);
+  if (!ShapedType::isDynamic(experts) &&
+      !compatibleDim(offsets.getDimSize(0), experts + 1))
+    return emitOptionalError(loc, "'", name, "' op offsets ", offsets,
+                             " must have one more element than rhs has "
+                             "experts (",
+                             experts, ")");
+  if (Value bias = adaptor.getBias()) {
+    auto biasType = dyn_cast<RankedTensorType>(bias.getType());
+    if (!biasType || biasType.getRank() != 2 ||
+        !compatibleDim(biasType.getDimSize(0), experts) ||
+        !compatibleDim(biasType.getDimSize(1), rhs.getDimSize(1)))
+      return emitOptionalError(loc, "'", name, "' op bias ", bias.getType(),
+                               " must be [experts, rows of rhs]");
+  }
+  types.push_back(RankedTensorType::get({lhs.getDimSize(0), rhs.getDimSize(1)},
+                                        lhs.getElementType()));
+  return success();
+}
+
+LogicalResult CombineOp::inferReturnTypes(MLIRContext *context,
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &types) {
+  StringRef name = getOperationName();
+  Type outputsType = adaptor.getExpertOutputs().getType();
+  Type permType = adaptor.getPermutation().getType();
+  Type weightsType = adaptor.getWeights().getType();
+  if (failed(inferRank(loc, name, "expert_outputs", outputsType, 2)) ||
+      failed(inferRank(loc, name, "permutation", permType, 1)) ||
+      failed(inferRank(loc, name, "weights", weightsType, 2)))
+    return failure();
+  auto outputs = cast<RankedTensorType>(outputsType);
+  auto perm = cast<RankedTensorType>(permType);
+  auto weights = cast<RankedTensorType>(weightsType);
+  if (!compatibleDim(outputs.getDimSize(0), perm.getDimSize(0)))
+    return emitOptionalError(loc, "'", name,
+                             "' op permutation must have a row per expert "
+                             "output row");
+  if (weights.hasStaticShape() &&
+      !compatibleDim(perm.getDimSize(0), weights.getNumElements()))
+    return emitOptionalError(loc, "'", name, "' op permutation ", permType,
+                             " must have a row per token slot of ",
+                             weightsType);
+  if (weights.getElementType() != outputs.getElementType())
+    return emitOptionalError(loc, "'", name,
+                             "' op weights and expert_outputs element types "
+                             "differ");
+  types.push_back(RankedTensorType::get(
+      {weights.getDimSize(0), outputs.getDimSize(1)}, outputs.getElementType()));
+  return success();
+}

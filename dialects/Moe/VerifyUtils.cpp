@@ -1,0 +1,33 @@
+//===- VerifyUtils.cpp - Shape checks shared by the moe verifiers ---------===//
+
+#include "VerifyUtils.h"
+
+using namespace mlir;
+
+LogicalResult moe::detail::verifyRank(Operation *op, StringRef name,
+                                      ShapedType type, int64_t rank) {
+  if (type.getRank() == rank)
+    return success();
+  return op->emitOpError() << name << " must have rank " << rank << ", got "
+                           << type;
+}
+
+LogicalResult moe::detail::verifyDim(Operation *op, StringRef name,
+                                     ShapedType type, unsigned i,
+                                     int64_t expected, StringRef what) {
+  if (compatibleDim(type.getDimSize(i), expected))
+    return success();
+  return op->emitOpError() << name << " dim " << i << " is "
+                           << type.getDimSize(i) << " but must equal " << what
+                           << " (" << expected << ")";
+}
+
+LogicalResult moe::detail::inferRank(std::optional<Location> loc,
+                                     StringRef opName, StringRef name,
+                                     Type type, int64_t rank) {
+  auto shaped = dyn_cast<ShapedType>(type);
+  if (shaped && shaped.hasRank() && shaped.getRank() == rank)
+    return success();
+  return emitOptionalError(loc, "'", opName, "' op ", name,
+                           " must have rank ", rank, ", got ", type);
+}
