@@ -3,6 +3,8 @@
 #include "moe/InitAll.h"
 
 #include "moe/Dialect/Moe/MoeDialect.h"
+#include "moe/Dialect/Npu/NpuDialect.h"
+#include "moe/Dialect/Onnx/OnnxDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -15,7 +17,8 @@
 #include "mlir/Transforms/Passes.h"
 
 void mlir::moe::registerAllDialects(DialectRegistry &registry) {
-  registry.insert<moe::MoeDialect, arith::ArithDialect, func::FuncDialect,
+  registry.insert<moe::MoeDialect, npu::NpuDialect, onnx::OnnxDialect,
+                  arith::ArithDialect, func::FuncDialect,
                   linalg::LinalgDialect, math::MathDialect,
                   memref::MemRefDialect, scf::SCFDialect,
                   tensor::TensorDialect>();

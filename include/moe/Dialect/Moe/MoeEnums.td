@@ -6,13 +6,13 @@
 include "mlir/IR/EnumAttr.td"
 include "moe/Dialect/Moe/MoeDialect.td"
 
-def Moe_Scoring : I32EnumAttr<"Scoring", "router scoring function", [
+// Scoring and activation are keywords in op formats: as plain integer enum
+// attributes they print there without the padding of a dialect EnumAttr.
+def Moe_ScoringAttr : I32EnumAttr<"Scoring", "router scoring function", [
     I32EnumAttrCase<"Softmax", 0, "softmax">,
     I32EnumAttrCase<"Sigmoid", 1, "sigmoid">]> {
   let cppNamespace = "::mlir::moe";
-  let genSpecializedAttr = 0;
 }
-def Moe_ScoringAttr : EnumAttr<Moe_Dialect, Moe_Scoring, "scoring">;
 
 def Moe_GroupScore : I32EnumAttr<"GroupScore", "score of an expert group", [
     I32EnumAttrCase<"Max", 0, "max">,
@@ -26,14 +26,12 @@ def Moe_GroupScoreAttr : EnumAttr<Moe_Dialect, Moe_GroupScore, "group_score"> {
 }
 
 // swiglu is the gated form: silu(x fc1^T) * (x fc3^T). The others are ungated.
-def Moe_Activation : I32EnumAttr<"Activation", "expert FFN activation", [
+def Moe_ActivationAttr : I32EnumAttr<"Activation", "expert FFN activation", [
     I32EnumAttrCase<"Relu", 0, "relu">,
     I32EnumAttrCase<"Gelu", 1, "gelu">,
     I32EnumAttrCase<"Silu", 2, "silu">,
     I32EnumAttrCase<"Swiglu", 3, "swiglu">]> {
   let cppNamespace = "::mlir::moe";
-  let genSpecializedAttr = 0;
 }
-def Moe_ActivationAttr : EnumAttr<Moe_Dialect, Moe_Activation, "activation">;
 
 #endif // MOE_DIALECT_MOE_MOEENUMS_TD
