@@ -23,11 +23,6 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *context,
                                             std::optional<Location> loc,
                                             Adaptor adaptor,
                                             SmallVectorImpl<Type> &types) {
-  StringRef name = getOperationName();
-  if (failed(inferRank(loc, name, "query", adaptor.getQuery().getType(), 4)) ||
-      failed(inferRank(loc, name, "key", adaptor.getKey().getType(), 4)) ||
-      failed(inferRank(loc, name, "value", adaptor.getValue().getType(), 4)))
-    return failure();
   auto query = cast<RankedTensorType>(adaptor.getQuery().getType());
   auto key = cast<RankedTensorType>(adaptor.getKey().getType());
   auto value = cast<RankedTensorType>(adaptor.getValue().getType());
@@ -35,15 +30,10 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *context,
       {query.getDimSize(0), query.getDimSize(1), query.getDimSize(2),
        value.getDimSize(3)},
       query.getElementType()));
-  Value pastKey = adaptor.getPastKey(), pastValue = adaptor.getPastValue();
-  if (!pastKey && !pastValue)
+  // With one past tensor only, verify() reports the missing one.
+  Value pastKey = adaptor.getPastKey();
+  if (!pastKey || !adaptor.getPastValue())
     return success();
-  if (!pastKey || !pastValue)
-    return emitOptionalError(loc, "'", name,
-                             "' op past_key and past_value come together");
-  if (failed(inferRank(loc, name, "past_key", pastKey.getType(), 4)) ||
-      failed(inferRank(loc, name, "past_value", pastValue.getType(), 4)))
-    return failure();
   int64_t past = cast<RankedTensorType>(pastKey.getType()).getDimSize(2);
   for (RankedTensorType fresh : {key, value}) {
     SmallVector<int64_t> shape(fresh.getShape());
@@ -100,6 +90,8 @@ LogicalResult AttentionOp::verify() {
     return emitOpError("query, key and value must have one element type");
 
   int64_t totalLen = kvLen;
+  if (static_cast<bool>(getPastKey()) != static_cast<bool>(getPastValue()))
+    return emitOpError("past_key and past_value come together");
   if (Value pastKey = getPastKey()) {
     auto pk = cast<RankedTensorType>(pastKey.getType());
     auto pv = cast<RankedTensorType>(getPastValue().getType());
@@ -151,8 +143,6 @@ LogicalResult AttentionOp::verify() {
   if (Value layout = getLayout()) {
     auto type = cast<RankedTensorType>(layout.getType());
     int64_t block = *blockSize;
-    if (failed(verifyRank(op, "layout", type, 3)))
-      return failure();
     if (type.getDimSize(0) != 1 &&
         failed(verifyDim(op, "layout", type, 0, qHeads, "the query heads")))
       return failure();
@@ -201,9 +191,6 @@ LogicalResult RopeOp::verify() {
   Operation *op = *this;
   RankedTensorType input = getInput().getType();
   RankedTensorType cos = getCos().getType();
-  if (failed(verifyRank(op, "input", input, 4)) ||
-      failed(verifyRank(op, "cos", cos, 2)))
-    return failure();
   if (getSin().getType() != cos)
     return emitOpError() << "sin " << getSin().getType()
                          << " must have the type of cos " << cos;
@@ -224,8 +211,7 @@ LogicalResult RopeOp::verify() {
   }
   if (Value positions = getPositionIds()) {
     auto type = cast<RankedTensorType>(positions.getType());
-    if (failed(verifyRank(op, "position_ids", type, 2)) ||
-        failed(verifyDim(op, "position_ids", type, 1, input.getDimSize(2),
+    if (failed(verifyDim(op, "position_ids", type, 1, input.getDimSize(2),
                          "the sequence length")))
       return failure();
     if (type.getDimSize(0) != 1 &&

@@ -103,15 +103,12 @@ LogicalResult QMatmulOp::inferReturnTypes(MLIRContext *context,
                                           std::optional<Location> loc,
                                           Adaptor adaptor,
                                           SmallVectorImpl<Type> &types) {
-  StringRef name = getOperationName();
   auto input = cast<RankedTensorType>(adaptor.getInput().getType());
-  if (failed(inferRank(loc, name, "weight", adaptor.getWeight().getType(), 2)))
-    return failure();
-  if (input.getRank() < 1)
-    return emitOptionalError(loc, "'", name, "' op input must not be a scalar");
   auto weight = cast<RankedTensorType>(adaptor.getWeight().getType());
+  // A scalar input keeps its (wrong) shape; verify() rejects it.
   SmallVector<int64_t> shape(input.getShape());
-  shape.back() = weight.getDimSize(0);
+  if (!shape.empty())
+    shape.back() = weight.getDimSize(0);
   types.push_back(RankedTensorType::get(shape, input.getElementType()));
   return success();
 }
@@ -122,6 +119,8 @@ LogicalResult QMatmulOp::verify() {
   RankedTensorType weight = getWeight().getType();
   RankedTensorType scale = getScale().getType();
   int64_t n = weight.getDimSize(0), k = weight.getDimSize(1);
+  if (input.getRank() == 0)
+    return emitOpError("input must not be a scalar");
   if (failed(verifyDim(op, "input", input, input.getRank() - 1, k,
                        "the weight's reduction dim")))
     return failure();

@@ -16,10 +16,7 @@ LogicalResult RouteOp::inferReturnTypes(MLIRContext *context,
                                         std::optional<Location> loc,
                                         Adaptor adaptor,
                                         SmallVectorImpl<Type> &types) {
-  Type logitsType = adaptor.getLogits().getType();
-  if (failed(inferRank(loc, getOperationName(), "logits", logitsType, 2)))
-    return failure();
-  auto logits = cast<RankedTensorType>(logitsType);
+  auto logits = cast<RankedTensorType>(adaptor.getLogits().getType());
   int64_t k = adaptor.getK();
   SmallVector<int64_t> shape = {logits.getDimSize(0), k};
   types.push_back(RankedTensorType::get(shape, logits.getElementType()));
@@ -36,10 +33,8 @@ LogicalResult RouteOp::verify() {
     return emitOpError() << "k (" << k << ") exceeds the number of experts ("
                          << experts << ")";
   if (Value bias = getBias()) {
-    auto biasType = cast<RankedTensorType>(bias.getType());
-    if (failed(verifyRank(*this, "bias", biasType, 1)) ||
-        failed(verifyDim(*this, "bias", biasType, 0, experts,
-                         "the number of experts")))
+    if (failed(verifyDim(*this, "bias", cast<RankedTensorType>(bias.getType()),
+                         0, experts, "the number of experts")))
       return failure();
   }
   if (topkGroup > nGroup)
@@ -74,11 +69,6 @@ LogicalResult ExpertsOp::verify() {
   RankedTensorType indices = getIndices().getType();
   RankedTensorType fc1 = getFc1().getType(), fc2 = getFc2().getType();
   Operation *op = *this;
-  if (failed(verifyRank(op, "tokens", tokens, 2)) ||
-      failed(verifyRank(op, "weights", weights, 2)) ||
-      failed(verifyRank(op, "fc1", fc1, 3)) ||
-      failed(verifyRank(op, "fc2", fc2, 3)))
-    return failure();
   if (failed(verifyCompatibleShape(indices, weights)))
     return emitOpError() << "indices " << indices
                          << " must have the shape of weights " << weights;
@@ -89,7 +79,7 @@ LogicalResult ExpertsOp::verify() {
 
   int64_t experts = dynamicOr(fc1.getDimSize(0), fc2.getDimSize(0));
   int64_t inter = dynamicOr(fc1.getDimSize(1), fc2.getDimSize(2));
-  if (failed(verifyDim(op, "fc1", fc1, 0, experts, "the number of experts")) ||
+  if (failed(verifyDim(op, "fc2", fc2, 0, experts, "the number of experts")) ||
       failed(verifyDim(op, "fc1", fc1, 2, hidden, "the hidden size")) ||
       failed(verifyDim(op, "fc2", fc2, 1, hidden, "the hidden size")) ||
       failed(verifyDim(op, "fc2", fc2, 2, inter, "fc1's width")))
@@ -110,8 +100,7 @@ LogicalResult ExpertsOp::verify() {
     if (!bias)
       return success();
     auto type = cast<RankedTensorType>(bias.getType());
-    if (failed(verifyRank(op, name, type, 2)) ||
-        failed(verifyDim(op, name, type, 0, experts, "the number of experts")))
+    if (failed(verifyDim(op, name, type, 0, experts, "the number of experts")))
       return failure();
     return verifyDim(op, name, type, 1, width, what);
   };
@@ -155,9 +144,6 @@ LogicalResult ExpertsOp::verifySharedExperts() {
   int64_t hidden = getTokens().getType().getDimSize(1);
   auto type1 = cast<RankedTensorType>(fc1.getType());
   auto type2 = cast<RankedTensorType>(fc2.getType());
-  if (failed(verifyRank(op, "shared_fc1", type1, 2)) ||
-      failed(verifyRank(op, "shared_fc2", type2, 2)))
-    return failure();
   int64_t width = dynamicOr(type1.getDimSize(0), type2.getDimSize(1));
   if (failed(verifyDim(op, "shared_fc1", type1, 1, hidden, "the hidden size")) ||
       failed(verifyDim(op, "shared_fc2", type2, 0, hidden, "the hidden size")) ||
@@ -168,8 +154,7 @@ LogicalResult ExpertsOp::verifySharedExperts() {
                          << " must have the shape of shared_fc1 " << type1;
   if (Value gate = getSharedGate()) {
     auto type = cast<RankedTensorType>(gate.getType());
-    if (failed(verifyRank(op, "shared_gate", type, 1)) ||
-        failed(verifyDim(op, "shared_gate", type, 0, hidden, "the hidden size")))
+    if (failed(verifyDim(op, "shared_gate", type, 0, hidden, "the hidden size")))
       return failure();
   }
   return success();
@@ -179,26 +164,20 @@ LogicalResult ExpertsOp::verifySharedExperts() {
 // DispatchOp, GroupedMatmulOp, CombineOp
 //===----------------------------------------------------------------------===//
 
+static int64_t mulDims(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b)
+             ? ShapedType::kDynamic
+             : a * b;
+}
+
 LogicalResult DispatchOp::inferReturnTypes(MLIRContext *context,
                                            std::optional<Location> loc,
                                            Adaptor adaptor,
                                            SmallVectorImpl<Type> &types) {
-  StringRef name = getOperationName();
-  Type tokensType = adaptor.getTokens().getType();
-  Type indicesType = adaptor.getIndices().getType();
-  if (failed(inferRank(loc, name, "tokens", tokensType, 2)) ||
-      failed(inferRank(loc, name, "indices", indicesType, 2)))
-    return failure();
-  auto tokens = cast<RankedTensorType>(tokensType);
-  auto indices = cast<RankedTensorType>(indicesType);
-  if (!compatibleDim(tokens.getDimSize(0), indices.getDimSize(0)))
-    return emitOptionalError(loc, "'", name, "' op indices ", indicesType,
-                             " must have a row per token of ", tokensType);
+  auto tokens = cast<RankedTensorType>(adaptor.getTokens().getType());
+  auto indices = cast<RankedTensorType>(adaptor.getIndices().getType());
   int64_t numTokens = dynamicOr(tokens.getDimSize(0), indices.getDimSize(0));
-  int64_t k = indices.getDimSize(1);
-  int64_t slots = ShapedType::isDynamic(numTokens) || ShapedType::isDynamic(k)
-                      ? ShapedType::kDynamic
-                      : numTokens * k;
+  int64_t slots = mulDims(numTokens, indices.getDimSize(1));
   Type i32 = IntegerType::get(context, 32);
   types.push_back(RankedTensorType::get({slots, tokens.getDimSize(1)},
                                         tokens.getElementType()));
@@ -208,41 +187,44 @@ LogicalResult DispatchOp::inferReturnTypes(MLIRContext *context,
   return success();
 }
 
+LogicalResult DispatchOp::verify() {
+  return verifyDim(*this, "indices", getIndices().getType(), 0,
+                   getTokens().getType().getDimSize(0), "the number of tokens");
+}
+
 LogicalResult GroupedMatmulOp::inferReturnTypes(MLIRContext *context,
                                                 std::optional<Location> loc,
                                                 Adaptor adaptor,
                                                 SmallVectorImpl<Type> &types) {
-  StringRef name = getOperationName();
-  if (failed(inferRank(loc, name, "lhs", adaptor.getLhs().getType(), 2)) ||
-      failed(inferRank(loc, name, "rhs", adaptor.getRhs().getType(), 3)) ||
-      failed(inferRank(loc, name, "offsets", adaptor.getOffsets().getType(), 1)))
-    return failure();
   auto lhs = cast<RankedTensorType>(adaptor.getLhs().getType());
   auto rhs = cast<RankedTensorType>(adaptor.getRhs().getType());
-  auto offsets = cast<RankedTensorType>(adaptor.getOffsets().getType());
-  if (lhs.getElementType() != rhs.getElementType())
-    return emitOptionalError(loc, "'", name,
-                             "' op lhs and rhs element types differ");
-  if (!compatibleDim(lhs.getDimSize(1), rhs.getDimSize(2)))
-    return emitOptionalError(loc, "'", name, "' op reduction dims differ: lhs ",
-                             lhs, " and rhs ", rhs);
-  int64_t experts = rhs.getDimSize(0);
-  if (!ShapedType::isDynamic(experts) &&
-      !compatibleDim(offsets.getDimSize(0), experts + 1))
-    return emitOptionalError(loc, "'", name, "' op offsets ", offsets,
-                             " must have one more element than rhs has "
-                             "experts (",
-                             experts, ")");
-  if (Value bias = adaptor.getBias()) {
-    auto biasType = dyn_cast<RankedTensorType>(bias.getType());
-    if (!biasType || biasType.getRank() != 2 ||
-        !compatibleDim(biasType.getDimSize(0), experts) ||
-        !compatibleDim(biasType.getDimSize(1), rhs.getDimSize(1)))
-      return emitOptionalError(loc, "'", name, "' op bias ", bias.getType(),
-                               " must be [experts, rows of rhs]");
-  }
   types.push_back(RankedTensorType::get({lhs.getDimSize(0), rhs.getDimSize(1)},
                                         lhs.getElementType()));
+  return success();
+}
+
+LogicalResult GroupedMatmulOp::verify() {
+  Operation *op = *this;
+  RankedTensorType lhs = getLhs().getType(), rhs = getRhs().getType();
+  if (lhs.getElementType() != rhs.getElementType())
+    return emitOpError("lhs and rhs element types differ");
+  int64_t experts = rhs.getDimSize(0);
+  if (failed(verifyDim(op, "rhs", rhs, 2, lhs.getDimSize(1),
+                       "lhs's reduction dim")) ||
+      failed(verifyDim(op, "offsets", getOffsets().getType(), 0,
+                       ShapedType::isDynamic(experts) ? experts : experts + 1,
+                       "the number of experts plus one")))
+    return failure();
+  if (Value bias = getBias()) {
+    auto type = cast<RankedTensorType>(bias.getType());
+    if (failed(verifyDim(op, "bias", type, 0, experts,
+                         "the number of experts")) ||
+        failed(verifyDim(op, "bias", type, 1, rhs.getDimSize(1),
+                         "rhs's output rows")))
+      return failure();
+    if (type.getElementType() != lhs.getElementType())
+      return emitOpError("bias must have lhs's element type");
+  }
   return success();
 }
 
@@ -250,31 +232,23 @@ LogicalResult CombineOp::inferReturnTypes(MLIRContext *context,
                                           std::optional<Location> loc,
                                           Adaptor adaptor,
                                           SmallVectorImpl<Type> &types) {
-  StringRef name = getOperationName();
-  Type outputsType = adaptor.getExpertOutputs().getType();
-  Type permType = adaptor.getPermutation().getType();
-  Type weightsType = adaptor.getWeights().getType();
-  if (failed(inferRank(loc, name, "expert_outputs", outputsType, 2)) ||
-      failed(inferRank(loc, name, "permutation", permType, 1)) ||
-      failed(inferRank(loc, name, "weights", weightsType, 2)))
-    return failure();
-  auto outputs = cast<RankedTensorType>(outputsType);
-  auto perm = cast<RankedTensorType>(permType);
-  auto weights = cast<RankedTensorType>(weightsType);
-  if (!compatibleDim(outputs.getDimSize(0), perm.getDimSize(0)))
-    return emitOptionalError(loc, "'", name,
-                             "' op permutation must have a row per expert "
-                             "output row");
-  if (weights.hasStaticShape() &&
-      !compatibleDim(perm.getDimSize(0), weights.getNumElements()))
-    return emitOptionalError(loc, "'", name, "' op permutation ", permType,
-                             " must have a row per token slot of ",
-                             weightsType);
-  if (weights.getElementType() != outputs.getElementType())
-    return emitOptionalError(loc, "'", name,
-                             "' op weights and expert_outputs element types "
-                             "differ");
+  auto outputs = cast<RankedTensorType>(adaptor.getExpertOutputs().getType());
+  auto weights = cast<RankedTensorType>(adaptor.getWeights().getType());
   types.push_back(RankedTensorType::get(
       {weights.getDimSize(0), outputs.getDimSize(1)}, outputs.getElementType()));
+  return success();
+}
+
+LogicalResult CombineOp::verify() {
+  RankedTensorType outputs = getExpertOutputs().getType();
+  RankedTensorType weights = getWeights().getType();
+  int64_t slots = mulDims(weights.getDimSize(0), weights.getDimSize(1));
+  if (failed(verifyDim(*this, "permutation", getPermutation().getType(), 0,
+                       outputs.getDimSize(0), "the expert output rows")) ||
+      failed(verifyDim(*this, "permutation", getPermutation().getType(), 0,
+                       slots, "the token slots of weights")))
+    return failure();
+  if (weights.getElementType() != outputs.getElementType())
+    return emitOpError("weights and expert_outputs element types differ");
   return success();
 }

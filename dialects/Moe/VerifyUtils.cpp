@@ -21,13 +21,3 @@ LogicalResult moe::detail::verifyDim(Operation *op, StringRef name,
                            << type.getDimSize(i) << " but must equal " << what
                            << " (" << expected << ")";
 }
-
-LogicalResult moe::detail::inferRank(std::optional<Location> loc,
-                                     StringRef opName, StringRef name,
-                                     Type type, int64_t rank) {
-  auto shaped = dyn_cast<ShapedType>(type);
-  if (shaped && shaped.hasRank() && shaped.getRank() == rank)
-    return success();
-  return emitOptionalError(loc, "'", opName, "' op ", name,
-                           " must have rank ", rank, ", got ", type);
-}

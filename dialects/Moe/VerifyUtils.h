@@ -26,10 +26,6 @@ LogicalResult verifyRank(Operation *op, StringRef name, ShapedType type,
 LogicalResult verifyDim(Operation *op, StringRef name, ShapedType type,
                         unsigned i, int64_t expected, StringRef what);
 
-/// The same rank check for type inference, where there may be no location.
-LogicalResult inferRank(std::optional<Location> loc, StringRef opName,
-                        StringRef name, Type type, int64_t rank);
-
 /// The integer value of a dimension that is not known statically.
 inline int64_t dynamicOr(int64_t a, int64_t b) {
   return ShapedType::isDynamic(a) ? b : a;

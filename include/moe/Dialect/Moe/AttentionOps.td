@@ -42,13 +42,15 @@ def Moe_AttentionOp : Moe_Op<"attention", [Pure, AttrSizedOperandSegments,
     ```
   }];
   let arguments = (ins
-    Moe_FloatTensor:$query,
-    Moe_FloatTensor:$key,
-    Moe_FloatTensor:$value,
-    Optional<RankedTensorOf<[AnyFloat, I1]>>:$mask,
-    Optional<Moe_FloatTensor>:$past_key,
-    Optional<Moe_FloatTensor>:$past_value,
-    Optional<RankedTensorOf<[I1]>>:$layout,
+    Moe_FloatTensorOfRank<4>:$query,
+    Moe_FloatTensorOfRank<4>:$key,
+    Moe_FloatTensorOfRank<4>:$value,
+    Optional<RankedTensorOf<[AnyFloat, I1], [HasAnyRankOfPred<[4]>],
+                            "4-d tensor of floats or i1">>:$mask,
+    Optional<Moe_FloatTensorOfRank<4>>:$past_key,
+    Optional<Moe_FloatTensorOfRank<4>>:$past_value,
+    Optional<RankedTensorOf<[I1], [HasAnyRankOfPred<[3]>],
+                            "3-d tensor of i1">>:$layout,
     OptionalAttr<F64Attr>:$scale,
     DefaultValuedAttr<F64Attr, "0.0">:$softcap,
     UnitAttr:$causal,
@@ -56,8 +58,8 @@ def Moe_AttentionOp : Moe_Op<"attention", [Pure, AttrSizedOperandSegments,
     ConfinedAttr<DefaultValuedAttr<I64Attr, "-1">, [IntMinValue<-1>]>:$window_right,
     ConfinedAttr<DefaultValuedAttr<I64Attr, "0">, [IntNonNegative]>:$num_global_tokens,
     OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$block_size);
-  let results = (outs Moe_FloatTensor:$output,
-                      Variadic<Moe_FloatTensor>:$present);
+  let results = (outs Moe_FloatTensorOfRank<4>:$output,
+                      Variadic<Moe_FloatTensorOfRank<4>>:$present);
   let assemblyFormat = [{
     $query `,` $key `,` $value (`mask` $mask^)?
     (`past` `(` $past_key^ `,` $past_value `)`)? (`layout` $layout^)?
@@ -109,12 +111,12 @@ def Moe_RopeOp : Moe_Op<"rope", [Pure, AllTypesMatch<["input", "result"]>]> {
            tensor<1x8xi64>) -> tensor<1x16x8x64xf32>
     ```
   }];
-  let arguments = (ins Moe_FloatTensor:$input, Moe_FloatTensor:$cos,
-                   Moe_FloatTensor:$sin,
-                   Optional<Moe_IndexTensor>:$position_ids,
+  let arguments = (ins Moe_FloatTensorOfRank<4>:$input,
+                   Moe_FloatTensorOfRank<2>:$cos, Moe_FloatTensorOfRank<2>:$sin,
+                   Optional<Moe_IndexTensorOfRank<2>>:$position_ids,
                    UnitAttr:$interleaved,
                    ConfinedAttr<DefaultValuedAttr<I64Attr, "0">, [IntNonNegative]>:$rotary_dim);
-  let results = (outs Moe_FloatTensor:$result);
+  let results = (outs Moe_FloatTensorOfRank<4>:$result);
   let assemblyFormat = [{
     $input `,` $cos `,` $sin (`positions` $position_ids^)? attr-dict `:`
     functional-type(operands, results)

@@ -32,8 +32,17 @@ class Moe_Op<string mnemonic, list<Trait> traits = []>
 
 // Type constraints shared by the op families.
 def Moe_FloatTensor : RankedTensorOf<[AnyFloat]>;
-def Moe_IndexTensor : RankedTensorOf<[AnySignlessInteger]>;
-def Moe_I32Tensor : RankedTensorOf<[I32]>;
+// The same with a fixed rank, so that rank errors come from ODS before type
+// inference runs.
+class Moe_FloatTensorOfRank<int rank>
+    : RankedTensorOf<[AnyFloat], [HasAnyRankOfPred<[rank]>],
+                     rank # "-d tensor of floats">;
+class Moe_IndexTensorOfRank<int rank>
+    : RankedTensorOf<[AnySignlessInteger], [HasAnyRankOfPred<[rank]>],
+                     rank # "-d tensor of signless integers">;
+class Moe_I32TensorOfRank<int rank>
+    : RankedTensorOf<[I32], [HasAnyRankOfPred<[rank]>],
+                     rank # "-d tensor of i32">;
 // Quantized storage: signless integers are signed, ui* are unsigned.
 def Moe_QuantTensor : RankedTensorOf<[I<8>, I<4>, UI<8>, UI<4>]>;
 

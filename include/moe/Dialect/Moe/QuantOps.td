@@ -78,7 +78,9 @@ def Moe_QMatmulOp : Moe_Op<"qmatmul", [Pure, AttrSizedOperandSegments,
         -> tensor<?x128xf32>
     ```
   }];
-  let arguments = (ins Moe_FloatTensor:$input, Moe_QuantTensor:$weight,
+  let arguments = (ins Moe_FloatTensor:$input,
+                   RankedTensorOf<[I<8>, I<4>, UI<8>, UI<4>], [HasAnyRankOfPred<[2]>],
+                                  "2-d tensor of 8- or 4-bit integers">:$weight,
                    Moe_FloatTensor:$scale,
                    Optional<Moe_QuantTensor>:$zero_point,
                    Optional<Moe_FloatTensor>:$bias,

@@ -32,8 +32,8 @@ def Moe_RouteOp : Moe_Op<"route", [Pure, InferTypeOpAdaptor]> {
     ```
   }];
   let arguments = (ins
-    Moe_FloatTensor:$logits,
-    Optional<Moe_FloatTensor>:$bias,
+    Moe_FloatTensorOfRank<2>:$logits,
+    Optional<Moe_FloatTensorOfRank<1>>:$bias,
     ConfinedAttr<I64Attr, [IntPositive]>:$k,
     Moe_ScoringAttr:$scoring,
     UnitAttr:$renormalize,
@@ -41,7 +41,8 @@ def Moe_RouteOp : Moe_Op<"route", [Pure, InferTypeOpAdaptor]> {
     ConfinedAttr<DefaultValuedAttr<I64Attr, "1">, [IntPositive]>:$topk_group,
     DefaultValuedAttr<Moe_GroupScoreAttr, "::mlir::moe::GroupScore::Max">:$group_score,
     DefaultValuedAttr<F64Attr, "1.0">:$routed_scaling_factor);
-  let results = (outs Moe_FloatTensor:$weights, Moe_I32Tensor:$indices);
+  let results = (outs Moe_FloatTensorOfRank<2>:$weights,
+                      Moe_I32TensorOfRank<2>:$indices);
   let assemblyFormat = [{
     $scoring $logits (`bias` $bias^)? attr-dict `:` type($logits)
     (`,` type($bias)^)? `->` type($weights) `,` type($indices)
@@ -82,21 +83,21 @@ def Moe_ExpertsOp : Moe_Op<"experts", [Pure, AttrSizedOperandSegments,
     ```
   }];
   let arguments = (ins
-    Moe_FloatTensor:$tokens,
-    Moe_FloatTensor:$weights,
-    Moe_IndexTensor:$indices,
-    Moe_FloatTensor:$fc1,
-    Moe_FloatTensor:$fc2,
-    Optional<Moe_FloatTensor>:$fc3,
-    Optional<Moe_FloatTensor>:$fc1_bias,
-    Optional<Moe_FloatTensor>:$fc2_bias,
-    Optional<Moe_FloatTensor>:$fc3_bias,
-    Optional<Moe_FloatTensor>:$shared_fc1,
-    Optional<Moe_FloatTensor>:$shared_fc2,
-    Optional<Moe_FloatTensor>:$shared_fc3,
-    Optional<Moe_FloatTensor>:$shared_gate,
+    Moe_FloatTensorOfRank<2>:$tokens,
+    Moe_FloatTensorOfRank<2>:$weights,
+    Moe_IndexTensorOfRank<2>:$indices,
+    Moe_FloatTensorOfRank<3>:$fc1,
+    Moe_FloatTensorOfRank<3>:$fc2,
+    Optional<Moe_FloatTensorOfRank<3>>:$fc3,
+    Optional<Moe_FloatTensorOfRank<2>>:$fc1_bias,
+    Optional<Moe_FloatTensorOfRank<2>>:$fc2_bias,
+    Optional<Moe_FloatTensorOfRank<2>>:$fc3_bias,
+    Optional<Moe_FloatTensorOfRank<2>>:$shared_fc1,
+    Optional<Moe_FloatTensorOfRank<2>>:$shared_fc2,
+    Optional<Moe_FloatTensorOfRank<2>>:$shared_fc3,
+    Optional<Moe_FloatTensorOfRank<1>>:$shared_gate,
     Moe_ActivationAttr:$activation);
-  let results = (outs Moe_FloatTensor:$result);
+  let results = (outs Moe_FloatTensorOfRank<2>:$result);
   let assemblyFormat = [{
     $activation $tokens `,` $weights `,` $indices `fc1` $fc1 `fc2` $fc2
     (`fc3` $fc3^)? (`fc1_bias` $fc1_bias^)? (`fc2_bias` $fc2_bias^)?
@@ -132,14 +133,17 @@ def Moe_DispatchOp : Moe_Op<"dispatch", [Pure, InferTypeOpAdaptor]> {
         -> tensor<?x64xf32>, tensor<?xi32>, tensor<9xi32>
     ```
   }];
-  let arguments = (ins Moe_FloatTensor:$tokens, Moe_IndexTensor:$indices,
+  let arguments = (ins Moe_FloatTensorOfRank<2>:$tokens,
+                   Moe_IndexTensorOfRank<2>:$indices,
                    ConfinedAttr<I64Attr, [IntPositive]>:$num_experts);
-  let results = (outs Moe_FloatTensor:$sorted_tokens,
-                      Moe_I32Tensor:$permutation, Moe_I32Tensor:$offsets);
+  let results = (outs Moe_FloatTensorOfRank<2>:$sorted_tokens,
+                      Moe_I32TensorOfRank<1>:$permutation,
+                      Moe_I32TensorOfRank<1>:$offsets);
   let assemblyFormat = [{
     $tokens `,` $indices attr-dict `:` type($tokens) `,` type($indices)
     `->` type($sorted_tokens) `,` type($permutation) `,` type($offsets)
   }];
+  let hasVerifier = 1;
 }
 
 def Moe_GroupedMatmulOp : Moe_Op<"grouped_matmul", [Pure, InferTypeOpAdaptor]> {
@@ -155,13 +159,15 @@ def Moe_GroupedMatmulOp : Moe_Op<"grouped_matmul", [Pure, InferTypeOpAdaptor]> {
         -> tensor<?x128xf32>
     ```
   }];
-  let arguments = (ins Moe_FloatTensor:$lhs, Moe_FloatTensor:$rhs,
-                   Moe_I32Tensor:$offsets, Optional<Moe_FloatTensor>:$bias);
-  let results = (outs Moe_FloatTensor:$result);
+  let arguments = (ins Moe_FloatTensorOfRank<2>:$lhs,
+                   Moe_FloatTensorOfRank<3>:$rhs, Moe_I32TensorOfRank<1>:$offsets,
+                   Optional<Moe_FloatTensorOfRank<2>>:$bias);
+  let results = (outs Moe_FloatTensorOfRank<2>:$result);
   let assemblyFormat = [{
     $lhs `,` $rhs `,` $offsets (`bias` $bias^)? attr-dict `:`
     functional-type(operands, results)
   }];
+  let hasVerifier = 1;
 }
 
 def Moe_CombineOp : Moe_Op<"combine", [Pure, InferTypeOpAdaptor]> {
@@ -176,13 +182,15 @@ def Moe_CombineOp : Moe_Op<"combine", [Pure, InferTypeOpAdaptor]> {
         : (tensor<?x64xf32>, tensor<?xi32>, tensor<?x2xf32>) -> tensor<?x64xf32>
     ```
   }];
-  let arguments = (ins Moe_FloatTensor:$expert_outputs,
-                   Moe_I32Tensor:$permutation, Moe_FloatTensor:$weights);
-  let results = (outs Moe_FloatTensor:$result);
+  let arguments = (ins Moe_FloatTensorOfRank<2>:$expert_outputs,
+                   Moe_I32TensorOfRank<1>:$permutation,
+                   Moe_FloatTensorOfRank<2>:$weights);
+  let results = (outs Moe_FloatTensorOfRank<2>:$result);
   let assemblyFormat = [{
     $expert_outputs `,` $permutation `,` $weights attr-dict `:`
     functional-type(operands, results)
   }];
+  let hasVerifier = 1;
 }
 
 #endif // MOE_DIALECT_MOE_ROUTINGOPS_TD
