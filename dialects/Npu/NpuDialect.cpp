@@ -34,7 +34,7 @@ void NpuDialect::initialize() {
 LogicalResult NpuDialect::verifyOperationAttribute(Operation *op,
                                                    NamedAttribute attr) {
   if (attr.getName() != kTargetAttrName)
-    return op->emitError() << "unknown npu attribute '" << attr.getName()
+    return op->emitError() << "unknown npu attribute '" << attr.getName().getValue()
                            << "'";
   if (!isa<ModuleOp>(op))
     return op->emitError() << "'" << kTargetAttrName
