@@ -5,6 +5,7 @@
 #include "moe/Dialect/Moe/MoeDialect.h"
 #include "moe/Dialect/Npu/NpuDialect.h"
 #include "moe/Dialect/Onnx/OnnxDialect.h"
+#include "moe/Passes/Moe/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -24,4 +25,7 @@ void mlir::moe::registerAllDialects(DialectRegistry &registry) {
                   tensor::TensorDialect>();
 }
 
-void mlir::moe::registerAllPasses() { mlir::registerTransformsPasses(); }
+void mlir::moe::registerAllPasses() {
+  mlir::registerTransformsPasses();
+  moe::registerMoePasses();
+}

@@ -1,0 +1,24 @@
+//===- Passes.h - Passes on the moe dialect ---------------------*- C++ -*-===//
+
+#ifndef MOE_PASSES_MOE_PASSES_H
+#define MOE_PASSES_MOE_PASSES_H
+
+#include "mlir/Pass/Pass.h"
+
+namespace mlir {
+class RewritePatternSet;
+namespace moe {
+
+#define GEN_PASS_DECL
+#include "moe/Passes/Moe/Passes.h.inc"
+
+/// moe.experts -> moe.dispatch + moe.grouped_matmul + moe.combine.
+void populateDecomposeExpertsPatterns(RewritePatternSet &patterns);
+
+#define GEN_PASS_REGISTRATION
+#include "moe/Passes/Moe/Passes.h.inc"
+
+} // namespace moe
+} // namespace mlir
+
+#endif // MOE_PASSES_MOE_PASSES_H

@@ -1,0 +1,25 @@
+//===- Passes.td - Passes on the moe dialect ---------------*- tablegen -*-===//
+
+#ifndef MOE_PASSES_MOE_PASSES_TD
+#define MOE_PASSES_MOE_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def MoeDecomposeExperts : Pass<"moe-decompose-experts"> {
+  let summary = "Split moe.experts into dispatch, grouped matmuls and combine";
+  let description = [{
+    Rewrites each `moe.experts` whose number of experts is static into the
+    dropless form: `moe.dispatch` groups the token slots by expert, one
+    `moe.grouped_matmul` per projection runs each expert on its own tokens
+    only, the activation (and the gate product of swiglu) is an elementwise
+    `linalg.generic`, and `moe.combine` adds the weighted rows back in token
+    order. Shared experts become dense contractions added to the result,
+    scaled by the sigmoid of their gate when there is one.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+#endif // MOE_PASSES_MOE_PASSES_TD

@@ -1,0 +1,242 @@
+//===- DecomposeExperts.cpp - moe.experts into its dropless form ----------===//
+//
+// Every routed expert computes only over the token slots that chose it:
+// dispatch sorts the slots by expert, the grouped matmuls run one ragged GEMM
+// per projection, and combine scatters the weighted rows back. Nothing here
+// depends on a target; the lowering of the three ops does.
+//
+//===----------------------------------------------------------------------===//
+
+#include "moe/Dialect/Moe/MoeOps.h"
+#include "moe/Passes/Moe/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <cmath>
+
+namespace mlir::moe {
+#define GEN_PASS_DEF_MOEDECOMPOSEEXPERTS
+#include "moe/Passes/Moe/Passes.h.inc"
+} // namespace mlir::moe
+
+using namespace mlir;
+using namespace mlir::moe;
+
+namespace {
+
+Value floatConstant(OpBuilder &b, Location loc, Type type, double value) {
+  return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, value));
+}
+
+/// An empty tensor of `elementType` with the shape of `source`.
+Value emptyLike(OpBuilder &b, Location loc, Value source, Type elementType) {
+  SmallVector<OpFoldResult> sizes =
+      tensor::getMixedSizes(b, loc, source);
+  return tensor::EmptyOp::create(b, loc, sizes, elementType);
+}
+
+/// silu(x) = x * sigmoid(x) = x / (1 + exp(-x)).
+Value silu(OpBuilder &b, Location loc, Value x) {
+  Type type = x.getType();
+  Value one = floatConstant(b, loc, type, 1.0);
+  Value negated = arith::NegFOp::create(b, loc, x);
+  Value denominator =
+      arith::AddFOp::create(b, loc, one, math::ExpOp::create(b, loc, negated));
+  return arith::DivFOp::create(b, loc, x, denominator);
+}
+
+/// The activation of one element; `up` is the second projection of a gated
+/// activation.
+Value activate(OpBuilder &b, Location loc, Activation activation, Value x,
+               Value up) {
+  Type type = x.getType();
+  switch (activation) {
+  case Activation::Relu:
+    return arith::MaximumFOp::create(b, loc, x,
+                                     floatConstant(b, loc, type, 0.0));
+  case Activation::Gelu: {
+    // The exact (erf) form, as torch.nn.GELU() and ONNX Gelu by default.
+    Value scaled =
+        arith::MulFOp::create(b, loc, x, floatConstant(b, loc, type, M_SQRT1_2));
+    Value onePlusErf = arith::AddFOp::create(
+        b, loc, floatConstant(b, loc, type, 1.0), math::ErfOp::create(b, loc, scaled));
+    Value half =
+        arith::MulFOp::create(b, loc, x, floatConstant(b, loc, type, 0.5));
+    return arith::MulFOp::create(b, loc, half, onePlusErf);
+  }
+  case Activation::Silu:
+    return silu(b, loc, x);
+  case Activation::Swiglu:
+    return arith::MulFOp::create(b, loc, silu(b, loc, x), up);
+  }
+  llvm_unreachable("unknown activation");
+}
+
+/// The activation over a whole [rows, width] tensor, multiplied by `up`
+/// (same shape) for gated activations.
+Value buildActivation(OpBuilder &b, Location loc, Activation activation,
+                      Value gate, Value up) {
+  auto type = cast<RankedTensorType>(gate.getType());
+  SmallVector<Value> inputs = {gate};
+  if (up)
+    inputs.push_back(up);
+  Value init = emptyLike(b, loc, gate, type.getElementType());
+  AffineMap identity = b.getMultiDimIdentityMap(2);
+  SmallVector<AffineMap> maps(inputs.size() + 1, identity);
+  SmallVector<utils::IteratorType> iterators(2, utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{type}, inputs, ValueRange{init}, maps, iterators,
+      [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+        Value result = activate(nested, nestedLoc, activation, args[0],
+                                up ? args[1] : Value());
+        linalg::YieldOp::create(nested, nestedLoc, result);
+      });
+  return generic.getResult(0);
+}
+
+/// x [T, K] times the transpose of w [N, K]: the dense linear layer.
+Value buildLinear(OpBuilder &b, Location loc, Value x, Value w) {
+  auto xType = cast<RankedTensorType>(x.getType());
+  Type elementType = xType.getElementType();
+  Value zero = floatConstant(b, loc, elementType, 0.0);
+  SmallVector<OpFoldResult> sizes = {tensor::getMixedSize(b, loc, x, 0),
+                                     tensor::getMixedSize(b, loc, w, 0)};
+  Value init = tensor::EmptyOp::create(b, loc, sizes, elementType);
+  Value acc = linalg::FillOp::create(b, loc, zero, init).getResult(0);
+  MLIRContext *ctx = b.getContext();
+  AffineExpr m, n, k;
+  bindDims(ctx, m, n, k);
+  SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {m, k}, ctx),
+                                 AffineMap::get(3, 0, {n, k}, ctx),
+                                 AffineMap::get(3, 0, {m, n}, ctx)};
+  SmallVector<utils::IteratorType> iterators = {utils::IteratorType::parallel,
+                                                utils::IteratorType::parallel,
+                                                utils::IteratorType::reduction};
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{acc.getType()}, ValueRange{x, w}, ValueRange{acc}, maps,
+      iterators, [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+        Value product = arith::MulFOp::create(nested, nestedLoc, args[0], args[1]);
+        Value sum = arith::AddFOp::create(nested, nestedLoc, args[2], product);
+        linalg::YieldOp::create(nested, nestedLoc, sum);
+      });
+  return generic.getResult(0);
+}
+
+/// routed + shared, or routed + shared * sigmoid(tokens . gate) per token.
+Value addShared(OpBuilder &b, Location loc, Value routed, Value shared,
+                Value gateLogits) {
+  auto type = cast<RankedTensorType>(routed.getType());
+  MLIRContext *ctx = b.getContext();
+  AffineExpr t, h;
+  bindDims(ctx, t, h);
+  AffineMap identity = AffineMap::get(2, 0, {t, h}, ctx);
+  SmallVector<Value> inputs = {routed, shared};
+  SmallVector<AffineMap> maps = {identity, identity};
+  if (gateLogits) {
+    inputs.push_back(gateLogits);
+    maps.push_back(AffineMap::get(2, 0, {t}, ctx));
+  }
+  maps.push_back(identity);
+  Value init = emptyLike(b, loc, routed, type.getElementType());
+  SmallVector<utils::IteratorType> iterators(2, utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{type}, inputs, ValueRange{init}, maps, iterators,
+      [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+        Value sharedValue = args[1];
+        if (gateLogits) {
+          Value one = floatConstant(nested, nestedLoc, args[2].getType(), 1.0);
+          Value negated = arith::NegFOp::create(nested, nestedLoc, args[2]);
+          Value denominator = arith::AddFOp::create(
+              nested, nestedLoc, one,
+              math::ExpOp::create(nested, nestedLoc, negated));
+          sharedValue =
+              arith::DivFOp::create(nested, nestedLoc, sharedValue, denominator);
+        }
+        Value sum = arith::AddFOp::create(nested, nestedLoc, args[0], sharedValue);
+        linalg::YieldOp::create(nested, nestedLoc, sum);
+      });
+  return generic.getResult(0);
+}
+
+struct DecomposeExperts : OpRewritePattern<ExpertsOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ExpertsOp op,
+                                PatternRewriter &rewriter) const override {
+    int64_t experts = op.getFc1().getType().getDimSize(0);
+    if (ShapedType::isDynamic(experts))
+      experts = op.getFc2().getType().getDimSize(0);
+    if (ShapedType::isDynamic(experts))
+      return rewriter.notifyMatchFailure(op, "number of experts is dynamic");
+    Location loc = op.getLoc();
+
+    auto dispatch = DispatchOp::create(rewriter, loc, op.getTokens(),
+                                       op.getIndices(), experts);
+    Value sorted = dispatch.getSortedTokens();
+    Value offsets = dispatch.getOffsets();
+    Value gate = GroupedMatmulOp::create(rewriter, loc, sorted, op.getFc1(),
+                                         offsets, op.getFc1Bias());
+    Value up;
+    if (op.getFc3())
+      up = GroupedMatmulOp::create(rewriter, loc, sorted, op.getFc3(), offsets,
+                                   op.getFc3Bias());
+    Value hidden =
+        buildActivation(rewriter, loc, op.getActivation(), gate, up);
+    Value down = GroupedMatmulOp::create(rewriter, loc, hidden, op.getFc2(),
+                                         offsets, op.getFc2Bias());
+    Value result = CombineOp::create(rewriter, loc, down,
+                                     dispatch.getPermutation(), op.getWeights());
+
+    if (op.getSharedFc1()) {
+      Value tokens = op.getTokens();
+      Value sharedGate = buildLinear(rewriter, loc, tokens, op.getSharedFc1());
+      Value sharedUp;
+      if (op.getSharedFc3())
+        sharedUp = buildLinear(rewriter, loc, tokens, op.getSharedFc3());
+      Value sharedHidden = buildActivation(rewriter, loc, op.getActivation(),
+                                           sharedGate, sharedUp);
+      Value shared = buildLinear(rewriter, loc, sharedHidden, op.getSharedFc2());
+      Value gateLogits;
+      if (Value gateWeights = op.getSharedGate()) {
+        // A [1, H] weight turns the gate into a one-column linear layer.
+        auto gateType = cast<RankedTensorType>(gateWeights.getType());
+        auto rowType = RankedTensorType::get({1, gateType.getDimSize(0)},
+                                             gateType.getElementType());
+        Value row = tensor::ExpandShapeOp::create(
+            rewriter, loc, rowType, gateWeights,
+            ArrayRef<ReassociationIndices>{{0, 1}});
+        Value column = buildLinear(rewriter, loc, tokens, row);
+        auto columnType = cast<RankedTensorType>(column.getType());
+        gateLogits = tensor::CollapseShapeOp::create(
+            rewriter, loc,
+            RankedTensorType::get({columnType.getDimSize(0)},
+                                  columnType.getElementType()),
+            column, ArrayRef<ReassociationIndices>{{0, 1}});
+      }
+      result = addShared(rewriter, loc, result, shared, gateLogits);
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct MoeDecomposeExpertsPass
+    : moe::impl::MoeDecomposeExpertsBase<MoeDecomposeExpertsPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    populateDecomposeExpertsPatterns(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace
+
+void mlir::moe::populateDecomposeExpertsPatterns(RewritePatternSet &patterns) {
+  patterns.add<DecomposeExperts>(patterns.getContext());
+}
