@@ -1,4 +1,9 @@
 //===- InitAll.cpp - Register every dialect and pass of the project -------===//
+//
+// Upstream's whole set is registered too: the target pipelines use many of
+// its dialects and passes, and moe-opt should accept whatever they print.
+//
+//===----------------------------------------------------------------------===//
 
 #include "moe/InitAll.h"
 
@@ -6,26 +11,21 @@
 #include "moe/Dialect/Npu/NpuDialect.h"
 #include "moe/Dialect/Onnx/OnnxDialect.h"
 #include "moe/Passes/Moe/Passes.h"
+#include "moe/Pipelines/Pipelines.h"
 
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectRegistry.h"
-#include "mlir/Transforms/Passes.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
 
 void mlir::moe::registerAllDialects(DialectRegistry &registry) {
-  registry.insert<moe::MoeDialect, npu::NpuDialect, onnx::OnnxDialect,
-                  arith::ArithDialect, func::FuncDialect,
-                  linalg::LinalgDialect, math::MathDialect,
-                  memref::MemRefDialect, scf::SCFDialect,
-                  tensor::TensorDialect>();
+  registry.insert<moe::MoeDialect, npu::NpuDialect, onnx::OnnxDialect>();
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
 }
 
 void mlir::moe::registerAllPasses() {
-  mlir::registerTransformsPasses();
+  mlir::registerAllPasses();
   moe::registerMoePasses();
+  moe::registerMoePipelines();
 }
