@@ -3,8 +3,6 @@
 #include "VerifyUtils.h"
 #include "moe/Dialect/Moe/MoeOps.h"
 
-#include <cmath>
-
 using namespace mlir;
 using namespace mlir::moe;
 using namespace mlir::moe::detail;
@@ -41,13 +39,6 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *context,
     types.push_back(RankedTensorType::get(shape, fresh.getElementType()));
   }
   return success();
-}
-
-double AttentionOp::getEffectiveScale() {
-  if (std::optional<APFloat> scale = getScale())
-    return scale->convertToDouble();
-  return 1.0 / std::sqrt(static_cast<double>(
-                   getQuery().getType().getDimSize(3)));
 }
 
 /// Each dim of `type` is 1 or compatible with the one in `full`.

@@ -65,10 +65,6 @@ def Moe_AttentionOp : Moe_Op<"attention", [Pure, AttrSizedOperandSegments,
     (`past` `(` $past_key^ `,` $past_value `)`)? (`layout` $layout^)?
     attr-dict `:` functional-type(operands, results)
   }];
-  let extraClassDeclaration = [{
-    /// The scale applied to Q K^T: the attribute or 1/sqrt(head_dim).
-    double getEffectiveScale();
-  }];
   let hasVerifier = 1;
   let hasCanonicalizer = 1;
 }

@@ -3,7 +3,6 @@
 #ifndef MOE_DIALECT_MOE_MOEDIALECT_H
 #define MOE_DIALECT_MOE_MOEDIALECT_H
 
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Dialect.h"
 
 #include "moe/Dialect/Moe/MoeDialect.h.inc"

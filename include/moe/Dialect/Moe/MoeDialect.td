@@ -23,8 +23,6 @@ def Moe_Dialect : Dialect {
     tensor, arith, math) stays upstream.
   }];
   let useDefaultAttributePrinterParser = 1;
-  let hasCanonicalizer = 0;
-  let dependentDialects = ["::mlir::tensor::TensorDialect"];
 }
 
 class Moe_Op<string mnemonic, list<Trait> traits = []>
