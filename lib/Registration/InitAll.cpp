@@ -12,6 +12,7 @@
 #include "moe/Dialect/Onnx/OnnxDialect.h"
 #include "moe/Passes/Moe/Passes.h"
 #include "moe/Pipelines/Pipelines.h"
+#include "moe/Target/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -27,5 +28,6 @@ void mlir::moe::registerAllDialects(DialectRegistry &registry) {
 void mlir::moe::registerAllPasses() {
   mlir::registerAllPasses();
   moe::registerMoePasses();
+  moe::registerTargetPasses();
   moe::registerMoePipelines();
 }
