@@ -7,16 +7,20 @@ from lit.llvm.subst import ToolSubst
 
 config.name = "MOE"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir"]
+config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.moe_obj_root, "test")
 config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
+# Debian's python3 has the onnx and numpy modules the model scripts need.
+config.substitutions.append(("%python", "/usr/bin/python3"))
+config.substitutions.append(("%make_model", "/usr/bin/python3 " + os.path.join(
+    config.test_source_root, "Frontend", "Onnx", "Inputs", "make_model.py")))
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.moe_tools_dir, config.llvm_tools_dir]
-tools = ["moe-opt"]
+tools = ["moe-compile", "moe-opt"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

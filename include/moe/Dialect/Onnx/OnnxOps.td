@@ -52,6 +52,9 @@ def Onnx_NoneOp : Onnx_Op<"none", [Pure]> {
   }];
   let results = (outs NoneType:$result);
   let assemblyFormat = "attr-dict";
+  let builders = [
+    OpBuilder<(ins), [{ build($_builder, $_state, $_builder.getNoneType()); }]>
+  ];
 }
 
 #endif // MOE_DIALECT_ONNX_ONNXOPS_TD
