@@ -25,7 +25,9 @@ Location onnx_import::nodeLoc(Location file, const ::onnx::NodeProto &node,
   return NameLoc::get(StringAttr::get(file.getContext(), name), file);
 }
 
-/// Kahn's algorithm, taking ready nodes in file order.
+/// Checks that every value is defined once and used after its definition
+/// can be arranged; orders by Kahn's algorithm, taking ready nodes in file
+/// order.
 LogicalResult onnx_import::sortNodes(Location file, ::onnx::GraphProto &graph) {
   int numNodes = graph.node_size();
   llvm::StringSet<> defined;
@@ -52,6 +54,14 @@ LogicalResult onnx_import::sortNodes(Location file, ::onnx::GraphProto &graph) {
                         << describeNode(graph.node(it->second), it->second)
                         << " produces too";
     }
+
+  // libonnx's version converter dereferences a null value for an output
+  // nothing defines: catch that here.
+  for (const ::onnx::ValueInfoProto &output : graph.output())
+    if (!defined.contains(output.name()) && !producer.count(output.name()))
+      return emitError(file) << "graph output '" << output.name()
+                             << "' is produced by no node, input or "
+                                "initializer";
 
   SmallVector<int> pending(numNodes, 0);
   SmallVector<SmallVector<int>> consumers(numNodes);

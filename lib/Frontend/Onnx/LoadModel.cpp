@@ -71,12 +71,10 @@ onnx_import::loadModel(Location loc, StringRef path,
   if (failed(sortNodes(loc, *model.mutable_graph())))
     return failure();
   llvm::StringMap<int64_t> opsets = importedOpsets(model);
-  auto defaultOpset = opsets.find("");
-  if (defaultOpset == opsets.end())
-    return emitError(loc) << "the model imports no opset of the default "
-                             "(ai.onnx) domain";
-  if (model.ir_version() > kKnownIrVersion ||
-      defaultOpset->second > kKnownOpset)
+  // A model of other domains only (ai.onnx.ml, training) imports as well;
+  // its ops are for the conversions to accept or refuse.
+  int64_t defaultOpset = opsets.lookup("");
+  if (model.ir_version() > kKnownIrVersion || defaultOpset > kKnownOpset)
     return model;
 
   try {
@@ -87,7 +85,7 @@ onnx_import::loadModel(Location loc, StringRef path,
   } catch (const std::exception &e) {
     return emitError(loc) << "the model fails ONNX's checker: " << e.what();
   }
-  if (defaultOpset->second < options.normalizeOpsetTo) {
+  if (defaultOpset > 0 && defaultOpset < options.normalizeOpsetTo) {
     // Adapters exist for most ops; a model the converter cannot take is
     // imported at its own opset, which the conversions also handle.
     try {

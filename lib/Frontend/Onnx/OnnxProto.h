@@ -53,8 +53,8 @@ std::string describeNode(const ::onnx::NodeProto &node, int index);
 Location nodeLoc(Location file, const ::onnx::NodeProto &node, int index);
 
 /// Puts the nodes of `graph` in a topological order (keeping the file order
-/// where it is one); rejects cycles, inputs nothing defines and values
-/// defined twice, naming the node.
+/// where it is one); rejects cycles, inputs and graph outputs nothing
+/// defines and values defined twice, naming the node.
 LogicalResult sortNodes(Location file, ::onnx::GraphProto &graph);
 
 /// Reads and parses the model at `path`; when libonnx knows its opsets, runs
