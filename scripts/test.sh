@@ -6,7 +6,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${MOE_BUILD_DIR:-$root/build}
 
 "$root/scripts/install-deps.sh"
-"$root/scripts/build.sh" moe-opt
+"$root/scripts/build.sh"
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
