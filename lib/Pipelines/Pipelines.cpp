@@ -2,6 +2,7 @@
 
 #include "moe/Pipelines/Pipelines.h"
 
+#include "moe/Conversion/OnnxToMoe/OnnxToMoe.h"
 #include "moe/Passes/Moe/Passes.h"
 
 #include "mlir/Pass/PassManager.h"
@@ -17,10 +18,20 @@ void moe::buildMoeOptimizePipeline(OpPassManager &pm) {
   pm.addPass(createCSEPass());
 }
 
+void moe::buildOnnxToMoePipeline(OpPassManager &pm) {
+  pm.addPass(moe::createConvertOnnxToMoe());
+  buildMoeOptimizePipeline(pm);
+}
+
 void moe::registerMoePipelines() {
   PassPipelineRegistration<>(
       "moe-optimize-pipeline",
       "Target-independent moe-level optimisations (canonicalize, "
       "moe-decompose-experts, cse)",
       [](OpPassManager &pm) { buildMoeOptimizePipeline(pm); });
+  PassPipelineRegistration<>(
+      "moe-onnx-to-moe-pipeline",
+      "The onnx dialect to the moe level (moe-convert-onnx-to-moe, then "
+      "moe-optimize-pipeline): what moe-compile --compile-to=moe runs",
+      [](OpPassManager &pm) { buildOnnxToMoePipeline(pm); });
 }

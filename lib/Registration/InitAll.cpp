@@ -7,6 +7,7 @@
 
 #include "moe/InitAll.h"
 
+#include "moe/Conversion/OnnxToMoe/OnnxToMoe.h"
 #include "moe/Dialect/Moe/MoeDialect.h"
 #include "moe/Dialect/Npu/NpuDialect.h"
 #include "moe/Dialect/Onnx/OnnxDialect.h"
@@ -28,6 +29,7 @@ void mlir::moe::registerAllDialects(DialectRegistry &registry) {
 void mlir::moe::registerAllPasses() {
   mlir::registerAllPasses();
   moe::registerMoePasses();
+  moe::registerConversionPasses();
   moe::registerTargetPasses();
   moe::registerMoePipelines();
 }

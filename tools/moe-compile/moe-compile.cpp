@@ -8,12 +8,14 @@
 
 #include "moe/Frontend/Onnx/Import.h"
 #include "moe/InitAll.h"
+#include "moe/Pipelines/Pipelines.h"
 #include "moe/Support/Diagnostics.h"
 #include "moe/Support/FileOutput.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
@@ -24,7 +26,7 @@ namespace cl = llvm::cl;
 
 namespace {
 enum class Emit { Mlir };
-enum class Phase { Import };
+enum class Phase { Import, Moe };
 } // namespace
 
 static cl::OptionCategory category("moe-compile options");
@@ -42,9 +44,12 @@ static cl::opt<Emit> emit("emit", cl::init(Emit::Mlir),
                                                 "MLIR text of the last phase")),
                           cl::cat(category));
 static cl::opt<Phase> compileTo(
-    "compile-to", cl::init(Phase::Import), cl::desc("The last phase to run"),
+    "compile-to", cl::init(Phase::Moe), cl::desc("The last phase to run"),
     cl::values(clEnumValN(Phase::Import, "import",
-                          "the onnx dialect: one onnx.node per ONNX node")),
+                          "the onnx dialect: one onnx.node per ONNX node"),
+               clEnumValN(Phase::Moe, "moe",
+                          "linalg/tensor/arith/math and moe ops, after "
+                          "moe-onnx-to-moe-pipeline")),
     cl::cat(category));
 static cl::list<std::string>
     shapes("shape",
@@ -86,6 +91,7 @@ int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
+  registerPassManagerCLOptions();
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(
       argc, argv,
@@ -105,6 +111,15 @@ int main(int argc, char **argv) {
       onnx_import::importOnnxFile(&context, inputPath, options);
   if (!module)
     return 1;
+
+  if (compileTo >= Phase::Moe) {
+    PassManager pm(&context);
+    if (failed(applyPassManagerCLOptions(pm)))
+      return 1;
+    moe::buildOnnxToMoePipeline(pm);
+    if (failed(pm.run(*module)))
+      return 1;
+  }
 
   std::string error;
   if (failed(moe::writeFileAtomically(
