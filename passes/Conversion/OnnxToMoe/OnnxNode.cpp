@@ -68,10 +68,11 @@ StringRef OnnxNode::stringAttr(StringRef name, StringRef defaultValue) const {
 
 InFlightDiagnostic OnnxNode::emitError() const {
   InFlightDiagnostic diag = op.emitError();
-  std::string name;
+  diag << "node ";
+  // The importer names each node by its location.
   if (auto loc = dyn_cast<NameLoc>(op.getLoc()))
-    name = loc.getName().str();
-  diag << "node '" << name << "' (";
+    diag << "'" << loc.getName().getValue() << "' ";
+  diag << "(";
   if (!op.getDomain().empty())
     diag << op.getDomain() << "::";
   diag << op.getOpType() << "): ";

@@ -1,0 +1,60 @@
+// RUN: moe-opt %s --moe-convert-onnx-to-moe -split-input-file -verify-diagnostics
+
+// Every unsupported node is reported, not only the first.
+func.func @unsupported(%a: tensor<2xf32>) -> tensor<2xf32> {
+  // expected-error @+1 {{node (Foo): op 'Foo' of domain 'ai.onnx' at opset 17 is not supported; supported in that domain: Abs, Add,}}
+  %0 = onnx.node "Foo"(%a) version 17 : (tensor<2xf32>) -> tensor<2xf32>
+  // expected-error @+1 {{node (com.example::Bar): op 'Bar' of domain 'com.example' at opset 1 is not supported; the compiler supports no op of that domain}}
+  %1 = onnx.node "Bar"(%0) domain "com.example" version 1 : (tensor<2xf32>) -> tensor<2xf32>
+  return %1 : tensor<2xf32>
+}
+
+// -----
+
+// Gelu exists from opset 20 on.
+func.func @too_old(%a: tensor<2xf32>) -> tensor<2xf32> {
+  // expected-error @+1 {{op 'Gelu' of domain 'ai.onnx' at opset 17 is not supported}}
+  %0 = onnx.node "Gelu"(%a) version 17 : (tensor<2xf32>) -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
+
+// -----
+
+func.func @broadcast(%a: tensor<2x3xf32>, %b: tensor<4xf32>) -> tensor<2x3xf32> {
+  // expected-error @+1 {{node (Add): inputs do not broadcast: dim 1 is 3 in one and 4 in another}}
+  %0 = onnx.node "Add"(%a, %b) version 14 : (tensor<2x3xf32>, tensor<4xf32>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @float_only(%a: tensor<2xi32>) -> tensor<2xi32> {
+  // expected-error @+1 {{node (Sqrt): takes floating-point inputs, not 'i32'}}
+  %0 = onnx.node "Sqrt"(%a) version 13 : (tensor<2xi32>) -> tensor<2xi32>
+  return %0 : tensor<2xi32>
+}
+
+// -----
+
+func.func @bool_only(%a: tensor<2xf32>) -> tensor<2xi1> {
+  // expected-error @+1 {{takes bool inputs, not 'f32'}}
+  %0 = onnx.node "Not"(%a) version 1 : (tensor<2xf32>) -> tensor<2xi1>
+  return %0 : tensor<2xi1>
+}
+
+// -----
+
+func.func @unranked(%a: tensor<*xf32>) -> tensor<*xf32> {
+  // expected-error @+1 {{input of unknown rank ('tensor<*xf32>') cannot be broadcast}}
+  %0 = onnx.node "Exp"(%a) version 13 : (tensor<*xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @where_missing(%c: tensor<2xi1>, %a: tensor<2xf32>) -> tensor<2xf32> {
+  %none = onnx.none
+  // expected-error @+1 {{needs a condition and two values}}
+  %0 = onnx.node "Where"(%c, %a, %none) version 16 : (tensor<2xi1>, tensor<2xf32>, none) -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
