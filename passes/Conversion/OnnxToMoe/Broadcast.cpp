@@ -20,7 +20,8 @@ Value moe::scalarConstant(OpBuilder &b, Location loc, Type type,
 FailureOr<Value> moe::buildBroadcastElementwise(OnnxNode &node,
                                                 ValueRange inputs,
                                                 Type resultElement,
-                                                ScalarBody body) {
+                                                ScalarBody body,
+                                                ArrayRef<int64_t> alsoBroadcastTo) {
   OpBuilder &b = node.builder();
   Location loc = node.getLoc();
   SmallVector<RankedTensorType> types;
@@ -31,7 +32,7 @@ FailureOr<Value> moe::buildBroadcastElementwise(OnnxNode &node,
                               << ") cannot be broadcast";
     types.push_back(type);
   }
-  int64_t rank = 0;
+  int64_t rank = alsoBroadcastTo.size();
   for (RankedTensorType type : types)
     rank = std::max(rank, type.getRank());
 
@@ -60,6 +61,18 @@ FailureOr<Value> moe::buildBroadcastElementwise(OnnxNode &node,
                << "inputs do not broadcast: dim " << offset + j << " is "
                << result << " in one and " << dim << " in another";
     }
+  }
+
+  int64_t extraOffset = rank - static_cast<int64_t>(alsoBroadcastTo.size());
+  for (auto [j, dim] : llvm::enumerate(alsoBroadcastTo)) {
+    int64_t &result = shape[extraOffset + j];
+    if (dim == 1)
+      continue;
+    if (result == 1 || ShapedType::isDynamic(result))
+      result = dim;
+    else if (result != dim)
+      return node.emitError() << "cannot broadcast dim " << extraOffset + j
+                              << " of size " << result << " to " << dim;
   }
 
   SmallVector<Value> dynamicSizes;

@@ -16,8 +16,11 @@ using ScalarBody =
 /// one linalg.generic whose body computes a `resultElement` from one scalar
 /// of each input. A dynamic dim is taken to match the others (not to be 1);
 /// two static dims that differ and are not 1 are an error at `node`.
+/// `alsoBroadcastTo` (static dims) takes part in the result shape as a shape
+/// without data, which is Expand.
 FailureOr<Value> buildBroadcastElementwise(OnnxNode &node, ValueRange inputs,
-                                           Type resultElement, ScalarBody body);
+                                           Type resultElement, ScalarBody body,
+                                           ArrayRef<int64_t> alsoBroadcastTo = {});
 
 /// An f32/f64/... constant of `type` (float) or an integer one.
 Value scalarConstant(OpBuilder &b, Location loc, Type type, double value);

@@ -25,6 +25,7 @@ using namespace mlir::moe;
 
 void moe::populateOnnxToMoeHandlers(OnnxOpTable &table) {
   populateOnnxElementwiseHandlers(table);
+  populateOnnxShapeHandlers(table);
 }
 
 LogicalResult moe::convertOnnxToMoe(Operation *root, const OnnxOpTable &table) {

@@ -82,6 +82,10 @@ private:
 /// Elementwise math, comparison, logic, Where, Cast, CastLike, Clip.
 void populateOnnxElementwiseHandlers(OnnxOpTable &table);
 
+/// Identity, Dropout, Constant, Shape, Size, ConstantOfShape, Reshape,
+/// Flatten, Squeeze, Unsqueeze, Expand.
+void populateOnnxShapeHandlers(OnnxOpTable &table);
+
 /// Every family.
 void populateOnnxToMoeHandlers(OnnxOpTable &table);
 

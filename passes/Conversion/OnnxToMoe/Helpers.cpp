@@ -1,0 +1,64 @@
+//===- Helpers.cpp - What several op families share -----------------------===//
+
+#include "Helpers.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
+
+using namespace mlir;
+using namespace mlir::moe;
+
+DenseElementsAttr moe::constantElements(Value value) {
+  DenseElementsAttr attr;
+  if (value && matchPattern(value, m_Constant(&attr)))
+    return attr;
+  return {};
+}
+
+std::optional<SmallVector<int64_t>> moe::constantInts(Value value) {
+  DenseElementsAttr attr = constantElements(value);
+  if (!attr || !attr.getElementType().isIntOrIndex())
+    return std::nullopt;
+  SmallVector<int64_t> values;
+  for (const APInt &v : attr.getValues<APInt>())
+    values.push_back(v.getSExtValue());
+  return values;
+}
+
+std::optional<SmallVector<int64_t>> moe::intsAttr(const OnnxNode &node,
+                                                  StringRef name) {
+  if (auto ints = dyn_cast_or_null<DenseI64ArrayAttr>(node.attr(name)))
+    return SmallVector<int64_t>(ints.asArrayRef());
+  return std::nullopt;
+}
+
+FailureOr<int64_t> moe::normalizeAxis(const OnnxNode &node, int64_t axis,
+                                      int64_t rank) {
+  if (axis < -rank || axis >= std::max<int64_t>(rank, 1))
+    return node.emitError() << "axis " << axis << " is out of range for rank "
+                            << rank;
+  return axis < 0 ? axis + rank : axis;
+}
+
+std::optional<SmallVector<int64_t>> moe::staticResultShape(const OnnxNode &node,
+                                                           unsigned i) {
+  auto type = dyn_cast<RankedTensorType>(node.getOp().getResult(i).getType());
+  if (!type || !type.hasStaticShape())
+    return std::nullopt;
+  return SmallVector<int64_t>(type.getShape());
+}
+
+Value moe::emptyWithDimsOf(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+                           Type element, Value like) {
+  SmallVector<Value> dynamic;
+  for (auto [i, dim] : llvm::enumerate(shape))
+    if (ShapedType::isDynamic(dim))
+      dynamic.push_back(tensor::DimOp::create(b, loc, like, i));
+  return tensor::EmptyOp::create(b, loc, RankedTensorType::get(shape, element),
+                                 dynamic);
+}
+
+Value moe::constantOf(OpBuilder &b, Location loc, DenseElementsAttr attr) {
+  return arith::ConstantOp::create(b, loc, attr);
+}

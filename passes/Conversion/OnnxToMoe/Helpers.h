@@ -1,0 +1,40 @@
+//===- Helpers.h - What several op families share ---------------*- C++ -*-===//
+
+#ifndef MOE_PASSES_CONVERSION_ONNXTOMOE_HELPERS_H
+#define MOE_PASSES_CONVERSION_ONNXTOMOE_HELPERS_H
+
+#include "moe/Conversion/OnnxToMoe/OnnxToMoe.h"
+
+namespace mlir::moe {
+
+/// The elements of `value` when it is a constant (arith.constant of dense
+/// elements), else null.
+DenseElementsAttr constantElements(Value value);
+
+/// The integers of a constant integer tensor `value`, else nothing.
+std::optional<SmallVector<int64_t>> constantInts(Value value);
+
+/// The integer list of attribute `name` (an `ints` attribute), else nothing.
+std::optional<SmallVector<int64_t>> intsAttr(const OnnxNode &node,
+                                             StringRef name);
+
+/// `axis` in [-rank, rank) made non-negative, or an error at `node`.
+FailureOr<int64_t> normalizeAxis(const OnnxNode &node, int64_t axis,
+                                 int64_t rank);
+
+/// The static shape the model declares (or ONNX's inference gave) for
+/// result `i` of the node, if it has one.
+std::optional<SmallVector<int64_t>> staticResultShape(const OnnxNode &node,
+                                                      unsigned i = 0);
+
+/// An empty tensor of `shape` whose dynamic dims take their sizes from the
+/// same dims of `like`.
+Value emptyWithDimsOf(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+                      Type element, Value like);
+
+/// An arith.constant holding `attr`.
+Value constantOf(OpBuilder &b, Location loc, DenseElementsAttr attr);
+
+} // namespace mlir::moe
+
+#endif // MOE_PASSES_CONVERSION_ONNXTOMOE_HELPERS_H

@@ -1,0 +1,415 @@
+//===- ShapeOps.cpp - ONNX ops that compute or change shapes --------------===//
+//
+// Identity, Dropout, Constant, Shape, Size, ConstantOfShape, Reshape,
+// Flatten, Squeeze, Unsqueeze and Expand. A shape is taken from a constant
+// input or, failing that, from the static result type that ONNX's shape
+// inference (with data propagation) gave the node; the shape arithmetic that
+// computed it is then dead and canonicalisation removes it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Broadcast.h"
+#include "Helpers.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace mlir::moe;
+
+namespace {
+
+/// A dim of a shape being built: static size, or an index value.
+using Dim = OpFoldResult;
+
+Value indexValue(OpBuilder &b, Location loc, Dim dim) {
+  if (auto value = dyn_cast<Value>(dim))
+    return value;
+  return arith::ConstantIndexOp::create(
+      b, loc, cast<IntegerAttr>(cast<Attribute>(dim)).getInt());
+}
+
+/// tensor.reshape of `input` to `dims`.
+Value reshapeTo(OpBuilder &b, Location loc, Value input, ArrayRef<Dim> dims) {
+  SmallVector<int64_t> shape;
+  bool allStatic = true;
+  for (Dim dim : dims) {
+    std::optional<int64_t> size = getConstantIntValue(dim);
+    shape.push_back(size ? *size : ShapedType::kDynamic);
+    allStatic &= size.has_value();
+  }
+  Type element = cast<ShapedType>(input.getType()).getElementType();
+  auto resultType = RankedTensorType::get(shape, element);
+  if (resultType == input.getType())
+    return input;
+  Value shapeTensor;
+  if (allStatic) {
+    shapeTensor = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(
+            RankedTensorType::get({static_cast<int64_t>(shape.size())},
+                                  b.getI64Type()),
+            ArrayRef<int64_t>(shape)));
+  } else {
+    SmallVector<Value> values;
+    for (Dim dim : dims)
+      values.push_back(arith::IndexCastOp::create(b, loc, b.getI64Type(),
+                                                  indexValue(b, loc, dim)));
+    shapeTensor = tensor::FromElementsOp::create(b, loc, values);
+  }
+  return tensor::ReshapeOp::create(b, loc, resultType, input, shapeTensor);
+}
+
+SmallVector<Dim> dimsOf(OpBuilder &b, Location loc, Value value) {
+  return tensor::getMixedSizes(b, loc, value);
+}
+
+Dim product(OpBuilder &b, Location loc, ArrayRef<Dim> dims) {
+  int64_t known = 1;
+  Value dynamic;
+  for (Dim dim : dims) {
+    if (std::optional<int64_t> size = getConstantIntValue(dim)) {
+      known *= *size;
+      continue;
+    }
+    Value v = cast<Value>(dim);
+    dynamic = dynamic ? Value(arith::MulIOp::create(b, loc, dynamic, v)) : v;
+  }
+  if (!dynamic)
+    return b.getIndexAttr(known);
+  if (known == 1)
+    return dynamic;
+  return Value(arith::MulIOp::create(
+      b, loc, dynamic, arith::ConstantIndexOp::create(b, loc, known)));
+}
+
+/// A tensor of `shape` (dynamic dims from `like`) filled with `value`.
+Value filled(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+             TypedAttr value, Value like) {
+  auto type = RankedTensorType::get(shape, value.getType());
+  if (type.hasStaticShape())
+    return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(type, value));
+  Value init = emptyWithDimsOf(b, loc, shape, value.getType(), like);
+  Value scalar = arith::ConstantOp::create(b, loc, value);
+  return linalg::FillOp::create(b, loc, scalar, init).getResult(0);
+}
+
+LogicalResult convertReshape(OnnxNode &node) {
+  FailureOr<RankedTensorType> type = node.rankedInput(0);
+  if (failed(type))
+    return failure();
+  Value input = node.input(0);
+  OpBuilder &b = node.builder();
+  Location loc = node.getLoc();
+  SmallVector<Dim> dims;
+  if (std::optional<SmallVector<int64_t>> shape = staticResultShape(node)) {
+    for (int64_t dim : *shape)
+      dims.push_back(b.getIndexAttr(dim));
+    node.replace(reshapeTo(b, loc, input, dims));
+    return success();
+  }
+  std::optional<SmallVector<int64_t>> target = constantInts(node.input(1));
+  if (!target)
+    return node.emitError()
+           << "the target shape must be a constant or follow from the "
+              "model's types";
+  bool allowZero = node.intAttr("allowzero", 0) != 0;
+  SmallVector<Dim> inputDims = dimsOf(b, loc, input);
+  int inferred = -1;
+  for (auto [i, value] : llvm::enumerate(*target)) {
+    if (value == -1) {
+      if (inferred >= 0)
+        return node.emitError() << "the target shape has two -1 dims";
+      inferred = i;
+      dims.push_back(b.getIndexAttr(1));
+    } else if (value == 0 && !allowZero) {
+      if (static_cast<int64_t>(i) >= type->getRank())
+        return node.emitError() << "dim " << i
+                                << " copies an input dim that does not exist";
+      dims.push_back(inputDims[i]);
+    } else if (value < 0) {
+      return node.emitError() << "target dim " << value << " is invalid";
+    } else {
+      dims.push_back(b.getIndexAttr(value));
+    }
+  }
+  if (inferred >= 0) {
+    Dim total = product(b, loc, inputDims);
+    Dim rest = product(b, loc, dims);
+    std::optional<int64_t> t = getConstantIntValue(total);
+    std::optional<int64_t> r = getConstantIntValue(rest);
+    if (t && r) {
+      if (*r == 0 || *t % *r != 0)
+        return node.emitError() << "cannot infer the -1 dim: " << *t
+                                << " elements into blocks of " << *r;
+      dims[inferred] = b.getIndexAttr(*t / *r);
+    } else {
+      dims[inferred] = Value(arith::DivUIOp::create(
+          b, loc, indexValue(b, loc, total), indexValue(b, loc, rest)));
+    }
+  }
+  node.replace(reshapeTo(b, loc, input, dims));
+  return success();
+}
+
+/// Axes from the `axes` input (opset 13 on) or attribute (before).
+std::optional<SmallVector<int64_t>> axesOf(const OnnxNode &node) {
+  if (node.getVersion() >= 13) {
+    if (!node.input(1))
+      return std::nullopt;
+    return constantInts(node.input(1));
+  }
+  return intsAttr(node, "axes");
+}
+
+} // namespace
+
+void moe::populateOnnxShapeHandlers(OnnxOpTable &table) {
+  table.on("Identity", 1, [](OnnxNode &node) -> LogicalResult {
+    if (!node.input(0))
+      return node.emitError() << "needs an input";
+    node.replace(node.input(0));
+    return success();
+  });
+
+  // Inference: the data passes through and the mask keeps everything.
+  table.on("Dropout", 1, [](OnnxNode &node) -> LogicalResult {
+    FailureOr<RankedTensorType> type = node.rankedInput(0);
+    if (failed(type))
+      return failure();
+    if (std::optional<SmallVector<int64_t>> training = constantInts(node.input(2));
+        (training && !training->empty() && training->front() != 0) ||
+        (node.input(2) && !training))
+      return node.emitError() << "training mode is not supported";
+    SmallVector<Value> results = {node.input(0)};
+    if (node.getOp().getNumResults() > 1) {
+      OpBuilder &b = node.builder();
+      results.push_back(filled(b, node.getLoc(), type->getShape(),
+                               b.getBoolAttr(true), node.input(0)));
+    }
+    node.replace(results);
+    return success();
+  });
+
+  table.on("Constant", 1, [](OnnxNode &node) -> LogicalResult {
+    OpBuilder &b = node.builder();
+    Location loc = node.getLoc();
+    TypedAttr value;
+    if (auto elements = dyn_cast_or_null<ElementsAttr>(node.attr("value")))
+      value = elements;
+    else if (auto f = dyn_cast_or_null<FloatAttr>(node.attr("value_float")))
+      value = DenseElementsAttr::get(RankedTensorType::get({}, b.getF32Type()),
+                                     ArrayRef<Attribute>{f});
+    else if (auto fs = dyn_cast_or_null<DenseF32ArrayAttr>(node.attr("value_floats")))
+      value = DenseElementsAttr::get(
+          RankedTensorType::get({fs.size()}, b.getF32Type()), fs.asArrayRef());
+    else if (auto i = dyn_cast_or_null<IntegerAttr>(node.attr("value_int")))
+      value = DenseElementsAttr::get(RankedTensorType::get({}, b.getI64Type()),
+                                     ArrayRef<int64_t>{i.getInt()});
+    else if (std::optional<SmallVector<int64_t>> is = intsAttr(node, "value_ints"))
+      value = DenseElementsAttr::get(
+          RankedTensorType::get({static_cast<int64_t>(is->size())},
+                                b.getI64Type()),
+          ArrayRef<int64_t>(*is));
+    if (!value)
+      return node.emitError() << "needs a value, value_float(s) or "
+                                 "value_int(s) attribute (sparse and string "
+                                 "constants are not supported)";
+    node.replace(Value(arith::ConstantOp::create(b, loc, value)));
+    return success();
+  });
+
+  table.on("Shape", 1, [](OnnxNode &node) -> LogicalResult {
+    FailureOr<RankedTensorType> type = node.rankedInput(0);
+    if (failed(type))
+      return failure();
+    int64_t rank = type->getRank();
+    auto clampIndex = [&](int64_t i) {
+      return std::clamp<int64_t>(i < 0 ? i + rank : i, 0, rank);
+    };
+    int64_t start = clampIndex(node.intAttr("start", 0));
+    int64_t end = clampIndex(node.intAttr("end", rank));
+    OpBuilder &b = node.builder();
+    Location loc = node.getLoc();
+    SmallVector<int64_t> dims(type->getShape().begin() + start,
+                              type->getShape().begin() + std::max(start, end));
+    auto resultType = RankedTensorType::get({static_cast<int64_t>(dims.size())},
+                                            b.getI64Type());
+    if (!ShapedType::isDynamicShape(dims)) {
+      node.replace(Value(arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(resultType, ArrayRef<int64_t>(dims)))));
+      return success();
+    }
+    SmallVector<Value> values;
+    for (int64_t i = start; i < end; ++i)
+      values.push_back(arith::IndexCastOp::create(
+          b, loc, b.getI64Type(), tensor::DimOp::create(b, loc, node.input(0), i)));
+    node.replace(Value(tensor::FromElementsOp::create(b, loc, resultType, values)));
+    return success();
+  });
+
+  table.on("Size", 1, [](OnnxNode &node) -> LogicalResult {
+    FailureOr<RankedTensorType> type = node.rankedInput(0);
+    if (failed(type))
+      return failure();
+    OpBuilder &b = node.builder();
+    Location loc = node.getLoc();
+    auto resultType = RankedTensorType::get({}, b.getI64Type());
+    Dim total = product(b, loc, dimsOf(b, loc, node.input(0)));
+    if (std::optional<int64_t> size = getConstantIntValue(total)) {
+      node.replace(Value(arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(resultType, ArrayRef<int64_t>{*size}))));
+      return success();
+    }
+    Value count = arith::IndexCastOp::create(b, loc, b.getI64Type(),
+                                             cast<Value>(total));
+    node.replace(Value(tensor::FromElementsOp::create(b, loc, resultType, count)));
+    return success();
+  });
+
+  table.on("ConstantOfShape", 9, [](OnnxNode &node) -> LogicalResult {
+    OpBuilder &b = node.builder();
+    Location loc = node.getLoc();
+    TypedAttr value = b.getF32FloatAttr(0.0f);
+    if (auto elements = dyn_cast_or_null<DenseElementsAttr>(node.attr("value"))) {
+      if (elements.getNumElements() != 1)
+        return node.emitError() << "value must hold one element";
+      value = cast<TypedAttr>(*elements.value_begin<Attribute>());
+    }
+    std::optional<SmallVector<int64_t>> shape = staticResultShape(node);
+    if (!shape)
+      shape = constantInts(node.input(0));
+    if (!shape)
+      return node.emitError() << "the shape must be a constant or follow "
+                                 "from the model's types";
+    if (llvm::any_of(*shape, [](int64_t d) { return d < 0; }))
+      return node.emitError() << "the shape has a negative dim";
+    node.replace(filled(b, loc, *shape, value, Value()));
+    return success();
+  });
+
+  table.on("Reshape", 5, convertReshape);
+
+  table.on("Flatten", 1, [](OnnxNode &node) -> LogicalResult {
+    FailureOr<RankedTensorType> type = node.rankedInput(0);
+    if (failed(type))
+      return failure();
+    int64_t rank = type->getRank();
+    int64_t axis = node.intAttr("axis", 1);
+    if (axis < -rank || axis > rank)
+      return node.emitError() << "axis " << axis << " is out of range for rank "
+                              << rank;
+    if (axis < 0)
+      axis += rank;
+    OpBuilder &b = node.builder();
+    Location loc = node.getLoc();
+    SmallVector<Dim> dims = dimsOf(b, loc, node.input(0));
+    SmallVector<Dim> flat = {product(b, loc, ArrayRef(dims).take_front(axis)),
+                             product(b, loc, ArrayRef(dims).drop_front(axis))};
+    node.replace(reshapeTo(b, loc, node.input(0), flat));
+    return success();
+  });
+
+  table.on("Squeeze", 1, [](OnnxNode &node) -> LogicalResult {
+    FailureOr<RankedTensorType> type = node.rankedInput(0);
+    if (failed(type))
+      return failure();
+    int64_t rank = type->getRank();
+    SmallVector<bool> drop(rank, false);
+    if (std::optional<SmallVector<int64_t>> axes = axesOf(node)) {
+      for (int64_t axis : *axes) {
+        FailureOr<int64_t> a = normalizeAxis(node, axis, rank);
+        if (failed(a))
+          return failure();
+        int64_t dim = type->getDimSize(*a);
+        if (dim != 1 && !ShapedType::isDynamic(dim))
+          return node.emitError() << "cannot squeeze dim " << *a << " of size "
+                                  << dim;
+        drop[*a] = true;
+      }
+    } else if (node.getVersion() >= 13 && node.input(1)) {
+      // Axes computed at run time: the declared result shape still says
+      // what the output is.
+      if (std::optional<SmallVector<int64_t>> shape = staticResultShape(node)) {
+        OpBuilder &b = node.builder();
+        SmallVector<Dim> dims;
+        for (int64_t dim : *shape)
+          dims.push_back(b.getIndexAttr(dim));
+        node.replace(reshapeTo(b, node.getLoc(), node.input(0), dims));
+        return success();
+      }
+      return node.emitError() << "axes must be a constant or the result "
+                                 "shape static";
+    } else {
+      for (int64_t i = 0; i < rank; ++i) {
+        if (ShapedType::isDynamic(type->getDimSize(i)))
+          return node.emitError() << "cannot tell whether dynamic dim " << i
+                                  << " is 1; give axes";
+        drop[i] = type->getDimSize(i) == 1;
+      }
+    }
+    OpBuilder &b = node.builder();
+    SmallVector<Dim> dims;
+    for (auto [i, dim] : llvm::enumerate(dimsOf(b, node.getLoc(), node.input(0))))
+      if (!drop[i])
+        dims.push_back(dim);
+    node.replace(reshapeTo(b, node.getLoc(), node.input(0), dims));
+    return success();
+  });
+
+  table.on("Unsqueeze", 1, [](OnnxNode &node) -> LogicalResult {
+    FailureOr<RankedTensorType> type = node.rankedInput(0);
+    if (failed(type))
+      return failure();
+    std::optional<SmallVector<int64_t>> axes = axesOf(node);
+    if (!axes) {
+      if (std::optional<SmallVector<int64_t>> shape = staticResultShape(node)) {
+        OpBuilder &b = node.builder();
+        SmallVector<Dim> dims;
+        for (int64_t dim : *shape)
+          dims.push_back(b.getIndexAttr(dim));
+        node.replace(reshapeTo(b, node.getLoc(), node.input(0), dims));
+        return success();
+      }
+      return node.emitError() << "axes must be a constant or the result "
+                                 "shape static";
+    }
+    int64_t rank = type->getRank() + axes->size();
+    SmallVector<bool> inserted(rank, false);
+    for (int64_t axis : *axes) {
+      FailureOr<int64_t> a = normalizeAxis(node, axis, rank);
+      if (failed(a))
+        return failure();
+      if (inserted[*a])
+        return node.emitError() << "axis " << axis << " appears twice";
+      inserted[*a] = true;
+    }
+    OpBuilder &b = node.builder();
+    SmallVector<Dim> inputDims = dimsOf(b, node.getLoc(), node.input(0));
+    SmallVector<Dim> dims;
+    for (int64_t i = 0, j = 0; i < rank; ++i)
+      dims.push_back(inserted[i] ? Dim(b.getIndexAttr(1)) : inputDims[j++]);
+    node.replace(reshapeTo(b, node.getLoc(), node.input(0), dims));
+    return success();
+  });
+
+  table.on("Expand", 8, [](OnnxNode &node) -> LogicalResult {
+    Value input = node.signlessInput(0);
+    if (!input)
+      return node.emitError() << "needs an input";
+    std::optional<SmallVector<int64_t>> shape = constantInts(node.input(1));
+    if (!shape)
+      shape = staticResultShape(node);
+    if (!shape)
+      return node.emitError() << "the shape must be a constant or follow "
+                                 "from the model's types";
+    FailureOr<Value> value = buildBroadcastElementwise(
+        node, {input}, cast<ShapedType>(input.getType()).getElementType(),
+        [](OpBuilder &, Location, ValueRange s) { return s[0]; }, *shape);
+    if (failed(value))
+      return failure();
+    node.replace(*value);
+    return success();
+  });
+}

@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Runs moe-compile over the ONNX backend node tests and reports.
+
+Each model.onnx of Debian's libonnx-testdata whose ops are all in the ONNX
+frontend's scope (the list below, from the frontend issue) is compiled to the
+chosen phase. Prints the count converted / in scope and every failure with
+the compiler's first error line, grouped by op; exits non-zero if a run
+crashed (a signal rather than an error exit).
+
+    tools/conformance/node-tests.py --moe-compile build/bin/moe-compile [--phase moe]
+"""
+import argparse
+import collections
+import pathlib
+import subprocess
+import sys
+
+import onnx
+
+TESTDATA = pathlib.Path("/usr/share/libonnx-testdata/data/node")
+
+IN_SCOPE = set("""
+Add Sub Mul Div Pow Sqrt Reciprocal Neg Exp Log Erf Tanh Sigmoid Relu LeakyRelu Elu Selu Celu Softplus
+HardSigmoid HardSwish Gelu Clip Min Max Sum Mean Floor Ceil Round Sign Abs Mod Equal Less LessOrEqual
+Greater GreaterOrEqual Not And Or Xor IsNaN IsInf Where Cast CastLike MatMul Gemm Einsum Softmax LogSoftmax
+ReduceSum ReduceMean ReduceMax ReduceMin ReduceProd ReduceL2 ReduceSumSquare ArgMax ArgMin TopK CumSum
+LayerNormalization Transpose Reshape Flatten Squeeze Unsqueeze Concat Split Slice Expand Tile Gather
+GatherElements GatherND ScatterND ScatterElements OneHot NonZero Range Trilu Shape Size ConstantOfShape
+Constant Identity Dropout QuantizeLinear DequantizeLinear DynamicQuantizeLinear MatMulInteger QLinearMatMul
+Attention RMSNormalization RotaryEmbedding
+""".split())
+IN_SCOPE_CONTRIB = set("""MoE QMoE GroupQueryAttention MultiHeadAttention SparseAttention MatMulNBits
+RotaryEmbedding SimplifiedLayerNormalization SkipSimplifiedLayerNormalization""".split())
+
+
+def ops_of(model):
+    return {(n.domain if n.domain not in ("", "ai.onnx") else "", n.op_type) for n in model.graph.node}
+
+
+def in_scope(ops):
+    return all((d == "" and o in IN_SCOPE) or (d == "com.microsoft" and o in IN_SCOPE_CONTRIB)
+               or (d == "" and o == "SimplifiedLayerNormalization") for d, o in ops)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--moe-compile", required=True)
+    ap.add_argument("--phase", default="moe", help="--compile-to phase (default moe)")
+    ap.add_argument("--verbose", action="store_true", help="list every failing test")
+    args = ap.parse_args()
+
+    total = scoped = passed = crashes = 0
+    failures = collections.defaultdict(list)
+    for test in sorted(TESTDATA.iterdir()):
+        path = test / "model.onnx"
+        if not path.exists():
+            continue
+        total += 1
+        ops = ops_of(onnx.load(str(path), load_external_data=False))
+        proc = subprocess.run([args.moe_compile, str(path), "--compile-to=" + args.phase, "-o", "/dev/null"],
+                              capture_output=True, text=True, timeout=120)
+        if proc.returncode not in (0, 1):
+            crashes += 1
+            print(f"CRASH {test.name} (exit {proc.returncode})", file=sys.stderr)
+        if not in_scope(ops):
+            continue
+        scoped += 1
+        if proc.returncode == 0:
+            passed += 1
+            continue
+        first = next((l for l in proc.stderr.splitlines() if "error:" in l), proc.stderr.strip()[:200])
+        reason = first.split("error: ", 1)[-1]
+        key = ",".join(sorted(o for _, o in ops))
+        failures[key].append((test.name, reason))
+
+    print(f"node tests: {total}; in scope: {scoped}; converted to '{args.phase}': {passed} "
+          f"({100.0 * passed / max(scoped, 1):.1f}%); crashes: {crashes}")
+    for key, items in sorted(failures.items(), key=lambda kv: -len(kv[1])):
+        print(f"  {len(items):3d} [{key}] e.g. {items[0][0]}: {items[0][1][:160]}")
+        if args.verbose:
+            for name, reason in items[1:]:
+                print(f"        {name}: {reason[:160]}")
+    return 1 if crashes else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
