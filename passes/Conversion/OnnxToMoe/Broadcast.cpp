@@ -105,3 +105,17 @@ FailureOr<Value> moe::buildBroadcastElementwise(OnnxNode &node,
       });
   return generic.getResult(0);
 }
+
+LogicalResult moe::convertElementwiseWithIndices(
+    OnnxNode &node, function_ref<Value(OpBuilder &, Location, Value)> body) {
+  Value input = node.signlessInput(0);
+  if (!input)
+    return node.emitError() << "needs an input";
+  FailureOr<Value> value = buildBroadcastElementwise(
+      node, {input}, cast<ShapedType>(input.getType()).getElementType(),
+      [&](OpBuilder &b, Location loc, ValueRange s) { return body(b, loc, s[0]); });
+  if (failed(value))
+    return failure();
+  node.replace(*value);
+  return success();
+}

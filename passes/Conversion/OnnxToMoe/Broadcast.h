@@ -22,6 +22,12 @@ FailureOr<Value> buildBroadcastElementwise(OnnxNode &node, ValueRange inputs,
                                            Type resultElement, ScalarBody body,
                                            ArrayRef<int64_t> alsoBroadcastTo = {});
 
+/// One linalg.generic over input 0 whose body sees the element and may ask
+/// linalg.index for its position (Trilu).
+LogicalResult convertElementwiseWithIndices(
+    OnnxNode &node,
+    function_ref<Value(OpBuilder &, Location, Value /*element*/)> body);
+
 /// An f32/f64/... constant of `type` (float) or an integer one.
 Value scalarConstant(OpBuilder &b, Location loc, Type type, double value);
 

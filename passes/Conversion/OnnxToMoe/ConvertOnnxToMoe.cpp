@@ -26,6 +26,7 @@ using namespace mlir::moe;
 void moe::populateOnnxToMoeHandlers(OnnxOpTable &table) {
   populateOnnxElementwiseHandlers(table);
   populateOnnxShapeHandlers(table);
+  populateOnnxDataMovementHandlers(table);
 }
 
 LogicalResult moe::convertOnnxToMoe(Operation *root, const OnnxOpTable &table) {

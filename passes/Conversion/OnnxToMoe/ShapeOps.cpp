@@ -95,6 +95,20 @@ Value filled(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
   return linalg::FillOp::create(b, loc, scalar, init).getResult(0);
 }
 
+/// Reshapes input 0 to the static result shape the node declares; fails
+/// (without a diagnostic) when it declares none.
+LogicalResult reshapeToDeclaredShape(OnnxNode &node) {
+  std::optional<SmallVector<int64_t>> shape = staticResultShape(node);
+  if (!shape)
+    return failure();
+  OpBuilder &b = node.builder();
+  SmallVector<Dim> dims;
+  for (int64_t dim : *shape)
+    dims.push_back(b.getIndexAttr(dim));
+  node.replace(reshapeTo(b, node.getLoc(), node.input(0), dims));
+  return success();
+}
+
 LogicalResult convertReshape(OnnxNode &node) {
   FailureOr<RankedTensorType> type = node.rankedInput(0);
   if (failed(type))
@@ -102,13 +116,9 @@ LogicalResult convertReshape(OnnxNode &node) {
   Value input = node.input(0);
   OpBuilder &b = node.builder();
   Location loc = node.getLoc();
-  SmallVector<Dim> dims;
-  if (std::optional<SmallVector<int64_t>> shape = staticResultShape(node)) {
-    for (int64_t dim : *shape)
-      dims.push_back(b.getIndexAttr(dim));
-    node.replace(reshapeTo(b, loc, input, dims));
+  if (succeeded(reshapeToDeclaredShape(node)))
     return success();
-  }
+  SmallVector<Dim> dims;
   std::optional<SmallVector<int64_t>> target = constantInts(node.input(1));
   if (!target)
     return node.emitError()
@@ -331,14 +341,8 @@ void moe::populateOnnxShapeHandlers(OnnxOpTable &table) {
     } else if (node.getVersion() >= 13 && node.input(1)) {
       // Axes computed at run time: the declared result shape still says
       // what the output is.
-      if (std::optional<SmallVector<int64_t>> shape = staticResultShape(node)) {
-        OpBuilder &b = node.builder();
-        SmallVector<Dim> dims;
-        for (int64_t dim : *shape)
-          dims.push_back(b.getIndexAttr(dim));
-        node.replace(reshapeTo(b, node.getLoc(), node.input(0), dims));
+      if (succeeded(reshapeToDeclaredShape(node)))
         return success();
-      }
       return node.emitError() << "axes must be a constant or the result "
                                  "shape static";
     } else {
@@ -364,14 +368,8 @@ void moe::populateOnnxShapeHandlers(OnnxOpTable &table) {
       return failure();
     std::optional<SmallVector<int64_t>> axes = axesOf(node);
     if (!axes) {
-      if (std::optional<SmallVector<int64_t>> shape = staticResultShape(node)) {
-        OpBuilder &b = node.builder();
-        SmallVector<Dim> dims;
-        for (int64_t dim : *shape)
-          dims.push_back(b.getIndexAttr(dim));
-        node.replace(reshapeTo(b, node.getLoc(), node.input(0), dims));
+      if (succeeded(reshapeToDeclaredShape(node)))
         return success();
-      }
       return node.emitError() << "axes must be a constant or the result "
                                  "shape static";
     }

@@ -86,6 +86,9 @@ void populateOnnxElementwiseHandlers(OnnxOpTable &table);
 /// Flatten, Squeeze, Unsqueeze, Expand.
 void populateOnnxShapeHandlers(OnnxOpTable &table);
 
+/// Transpose, Concat, Slice, Gather, Split, Trilu, Range.
+void populateOnnxDataMovementHandlers(OnnxOpTable &table);
+
 /// Every family.
 void populateOnnxToMoeHandlers(OnnxOpTable &table);
 

@@ -1,0 +1,403 @@
+//===- DataMovement.cpp - ONNX ops that move data -------------------------===//
+//
+// Transpose, Concat, Slice, Gather, Split, Trilu and Range.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Broadcast.h"
+#include "Helpers.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace mlir::moe;
+
+namespace {
+
+LogicalResult convertTranspose(OnnxNode &node) {
+  FailureOr<RankedTensorType> type = node.rankedInput(0);
+  if (failed(type))
+    return failure();
+  int64_t rank = type->getRank();
+  SmallVector<int64_t> perm;
+  if (std::optional<SmallVector<int64_t>> attr = intsAttr(node, "perm"))
+    perm = *attr;
+  else
+    for (int64_t i = rank - 1; i >= 0; --i)
+      perm.push_back(i);
+  SmallVector<bool> seen(rank, false);
+  if (static_cast<int64_t>(perm.size()) != rank)
+    return node.emitError() << "perm has " << perm.size()
+                            << " entries for rank " << rank;
+  for (int64_t p : perm) {
+    if (p < 0 || p >= rank || seen[p])
+      return node.emitError() << "perm is not a permutation of 0.." << rank - 1;
+    seen[p] = true;
+  }
+  OpBuilder &b = node.builder();
+  Location loc = node.getLoc();
+  Value input = node.signlessInput(0);
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t p : perm)
+    sizes.push_back(tensor::getMixedSize(b, loc, input, p));
+  Value init = tensor::EmptyOp::create(
+      b, loc, sizes, cast<ShapedType>(input.getType()).getElementType());
+  node.replace(
+      linalg::TransposeOp::create(b, loc, input, init, perm).getResult()[0]);
+  return success();
+}
+
+LogicalResult convertConcat(OnnxNode &node) {
+  SmallVector<Value> inputs;
+  for (unsigned i = 0; i < node.getNumInputs(); ++i)
+    if (Value v = node.signlessInput(i)) {
+      if (!isa<RankedTensorType>(v.getType()))
+        return node.emitError() << "input " << i << " has unknown rank";
+      inputs.push_back(v);
+    }
+  if (inputs.empty())
+    return node.emitError() << "needs inputs";
+  int64_t rank = cast<RankedTensorType>(inputs[0].getType()).getRank();
+  FailureOr<int64_t> axis = normalizeAxis(node, node.intAttr("axis", 0), rank);
+  if (failed(axis))
+    return failure();
+  for (Value v : inputs)
+    if (cast<RankedTensorType>(v.getType()).getRank() != rank)
+      return node.emitError() << "inputs must have one rank";
+  OpBuilder &b = node.builder();
+  // Shape arithmetic: 1-d integer constants concatenate at compile time.
+  if (rank == 1) {
+    SmallVector<APInt> values;
+    bool allConstant = true;
+    for (Value v : inputs) {
+      DenseElementsAttr attr = constantElements(v);
+      if (!attr || !attr.getElementType().isInteger()) {
+        allConstant = false;
+        break;
+      }
+      llvm::append_range(values, attr.getValues<APInt>());
+    }
+    if (allConstant) {
+      auto type = RankedTensorType::get(
+          {static_cast<int64_t>(values.size())},
+          cast<ShapedType>(inputs[0].getType()).getElementType());
+      node.replace(constantOf(b, node.getLoc(), DenseElementsAttr::get(type, values)));
+      return success();
+    }
+  }
+  if (inputs.size() == 1) {
+    node.replace(inputs[0]);
+    return success();
+  }
+  node.replace(tensor::ConcatOp::create(b, node.getLoc(), *axis, inputs)
+                   .getResult());
+  return success();
+}
+
+/// Slice parameters: from inputs (opset 10 on) or attributes (before).
+LogicalResult convertSlice(OnnxNode &node) {
+  FailureOr<RankedTensorType> type = node.rankedInput(0);
+  if (failed(type))
+    return failure();
+  int64_t rank = type->getRank();
+  std::optional<SmallVector<int64_t>> starts, ends, axes, steps;
+  if (node.getVersion() >= 10) {
+    starts = constantInts(node.input(1));
+    ends = constantInts(node.input(2));
+    axes = node.input(3) ? constantInts(node.input(3)) : std::nullopt;
+    steps = node.input(4) ? constantInts(node.input(4)) : std::nullopt;
+    if (!starts || !ends || (node.input(3) && !axes) ||
+        (node.input(4) && !steps))
+      return node.emitError() << "starts, ends, axes and steps must be "
+                                 "constants";
+  } else {
+    starts = intsAttr(node, "starts");
+    ends = intsAttr(node, "ends");
+    axes = intsAttr(node, "axes");
+  }
+  if (!starts || !ends || starts->size() != ends->size())
+    return node.emitError() << "starts and ends must have one entry per axis";
+  if (!axes) {
+    axes.emplace();
+    for (int64_t i = 0; i < static_cast<int64_t>(starts->size()); ++i)
+      axes->push_back(i);
+  }
+  if (!steps)
+    steps = SmallVector<int64_t>(starts->size(), 1);
+  if (axes->size() != starts->size() || steps->size() != starts->size())
+    return node.emitError() << "axes and steps must match starts";
+
+  OpBuilder &b = node.builder();
+  Location loc = node.getLoc();
+  Value input = node.signlessInput(0);
+  SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0));
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, input);
+  SmallVector<OpFoldResult> strides(rank, b.getIndexAttr(1));
+  for (size_t i = 0; i < axes->size(); ++i) {
+    FailureOr<int64_t> axis = normalizeAxis(node, (*axes)[i], rank);
+    if (failed(axis))
+      return failure();
+    int64_t step = (*steps)[i], dim = type->getDimSize(*axis);
+    if (step <= 0)
+      return node.emitError() << "step " << step
+                              << " is not supported (only positive steps)";
+    int64_t start = (*starts)[i], end = (*ends)[i];
+    if (ShapedType::isDynamic(dim)) {
+      // Without the dim, only [start, end-of-dim) with start >= 0 is known.
+      if (start < 0 || end < (int64_t(1) << 31) || step != 1)
+        return node.emitError() << "slicing dynamic dim " << *axis
+                                << " needs a non-negative start, an open end "
+                                   "and step 1";
+      offsets[*axis] = b.getIndexAttr(start);
+      Value dimValue = tensor::DimOp::create(b, loc, input, *axis);
+      sizes[*axis] = Value(arith::SubIOp::create(
+          b, loc, dimValue, arith::ConstantIndexOp::create(b, loc, start)));
+      continue;
+    }
+    if (start < 0)
+      start += dim;
+    if (end < 0)
+      end += dim;
+    start = std::clamp<int64_t>(start, 0, dim);
+    end = std::clamp<int64_t>(end, 0, dim);
+    int64_t size = end > start ? (end - start + step - 1) / step : 0;
+    offsets[*axis] = b.getIndexAttr(start);
+    sizes[*axis] = b.getIndexAttr(size);
+    strides[*axis] = b.getIndexAttr(step);
+  }
+  node.replace(tensor::ExtractSliceOp::create(b, loc, input, offsets, sizes,
+                                              strides)
+                   .getResult());
+  return success();
+}
+
+/// out[o..., i..., n...] = data[o..., indices[i...], n...], indices
+/// negative from the end.
+LogicalResult convertGather(OnnxNode &node) {
+  FailureOr<RankedTensorType> dataType = node.rankedInput(0);
+  FailureOr<RankedTensorType> indicesType = node.rankedInput(1);
+  if (failed(dataType) || failed(indicesType))
+    return failure();
+  int64_t rank = dataType->getRank();
+  FailureOr<int64_t> axis = normalizeAxis(node, node.intAttr("axis", 0), rank);
+  if (failed(axis))
+    return failure();
+  OpBuilder &b = node.builder();
+  Location loc = node.getLoc();
+  Value data = node.signlessInput(0), indices = node.signlessInput(1);
+
+  // Shape arithmetic: a constant gathered from a constant.
+  DenseElementsAttr dataAttr = constantElements(data);
+  std::optional<SmallVector<int64_t>> constIndices = constantInts(indices);
+  if (dataAttr && constIndices && rank == 1 && indicesType->getRank() <= 1) {
+    SmallVector<Attribute> all(dataAttr.getValues<Attribute>());
+    SmallVector<Attribute> picked;
+    for (int64_t index : *constIndices) {
+      int64_t i = index < 0 ? index + static_cast<int64_t>(all.size()) : index;
+      if (i < 0 || i >= static_cast<int64_t>(all.size()))
+        return node.emitError() << "index " << index << " is out of range";
+      picked.push_back(all[i]);
+    }
+    auto type = RankedTensorType::get(indicesType->getShape(),
+                                      dataAttr.getElementType());
+    node.replace(constantOf(b, loc, DenseElementsAttr::get(type, picked)));
+    return success();
+  }
+
+  int64_t q = indicesType->getRank();
+  SmallVector<int64_t> shape(dataType->getShape().take_front(*axis));
+  llvm::append_range(shape, indicesType->getShape());
+  llvm::append_range(shape, dataType->getShape().drop_front(*axis + 1));
+  int64_t outRank = shape.size();
+  SmallVector<Value> dynamic;
+  for (int64_t i = 0; i < outRank; ++i) {
+    if (!ShapedType::isDynamic(shape[i]))
+      continue;
+    if (i < *axis)
+      dynamic.push_back(tensor::DimOp::create(b, loc, data, i));
+    else if (i < *axis + q)
+      dynamic.push_back(tensor::DimOp::create(b, loc, indices, i - *axis));
+    else
+      dynamic.push_back(tensor::DimOp::create(b, loc, data, i - q + 1));
+  }
+  Type element = cast<ShapedType>(data.getType()).getElementType();
+  Value init = tensor::EmptyOp::create(
+      b, loc, RankedTensorType::get(shape, element), dynamic);
+  MLIRContext *ctx = b.getContext();
+  SmallVector<AffineExpr> indexExprs;
+  for (int64_t i = 0; i < q; ++i)
+    indexExprs.push_back(getAffineDimExpr(*axis + i, ctx));
+  SmallVector<AffineMap> maps = {AffineMap::get(outRank, 0, indexExprs, ctx),
+                                 b.getMultiDimIdentityMap(outRank)};
+  SmallVector<utils::IteratorType> iterators(outRank,
+                                             utils::IteratorType::parallel);
+  int64_t axisValue = *axis;
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{indices}, ValueRange{init},
+      maps, iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value index = arith::IndexCastOp::create(nb, nloc, nb.getIndexType(),
+                                                 args[0]);
+        Value dim = tensor::DimOp::create(nb, nloc, data, axisValue);
+        Value negative = arith::CmpIOp::create(
+            nb, nloc, arith::CmpIPredicate::slt, index,
+            arith::ConstantIndexOp::create(nb, nloc, 0));
+        index = arith::SelectOp::create(
+            nb, nloc, negative, arith::AddIOp::create(nb, nloc, index, dim),
+            index);
+        SmallVector<Value> coords;
+        for (int64_t i = 0; i < axisValue; ++i)
+          coords.push_back(linalg::IndexOp::create(nb, nloc, i));
+        coords.push_back(index);
+        for (int64_t i = axisValue + q; i < outRank; ++i)
+          coords.push_back(linalg::IndexOp::create(nb, nloc, i));
+        Value value = tensor::ExtractOp::create(nb, nloc, data, coords);
+        linalg::YieldOp::create(nb, nloc, value);
+      });
+  node.replace(generic.getResult(0));
+  return success();
+}
+
+LogicalResult convertSplit(OnnxNode &node) {
+  FailureOr<RankedTensorType> type = node.rankedInput(0);
+  if (failed(type))
+    return failure();
+  int64_t rank = type->getRank();
+  FailureOr<int64_t> axis = normalizeAxis(node, node.intAttr("axis", 0), rank);
+  if (failed(axis))
+    return failure();
+  int64_t dim = type->getDimSize(*axis);
+  if (ShapedType::isDynamic(dim))
+    return node.emitError() << "the split dim " << *axis << " must be static";
+  unsigned numOutputs = node.getOp().getNumResults();
+  std::optional<SmallVector<int64_t>> parts =
+      node.getVersion() >= 13 ? (node.input(1) ? constantInts(node.input(1))
+                                               : std::nullopt)
+                              : intsAttr(node, "split");
+  if (node.getVersion() >= 13 && node.input(1) && !parts)
+    return node.emitError() << "split sizes must be a constant";
+  if (!parts) {
+    // Equal parts; with opset 18's num_outputs the last may be smaller.
+    int64_t chunk = (dim + numOutputs - 1) / numOutputs;
+    if (node.getVersion() < 18 && dim % numOutputs != 0)
+      return node.emitError() << "dim " << dim << " does not split into "
+                              << numOutputs << " equal parts";
+    parts.emplace();
+    for (unsigned i = 0; i < numOutputs; ++i)
+      parts->push_back(std::clamp<int64_t>(dim - chunk * i, 0, chunk));
+  }
+  int64_t sum = 0;
+  for (int64_t p : *parts)
+    sum += p;
+  if (parts->size() != numOutputs || sum != dim)
+    return node.emitError() << "split sizes must be one per output and add "
+                               "up to "
+                            << dim;
+  OpBuilder &b = node.builder();
+  Location loc = node.getLoc();
+  Value input = node.signlessInput(0);
+  SmallVector<Value> results;
+  int64_t offset = 0;
+  for (int64_t part : *parts) {
+    SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0));
+    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, input);
+    SmallVector<OpFoldResult> strides(rank, b.getIndexAttr(1));
+    offsets[*axis] = b.getIndexAttr(offset);
+    sizes[*axis] = b.getIndexAttr(part);
+    results.push_back(
+        tensor::ExtractSliceOp::create(b, loc, input, offsets, sizes, strides));
+    offset += part;
+  }
+  node.replace(results);
+  return success();
+}
+
+/// Keeps the upper (or lower) triangle of the last two dims from diagonal k.
+LogicalResult convertTrilu(OnnxNode &node) {
+  FailureOr<RankedTensorType> type = node.rankedInput(0);
+  if (failed(type))
+    return failure();
+  if (type->getRank() < 2)
+    return node.emitError() << "needs a rank of at least 2";
+  int64_t k = 0;
+  if (node.input(1)) {
+    std::optional<SmallVector<int64_t>> value = constantInts(node.input(1));
+    if (!value || value->size() != 1)
+      return node.emitError() << "k must be a constant scalar";
+    k = value->front();
+  }
+  bool upper = node.intAttr("upper", 1) != 0;
+  int64_t rank = type->getRank();
+  return convertElementwiseWithIndices(
+      node, [=](OpBuilder &b, Location loc, Value x) -> Value {
+        Value row = linalg::IndexOp::create(b, loc, rank - 2);
+        Value col = linalg::IndexOp::create(b, loc, rank - 1);
+        Value diff = arith::SubIOp::create(
+            b, loc, arith::IndexCastOp::create(b, loc, b.getI64Type(), col),
+            arith::IndexCastOp::create(b, loc, b.getI64Type(), row));
+        Value kValue = arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(k));
+        Value keep = arith::CmpIOp::create(
+            b, loc, upper ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sle,
+            diff, kValue);
+        return arith::SelectOp::create(b, loc, keep, x,
+                                       scalarConstant(b, loc, x.getType(), 0));
+      });
+}
+
+/// The `count` values start, start + delta, ... as a constant of `element`.
+template <typename T>
+DenseElementsAttr rangeValues(Type element, T start, T delta, int64_t count) {
+  SmallVector<Attribute> values;
+  for (int64_t i = 0; i < count; ++i) {
+    T v = start + static_cast<T>(i) * delta;
+    if constexpr (std::is_floating_point_v<T>)
+      values.push_back(FloatAttr::get(element, static_cast<double>(v)));
+    else
+      values.push_back(IntegerAttr::get(element, v));
+  }
+  return DenseElementsAttr::get(RankedTensorType::get({count}, element),
+                                values);
+}
+
+LogicalResult convertRange(OnnxNode &node) {
+  DenseElementsAttr start = constantElements(node.input(0));
+  DenseElementsAttr limit = constantElements(node.input(1));
+  DenseElementsAttr delta = constantElements(node.input(2));
+  if (!start || !limit || !delta || start.getNumElements() != 1 ||
+      limit.getNumElements() != 1 || delta.getNumElements() != 1)
+    return node.emitError() << "start, limit and delta must be constant "
+                               "scalars";
+  Type element = start.getElementType();
+  auto asDouble = [&](DenseElementsAttr attr) {
+    return isa<FloatType>(element)
+               ? attr.getSplatValue<APFloat>().convertToDouble()
+               : double(attr.getSplatValue<APInt>().getSExtValue());
+  };
+  double first = asDouble(start), step = asDouble(delta);
+  if (step == 0)
+    return node.emitError() << "delta must not be 0";
+  int64_t count = std::max<int64_t>(
+      0, static_cast<int64_t>(std::ceil((asDouble(limit) - first) / step)));
+  DenseElementsAttr values =
+      isa<FloatType>(element)
+          ? rangeValues<double>(element, first, step, count)
+          : rangeValues<int64_t>(element,
+                                 start.getSplatValue<APInt>().getSExtValue(),
+                                 delta.getSplatValue<APInt>().getSExtValue(),
+                                 count);
+  node.replace(constantOf(node.builder(), node.getLoc(), values));
+  return success();
+}
+
+} // namespace
+
+void moe::populateOnnxDataMovementHandlers(OnnxOpTable &table) {
+  table.on("Transpose", 1, convertTranspose);
+  table.on("Concat", 4, convertConcat);
+  table.on("Slice", 1, convertSlice);
+  table.on("Gather", 1, convertGather);
+  table.on("Split", 2, convertSplit);
+  table.on("Trilu", 14, convertTrilu);
+  table.on("Range", 11, convertRange);
+}
