@@ -27,6 +27,7 @@ void moe::populateOnnxToMoeHandlers(OnnxOpTable &table) {
   populateOnnxElementwiseHandlers(table);
   populateOnnxShapeHandlers(table);
   populateOnnxDataMovementHandlers(table);
+  populateOnnxReductionHandlers(table);
 }
 
 LogicalResult moe::convertOnnxToMoe(Operation *root, const OnnxOpTable &table) {

@@ -89,6 +89,9 @@ void populateOnnxShapeHandlers(OnnxOpTable &table);
 /// Transpose, Concat, Slice, Gather, Split, Trilu, Range.
 void populateOnnxDataMovementHandlers(OnnxOpTable &table);
 
+/// Reduce*, ArgMax, ArgMin, Softmax, LogSoftmax, LayerNormalization.
+void populateOnnxReductionHandlers(OnnxOpTable &table);
+
 /// Every family.
 void populateOnnxToMoeHandlers(OnnxOpTable &table);
 
