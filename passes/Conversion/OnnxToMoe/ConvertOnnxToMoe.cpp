@@ -28,6 +28,7 @@ void moe::populateOnnxToMoeHandlers(OnnxOpTable &table) {
   populateOnnxShapeHandlers(table);
   populateOnnxDataMovementHandlers(table);
   populateOnnxReductionHandlers(table);
+  populateOnnxMatMulHandlers(table);
 }
 
 LogicalResult moe::convertOnnxToMoe(Operation *root, const OnnxOpTable &table) {

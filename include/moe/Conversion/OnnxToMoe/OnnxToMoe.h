@@ -92,6 +92,9 @@ void populateOnnxDataMovementHandlers(OnnxOpTable &table);
 /// Reduce*, ArgMax, ArgMin, Softmax, LogSoftmax, LayerNormalization.
 void populateOnnxReductionHandlers(OnnxOpTable &table);
 
+/// MatMul, Gemm.
+void populateOnnxMatMulHandlers(OnnxOpTable &table);
+
 /// Every family.
 void populateOnnxToMoeHandlers(OnnxOpTable &table);
 

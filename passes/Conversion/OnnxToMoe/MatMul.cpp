@@ -1,0 +1,221 @@
+//===- MatMul.cpp - ONNX MatMul and Gemm ----------------------------------===//
+//
+// Contractions as one linalg.generic each, with numpy's batch broadcasting
+// in the indexing maps; later passes specialise them into named ops and
+// tile them per target.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Broadcast.h"
+#include "Helpers.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace mlir::moe;
+
+namespace {
+
+/// A dim of the iteration space: its static size and where a dynamic size
+/// can be read (operand, dim).
+struct LoopDim {
+  int64_t size;
+  Value source;
+  int64_t sourceDim;
+};
+
+void merge(LoopDim &dim, int64_t size, Value source, int64_t sourceDim) {
+  if (size == 1)
+    return;
+  if (dim.size == 1 || (ShapedType::isDynamic(dim.size) && !ShapedType::isDynamic(size))) {
+    dim = {size, source, sourceDim};
+  }
+}
+
+/// sum_k lhs * rhs over the loop space `dims` (the last one k), with the
+/// given maps from the loop space to each operand and to the result.
+Value contract(OpBuilder &b, Location loc, Value lhs, Value rhs,
+               ArrayRef<LoopDim> dims, AffineMap lhsMap, AffineMap rhsMap,
+               AffineMap outMap, Type element) {
+  SmallVector<int64_t> shape;
+  SmallVector<Value> dynamic;
+  for (AffineExpr expr : outMap.getResults()) {
+    const LoopDim &dim = dims[cast<AffineDimExpr>(expr).getPosition()];
+    shape.push_back(dim.size);
+    if (ShapedType::isDynamic(dim.size))
+      dynamic.push_back(tensor::DimOp::create(b, loc, dim.source, dim.sourceDim));
+  }
+  auto type = RankedTensorType::get(shape, element);
+  Value zero = scalarConstant(b, loc, element, 0.0);
+  Value init = linalg::FillOp::create(
+                   b, loc, zero, tensor::EmptyOp::create(b, loc, type, dynamic).getResult())
+                   .getResult(0);
+  SmallVector<utils::IteratorType> iterators(dims.size(),
+                                             utils::IteratorType::parallel);
+  iterators.back() = utils::IteratorType::reduction;
+  bool isFloat = isa<FloatType>(element);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{type}, ValueRange{lhs, rhs}, ValueRange{init},
+      ArrayRef<AffineMap>{lhsMap, rhsMap, outMap}, iterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value product =
+            isFloat ? Value(arith::MulFOp::create(nb, nloc, args[0], args[1]))
+                    : Value(arith::MulIOp::create(nb, nloc, args[0], args[1]));
+        Value sum =
+            isFloat ? Value(arith::AddFOp::create(nb, nloc, args[2], product))
+                    : Value(arith::AddIOp::create(nb, nloc, args[2], product));
+        linalg::YieldOp::create(nb, nloc, sum);
+      });
+  return generic.getResult(0);
+}
+
+LogicalResult convertMatMul(OnnxNode &node) {
+  FailureOr<RankedTensorType> lhsType = node.rankedInput(0);
+  FailureOr<RankedTensorType> rhsType = node.rankedInput(1);
+  if (failed(lhsType) || failed(rhsType))
+    return failure();
+  if (node.isUnsigned(0) || node.isUnsigned(1))
+    return node.emitError() << "unsigned inputs are not supported";
+  int64_t lr = lhsType->getRank(), rr = rhsType->getRank();
+  if (lr == 0 || rr == 0)
+    return node.emitError() << "inputs must not be scalars";
+  Type element = lhsType->getElementType();
+  if (rhsType->getElementType() != element)
+    return node.emitError() << "inputs must have one element type";
+  Value lhs = node.input(0), rhs = node.input(1);
+  int64_t kL = lhsType->getDimSize(lr - 1);
+  int64_t kR = rhsType->getDimSize(rr >= 2 ? rr - 2 : 0);
+  if (!ShapedType::isDynamic(kL) && !ShapedType::isDynamic(kR) && kL != kR)
+    return node.emitError() << "the reduction dims differ: " << kL << " and "
+                            << kR;
+
+  // Loop space: batch..., [m], [n], k.
+  int64_t lb = std::max<int64_t>(lr - 2, 0), rb = std::max<int64_t>(rr - 2, 0);
+  int64_t batch = std::max(lb, rb);
+  bool hasM = lr >= 2, hasN = rr >= 2;
+  SmallVector<LoopDim> dims(batch, LoopDim{1, Value(), 0});
+  for (int64_t i = 0; i < lb; ++i)
+    merge(dims[batch - lb + i], lhsType->getDimSize(i), lhs, i);
+  for (int64_t i = 0; i < rb; ++i) {
+    LoopDim &dim = dims[batch - rb + i];
+    int64_t size = rhsType->getDimSize(i);
+    if (!ShapedType::isDynamic(dim.size) && !ShapedType::isDynamic(size) &&
+        dim.size != 1 && size != 1 && dim.size != size)
+      return node.emitError() << "batch dims do not broadcast: " << dim.size
+                              << " and " << size;
+    merge(dim, size, rhs, i);
+  }
+  int64_t mPos = dims.size();
+  if (hasM)
+    dims.push_back({lhsType->getDimSize(lr - 2), lhs, lr - 2});
+  int64_t nPos = dims.size();
+  if (hasN)
+    dims.push_back({rhsType->getDimSize(rr - 1), rhs, rr - 1});
+  int64_t kPos = dims.size();
+  dims.push_back({ShapedType::isDynamic(kL) ? kR : kL, lhs, lr - 1});
+
+  MLIRContext *ctx = node.builder().getContext();
+  auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+  auto batchExprs = [&](RankedTensorType type, int64_t own) {
+    SmallVector<AffineExpr> exprs;
+    for (int64_t i = 0; i < own; ++i) {
+      int64_t loop = batch - own + i;
+      exprs.push_back(type.getDimSize(i) == 1 && dims[loop].size != 1
+                          ? getAffineConstantExpr(0, ctx)
+                          : d(loop));
+    }
+    return exprs;
+  };
+  SmallVector<AffineExpr> lhsExprs = batchExprs(*lhsType, lb);
+  if (hasM)
+    lhsExprs.push_back(d(mPos));
+  lhsExprs.push_back(d(kPos));
+  SmallVector<AffineExpr> rhsExprs = batchExprs(*rhsType, rb);
+  rhsExprs.push_back(d(kPos));
+  if (hasN)
+    rhsExprs.push_back(d(nPos));
+  SmallVector<AffineExpr> outExprs;
+  for (int64_t i = 0; i < batch; ++i)
+    outExprs.push_back(d(i));
+  if (hasM)
+    outExprs.push_back(d(mPos));
+  if (hasN)
+    outExprs.push_back(d(nPos));
+  int64_t loops = dims.size();
+  node.replace(contract(node.builder(), node.getLoc(), lhs, rhs, dims,
+                        AffineMap::get(loops, 0, lhsExprs, ctx),
+                        AffineMap::get(loops, 0, rhsExprs, ctx),
+                        AffineMap::get(loops, 0, outExprs, ctx), element));
+  return success();
+}
+
+/// Y = alpha * A' B' + beta * C, A' and B' optionally transposed.
+LogicalResult convertGemm(OnnxNode &node) {
+  FailureOr<RankedTensorType> aType = node.rankedInput(0);
+  FailureOr<RankedTensorType> bType = node.rankedInput(1);
+  if (failed(aType) || failed(bType))
+    return failure();
+  if (aType->getRank() != 2 || bType->getRank() != 2)
+    return node.emitError() << "A and B must be 2-d";
+  Type element = aType->getElementType();
+  if (bType->getElementType() != element || node.isUnsigned(0))
+    return node.emitError() << "A and B must have one signed element type";
+  bool transA = node.intAttr("transA", 0) != 0;
+  bool transB = node.intAttr("transB", 0) != 0;
+  Value a = node.input(0), bv = node.input(1);
+  int64_t m = aType->getDimSize(transA ? 1 : 0), k = aType->getDimSize(transA ? 0 : 1);
+  int64_t kB = bType->getDimSize(transB ? 1 : 0), n = bType->getDimSize(transB ? 0 : 1);
+  if (!ShapedType::isDynamic(k) && !ShapedType::isDynamic(kB) && k != kB)
+    return node.emitError() << "the reduction dims differ: " << k << " and " << kB;
+  SmallVector<LoopDim> dims = {{m, a, transA ? 1 : 0},
+                               {n, bv, transB ? 0 : 1},
+                               {ShapedType::isDynamic(k) ? kB : k, a, transA ? 0 : 1}};
+  MLIRContext *ctx = node.builder().getContext();
+  AffineExpr dm = getAffineDimExpr(0, ctx), dn = getAffineDimExpr(1, ctx),
+             dk = getAffineDimExpr(2, ctx);
+  AffineMap aMap = AffineMap::get(3, 0, transA ? ArrayRef{dk, dm} : ArrayRef{dm, dk}, ctx);
+  AffineMap bMap = AffineMap::get(3, 0, transB ? ArrayRef{dn, dk} : ArrayRef{dk, dn}, ctx);
+  AffineMap outMap = AffineMap::get(3, 0, {dm, dn}, ctx);
+  Value product = contract(node.builder(), node.getLoc(), a, bv, dims, aMap,
+                           bMap, outMap, element);
+  double alpha = node.floatAttr("alpha", 1.0f), beta = node.floatAttr("beta", 1.0f);
+  Value c = node.input(2);
+  if (alpha == 1.0 && (!c || beta == 0.0)) {
+    node.replace(product);
+    return success();
+  }
+  SmallVector<Value> inputs = {product};
+  if (c && beta != 0.0)
+    inputs.push_back(c);
+  bool isFloat = isa<FloatType>(element);
+  FailureOr<Value> y = buildBroadcastElementwise(
+      node, inputs, element, [&](OpBuilder &b, Location loc, ValueRange s) -> Value {
+        auto mulBy = [&](Value x, double f) -> Value {
+          if (f == 1.0)
+            return x;
+          Value factor = scalarConstant(b, loc, element, f);
+          return isFloat ? Value(arith::MulFOp::create(b, loc, x, factor))
+                         : Value(arith::MulIOp::create(b, loc, x, factor));
+        };
+        Value result = mulBy(s[0], alpha);
+        if (s.size() > 1) {
+          Value term = mulBy(s[1], beta);
+          result = isFloat ? Value(arith::AddFOp::create(b, loc, result, term))
+                           : Value(arith::AddIOp::create(b, loc, result, term));
+        }
+        return result;
+      });
+  if (failed(y))
+    return failure();
+  node.replace(*y);
+  return success();
+}
+
+} // namespace
+
+void moe::populateOnnxMatMulHandlers(OnnxOpTable &table) {
+  table.on("MatMul", 1, convertMatMul);
+  table.on("Gemm", 1, convertGemm);
+}
