@@ -43,6 +43,9 @@ Value reshapeTo(OpBuilder &b, Location loc, Value input, ArrayRef<Dim> dims) {
   auto resultType = RankedTensorType::get(shape, element);
   if (resultType == input.getType())
     return input;
+  // Shape arithmetic: a reshaped constant is a constant.
+  if (DenseElementsAttr attr = constantElements(input); attr && allStatic)
+    return constantOf(b, loc, attr.reshape(resultType));
   Value shapeTensor;
   if (allStatic) {
     shapeTensor = arith::ConstantOp::create(

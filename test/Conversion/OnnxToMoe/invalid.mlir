@@ -58,3 +58,53 @@ func.func @where_missing(%c: tensor<2xi1>, %a: tensor<2xf32>) -> tensor<2xf32> {
   %0 = onnx.node "Where"(%c, %a, %none) version 16 : (tensor<2xi1>, tensor<2xf32>, none) -> tensor<2xf32>
   return %0 : tensor<2xf32>
 }
+
+// -----
+
+func.func @matmul_mismatch(%a: tensor<4x8xf32>, %b: tensor<7x3xf32>) -> tensor<4x3xf32> {
+  // expected-error @+1 {{node (MatMul): the reduction dims differ: 8 and 7}}
+  %0 = onnx.node "MatMul"(%a, %b) version 13 : (tensor<4x8xf32>, tensor<7x3xf32>) -> tensor<4x3xf32>
+  return %0 : tensor<4x3xf32>
+}
+
+// -----
+
+func.func @reshape_runtime(%x: tensor<2x3xf32>, %s: tensor<2xi64>) -> tensor<*xf32> {
+  // expected-error @+1 {{the target shape must be a constant or follow from the model's types}}
+  %0 = onnx.node "Reshape"(%x, %s) version 14 : (tensor<2x3xf32>, tensor<2xi64>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @transpose_perm(%x: tensor<2x3xf32>) -> tensor<*xf32> {
+  // expected-error @+1 {{perm is not a permutation of 0..1}}
+  %0 = onnx.node "Transpose"(%x) version 13 attrs {perm = array<i64: 0, 0>} : (tensor<2x3xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @axis_range(%x: tensor<2x3xf32>) -> tensor<*xf32> {
+  // expected-error @+1 {{axis 2 is out of range for rank 2}}
+  %0 = onnx.node "Softmax"(%x) version 13 attrs {axis = 2 : i64} : (tensor<2x3xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @dropout_training(%x: tensor<2xf32>) -> tensor<2xf32> {
+  %ratio = arith.constant dense<0.5> : tensor<f32>
+  %training = arith.constant dense<true> : tensor<i1>
+  // expected-error @+1 {{training mode is not supported}}
+  %0 = onnx.node "Dropout"(%x, %ratio, %training) version 13 : (tensor<2xf32>, tensor<f32>, tensor<i1>) -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
+
+// -----
+
+func.func @split_uneven(%x: tensor<2x5xf32>) -> (tensor<*xf32>, tensor<*xf32>) {
+  // expected-error @+1 {{dim 5 does not split into 2 equal parts}}
+  %0:2 = onnx.node "Split"(%x) version 13 attrs {axis = 1 : i64} : (tensor<2x5xf32>) -> (tensor<*xf32>, tensor<*xf32>)
+  return %0#0, %0#1 : tensor<*xf32>, tensor<*xf32>
+}

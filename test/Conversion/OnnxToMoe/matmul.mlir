@@ -1,0 +1,57 @@
+// RUN: moe-opt %s --moe-convert-onnx-to-moe -split-input-file | FileCheck %s
+
+// CHECK-DAG: #[[A:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG: #[[B:.*]] = affine_map<(d0, d1, d2) -> (d2, d1)>
+// CHECK-DAG: #[[C:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-LABEL: func @matmul_2d
+// CHECK: linalg.fill
+// CHECK: linalg.generic {indexing_maps = [#[[A]], #[[B]], #[[C]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.*}}, %{{.*}} : tensor<4x8xf32>, tensor<8x3xf32>) outs(%{{.*}} : tensor<4x3xf32>)
+// CHECK: arith.mulf
+// CHECK: arith.addf
+func.func @matmul_2d(%a: tensor<4x8xf32>, %b: tensor<8x3xf32>) -> tensor<4x3xf32> {
+  %0 = onnx.node "MatMul"(%a, %b) version 13 : (tensor<4x8xf32>, tensor<8x3xf32>) -> tensor<4x3xf32>
+  return %0 : tensor<4x3xf32>
+}
+
+// -----
+
+// A size-1 batch dim broadcasts; a 2-d operand is shared by every batch.
+// CHECK-DAG: #[[A:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, 0, d2, d4)>
+// CHECK-DAG: #[[B:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d4, d3)>
+// CHECK-DAG: #[[C:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>
+// CHECK-DAG: #[[B2:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d1, d4, d3)>
+// CHECK-DAG: #[[A2:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>
+// CHECK-LABEL: func @matmul_batch
+// CHECK: linalg.generic {indexing_maps = [#[[A]], #[[B2]], #[[C]]]{{.*}} outs(%{{.*}} : tensor<2x5x4x3xf32>)
+// CHECK: linalg.generic {indexing_maps = [#[[A2]], #[[B]], #[[C]]]{{.*}} outs(%{{.*}} : tensor<2x1x4x3xf32>)
+func.func @matmul_batch(%a: tensor<2x1x4x8xf32>, %b: tensor<5x8x3xf32>, %w: tensor<8x3xf32>) -> (tensor<*xf32>, tensor<*xf32>) {
+  %0 = onnx.node "MatMul"(%a, %b) version 13 : (tensor<2x1x4x8xf32>, tensor<5x8x3xf32>) -> tensor<*xf32>
+  %1 = onnx.node "MatMul"(%a, %w) version 13 : (tensor<2x1x4x8xf32>, tensor<8x3xf32>) -> tensor<*xf32>
+  return %0, %1 : tensor<*xf32>, tensor<*xf32>
+}
+
+// -----
+
+// A 1-d operand drops its dim from the result.
+// CHECK-LABEL: func @matvec
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} {{.*}} outs(%{{.*}} : tensor<4xf32>)
+func.func @matvec(%a: tensor<4x8xf32>, %v: tensor<8xf32>) -> tensor<*xf32> {
+  %0 = onnx.node "MatMul"(%a, %v) version 13 : (tensor<4x8xf32>, tensor<8xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+// Gemm: transposed operands in the maps, alpha and beta * C after.
+// CHECK-DAG: #[[AT:.*]] = affine_map<(d0, d1, d2) -> (d2, d0)>
+// CHECK-DAG: #[[BT:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
+// CHECK-LABEL: func @gemm
+// CHECK: linalg.generic {indexing_maps = [#[[AT]], #[[BT]], {{.*}}]{{.*}} ins(%{{.*}}, %{{.*}} : tensor<8x4xf32>, tensor<3x8xf32>) outs(%{{.*}} : tensor<4x3xf32>)
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<4x3xf32>, tensor<3xf32>)
+// CHECK: arith.constant 5.000000e-01 : f32
+// CHECK: arith.constant 2.000000e+00 : f32
+// CHECK: arith.addf
+func.func @gemm(%a: tensor<8x4xf32>, %b: tensor<3x8xf32>, %c: tensor<3xf32>) -> tensor<4x3xf32> {
+  %0 = onnx.node "Gemm"(%a, %b, %c) version 13 attrs {transA = 1 : i64, transB = 1 : i64, alpha = 0.5 : f32, beta = 2.0 : f32} : (tensor<8x4xf32>, tensor<3x8xf32>, tensor<3xf32>) -> tensor<4x3xf32>
+  return %0 : tensor<4x3xf32>
+}
