@@ -19,6 +19,7 @@ import time
 
 TYPES = ["f32", "f16", "bf16", "i8", "i4", "i32", "i64", "ui8", "ui4", "i1", "index"]
 PIPELINES = [["--canonicalize"], ["--moe-optimize-pipeline"], ["--moe-decompose-experts"],
+             ["--moe-onnx-to-moe-pipeline"], ["--moe-convert-onnx-to-moe"],
              ["--mlir-print-op-generic"], ["--cse", "--canonicalize"]]
 
 
