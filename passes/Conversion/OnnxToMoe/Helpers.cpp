@@ -62,3 +62,45 @@ Value moe::emptyWithDimsOf(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
 Value moe::constantOf(OpBuilder &b, Location loc, DenseElementsAttr attr) {
   return arith::ConstantOp::create(b, loc, attr);
 }
+
+Value moe::indexValue(OpBuilder &b, Location loc, OpFoldResult dim) {
+  if (auto value = dyn_cast<Value>(dim))
+    return value;
+  return arith::ConstantIndexOp::create(
+      b, loc, cast<IntegerAttr>(cast<Attribute>(dim)).getInt());
+}
+
+Value moe::reshapeTo(OpBuilder &b, Location loc, Value input,
+                     ArrayRef<OpFoldResult> dims) {
+  SmallVector<int64_t> shape;
+  bool allStatic = true;
+  for (OpFoldResult dim : dims) {
+    std::optional<int64_t> size = getConstantIntValue(dim);
+    shape.push_back(size ? *size : ShapedType::kDynamic);
+    allStatic &= size.has_value();
+  }
+  Type element = cast<ShapedType>(input.getType()).getElementType();
+  auto resultType = RankedTensorType::get(shape, element);
+  if (resultType == input.getType())
+    return input;
+  // Shape arithmetic: a reshaped constant is a constant.
+  if (DenseElementsAttr attr = constantElements(input); attr && allStatic)
+    return constantOf(b, loc, attr.reshape(resultType));
+  Value shapeTensor;
+  if (allStatic) {
+    shapeTensor = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(
+            RankedTensorType::get({static_cast<int64_t>(shape.size())},
+                                  b.getI64Type()),
+            ArrayRef<int64_t>(shape)));
+  } else {
+    SmallVector<Value> values;
+    for (OpFoldResult dim : dims)
+      values.push_back(arith::IndexCastOp::create(b, loc, b.getI64Type(),
+                                                  indexValue(b, loc, dim)));
+    shapeTensor = tensor::FromElementsOp::create(b, loc, values);
+  }
+  return tensor::ReshapeOp::create(b, loc, resultType, input, shapeTensor);
+}
+

@@ -32,6 +32,14 @@ std::optional<SmallVector<int64_t>> staticResultShape(const OnnxNode &node,
 Value emptyWithDimsOf(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
                       Type element, Value like);
 
+/// A dim as an index value (constants materialised).
+Value indexValue(OpBuilder &b, Location loc, OpFoldResult dim);
+
+/// tensor.reshape of `input` to `dims` (static sizes or index values); a
+/// constant input gives a reshaped constant.
+Value reshapeTo(OpBuilder &b, Location loc, Value input,
+                ArrayRef<OpFoldResult> dims);
+
 /// An arith.constant holding `attr`.
 Value constantOf(OpBuilder &b, Location loc, DenseElementsAttr attr);
 
