@@ -29,6 +29,7 @@ void moe::populateOnnxToMoeHandlers(OnnxOpTable &table) {
   populateOnnxDataMovementHandlers(table);
   populateOnnxReductionHandlers(table);
   populateOnnxMatMulHandlers(table);
+  populateOnnxMoeOpHandlers(table);
 }
 
 LogicalResult moe::convertOnnxToMoe(Operation *root, const OnnxOpTable &table) {

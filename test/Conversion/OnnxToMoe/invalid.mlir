@@ -108,3 +108,39 @@ func.func @split_uneven(%x: tensor<2x5xf32>) -> (tensor<*xf32>, tensor<*xf32>) {
   %0:2 = onnx.node "Split"(%x) version 13 attrs {axis = 1 : i64} : (tensor<2x5xf32>) -> (tensor<*xf32>, tensor<*xf32>)
   return %0#0, %0#1 : tensor<*xf32>, tensor<*xf32>
 }
+
+// -----
+
+func.func @moe_identity(%x: tensor<5x16xf32>, %r: tensor<5x4xf32>, %fc1: tensor<4x32x16xf32>, %fc2: tensor<4x16x32xf32>) -> tensor<5x16xf32> {
+  %none = onnx.none
+  // expected-error @+1 {{activation_type 'identity' is not supported (relu, gelu, silu, swiglu)}}
+  %0 = onnx.node "MoE"(%x, %r, %fc1, %none, %fc2) domain "com.microsoft" version 1 attrs {activation_type = "identity"} : (tensor<5x16xf32>, tensor<5x4xf32>, tensor<4x32x16xf32>, none, tensor<4x16x32xf32>) -> tensor<5x16xf32>
+  return %0 : tensor<5x16xf32>
+}
+
+// -----
+
+func.func @moe_k(%x: tensor<5x16xf32>, %r: tensor<5x4xf32>, %fc1: tensor<4x32x16xf32>, %fc2: tensor<4x16x32xf32>) -> tensor<5x16xf32> {
+  %none = onnx.none
+  // expected-error @+1 {{k = 5 must be in [1, 4]}}
+  %0 = onnx.node "MoE"(%x, %r, %fc1, %none, %fc2) domain "com.microsoft" version 1 attrs {k = 5 : i64} : (tensor<5x16xf32>, tensor<5x4xf32>, tensor<4x32x16xf32>, none, tensor<4x16x32xf32>) -> tensor<5x16xf32>
+  return %0 : tensor<5x16xf32>
+}
+
+// -----
+
+func.func @moe_shapes(%x: tensor<5x16xf32>, %r: tensor<5x4xf32>, %fc1: tensor<4x32x8xf32>, %fc2: tensor<4x16x32xf32>) -> tensor<5x16xf32> {
+  %none = onnx.none
+  // expected-error @+2 {{fc1 dim 2 is 8 but must equal the hidden size (16)}}
+  // expected-error @+1 {{expert weights do not fit the input (the previous error says how)}}
+  %0 = onnx.node "MoE"(%x, %r, %fc1, %none, %fc2) domain "com.microsoft" version 1 : (tensor<5x16xf32>, tensor<5x4xf32>, tensor<4x32x8xf32>, none, tensor<4x16x32xf32>) -> tensor<5x16xf32>
+  return %0 : tensor<5x16xf32>
+}
+
+// -----
+
+func.func @attention_heads(%q: tensor<1x8x60xf32>) -> tensor<*xf32> {
+  // expected-error @+1 {{query hidden size 60 must be a static multiple of 8 heads}}
+  %0 = onnx.node "Attention"(%q, %q, %q) version 23 attrs {q_num_heads = 8 : i64, kv_num_heads = 8 : i64} : (tensor<1x8x60xf32>, tensor<1x8x60xf32>, tensor<1x8x60xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}

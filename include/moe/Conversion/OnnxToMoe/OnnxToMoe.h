@@ -95,6 +95,10 @@ void populateOnnxReductionHandlers(OnnxOpTable &table);
 /// MatMul, Gemm.
 void populateOnnxMatMulHandlers(OnnxOpTable &table);
 
+/// RMSNormalization, RotaryEmbedding and Attention (opset 23),
+/// SimplifiedLayerNormalization, com.microsoft MoE: onto moe ops.
+void populateOnnxMoeOpHandlers(OnnxOpTable &table);
+
 /// Every family.
 void populateOnnxToMoeHandlers(OnnxOpTable &table);
 
