@@ -30,6 +30,7 @@ void moe::populateOnnxToMoeHandlers(OnnxOpTable &table) {
   populateOnnxReductionHandlers(table);
   populateOnnxMatMulHandlers(table);
   populateOnnxMoeOpHandlers(table);
+  populateOnnxQuantizationHandlers(table);
 }
 
 LogicalResult moe::convertOnnxToMoe(Operation *root, const OnnxOpTable &table) {

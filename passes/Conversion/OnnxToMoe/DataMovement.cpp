@@ -259,6 +259,47 @@ LogicalResult convertGather(OnnxNode &node) {
   return success();
 }
 
+/// out[i...] = data[i...] with the axis coordinate taken from indices.
+LogicalResult convertGatherElements(OnnxNode &node) {
+  FailureOr<RankedTensorType> dataType = node.rankedInput(0);
+  FailureOr<RankedTensorType> indicesType = node.rankedInput(1);
+  if (failed(dataType) || failed(indicesType))
+    return failure();
+  int64_t rank = dataType->getRank();
+  if (indicesType->getRank() != rank)
+    return node.emitError() << "indices must have the data's rank";
+  FailureOr<int64_t> axis = normalizeAxis(node, node.intAttr("axis", 0), rank);
+  if (failed(axis))
+    return failure();
+  OpBuilder &b = node.builder();
+  Location loc = node.getLoc();
+  Value data = node.signlessInput(0), indices = node.signlessInput(1);
+  Type element = cast<ShapedType>(data.getType()).getElementType();
+  Value init = emptyWithDimsOf(b, loc, indicesType->getShape(), element, indices);
+  SmallVector<AffineMap> maps(2, b.getMultiDimIdentityMap(rank));
+  SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
+  int64_t axisValue = *axis;
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{indices}, ValueRange{init},
+      maps, iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value index = arith::IndexCastOp::create(nb, nloc, nb.getIndexType(), args[0]);
+        Value dim = tensor::DimOp::create(nb, nloc, data, axisValue);
+        Value negative = arith::CmpIOp::create(
+            nb, nloc, arith::CmpIPredicate::slt, index,
+            arith::ConstantIndexOp::create(nb, nloc, 0));
+        index = arith::SelectOp::create(
+            nb, nloc, negative, arith::AddIOp::create(nb, nloc, index, dim), index);
+        SmallVector<Value> coords;
+        for (int64_t i = 0; i < rank; ++i)
+          coords.push_back(i == axisValue ? index
+                                          : Value(linalg::IndexOp::create(nb, nloc, i)));
+        linalg::YieldOp::create(nb, nloc,
+                                Value(tensor::ExtractOp::create(nb, nloc, data, coords)));
+      });
+  node.replace(generic.getResult(0));
+  return success();
+}
+
 LogicalResult convertSplit(OnnxNode &node) {
   FailureOr<RankedTensorType> type = node.rankedInput(0);
   if (failed(type))
@@ -275,8 +316,17 @@ LogicalResult convertSplit(OnnxNode &node) {
       node.getVersion() >= 13 ? (node.input(1) ? constantInts(node.input(1))
                                                : std::nullopt)
                               : intsAttr(node, "split");
-  if (node.getVersion() >= 13 && node.input(1) && !parts)
-    return node.emitError() << "split sizes must be a constant";
+  if (node.getVersion() >= 13 && node.input(1) && !parts) {
+    // Sizes computed at run time: the declared result shapes say them.
+    parts.emplace();
+    for (unsigned i = 0; i < numOutputs; ++i) {
+      std::optional<SmallVector<int64_t>> shape = staticResultShape(node, i);
+      if (!shape || static_cast<int64_t>(shape->size()) != rank)
+        return node.emitError() << "split sizes must be a constant or the "
+                                   "result shapes static";
+      parts->push_back((*shape)[*axis]);
+    }
+  }
   if (!parts) {
     // Equal parts; with opset 18's num_outputs the last may be smaller.
     int64_t chunk = (dim + numOutputs - 1) / numOutputs;
@@ -320,12 +370,17 @@ LogicalResult convertTrilu(OnnxNode &node) {
     return failure();
   if (type->getRank() < 2)
     return node.emitError() << "needs a rank of at least 2";
-  int64_t k = 0;
-  if (node.input(1)) {
-    std::optional<SmallVector<int64_t>> value = constantInts(node.input(1));
-    if (!value || value->size() != 1)
-      return node.emitError() << "k must be a constant scalar";
-    k = value->front();
+  // k is a scalar (or one-element) i64 tensor, constant or not.
+  OpBuilder &builder = node.builder();
+  Value k = arith::ConstantOp::create(builder, node.getLoc(),
+                                      builder.getI64IntegerAttr(0));
+  if (Value kTensor = node.input(1)) {
+    auto kType = cast<ShapedType>(kTensor.getType());
+    if (!kType.hasRank() || kType.getNumElements() != 1)
+      return node.emitError() << "k must hold one value";
+    SmallVector<Value> zeros(kType.getRank(),
+                             arith::ConstantIndexOp::create(builder, node.getLoc(), 0));
+    k = tensor::ExtractOp::create(builder, node.getLoc(), kTensor, zeros);
   }
   bool upper = node.intAttr("upper", 1) != 0;
   int64_t rank = type->getRank();
@@ -336,10 +391,9 @@ LogicalResult convertTrilu(OnnxNode &node) {
         Value diff = arith::SubIOp::create(
             b, loc, arith::IndexCastOp::create(b, loc, b.getI64Type(), col),
             arith::IndexCastOp::create(b, loc, b.getI64Type(), row));
-        Value kValue = arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(k));
         Value keep = arith::CmpIOp::create(
             b, loc, upper ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sle,
-            diff, kValue);
+            diff, k);
         return arith::SelectOp::create(b, loc, keep, x,
                                        scalarConstant(b, loc, x.getType(), 0));
       });
@@ -397,6 +451,7 @@ void moe::populateOnnxDataMovementHandlers(OnnxOpTable &table) {
   table.on("Concat", 4, convertConcat);
   table.on("Slice", 1, convertSlice);
   table.on("Gather", 1, convertGather);
+  table.on("GatherElements", 11, convertGatherElements);
   table.on("Split", 2, convertSplit);
   table.on("Trilu", 14, convertTrilu);
   table.on("Range", 11, convertRange);

@@ -92,6 +92,23 @@ Value reducedCount(OpBuilder &b, Location loc, Value input,
              : Value(arith::MulIOp::create(b, loc, asFloat, count));
 }
 
+/// Axes computed at run time, with keepdims: a dim is reduced where the
+/// declared static result has 1 and the input has more (reducing a size-1
+/// dim or not is the same).
+FailureOr<SmallVector<bool>> reducedDimsFromTypes(OnnxNode &node,
+                                                  int64_t rank) {
+  auto input = cast<RankedTensorType>(node.input(0).getType());
+  std::optional<SmallVector<int64_t>> result = staticResultShape(node);
+  if (node.intAttr("keepdims", 1) == 0 || !input.hasStaticShape() || !result ||
+      static_cast<int64_t>(result->size()) != rank)
+    return node.emitError() << "axes must be a constant (or, with keepdims, "
+                               "the input and result shapes static)";
+  SmallVector<bool> reduced(rank, false);
+  for (int64_t i = 0; i < rank; ++i)
+    reduced[i] = (*result)[i] == 1 && input.getDimSize(i) != 1;
+  return reduced;
+}
+
 /// The dims a Reduce* node reduces: axes from the attribute or (ReduceSum
 /// from opset 13, the others from 18) the input; none means all unless
 /// noop_with_empty_axes.
@@ -102,7 +119,7 @@ FailureOr<SmallVector<bool>> reducedDims(OnnxNode &node, int64_t rank,
     if (node.input(1)) {
       axes = constantInts(node.input(1));
       if (!axes)
-        return node.emitError() << "axes must be a constant";
+        return reducedDimsFromTypes(node, rank);
     }
   } else {
     axes = intsAttr(node, "axes");

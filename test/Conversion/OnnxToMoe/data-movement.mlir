@@ -104,3 +104,37 @@ func.func @range() -> tensor<*xf32> {
   %0 = onnx.node "Range"(%s, %l, %d) version 11 : (tensor<f32>, tensor<f32>, tensor<f32>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func @gather_elements
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<2x2xi64>) outs(%{{.*}} : tensor<2x2xf32>)
+// CHECK: %[[R:.*]] = linalg.index 0 : index
+// CHECK: tensor.extract %{{.*}}[%[[R]], %{{.*}}] : tensor<2x3xf32>
+func.func @gather_elements(%x: tensor<2x3xf32>, %i: tensor<2x2xi64>) -> tensor<2x2xf32> {
+  %0 = onnx.node "GatherElements"(%x, %i) version 13 attrs {axis = 1 : i64} : (tensor<2x3xf32>, tensor<2x2xi64>) -> tensor<2x2xf32>
+  return %0 : tensor<2x2xf32>
+}
+
+// -----
+
+// k computed at run time is read from its tensor.
+// CHECK-LABEL: func @trilu_runtime_k
+// CHECK-SAME: %[[K:[^:]*]]: tensor<i64>
+// CHECK: %[[KV:.*]] = tensor.extract %[[K]][] : tensor<i64>
+// CHECK: arith.cmpi sge, %{{.*}}, %[[KV]]
+func.func @trilu_runtime_k(%x: tensor<3x3xf32>, %k: tensor<i64>) -> tensor<3x3xf32> {
+  %0 = onnx.node "Trilu"(%x, %k) version 14 : (tensor<3x3xf32>, tensor<i64>) -> tensor<3x3xf32>
+  return %0 : tensor<3x3xf32>
+}
+
+// -----
+
+// Split sizes computed at run time come from the declared result shapes.
+// CHECK-LABEL: func @split_runtime
+// CHECK: tensor.extract_slice %{{.*}}[0, 0] [2, 1] [1, 1]
+// CHECK: tensor.extract_slice %{{.*}}[0, 1] [2, 5] [1, 1]
+func.func @split_runtime(%x: tensor<2x6xf32>, %parts: tensor<2xi64>) -> (tensor<2x1xf32>, tensor<2x5xf32>) {
+  %0:2 = onnx.node "Split"(%x, %parts) version 13 attrs {axis = 1 : i64} : (tensor<2x6xf32>, tensor<2xi64>) -> (tensor<2x1xf32>, tensor<2x5xf32>)
+  return %0#0, %0#1 : tensor<2x1xf32>, tensor<2x5xf32>
+}

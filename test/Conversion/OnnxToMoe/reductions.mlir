@@ -100,3 +100,14 @@ func.func @layer_norm(%x: tensor<2x8xf32>, %g: tensor<8xf32>, %b: tensor<8xf32>)
   %0 = onnx.node "LayerNormalization"(%x, %g, %b) version 17 : (tensor<2x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<2x8xf32>
   return %0 : tensor<2x8xf32>
 }
+
+// -----
+
+// Axes computed at run time, with keepdims: the declared result shape says
+// which dims are reduced.
+// CHECK-LABEL: func @reduce_runtime_axes
+// CHECK: iterator_types = ["parallel", "reduction", "parallel"]
+func.func @reduce_runtime_axes(%x: tensor<2x3x4xf32>, %axes: tensor<1xi64>) -> tensor<2x1x4xf32> {
+  %0 = onnx.node "ReduceSum"(%x, %axes) version 13 : (tensor<2x3x4xf32>, tensor<1xi64>) -> tensor<2x1x4xf32>
+  return %0 : tensor<2x1x4xf32>
+}

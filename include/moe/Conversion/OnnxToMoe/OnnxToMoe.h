@@ -86,7 +86,7 @@ void populateOnnxElementwiseHandlers(OnnxOpTable &table);
 /// Flatten, Squeeze, Unsqueeze, Expand.
 void populateOnnxShapeHandlers(OnnxOpTable &table);
 
-/// Transpose, Concat, Slice, Gather, Split, Trilu, Range.
+/// Transpose, Concat, Slice, Gather, GatherElements, Split, Trilu, Range.
 void populateOnnxDataMovementHandlers(OnnxOpTable &table);
 
 /// Reduce*, ArgMax, ArgMin, Softmax, LogSoftmax, LayerNormalization.
@@ -98,6 +98,9 @@ void populateOnnxMatMulHandlers(OnnxOpTable &table);
 /// RMSNormalization, RotaryEmbedding and Attention (opset 23),
 /// SimplifiedLayerNormalization, com.microsoft MoE: onto moe ops.
 void populateOnnxMoeOpHandlers(OnnxOpTable &table);
+
+/// QuantizeLinear, DequantizeLinear: onto moe.quantize and moe.dequantize.
+void populateOnnxQuantizationHandlers(OnnxOpTable &table);
 
 /// Every family.
 void populateOnnxToMoeHandlers(OnnxOpTable &table);
