@@ -252,12 +252,27 @@ void moe::populateOnnxShapeHandlers(OnnxOpTable &table) {
     std::optional<SmallVector<int64_t>> shape = staticResultShape(node);
     if (!shape)
       shape = constantInts(node.input(0));
-    if (!shape)
-      return node.emitError() << "the shape must be a constant or follow "
-                                 "from the model's types";
-    if (llvm::any_of(*shape, [](int64_t d) { return d < 0; }))
-      return node.emitError() << "the shape has a negative dim";
-    node.replace(filled(b, loc, *shape, value, Value()));
+    if (shape) {
+      if (llvm::any_of(*shape, [](int64_t d) { return d < 0; }))
+        return node.emitError() << "the shape has a negative dim";
+      node.replace(filled(b, loc, *shape, value, Value()));
+      return success();
+    }
+    // A shape computed at run time: its length fixes the rank.
+    auto shapeType = dyn_cast<RankedTensorType>(node.input(0).getType());
+    if (!shapeType || shapeType.getRank() != 1 || shapeType.isDynamicDim(0))
+      return node.emitError() << "the shape must have a static length";
+    SmallVector<Value> sizes;
+    for (int64_t i = 0; i < shapeType.getDimSize(0); ++i) {
+      Value index = arith::ConstantIndexOp::create(b, loc, i);
+      Value dim = tensor::ExtractOp::create(b, loc, node.input(0), index);
+      sizes.push_back(arith::IndexCastOp::create(b, loc, b.getIndexType(), dim));
+    }
+    auto type = RankedTensorType::get(
+        SmallVector<int64_t>(sizes.size(), ShapedType::kDynamic), value.getType());
+    Value init = tensor::EmptyOp::create(b, loc, type, sizes);
+    Value scalar = arith::ConstantOp::create(b, loc, value);
+    node.replace(linalg::FillOp::create(b, loc, scalar, init).getResult(0));
     return success();
   });
 

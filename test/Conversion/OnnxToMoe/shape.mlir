@@ -100,3 +100,17 @@ func.func @expand(%x: tensor<3x1xf32>) -> tensor<*xf32> {
   %0 = onnx.node "Expand"(%x, %s) version 13 : (tensor<3x1xf32>, tensor<3xi64>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
+
+// -----
+
+// A shape computed at run time: its elements size the result.
+// CHECK-LABEL: func @constant_of_runtime_shape
+// CHECK-SAME: (%[[S:[^:]*]]: tensor<2xi64>)
+// CHECK: %[[D0:.*]] = tensor.extract %[[S]][%{{.*}}] : tensor<2xi64>
+// CHECK: %[[D1:.*]] = tensor.extract %[[S]][%{{.*}}] : tensor<2xi64>
+// CHECK: tensor.empty(%{{.*}}, %{{.*}}) : tensor<?x?xf32>
+// CHECK: linalg.fill
+func.func @constant_of_runtime_shape(%s: tensor<2xi64>) -> tensor<?x?xf32> {
+  %0 = onnx.node "ConstantOfShape"(%s) version 9 : (tensor<2xi64>) -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
