@@ -237,15 +237,7 @@ LogicalResult convertGather(OnnxNode &node) {
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{init.getType()}, ValueRange{indices}, ValueRange{init},
       maps, iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        Value index = arith::IndexCastOp::create(nb, nloc, nb.getIndexType(),
-                                                 args[0]);
-        Value dim = tensor::DimOp::create(nb, nloc, data, axisValue);
-        Value negative = arith::CmpIOp::create(
-            nb, nloc, arith::CmpIPredicate::slt, index,
-            arith::ConstantIndexOp::create(nb, nloc, 0));
-        index = arith::SelectOp::create(
-            nb, nloc, negative, arith::AddIOp::create(nb, nloc, index, dim),
-            index);
+        Value index = wrapIndex(nb, nloc, args[0], data, axisValue);
         SmallVector<Value> coords;
         for (int64_t i = 0; i < axisValue; ++i)
           coords.push_back(linalg::IndexOp::create(nb, nloc, i));
@@ -282,13 +274,7 @@ LogicalResult convertGatherElements(OnnxNode &node) {
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{init.getType()}, ValueRange{indices}, ValueRange{init},
       maps, iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        Value index = arith::IndexCastOp::create(nb, nloc, nb.getIndexType(), args[0]);
-        Value dim = tensor::DimOp::create(nb, nloc, data, axisValue);
-        Value negative = arith::CmpIOp::create(
-            nb, nloc, arith::CmpIPredicate::slt, index,
-            arith::ConstantIndexOp::create(nb, nloc, 0));
-        index = arith::SelectOp::create(
-            nb, nloc, negative, arith::AddIOp::create(nb, nloc, index, dim), index);
+        Value index = wrapIndex(nb, nloc, args[0], data, axisValue);
         SmallVector<Value> coords;
         for (int64_t i = 0; i < rank; ++i)
           coords.push_back(i == axisValue ? index

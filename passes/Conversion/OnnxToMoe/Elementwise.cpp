@@ -205,6 +205,15 @@ void variadic(OnnxOpTable &table, StringRef name, int64_t since,
               });
 }
 
+/// A float op that is one math op on the element.
+template <typename MathOp>
+void unaryMath(OnnxOpTable &table, StringRef name, int64_t since) {
+  elementwise(table, name, since, Accepts::Float,
+              [](OnnxNode &, OpBuilder &b, Location loc, Scalars s) -> Value {
+                return MathOp::create(b, loc, s[0]);
+              });
+}
+
 } // namespace
 
 void moe::populateOnnxElementwiseHandlers(OnnxOpTable &table) {
@@ -358,33 +367,17 @@ void moe::populateOnnxElementwiseHandlers(OnnxOpTable &table) {
                   return fn(node, b, loc, s[0]);
                 });
   };
-  unary("Sqrt", 1, [](OnnxNode &, B &b, L loc, Value x) -> Value {
-    return math::SqrtOp::create(b, loc, x);
-  });
+  unaryMath<math::SqrtOp>(table, "Sqrt", 1);
   unary("Reciprocal", 1, [](OnnxNode &, B &b, L loc, Value x) -> Value {
     return arith::DivFOp::create(b, loc, constant(b, loc, x, 1.0), x);
   });
-  unary("Exp", 1, [](OnnxNode &, B &b, L loc, Value x) -> Value {
-    return math::ExpOp::create(b, loc, x);
-  });
-  unary("Log", 1, [](OnnxNode &, B &b, L loc, Value x) -> Value {
-    return math::LogOp::create(b, loc, x);
-  });
-  unary("Erf", 9, [](OnnxNode &, B &b, L loc, Value x) -> Value {
-    return math::ErfOp::create(b, loc, x);
-  });
-  unary("Tanh", 1, [](OnnxNode &, B &b, L loc, Value x) -> Value {
-    return math::TanhOp::create(b, loc, x);
-  });
-  unary("Floor", 1, [](OnnxNode &, B &b, L loc, Value x) -> Value {
-    return math::FloorOp::create(b, loc, x);
-  });
-  unary("Ceil", 1, [](OnnxNode &, B &b, L loc, Value x) -> Value {
-    return math::CeilOp::create(b, loc, x);
-  });
-  unary("Round", 11, [](OnnxNode &, B &b, L loc, Value x) -> Value {
-    return math::RoundEvenOp::create(b, loc, x);
-  });
+  unaryMath<math::ExpOp>(table, "Exp", 1);
+  unaryMath<math::LogOp>(table, "Log", 1);
+  unaryMath<math::ErfOp>(table, "Erf", 9);
+  unaryMath<math::TanhOp>(table, "Tanh", 1);
+  unaryMath<math::FloorOp>(table, "Floor", 1);
+  unaryMath<math::CeilOp>(table, "Ceil", 1);
+  unaryMath<math::RoundEvenOp>(table, "Round", 11);
   unary("Sigmoid", 1, [](OnnxNode &, B &b, L loc, Value x) {
     return sigmoid(b, loc, x);
   });

@@ -5,6 +5,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/IR/Verifier.h"
 
 using namespace mlir;
 using namespace mlir::moe;
@@ -104,3 +105,21 @@ Value moe::reshapeTo(OpBuilder &b, Location loc, Value input,
   return tensor::ReshapeOp::create(b, loc, resultType, input, shapeTensor);
 }
 
+
+LogicalResult moe::verifyBuilt(OnnxNode &node, Operation *op, StringRef what) {
+  if (succeeded(verify(op)))
+    return success();
+  op->erase();
+  return node.emitError() << what << " (the previous error says how)";
+}
+
+Value moe::wrapIndex(OpBuilder &b, Location loc, Value index, Value data,
+                     int64_t axis) {
+  index = arith::IndexCastOp::create(b, loc, b.getIndexType(), index);
+  Value dim = tensor::DimOp::create(b, loc, data, axis);
+  Value negative =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, index,
+                            arith::ConstantIndexOp::create(b, loc, 0));
+  return arith::SelectOp::create(
+      b, loc, negative, arith::AddIOp::create(b, loc, index, dim), index);
+}

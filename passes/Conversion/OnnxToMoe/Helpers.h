@@ -40,6 +40,16 @@ Value indexValue(OpBuilder &b, Location loc, OpFoldResult dim);
 Value reshapeTo(OpBuilder &b, Location loc, Value input,
                 ArrayRef<OpFoldResult> dims);
 
+/// Verifies `op`, just built for `node`; when it is invalid, erases it and
+/// reports "<what> (the previous error says how)" at the node, after the
+/// verifier's own error.
+LogicalResult verifyBuilt(OnnxNode &node, Operation *op, StringRef what);
+
+/// Wraps a possibly negative index (any integer type) into [0, dim) of
+/// `data`'s dim `axis`, as an index value.
+Value wrapIndex(OpBuilder &b, Location loc, Value index, Value data,
+                int64_t axis);
+
 /// An arith.constant holding `attr`.
 Value constantOf(OpBuilder &b, Location loc, DenseElementsAttr attr);
 

@@ -12,7 +12,6 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/IR/Verifier.h"
 
 using namespace mlir;
 using namespace mlir::moe;
@@ -88,11 +87,8 @@ LogicalResult convertRmsNorm(OnnxNode &node) {
       b, node.getLoc(), *type, node.input(0), node.input(1),
       b.getF64FloatAttr(node.floatAttr("epsilon", 1e-5f)),
       b.getI64IntegerAttr(node.intAttr("axis", -1)));
-  if (failed(verify(norm))) {
-    norm.erase();
-    return node.emitError() << "scale does not fit the normalised dims (the "
-                               "previous error says how)";
-  }
+  if (failed(verifyBuilt(node, norm, "scale does not fit the normalised dims")))
+    return failure();
   SmallVector<Value> results = {norm};
   for (unsigned i = 1; i < node.getOp().getNumResults(); ++i)
     results.push_back(norm);
@@ -197,11 +193,10 @@ LogicalResult convertMoE(OnnxNode &node) {
       b, loc, tokens.getType(), tokens, route.getWeights(), route.getIndices(),
       fc1, fc2, fc3, b1, b2, b3, Value(), Value(), Value(), Value(),
       ActivationAttr::get(b.getContext(), *activation));
-  if (failed(verify(expertsOp))) {
-    expertsOp.erase();
+  if (failed(verifyBuilt(node, expertsOp,
+                         "expert weights do not fit the input"))) {
     route.erase();
-    return node.emitError() << "expert weights do not fit the input (the "
-                               "previous error says how)";
+    return failure();
   }
   Value result = expertsOp.getResult();
   if (rank == 3)
@@ -244,11 +239,8 @@ LogicalResult convertRotary(OnnxNode &node) {
       b, loc, x.getType(), x, cos, sin, positions,
       node.intAttr("interleaved", 0) ? b.getUnitAttr() : UnitAttr(),
       b.getI64IntegerAttr(node.intAttr("rotary_embedding_dim", 0)));
-  if (failed(verify(rope))) {
-    rope.erase();
-    return node.emitError() << "caches do not fit the input (the previous "
-                               "error says how)";
-  }
+  if (failed(verifyBuilt(node, rope, "caches do not fit the input")))
+    return failure();
   Value result = rope.getResult();
   if (threeD)
     result = mergeHeads(b, loc, result);
@@ -306,11 +298,9 @@ LogicalResult convertAttention(OnnxNode &node) {
       node.intAttr("is_causal", 0) ? b.getUnitAttr() : UnitAttr(),
       b.getI64IntegerAttr(-1), b.getI64IntegerAttr(-1), b.getI64IntegerAttr(0),
       IntegerAttr());
-  if (failed(verify(attention))) {
-    attention.erase();
-    return node.emitError() << "query, key, value and mask do not fit (the "
-                               "previous error says how)";
-  }
+  if (failed(verifyBuilt(node, attention,
+                         "query, key, value and mask do not fit")))
+    return failure();
   Value output = attention.getOutput();
   if (threeD)
     output = mergeHeads(b, loc, output);

@@ -9,7 +9,6 @@
 #include "Helpers.h"
 #include "moe/Dialect/Moe/MoeOps.h"
 
-#include "mlir/IR/Verifier.h"
 
 using namespace mlir;
 using namespace mlir::moe;
@@ -52,11 +51,9 @@ LogicalResult convertQuantize(OnnxNode &node) {
   auto op = QuantizeOp::create(b, node.getLoc(), type->clone(storage),
                                node.input(0), node.input(1), node.input(2),
                                axis, blockSize);
-  if (failed(verify(op))) {
-    op.erase();
-    return node.emitError() << "scale and zero point do not fit the input "
-                               "(the previous error says how)";
-  }
+  if (failed(verifyBuilt(node, op,
+                         "scale and zero point do not fit the input")))
+    return failure();
   node.replace(op.getResult());
   return success();
 }
@@ -72,11 +69,9 @@ LogicalResult convertDequantize(OnnxNode &node) {
   OpBuilder &b = node.builder();
   auto op = DequantizeOp::create(b, node.getLoc(), node.input(0), node.input(1),
                                  node.input(2), axis, blockSize);
-  if (failed(verify(op))) {
-    op.erase();
-    return node.emitError() << "scale and zero point do not fit the input "
-                               "(the previous error says how)";
-  }
+  if (failed(verifyBuilt(node, op,
+                         "scale and zero point do not fit the input")))
+    return failure();
   node.replace(op.getResult());
   return success();
 }
