@@ -1,6 +1,7 @@
 //===- Broadcast.cpp - Elementwise linalg.generic with broadcasting -------===//
 
 #include "Broadcast.h"
+#include "Helpers.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -103,6 +104,11 @@ FailureOr<Value> moe::buildBroadcastElementwise(OnnxNode &node,
         Value result = body(nested, nestedLoc, args.drop_back());
         linalg::YieldOp::create(nested, nestedLoc, result);
       });
+  // Shape arithmetic on constants becomes a constant.
+  if (std::optional<Value> folded = foldConstantGeneric(b, generic)) {
+    generic.erase();
+    return *folded;
+  }
   return generic.getResult(0);
 }
 

@@ -5,6 +5,10 @@
 
 #include "moe/Conversion/OnnxToMoe/OnnxToMoe.h"
 
+namespace mlir::linalg {
+class GenericOp;
+} // namespace mlir::linalg
+
 namespace mlir::moe {
 
 /// The elements of `value` when it is a constant (arith.constant of dense
@@ -49,6 +53,11 @@ LogicalResult verifyBuilt(OnnxNode &node, Operation *op, StringRef what);
 /// `data`'s dim `axis`, as an index value.
 Value wrapIndex(OpBuilder &b, Location loc, Value index, Value data,
                 int64_t axis);
+
+/// The result of an elementwise linalg.generic over small constants,
+/// evaluated with the folders of its body's ops, as an arith.constant; none
+/// when it is not that.
+std::optional<Value> foldConstantGeneric(OpBuilder &b, linalg::GenericOp generic);
 
 /// An arith.constant holding `attr`.
 Value constantOf(OpBuilder &b, Location loc, DenseElementsAttr attr);

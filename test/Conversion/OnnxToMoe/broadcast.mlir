@@ -72,3 +72,23 @@ func.func @clip_max_only(%x: tensor<3xf32>, %hi: tensor<f32>) -> tensor<3xf32> {
   %0 = onnx.node "Clip"(%x, %none, %hi) version 13 : (tensor<3xf32>, none, tensor<f32>) -> tensor<3xf32>
   return %0 : tensor<3xf32>
 }
+
+// -----
+
+// Elementwise ops on small constants are evaluated (torch's Expand writes
+// its shape this way); Where folds to one of its operands' elements.
+// CHECK-LABEL: func @shape_arithmetic
+// CHECK-NOT: linalg.generic
+// CHECK: %[[C:.*]] = arith.constant dense<[1, 2, 2, 8, 16]> : tensor<5xi64>
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[C]]
+func.func @shape_arithmetic() -> tensor<5xi64> {
+  %shape = arith.constant dense<[1, 2, -1, 8, 16]> : tensor<5xi64>
+  %ones = arith.constant dense<1> : tensor<5xi64>
+  %minus = arith.constant dense<-1> : tensor<i64>
+  %two = arith.constant dense<2> : tensor<5xi64>
+  %m = onnx.node "Mul"(%ones, %minus) version 14 : (tensor<5xi64>, tensor<i64>) -> tensor<5xi64>
+  %e = onnx.node "Equal"(%shape, %m) version 13 : (tensor<5xi64>, tensor<5xi64>) -> tensor<5xi1>
+  %w = onnx.node "Where"(%e, %two, %shape) version 16 : (tensor<5xi1>, tensor<5xi64>, tensor<5xi64>) -> tensor<5xi64>
+  return %w : tensor<5xi64>
+}

@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""Exports a Llama-style GQA attention block with torch.onnx (Debian's torch).
+
+    export_llama_attention.py OUT.onnx [--hidden 64 --heads 4 --kv-heads 2
+                                        --seq 8 --opset 14]
+
+The block is the HuggingFace Llama attention written out: q/k/v
+projections, rotary embedding by rotate_half, repeat_kv for the kv heads, a
+causal mask from triu, softmax in fp32, and the output projection. Shapes
+are static, so everything the exporter writes to compute shapes must fold.
+"""
+import argparse
+import math
+
+import torch
+from torch import nn
+
+
+def rotate_half(x):
+    half = x.shape[-1] // 2
+    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+
+
+def repeat_kv(x, n_rep):
+    b, kv, s, d = x.shape
+    if n_rep == 1:
+        return x
+    return x[:, :, None, :, :].expand(b, kv, n_rep, s, d).reshape(b, kv * n_rep, s, d)
+
+
+class LlamaAttention(nn.Module):
+    def __init__(self, hidden, heads, kv_heads):
+        super().__init__()
+        self.heads, self.kv_heads = heads, kv_heads
+        self.head_dim = hidden // heads
+        self.q_proj = nn.Linear(hidden, heads * self.head_dim, bias=False)
+        self.k_proj = nn.Linear(hidden, kv_heads * self.head_dim, bias=False)
+        self.v_proj = nn.Linear(hidden, kv_heads * self.head_dim, bias=False)
+        self.o_proj = nn.Linear(heads * self.head_dim, hidden, bias=False)
+
+    def forward(self, x, cos, sin):
+        b, s, _ = x.shape
+        q = self.q_proj(x).view(b, s, self.heads, self.head_dim).transpose(1, 2)
+        k = self.k_proj(x).view(b, s, self.kv_heads, self.head_dim).transpose(1, 2)
+        v = self.v_proj(x).view(b, s, self.kv_heads, self.head_dim).transpose(1, 2)
+        q = q * cos + rotate_half(q) * sin
+        k = k * cos + rotate_half(k) * sin
+        k = repeat_kv(k, self.heads // self.kv_heads)
+        v = repeat_kv(v, self.heads // self.kv_heads)
+        scores = torch.matmul(q, k.transpose(2, 3)) / math.sqrt(self.head_dim)
+        mask = torch.full((s, s), float("-inf")).triu(1)
+        scores = scores + mask
+        probs = nn.functional.softmax(scores, dim=-1, dtype=torch.float32)
+        out = torch.matmul(probs, v).transpose(1, 2).reshape(b, s, -1)
+        return self.o_proj(out)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("out")
+    ap.add_argument("--hidden", type=int, default=64)
+    ap.add_argument("--heads", type=int, default=4)
+    ap.add_argument("--kv-heads", type=int, default=2)
+    ap.add_argument("--seq", type=int, default=8)
+    ap.add_argument("--opset", type=int, default=14)
+    args = ap.parse_args()
+    torch.manual_seed(0)
+    block = LlamaAttention(args.hidden, args.heads, args.kv_heads).eval()
+    head_dim = args.hidden // args.heads
+    x = torch.randn(1, args.seq, args.hidden)
+    pos = torch.arange(args.seq, dtype=torch.float32)[:, None]
+    freq = 1.0 / (10000 ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim))
+    angles = torch.cat([pos * freq, pos * freq], dim=-1)
+    cos, sin = angles.cos()[None, None], angles.sin()[None, None]
+    torch.onnx.export(block, (x, cos, sin), args.out, opset_version=args.opset,
+                      input_names=["x", "cos", "sin"], output_names=["y"])
+
+
+if __name__ == "__main__":
+    main()
