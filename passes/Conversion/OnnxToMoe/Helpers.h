@@ -59,6 +59,16 @@ Value wrapIndex(OpBuilder &b, Location loc, Value index, Value data,
 /// when it is not that.
 std::optional<Value> foldConstantGeneric(OpBuilder &b, linalg::GenericOp generic);
 
+/// The bytes of a constant with 8-bit elements (dense or dense_resource,
+/// splats expanded), else nothing.
+std::optional<std::vector<char>> constantBytes(Value value);
+
+/// A constant of `type` from bytes in MLIR's storage layout (a byte per
+/// element up to 8 bits): dense when small, a dense_resource blob named
+/// `name` when large, as the importer does.
+Value bytesConstant(OpBuilder &b, Location loc, RankedTensorType type,
+                    ArrayRef<char> bytes, StringRef name);
+
 /// An arith.constant holding `attr`.
 Value constantOf(OpBuilder &b, Location loc, DenseElementsAttr attr);
 

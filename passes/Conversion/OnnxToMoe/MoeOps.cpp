@@ -7,9 +7,11 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Broadcast.h"
 #include "Helpers.h"
 #include "moe/Dialect/Moe/MoeOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
@@ -93,6 +95,43 @@ LogicalResult convertRmsNorm(OnnxNode &node) {
   for (unsigned i = 1; i < node.getOp().getNumResults(); ++i)
     results.push_back(norm);
   node.replace(ArrayRef(results).take_front(node.getOp().getNumResults()));
+  return success();
+}
+
+/// com.microsoft SkipSimplifiedLayerNormalization: RMSNorm of input + skip
+/// (+ bias); output 3 is that sum.
+LogicalResult convertSkipRmsNorm(OnnxNode &node) {
+  FailureOr<RankedTensorType> type = node.rankedInput(0);
+  if (failed(type) || failed(node.rankedInput(1)) || failed(node.rankedInput(2)))
+    return failure();
+  onnx::NodeOp op = node.getOp();
+  for (unsigned i = 1; i < std::min(3u, op.getNumResults()); ++i)
+    if (!op.getResult(i).use_empty())
+      return node.emitError() << "the mean and inv_std_var outputs are not "
+                                 "supported";
+  SmallVector<Value> terms = {node.input(0), node.input(1)};
+  if (Value bias = node.input(3))
+    terms.push_back(bias);
+  FailureOr<Value> sum = buildBroadcastElementwise(
+      node, terms, type->getElementType(),
+      [](OpBuilder &b, Location loc, ValueRange s) {
+        Value acc = s[0];
+        for (Value v : s.drop_front())
+          acc = arith::AddFOp::create(b, loc, acc, v);
+        return acc;
+      });
+  if (failed(sum))
+    return failure();
+  OpBuilder &b = node.builder();
+  auto norm = RmsNormOp::create(
+      b, node.getLoc(), sum->getType(), *sum, node.input(2),
+      b.getF64FloatAttr(node.floatAttr("epsilon", 1e-5f)), b.getI64IntegerAttr(-1));
+  if (failed(verifyBuilt(node, norm, "gamma does not fit the normalised dims")))
+    return failure();
+  SmallVector<Value> results = {norm};
+  for (unsigned i = 1; i < op.getNumResults(); ++i)
+    results.push_back(i == 3 ? *sum : Value(norm));
+  node.replace(results);
   return success();
 }
 
@@ -321,4 +360,6 @@ void moe::populateOnnxMoeOpHandlers(OnnxOpTable &table) {
   table.on("RotaryEmbedding", 23, convertRotary);
   table.on("Attention", 23, convertAttention);
   table.on("MoE", 1, convertMoE, "com.microsoft");
+  table.on("SkipSimplifiedLayerNormalization", 1, convertSkipRmsNorm,
+           "com.microsoft");
 }

@@ -9,6 +9,8 @@
 #include "Helpers.h"
 #include "moe/Dialect/Moe/MoeOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+
 
 using namespace mlir;
 using namespace mlir::moe;
@@ -76,9 +78,90 @@ LogicalResult convertDequantize(OnnxNode &node) {
   return success();
 }
 
+/// `count` values of `bits` (4 or 8) from packed bytes, low nibble first,
+/// one byte each.
+std::vector<char> unpack(ArrayRef<char> packed, int64_t count, int64_t bits) {
+  std::vector<char> values(count);
+  for (int64_t i = 0; i < count; ++i)
+    values[i] = bits == 8 ? packed[i]
+                          : static_cast<char>((static_cast<uint8_t>(packed[i / 2]) >>
+                                               (4 * (i % 2))) & 0xF);
+  return values;
+}
+
+/// com.microsoft MatMulNBits: A times the transpose of blockwise-quantized
+/// B ([N, k_blocks, bytes per block], unsigned, zero point 2^(bits-1) by
+/// default). The packed constant is unpacked into moe.qmatmul's [N, K].
+LogicalResult convertMatMulNBits(OnnxNode &node) {
+  FailureOr<RankedTensorType> aType = node.rankedInput(0);
+  if (failed(aType))
+    return failure();
+  int64_t k = node.intAttr("K", 0), n = node.intAttr("N", 0);
+  int64_t bits = node.intAttr("bits", 4), block = node.intAttr("block_size", 0);
+  if (bits != 4 && bits != 8)
+    return node.emitError() << "bits = " << bits
+                            << " is not supported (4 or 8)";
+  if (k <= 0 || n <= 0 || block < 16 || (block & (block - 1)) != 0)
+    return node.emitError() << "K and N must be positive and block_size a "
+                               "power of two >= 16";
+  if (k % block != 0)
+    return node.emitError() << "K (" << k << ") must be a multiple of "
+                               "block_size (" << block << ")";
+  if (node.input(4))
+    return node.emitError() << "g_idx is not supported";
+  int64_t blocks = k / block;
+  std::optional<std::vector<char>> packed = constantBytes(node.input(1));
+  if (!packed || static_cast<int64_t>(packed->size()) != n * blocks * block * bits / 8)
+    return node.emitError() << "B must be a constant of N * k_blocks * "
+                               "block_size * bits / 8 bytes";
+  OpBuilder &b = node.builder();
+  Location loc = node.getLoc();
+  MLIRContext *ctx = b.getContext();
+  Type storage = IntegerType::get(ctx, bits, IntegerType::Unsigned);
+  // Packed blocks run along K in row order, so unpacking keeps [N, K].
+  Value weight = bytesConstant(b, loc, RankedTensorType::get({n, k}, storage),
+                               unpack(*packed, n * k, bits), "matmulnbits_b");
+
+  Value scales = node.input(2);
+  auto scalesType = dyn_cast<RankedTensorType>(scales ? scales.getType() : Type());
+  if (!scalesType || scalesType.getNumElements() != n * blocks)
+    return node.emitError() << "scales must hold N * k_blocks values";
+  scales = reshapeTo(b, loc, scales, {b.getIndexAttr(n), b.getIndexAttr(blocks)});
+
+  auto zpType = RankedTensorType::get({n, blocks}, storage);
+  Value zeroPoint;
+  if (Value zp = node.input(3)) {
+    if (!cast<ShapedType>(zp.getType()).getElementType().isUnsignedInteger(8))
+      return node.emitError() << "float zero points are not supported";
+    std::optional<std::vector<char>> zpBytes = constantBytes(zp);
+    int64_t rowBytes = (blocks * bits + 7) / 8;
+    if (!zpBytes || static_cast<int64_t>(zpBytes->size()) != n * rowBytes)
+      return node.emitError() << "zero_points must be a constant of N * "
+                                 "ceil(k_blocks * bits / 8) bytes";
+    std::vector<char> values;
+    for (int64_t row = 0; row < n; ++row) {
+      std::vector<char> rowValues = unpack(
+          ArrayRef<char>(*zpBytes).slice(row * rowBytes, rowBytes), blocks, bits);
+      values.insert(values.end(), rowValues.begin(), rowValues.end());
+    }
+    zeroPoint = bytesConstant(b, loc, zpType, values, "matmulnbits_zp");
+  } else {
+    zeroPoint = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(zpType, b.getIntegerAttr(storage, 1 << (bits - 1))));
+  }
+  auto op = QMatmulOp::create(b, loc, node.input(0), weight, scales, zeroPoint,
+                              node.input(5), b.getI64IntegerAttr(block));
+  if (failed(verifyBuilt(node, op, "A, scales or bias do not fit B")))
+    return failure();
+  node.replace(op.getResult());
+  return success();
+}
+
 } // namespace
 
 void moe::populateOnnxQuantizationHandlers(OnnxOpTable &table) {
   table.on("QuantizeLinear", 10, convertQuantize);
   table.on("DequantizeLinear", 10, convertDequantize);
+  table.on("MatMulNBits", 1, convertMatMulNBits, "com.microsoft");
 }

@@ -83,3 +83,17 @@ func.func @rotary_3d(%x: tensor<1x6x16xf32>, %cos: tensor<32x4xf32>, %sin: tenso
   %0 = onnx.node "RotaryEmbedding"(%x, %cos, %sin, %pos) version 23 attrs {interleaved = 1 : i64, num_heads = 2 : i64} : (tensor<1x6x16xf32>, tensor<32x4xf32>, tensor<32x4xf32>, tensor<1x6xi64>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
+
+// -----
+
+// SkipSimplifiedLayerNormalization: RMSNorm of input + skip; output 3 is
+// the sum.
+// CHECK-LABEL: func @skip_rms_norm
+// CHECK: %[[SUM:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<2x8xf32>, tensor<2x8xf32>)
+// CHECK: arith.addf
+// CHECK: %[[N:.*]] = moe.rms_norm %[[SUM]], %{{.*}} {epsilon = 9.9999999747524271E-7 : f64} : tensor<2x8xf32>, tensor<8xf32>
+// CHECK: return %[[N]], %[[SUM]]
+func.func @skip_rms_norm(%x: tensor<2x8xf32>, %skip: tensor<2x8xf32>, %g: tensor<8xf32>) -> (tensor<2x8xf32>, tensor<2x8xf32>) {
+  %0:4 = onnx.node "SkipSimplifiedLayerNormalization"(%x, %skip, %g) domain "com.microsoft" version 1 attrs {epsilon = 1.0e-6 : f32} : (tensor<2x8xf32>, tensor<2x8xf32>, tensor<8xf32>) -> (tensor<2x8xf32>, tensor<*xf32>, tensor<*xf32>, tensor<2x8xf32>)
+  return %0#0, %0#3 : tensor<2x8xf32>, tensor<2x8xf32>
+}

@@ -34,3 +34,27 @@ func.func @dequantize_int32(%q: tensor<4xi32>, %s: tensor<f32>) -> tensor<4xf32>
   %0 = onnx.node "DequantizeLinear"(%q, %s) version 13 : (tensor<4xi32>, tensor<f32>) -> tensor<4xf32>
   return %0 : tensor<4xf32>
 }
+
+// -----
+
+// MatMulNBits: packed 4-bit B unpacked low nibble first into [N, K] of
+// moe.qmatmul, scales as [N, k_blocks], the default zero point 8.
+// CHECK-LABEL: func @matmul_nbits
+// CHECK-DAG: %[[W:.*]] = arith.constant dense<{{\[\[}}0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0], [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15]]> : tensor<2x32xui4>
+// CHECK-DAG: %[[S:.*]] = arith.constant dense<{{\[\[}}5.000000e-01, 2.500000e-01], [1.000000e+00, 2.000000e+00]]> : tensor<2x2xf32>
+// CHECK-DAG: %[[Z:.*]] = arith.constant dense<8> : tensor<2x2xui4>
+// CHECK: moe.qmatmul %{{.*}}, %[[W]], %[[S]] zero_point %[[Z]] {group_size = 16 : i64} : (tensor<3x32xf32>, tensor<2x32xui4>, tensor<2x2xf32>, tensor<2x2xui4>) -> tensor<3x2xf32>
+func.func @matmul_nbits(%a: tensor<3x32xf32>) -> tensor<*xf32> {
+  %b = arith.constant dense<[[[16, 50, 84, 118, 152, 186, 220, 254], [1, 1, 1, 1, 1, 1, 1, 1]], [[0, 0, 0, 0, 0, 0, 0, 0], [255, 255, 255, 255, 255, 255, 255, 255]]]> : tensor<2x2x8xui8>
+  %s = arith.constant dense<[0.5, 0.25, 1.0, 2.0]> : tensor<4xf32>
+  %0 = onnx.node "MatMulNBits"(%a, %b, %s) domain "com.microsoft" version 1 attrs {K = 32 : i64, N = 2 : i64, bits = 4 : i64, block_size = 16 : i64} : (tensor<3x32xf32>, tensor<2x2x8xui8>, tensor<4xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @matmul_nbits_runtime_b(%a: tensor<3x32xf32>, %b: tensor<2x2x8xui8>, %s: tensor<4xf32>) -> tensor<*xf32> {
+  // expected-error @+1 {{B must be a constant of N * k_blocks * block_size * bits / 8 bytes}}
+  %0 = onnx.node "MatMulNBits"(%a, %b, %s) domain "com.microsoft" version 1 attrs {K = 32 : i64, N = 2 : i64, bits = 4 : i64, block_size = 16 : i64} : (tensor<3x32xf32>, tensor<2x2x8xui8>, tensor<4xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
