@@ -18,6 +18,7 @@ def ConvertOnnxToMoe : Pass<"moe-convert-onnx-to-moe", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::linalg::LinalgDialect",
                            "::mlir::math::MathDialect",
+                           "::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect",
                            "::mlir::moe::MoeDialect"];
 }

@@ -11,6 +11,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/StringExtras.h"
@@ -31,6 +32,7 @@ void moe::populateOnnxToMoeHandlers(OnnxOpTable &table) {
   populateOnnxMatMulHandlers(table);
   populateOnnxMoeOpHandlers(table);
   populateOnnxQuantizationHandlers(table);
+  populateOnnxTopKHandlers(table);
 }
 
 LogicalResult moe::convertOnnxToMoe(Operation *root, const OnnxOpTable &table) {

@@ -144,3 +144,12 @@ func.func @attention_heads(%q: tensor<1x8x60xf32>) -> tensor<*xf32> {
   %0 = onnx.node "Attention"(%q, %q, %q) version 23 attrs {q_num_heads = 8 : i64, kv_num_heads = 8 : i64} : (tensor<1x8x60xf32>, tensor<1x8x60xf32>, tensor<1x8x60xf32>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
+
+// -----
+
+func.func @topk_too_many(%x: tensor<3x4xf32>) -> (tensor<*xf32>, tensor<*xi64>) {
+  %k = arith.constant dense<5> : tensor<1xi64>
+  // expected-error @+1 {{k (5) exceeds the axis size (4)}}
+  %0:2 = onnx.node "TopK"(%x, %k) version 11 : (tensor<3x4xf32>, tensor<1xi64>) -> (tensor<*xf32>, tensor<*xi64>)
+  return %0#0, %0#1 : tensor<*xf32>, tensor<*xi64>
+}

@@ -102,6 +102,9 @@ void populateOnnxMoeOpHandlers(OnnxOpTable &table);
 /// QuantizeLinear, DequantizeLinear: onto moe.quantize and moe.dequantize.
 void populateOnnxQuantizationHandlers(OnnxOpTable &table);
 
+/// TopK.
+void populateOnnxTopKHandlers(OnnxOpTable &table);
+
 /// Every family.
 void populateOnnxToMoeHandlers(OnnxOpTable &table);
 
