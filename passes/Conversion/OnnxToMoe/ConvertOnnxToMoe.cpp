@@ -33,6 +33,7 @@ void moe::populateOnnxToMoeHandlers(OnnxOpTable &table) {
   populateOnnxMoeOpHandlers(table);
   populateOnnxQuantizationHandlers(table);
   populateOnnxTopKHandlers(table);
+  populateOnnxScatterHandlers(table);
 }
 
 LogicalResult moe::convertOnnxToMoe(Operation *root, const OnnxOpTable &table) {

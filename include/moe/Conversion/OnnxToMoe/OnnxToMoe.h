@@ -105,6 +105,9 @@ void populateOnnxQuantizationHandlers(OnnxOpTable &table);
 /// TopK.
 void populateOnnxTopKHandlers(OnnxOpTable &table);
 
+/// ScatterElements (with reductions), GatherND.
+void populateOnnxScatterHandlers(OnnxOpTable &table);
+
 /// Every family.
 void populateOnnxToMoeHandlers(OnnxOpTable &table);
 
