@@ -430,6 +430,186 @@ LogicalResult convertRange(OnnxNode &node) {
   return success();
 }
 
+/// out[i] = x[i mod in] along every dim; repeats constant or from the
+/// declared result shape.
+LogicalResult convertTile(OnnxNode &node) {
+  FailureOr<RankedTensorType> type = node.rankedInput(0);
+  if (failed(type))
+    return failure();
+  int64_t rank = type->getRank();
+  std::optional<SmallVector<int64_t>> repeats = constantInts(node.input(1));
+  if (!repeats && type->hasStaticShape())
+    if (std::optional<SmallVector<int64_t>> shape = staticResultShape(node)) {
+      repeats.emplace();
+      for (int64_t i = 0; i < rank && i < static_cast<int64_t>(shape->size()); ++i)
+        repeats->push_back(type->getDimSize(i) ? (*shape)[i] / type->getDimSize(i) : 1);
+    }
+  if (!repeats || static_cast<int64_t>(repeats->size()) != rank)
+    return node.emitError() << "repeats must be a constant with one entry per "
+                               "dim (or the result shape static)";
+  MLIRContext *ctx = node.builder().getContext();
+  SmallVector<int64_t> shape;
+  SmallVector<AffineExpr> exprs;
+  for (int64_t i = 0; i < rank; ++i) {
+    int64_t dim = type->getDimSize(i), rep = (*repeats)[i];
+    if (rep < 0)
+      return node.emitError() << "repeat " << rep << " is negative";
+    if (rep != 1 && ShapedType::isDynamic(dim))
+      return node.emitError() << "cannot repeat dynamic dim " << i;
+    shape.push_back(ShapedType::isDynamic(dim) ? dim : dim * rep);
+    exprs.push_back(rep == 1 ? getAffineDimExpr(i, ctx)
+                             : getAffineDimExpr(i, ctx) % dim);
+  }
+  OpBuilder &b = node.builder();
+  Location loc = node.getLoc();
+  Value input = node.signlessInput(0);
+  Type element = cast<ShapedType>(input.getType()).getElementType();
+  Value init = emptyWithDimsOf(b, loc, shape, element, input);
+  SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{input}, ValueRange{init},
+      ArrayRef<AffineMap>{AffineMap::get(rank, 0, exprs, ctx),
+                          b.getMultiDimIdentityMap(rank)},
+      iterators, [](OpBuilder &nb, Location nl, ValueRange args) {
+        linalg::YieldOp::create(nb, nl, args[0]);
+      });
+  node.replace(generic.getResult(0));
+  return success();
+}
+
+/// out[..., d, ...] = (d == index) ? on : off, with the depth dim at axis.
+LogicalResult convertOneHot(OnnxNode &node) {
+  FailureOr<RankedTensorType> indicesType = node.rankedInput(0);
+  FailureOr<RankedTensorType> valuesType = node.rankedInput(2);
+  if (failed(indicesType) || failed(valuesType))
+    return failure();
+  int64_t rank = indicesType->getRank() + 1;
+  FailureOr<int64_t> axis = normalizeAxis(node, node.intAttr("axis", -1), rank);
+  if (failed(axis))
+    return failure();
+  int64_t depth = -1;
+  if (DenseElementsAttr attr = constantElements(node.input(1)); attr && attr.getNumElements() == 1)
+    depth = isa<FloatType>(attr.getElementType())
+                ? static_cast<int64_t>(attr.getSplatValue<APFloat>().convertToDouble())
+                : attr.getSplatValue<APInt>().getSExtValue();
+  else if (std::optional<SmallVector<int64_t>> shape = staticResultShape(node))
+    depth = (*shape)[*axis];
+  if (depth < 1)
+    return node.emitError() << "depth must be a positive constant (or the "
+                               "result shape static)";
+  if (valuesType->getNumElements() != 2)
+    return node.emitError() << "values must hold [off, on]";
+  OpBuilder &b = node.builder();
+  Location loc = node.getLoc();
+  MLIRContext *ctx = b.getContext();
+  Value indices = node.signlessInput(0), values = node.signlessInput(2);
+  Value offValue = tensor::ExtractOp::create(b, loc, values,
+                                             ValueRange{arith::ConstantIndexOp::create(b, loc, 0)});
+  Value onValue = tensor::ExtractOp::create(b, loc, values,
+                                            ValueRange{arith::ConstantIndexOp::create(b, loc, 1)});
+  SmallVector<int64_t> shape(indicesType->getShape());
+  shape.insert(shape.begin() + *axis, depth);
+  SmallVector<Value> dynamic;
+  SmallVector<AffineExpr> indexExprs;
+  for (int64_t i = 0; i < rank; ++i) {
+    if (i == *axis)
+      continue;
+    int64_t source = i < *axis ? i : i - 1;
+    indexExprs.push_back(getAffineDimExpr(i, ctx));
+    if (indicesType->isDynamicDim(source))
+      dynamic.push_back(tensor::DimOp::create(b, loc, indices, source));
+  }
+  Type element = valuesType->getElementType();
+  Value init = tensor::EmptyOp::create(
+      b, loc, RankedTensorType::get(shape, element), dynamic);
+  bool floatIndices = isa<FloatType>(indicesType->getElementType());
+  int64_t axisValue = *axis;
+  SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{indices}, ValueRange{init},
+      ArrayRef<AffineMap>{AffineMap::get(rank, 0, indexExprs, ctx),
+                          b.getMultiDimIdentityMap(rank)},
+      iterators, [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value index = args[0];
+        if (floatIndices)
+          index = arith::FPToSIOp::create(nb, nl, nb.getI64Type(), index);
+        else if (index.getType() != nb.getI64Type())
+          index = arith::ExtSIOp::create(nb, nl, nb.getI64Type(), index);
+        Value depthValue = arith::ConstantOp::create(nb, nl, nb.getI64IntegerAttr(depth));
+        Value negative = arith::CmpIOp::create(
+            nb, nl, arith::CmpIPredicate::slt, index,
+            arith::ConstantOp::create(nb, nl, nb.getI64IntegerAttr(0)));
+        index = arith::SelectOp::create(
+            nb, nl, negative, arith::AddIOp::create(nb, nl, index, depthValue), index);
+        Value position = arith::IndexCastOp::create(
+            nb, nl, nb.getI64Type(), linalg::IndexOp::create(nb, nl, axisValue));
+        Value hot = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq,
+                                          position, index);
+        linalg::YieldOp::create(
+            nb, nl, Value(arith::SelectOp::create(nb, nl, hot, onValue, offValue)));
+      });
+  node.replace(generic.getResult(0));
+  return success();
+}
+
+/// out[i] = sum of x[j] for j <= i (j < i exclusive; from the end with
+/// reverse), as a reduction over a second axis index.
+LogicalResult convertCumSum(OnnxNode &node) {
+  FailureOr<RankedTensorType> type = node.rankedInput(0);
+  if (failed(type))
+    return failure();
+  int64_t rank = type->getRank();
+  std::optional<SmallVector<int64_t>> axisValues = constantInts(node.input(1));
+  // A rank-1 input has one axis, whatever the run-time value says.
+  if (!axisValues && rank == 1)
+    axisValues = SmallVector<int64_t>{0};
+  if (!axisValues || axisValues->size() != 1)
+    return node.emitError() << "axis must be a constant scalar";
+  FailureOr<int64_t> axis = normalizeAxis(node, axisValues->front(), rank);
+  if (failed(axis))
+    return failure();
+  bool exclusive = node.intAttr("exclusive", 0) != 0;
+  bool reverse = node.intAttr("reverse", 0) != 0;
+  OpBuilder &b = node.builder();
+  Location loc = node.getLoc();
+  MLIRContext *ctx = b.getContext();
+  Value input = node.signlessInput(0);
+  Type element = cast<ShapedType>(input.getType()).getElementType();
+  bool isFloat = isa<FloatType>(element);
+  Value zero = scalarConstant(b, loc, element, 0.0);
+  Value init = linalg::FillOp::create(
+                   b, loc, zero,
+                   emptyWithDimsOf(b, loc, type->getShape(), element, input))
+                   .getResult(0);
+  // Loops: the result dims, then j along the axis.
+  SmallVector<AffineExpr> inputExprs, outExprs;
+  for (int64_t i = 0; i < rank; ++i) {
+    inputExprs.push_back(getAffineDimExpr(i == *axis ? rank : i, ctx));
+    outExprs.push_back(getAffineDimExpr(i, ctx));
+  }
+  SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
+  iterators.push_back(utils::IteratorType::reduction);
+  int64_t axisValue = *axis;
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{input}, ValueRange{init},
+      ArrayRef<AffineMap>{AffineMap::get(rank + 1, 0, inputExprs, ctx),
+                          AffineMap::get(rank + 1, 0, outExprs, ctx)},
+      iterators, [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value i = linalg::IndexOp::create(nb, nl, axisValue);
+        Value j = linalg::IndexOp::create(nb, nl, rank);
+        arith::CmpIPredicate pred =
+            reverse ? (exclusive ? arith::CmpIPredicate::ugt : arith::CmpIPredicate::uge)
+                    : (exclusive ? arith::CmpIPredicate::ult : arith::CmpIPredicate::ule);
+        Value include = arith::CmpIOp::create(nb, nl, pred, j, i);
+        Value sum = isFloat ? Value(arith::AddFOp::create(nb, nl, args[1], args[0]))
+                            : Value(arith::AddIOp::create(nb, nl, args[1], args[0]));
+        linalg::YieldOp::create(
+            nb, nl, Value(arith::SelectOp::create(nb, nl, include, sum, args[1])));
+      });
+  node.replace(generic.getResult(0));
+  return success();
+}
+
 } // namespace
 
 void moe::populateOnnxDataMovementHandlers(OnnxOpTable &table) {
@@ -441,4 +621,7 @@ void moe::populateOnnxDataMovementHandlers(OnnxOpTable &table) {
   table.on("Split", 2, convertSplit);
   table.on("Trilu", 14, convertTrilu);
   table.on("Range", 11, convertRange);
+  table.on("Tile", 6, convertTile);
+  table.on("OneHot", 9, convertOneHot);
+  table.on("CumSum", 11, convertCumSum);
 }

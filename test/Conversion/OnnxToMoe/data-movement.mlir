@@ -138,3 +138,43 @@ func.func @split_runtime(%x: tensor<2x6xf32>, %parts: tensor<2xi64>) -> (tensor<
   %0:2 = onnx.node "Split"(%x, %parts) version 13 attrs {axis = 1 : i64} : (tensor<2x6xf32>, tensor<2xi64>) -> (tensor<2x1xf32>, tensor<2x5xf32>)
   return %0#0, %0#1 : tensor<2x1xf32>, tensor<2x5xf32>
 }
+
+// -----
+
+// CHECK-DAG: #[[MOD:.*]] = affine_map<(d0, d1) -> (d0, d1 mod 3)>
+// CHECK-LABEL: func @tile
+// CHECK: linalg.generic {indexing_maps = [#[[MOD]], {{.*}}]{{.*}} ins(%{{.*}} : tensor<2x3xf32>) outs(%{{.*}} : tensor<2x6xf32>)
+func.func @tile(%x: tensor<2x3xf32>) -> tensor<*xf32> {
+  %r = arith.constant dense<[1, 2]> : tensor<2xi64>
+  %0 = onnx.node "Tile"(%x, %r) version 13 : (tensor<2x3xf32>, tensor<2xi64>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @one_hot
+// CHECK-DAG: %[[OFF:.*]] = tensor.extract %{{.*}}[%c0{{.*}}] : tensor<2xf32>
+// CHECK-DAG: %[[ON:.*]] = tensor.extract %{{.*}}[%c1{{.*}}] : tensor<2xf32>
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<3xi64>) outs(%{{.*}} : tensor<3x5xf32>)
+// CHECK: %[[P:.*]] = arith.index_cast %{{.*}} : index to i64
+// CHECK: %[[HOT:.*]] = arith.cmpi eq, %[[P]]
+// CHECK: arith.select %[[HOT]], %[[ON]], %[[OFF]]
+func.func @one_hot(%i: tensor<3xi64>, %v: tensor<2xf32>) -> tensor<*xf32> {
+  %depth = arith.constant dense<5> : tensor<i64>
+  %0 = onnx.node "OneHot"(%i, %depth, %v) version 11 : (tensor<3xi64>, tensor<i64>, tensor<2xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+// CumSum sums x[j] over j <= i along the axis (j < i exclusive).
+// CHECK-LABEL: func @cumsum_exclusive
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.*}} : tensor<2x4xf32>) outs(%{{.*}} : tensor<2x4xf32>)
+// CHECK: %[[I:.*]] = linalg.index 1 : index
+// CHECK: %[[J:.*]] = linalg.index 2 : index
+// CHECK: arith.cmpi ult, %[[J]], %[[I]]
+func.func @cumsum_exclusive(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
+  %axis = arith.constant dense<1> : tensor<i64>
+  %0 = onnx.node "CumSum"(%x, %axis) version 14 attrs {exclusive = 1 : i64} : (tensor<2x4xf32>, tensor<i64>) -> tensor<2x4xf32>
+  return %0 : tensor<2x4xf32>
+}
