@@ -36,16 +36,8 @@ LogicalResult convertTranspose(OnnxNode &node) {
       return node.emitError() << "perm is not a permutation of 0.." << rank - 1;
     seen[p] = true;
   }
-  OpBuilder &b = node.builder();
-  Location loc = node.getLoc();
-  Value input = node.signlessInput(0);
-  SmallVector<OpFoldResult> sizes;
-  for (int64_t p : perm)
-    sizes.push_back(tensor::getMixedSize(b, loc, input, p));
-  Value init = tensor::EmptyOp::create(
-      b, loc, sizes, cast<ShapedType>(input.getType()).getElementType());
-  node.replace(
-      linalg::TransposeOp::create(b, loc, input, init, perm).getResult()[0]);
+  node.replace(transpose(node.builder(), node.getLoc(), node.signlessInput(0),
+                         perm));
   return success();
 }
 

@@ -3,6 +3,7 @@
 #include "Helpers.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinDialect.h"
@@ -158,4 +159,14 @@ Value moe::bytesConstant(OpBuilder &b, Location loc, RankedTensorType type,
       bytes, /*align=*/64, /*dataIsMutable=*/false);
   return arith::ConstantOp::create(
       b, loc, DenseResourceElementsAttr::get(type, name, std::move(blob)));
+}
+
+Value moe::transpose(OpBuilder &b, Location loc, Value value,
+                     ArrayRef<int64_t> perm) {
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t p : perm)
+    sizes.push_back(tensor::getMixedSize(b, loc, value, p));
+  Value init = tensor::EmptyOp::create(
+      b, loc, sizes, cast<ShapedType>(value.getType()).getElementType());
+  return linalg::TransposeOp::create(b, loc, value, init, perm).getResult()[0];
 }

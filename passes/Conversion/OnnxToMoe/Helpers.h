@@ -69,6 +69,9 @@ std::optional<std::vector<char>> constantBytes(Value value);
 Value bytesConstant(OpBuilder &b, Location loc, RankedTensorType type,
                     ArrayRef<char> bytes, StringRef name);
 
+/// linalg.transpose of `value` by `perm`.
+Value transpose(OpBuilder &b, Location loc, Value value, ArrayRef<int64_t> perm);
+
 /// An arith.constant holding `attr`.
 Value constantOf(OpBuilder &b, Location loc, DenseElementsAttr attr);
 

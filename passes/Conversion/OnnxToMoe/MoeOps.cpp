@@ -24,15 +24,6 @@ SmallVector<OpFoldResult> sizesOf(OpBuilder &b, Location loc, Value v) {
   return tensor::getMixedSizes(b, loc, v);
 }
 
-Value transpose(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> perm) {
-  SmallVector<OpFoldResult> sizes;
-  for (int64_t p : perm)
-    sizes.push_back(tensor::getMixedSize(b, loc, v, p));
-  Value init = tensor::EmptyOp::create(
-      b, loc, sizes, cast<ShapedType>(v.getType()).getElementType());
-  return linalg::TransposeOp::create(b, loc, v, init, perm).getResult()[0];
-}
-
 /// (B, S, heads * D) to (B, heads, S, D).
 FailureOr<Value> splitHeads(OnnxNode &node, Value v, int64_t heads,
                             StringRef what) {

@@ -28,11 +28,7 @@ Value transposeLastWith(OpBuilder &b, Location loc, Value v, int64_t axis) {
     return v;
   SmallVector<int64_t> perm = llvm::to_vector(llvm::seq<int64_t>(0, type.getRank()));
   std::swap(perm[axis], perm[last]);
-  SmallVector<OpFoldResult> sizes;
-  for (int64_t p : perm)
-    sizes.push_back(tensor::getMixedSize(b, loc, v, p));
-  Value init = tensor::EmptyOp::create(b, loc, sizes, type.getElementType());
-  return linalg::TransposeOp::create(b, loc, v, init, perm).getResult()[0];
+  return transpose(b, loc, v, perm);
 }
 
 SmallVector<Value> dynamicAll(OpBuilder &b, Location loc, Value v) {
