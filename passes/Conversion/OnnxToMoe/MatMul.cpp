@@ -13,6 +13,10 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
+#include "llvm/ADT/StringExtras.h"
+
+#include <map>
+
 using namespace mlir;
 using namespace mlir::moe;
 
@@ -213,9 +217,161 @@ LogicalResult convertGemm(OnnxNode &node) {
   return success();
 }
 
+/// Einsum: the product of all inputs summed over the letters missing from
+/// the output, as one linalg.generic. Repeated letters in an input read a
+/// diagonal; "..." stands for the same leading dims in every term.
+LogicalResult convertEinsum(OnnxNode &node) {
+  StringRef equation = node.stringAttr("equation", "");
+  std::string eq;
+  for (char c : equation)
+    if (c != ' ')
+      eq.push_back(c);
+  size_t arrow = eq.find("->");
+  SmallVector<StringRef> terms;
+  StringRef(eq).substr(0, arrow).split(terms, ',');
+  unsigned numInputs = node.getNumInputs();
+  if (terms.size() != numInputs || numInputs == 0)
+    return node.emitError() << "equation '" << equation << "' does not have "
+                            << numInputs << " input terms";
+  SmallVector<RankedTensorType> types;
+  for (unsigned i = 0; i < numInputs; ++i) {
+    FailureOr<RankedTensorType> t = node.rankedInput(i);
+    if (failed(t))
+      return failure();
+    types.push_back(*t);
+  }
+  Type element = types[0].getElementType();
+  if (node.isUnsigned(0) || llvm::any_of(types, [&](RankedTensorType t) {
+        return t.getElementType() != element;
+      }))
+    return node.emitError() << "inputs must have one signed element type";
+
+  // "..." becomes digits, which are not einsum letters.
+  int64_t ellipsisRank = 0;
+  SmallVector<std::string> inputs;
+  for (auto [term, type] : llvm::zip(terms, types)) {
+    size_t dots = term.find("...");
+    int64_t named = term.size() - (dots == StringRef::npos ? 0 : 3);
+    if (dots != StringRef::npos)
+      ellipsisRank = std::max(ellipsisRank, type.getRank() - named);
+    if (dots == StringRef::npos && named != type.getRank())
+      return node.emitError() << "term '" << term << "' does not match rank "
+                              << type.getRank();
+  }
+  for (auto [term, type] : llvm::zip(terms, types)) {
+    size_t dots = term.find("...");
+    std::string letters = term.str();
+    if (dots != StringRef::npos) {
+      int64_t own = type.getRank() - (static_cast<int64_t>(term.size()) - 3);
+      std::string ellipsis;
+      for (int64_t i = ellipsisRank - own; i < ellipsisRank; ++i)
+        ellipsis.push_back('0' + i);
+      letters = term.substr(0, dots).str() + ellipsis + term.substr(dots + 3).str();
+    }
+    inputs.push_back(letters);
+  }
+  std::string output;
+  if (arrow != std::string::npos) {
+    std::string out = eq.substr(arrow + 2);
+    size_t dots = out.find("...");
+    if (dots != std::string::npos) {
+      std::string ellipsis;
+      for (int64_t i = 0; i < ellipsisRank; ++i)
+        ellipsis.push_back('0' + i);
+      out = out.substr(0, dots) + ellipsis + out.substr(dots + 3);
+    }
+    output = out;
+  } else {
+    // Implicit output: the ellipsis, then letters seen once, sorted.
+    std::map<char, int> counts;
+    for (const std::string &in : inputs)
+      for (char c : in)
+        ++counts[c];
+    for (int64_t i = 0; i < ellipsisRank; ++i)
+      output.push_back('0' + i);
+    for (auto [c, n] : counts)
+      if (n == 1 && llvm::isAlpha(c))
+        output.push_back(c);
+  }
+
+  // Loops: output letters first, then the summed ones.
+  std::string loops = output;
+  for (const std::string &in : inputs)
+    for (char c : in)
+      if (loops.find(c) == std::string::npos)
+        loops.push_back(c);
+  SmallVector<LoopDim> dims(loops.size(), LoopDim{1, Value(), 0});
+  for (unsigned i = 0; i < numInputs; ++i)
+    for (auto [pos, c] : llvm::enumerate(inputs[i])) {
+      LoopDim &dim = dims[loops.find(c)];
+      int64_t size = types[i].getDimSize(pos);
+      if (!ShapedType::isDynamic(dim.size) && !ShapedType::isDynamic(size) &&
+          dim.size != 1 && size != 1 && dim.size != size)
+        return node.emitError() << "letter '" << c << "' has sizes " << dim.size
+                                << " and " << size;
+      merge(dim, size, node.input(i), pos);
+    }
+  MLIRContext *ctx = node.builder().getContext();
+  int64_t numLoops = loops.size();
+  auto mapOf = [&](StringRef letters, RankedTensorType type) {
+    SmallVector<AffineExpr> exprs;
+    for (auto [pos, c] : llvm::enumerate(letters)) {
+      int64_t loop = loops.find(c);
+      exprs.push_back(type && type.getDimSize(pos) == 1 && dims[loop].size != 1
+                          ? getAffineConstantExpr(0, ctx)
+                          : getAffineDimExpr(loop, ctx));
+    }
+    return AffineMap::get(numLoops, 0, exprs, ctx);
+  };
+  SmallVector<AffineMap> maps;
+  for (unsigned i = 0; i < numInputs; ++i)
+    maps.push_back(mapOf(inputs[i], types[i]));
+  AffineMap outMap = mapOf(output, RankedTensorType());
+  maps.push_back(outMap);
+
+  OpBuilder &b = node.builder();
+  Location loc = node.getLoc();
+  SmallVector<int64_t> shape;
+  SmallVector<Value> dynamic;
+  for (char c : output) {
+    const LoopDim &dim = dims[loops.find(c)];
+    shape.push_back(dim.size);
+    if (ShapedType::isDynamic(dim.size))
+      dynamic.push_back(tensor::DimOp::create(b, loc, dim.source, dim.sourceDim));
+  }
+  auto type = RankedTensorType::get(shape, element);
+  Value init = linalg::FillOp::create(
+                   b, loc, scalarConstant(b, loc, element, 0.0),
+                   tensor::EmptyOp::create(b, loc, type, dynamic).getResult())
+                   .getResult(0);
+  SmallVector<utils::IteratorType> iterators;
+  for (int64_t i = 0; i < numLoops; ++i)
+    iterators.push_back(i < static_cast<int64_t>(output.size())
+                            ? utils::IteratorType::parallel
+                            : utils::IteratorType::reduction);
+  bool isFloat = isa<FloatType>(element);
+  SmallVector<Value> operands;
+  for (unsigned i = 0; i < numInputs; ++i)
+    operands.push_back(node.input(i));
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{type}, operands, ValueRange{init}, maps, iterators,
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value product = args[0];
+        for (Value v : args.drop_front().drop_back())
+          product = isFloat ? Value(arith::MulFOp::create(nb, nl, product, v))
+                            : Value(arith::MulIOp::create(nb, nl, product, v));
+        Value sum = isFloat ? Value(arith::AddFOp::create(nb, nl, args.back(), product))
+                            : Value(arith::AddIOp::create(nb, nl, args.back(), product));
+        linalg::YieldOp::create(nb, nl, sum);
+      });
+  node.replace(generic.getResult(0));
+  return success();
+}
+
 } // namespace
 
 void moe::populateOnnxMatMulHandlers(OnnxOpTable &table) {
   table.on("MatMul", 1, convertMatMul);
   table.on("Gemm", 1, convertGemm);
+  table.on("Einsum", 12, convertEinsum);
 }

@@ -55,3 +55,27 @@ func.func @gemm(%a: tensor<8x4xf32>, %b: tensor<3x8xf32>, %c: tensor<3xf32>) -> 
   %0 = onnx.node "Gemm"(%a, %b, %c) version 13 attrs {transA = 1 : i64, transB = 1 : i64, alpha = 0.5 : f32, beta = 2.0 : f32} : (tensor<8x4xf32>, tensor<3x8xf32>, tensor<3xf32>) -> tensor<4x3xf32>
   return %0 : tensor<4x3xf32>
 }
+
+// -----
+
+// Einsum: one generic; summed letters are reduction loops.
+// CHECK-DAG: #[[X:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
+// CHECK-DAG: #[[Y:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d3, d2)>
+// CHECK-DAG: #[[Z:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+// CHECK-LABEL: func @einsum_batch_matmul
+// CHECK: linalg.generic {indexing_maps = [#[[X]], #[[Y]], #[[Z]]], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}{{.*}} outs(%{{.*}} : tensor<2x3x5xf32>)
+func.func @einsum_batch_matmul(%x: tensor<2x3x4xf32>, %y: tensor<2x4x5xf32>) -> tensor<*xf32> {
+  %0 = onnx.node "Einsum"(%x, %y) version 12 attrs {equation = "bij, bjk -> bik"} : (tensor<2x3x4xf32>, tensor<2x4x5xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+// A repeated letter reads the diagonal; "..." keeps leading dims.
+// CHECK-DAG: #[[D:.*]] = affine_map<(d0, d1) -> (d0, d1, d1)>
+// CHECK-LABEL: func @einsum_diagonal
+// CHECK: linalg.generic {indexing_maps = [#[[D]], {{.*}}], iterator_types = ["parallel", "parallel"]}{{.*}} outs(%{{.*}} : tensor<2x3xf32>)
+func.func @einsum_diagonal(%x: tensor<2x3x3xf32>) -> tensor<*xf32> {
+  %0 = onnx.node "Einsum"(%x) version 12 attrs {equation = "...ii->...i"} : (tensor<2x3x3xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}

@@ -92,7 +92,7 @@ void populateOnnxDataMovementHandlers(OnnxOpTable &table);
 /// Reduce*, ArgMax, ArgMin, Softmax, LogSoftmax, LayerNormalization.
 void populateOnnxReductionHandlers(OnnxOpTable &table);
 
-/// MatMul, Gemm.
+/// MatMul, Gemm, Einsum.
 void populateOnnxMatMulHandlers(OnnxOpTable &table);
 
 /// RMSNormalization, RotaryEmbedding and Attention (opset 23),
