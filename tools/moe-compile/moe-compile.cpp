@@ -41,7 +41,9 @@ static cl::opt<std::string> outputPath("o", cl::init("-"),
 static cl::opt<Emit> emit("emit", cl::init(Emit::Mlir),
                           cl::desc("What to write"),
                           cl::values(clEnumValN(Emit::Mlir, "mlir",
-                                                "MLIR text of the last phase")),
+                                                "MLIR text of the last phase "
+                                                "(default; libraries come with "
+                                                "the CPU backend)")),
                           cl::cat(category));
 static cl::opt<Phase> compileTo(
     "compile-to", cl::init(Phase::Moe), cl::desc("The last phase to run"),
@@ -49,7 +51,7 @@ static cl::opt<Phase> compileTo(
                           "the onnx dialect: one onnx.node per ONNX node"),
                clEnumValN(Phase::Moe, "moe",
                           "linalg/tensor/arith/math and moe ops, after "
-                          "moe-onnx-to-moe-pipeline")),
+                          "moe-onnx-to-moe-pipeline (default)")),
     cl::cat(category));
 static cl::list<std::string>
     shapes("shape",
