@@ -8,6 +8,7 @@
 
 #include "Broadcast.h"
 #include "Helpers.h"
+#include "moe/Dialect/Moe/MoeOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -431,6 +432,53 @@ LogicalResult convertLayerNorm(OnnxNode &node) {
   return success();
 }
 
+/// DynamicQuantizeLinear: uint8 with the scale and zero point that map
+/// [min(0, min x), max(0, max x)] onto [0, 255], then moe.quantize.
+LogicalResult convertDynamicQuantize(OnnxNode &node) {
+  FailureOr<RankedTensorType> type = node.rankedInput(0);
+  if (failed(type))
+    return failure();
+  if (!type->getElementType().isF32())
+    return node.emitError() << "takes f32 input";
+  OpBuilder &b = node.builder();
+  Location loc = node.getLoc();
+  Value x = node.input(0);
+  Type f32 = b.getF32Type();
+  SmallVector<bool> all(type->getRank(), true);
+  auto minOf = [](OpBuilder &nb, Location nl, Value v, Value acc) -> Value {
+    return arith::MinimumFOp::create(nb, nl, acc, v);
+  };
+  auto maxOf = [](OpBuilder &nb, Location nl, Value v, Value acc) -> Value {
+    return arith::MaximumFOp::create(nb, nl, acc, v);
+  };
+  // Starting from 0 includes 0 in the range, as the op defines.
+  Value lo = reduce(b, loc, x, all, false, b.getF32FloatAttr(0.0f), minOf);
+  Value hi = reduce(b, loc, x, all, false, b.getF32FloatAttr(0.0f), maxOf);
+  Value scale = *buildBroadcastElementwise(
+      node, {lo, hi}, f32, [](OpBuilder &nb, Location nl, ValueRange s) -> Value {
+        Value range = arith::SubFOp::create(nb, nl, s[1], s[0]);
+        return arith::DivFOp::create(nb, nl, range,
+                                     scalarConstant(nb, nl, range.getType(), 255.0));
+      });
+  Type i8 = b.getI8Type();
+  Value zeroPoint = *buildBroadcastElementwise(
+      node, {lo, scale}, i8, [&](OpBuilder &nb, Location nl, ValueRange s) -> Value {
+        Value z = math::RoundEvenOp::create(
+            nb, nl, arith::DivFOp::create(nb, nl, arith::NegFOp::create(nb, nl, s[0]), s[1]));
+        z = arith::MinimumFOp::create(
+            nb, nl, arith::MaximumFOp::create(nb, nl, z, scalarConstant(nb, nl, f32, 0.0)),
+            scalarConstant(nb, nl, f32, 255.0));
+        return arith::FPToUIOp::create(nb, nl, i8, z);
+      });
+  Type ui8 = IntegerType::get(b.getContext(), 8, IntegerType::Unsigned);
+  auto scalarType = RankedTensorType::get({}, ui8);
+  Value zp = tensor::BitcastOp::create(b, loc, scalarType, zeroPoint);
+  auto quantized = QuantizeOp::create(b, loc, type->clone(ui8), x, scale, zp,
+                                      IntegerAttr(), b.getI64IntegerAttr(0));
+  node.replace({quantized.getResult(), scale, zp});
+  return success();
+}
+
 } // namespace
 
 void moe::populateOnnxReductionHandlers(OnnxOpTable &table) {
@@ -446,4 +494,5 @@ void moe::populateOnnxReductionHandlers(OnnxOpTable &table) {
   softmaxOp(table, "Softmax", false);
   softmaxOp(table, "LogSoftmax", true);
   table.on("LayerNormalization", 17, convertLayerNorm);
+  table.on("DynamicQuantizeLinear", 11, convertDynamicQuantize);
 }

@@ -58,3 +58,20 @@ func.func @matmul_nbits_runtime_b(%a: tensor<3x32xf32>, %b: tensor<2x2x8xui8>, %
   %0 = onnx.node "MatMulNBits"(%a, %b, %s) domain "com.microsoft" version 1 attrs {K = 32 : i64, N = 2 : i64, bits = 4 : i64, block_size = 16 : i64} : (tensor<3x32xf32>, tensor<2x2x8xui8>, tensor<4xf32>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
+
+// -----
+
+// DynamicQuantizeLinear: min/max including 0, scale = range / 255, zero
+// point rounded and clamped to [0, 255], then moe.quantize per tensor.
+// CHECK-LABEL: func @dynamic_quantize
+// CHECK: arith.minimumf
+// CHECK: arith.maximumf
+// CHECK: arith.constant 2.550000e+02 : f32
+// CHECK: math.roundeven
+// CHECK: arith.fptoui
+// CHECK: %[[ZP:.*]] = tensor.bitcast %{{.*}} : tensor<i8> to tensor<ui8>
+// CHECK: moe.quantize %{{.*}}, %{{.*}} zero_point %[[ZP]] : (tensor<3x4xf32>, tensor<f32>, tensor<ui8>) -> tensor<3x4xui8>
+func.func @dynamic_quantize(%x: tensor<3x4xf32>) -> (tensor<3x4xui8>, tensor<f32>, tensor<ui8>) {
+  %0:3 = onnx.node "DynamicQuantizeLinear"(%x) version 11 : (tensor<3x4xf32>) -> (tensor<3x4xui8>, tensor<f32>, tensor<ui8>)
+  return %0#0, %0#1, %0#2 : tensor<3x4xui8>, tensor<f32>, tensor<ui8>
+}

@@ -89,7 +89,8 @@ void populateOnnxShapeHandlers(OnnxOpTable &table);
 /// Transpose, Concat, Slice, Gather, GatherElements, Split, Trilu, Range.
 void populateOnnxDataMovementHandlers(OnnxOpTable &table);
 
-/// Reduce*, ArgMax, ArgMin, Softmax, LogSoftmax, LayerNormalization.
+/// Reduce*, ArgMax, ArgMin, Softmax, LogSoftmax, LayerNormalization,
+/// DynamicQuantizeLinear.
 void populateOnnxReductionHandlers(OnnxOpTable &table);
 
 /// MatMul, Gemm, Einsum.
