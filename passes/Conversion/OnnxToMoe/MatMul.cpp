@@ -40,9 +40,21 @@ void merge(LoopDim &dim, int64_t size, Value source, int64_t sourceDim) {
 
 /// sum_k lhs * rhs over the loop space `dims` (the last one k), with the
 /// given maps from the loop space to each operand and to the result.
+using MacBody = function_ref<Value(OpBuilder &, Location, Value lhs,
+                                   Value rhs, Value acc)>;
+
+/// acc + lhs * rhs in the element type (float or integer).
+Value multiplyAdd(OpBuilder &b, Location loc, Value x, Value y, Value acc) {
+  bool isFloat = isa<FloatType>(acc.getType());
+  Value product = isFloat ? Value(arith::MulFOp::create(b, loc, x, y))
+                          : Value(arith::MulIOp::create(b, loc, x, y));
+  return isFloat ? Value(arith::AddFOp::create(b, loc, acc, product))
+                 : Value(arith::AddIOp::create(b, loc, acc, product));
+}
+
 Value contract(OpBuilder &b, Location loc, Value lhs, Value rhs,
                ArrayRef<LoopDim> dims, AffineMap lhsMap, AffineMap rhsMap,
-               AffineMap outMap, Type element) {
+               AffineMap outMap, Type element, MacBody body = multiplyAdd) {
   SmallVector<int64_t> shape;
   SmallVector<Value> dynamic;
   for (AffineExpr expr : outMap.getResults()) {
@@ -59,36 +71,25 @@ Value contract(OpBuilder &b, Location loc, Value lhs, Value rhs,
   SmallVector<utils::IteratorType> iterators(dims.size(),
                                              utils::IteratorType::parallel);
   iterators.back() = utils::IteratorType::reduction;
-  bool isFloat = isa<FloatType>(element);
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{type}, ValueRange{lhs, rhs}, ValueRange{init},
       ArrayRef<AffineMap>{lhsMap, rhsMap, outMap}, iterators,
       [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        Value product =
-            isFloat ? Value(arith::MulFOp::create(nb, nloc, args[0], args[1]))
-                    : Value(arith::MulIOp::create(nb, nloc, args[0], args[1]));
-        Value sum =
-            isFloat ? Value(arith::AddFOp::create(nb, nloc, args[2], product))
-                    : Value(arith::AddIOp::create(nb, nloc, args[2], product));
-        linalg::YieldOp::create(nb, nloc, sum);
+        linalg::YieldOp::create(nb, nloc, body(nb, nloc, args[0], args[1], args[2]));
       });
   return generic.getResult(0);
 }
 
-LogicalResult convertMatMul(OnnxNode &node) {
+/// numpy matmul of inputs 0 and 1 into `element`, each step `body`.
+FailureOr<Value> buildMatMul(OnnxNode &node, Type element, MacBody body) {
   FailureOr<RankedTensorType> lhsType = node.rankedInput(0);
   FailureOr<RankedTensorType> rhsType = node.rankedInput(1);
   if (failed(lhsType) || failed(rhsType))
     return failure();
-  if (node.isUnsigned(0) || node.isUnsigned(1))
-    return node.emitError() << "unsigned inputs are not supported";
   int64_t lr = lhsType->getRank(), rr = rhsType->getRank();
   if (lr == 0 || rr == 0)
     return node.emitError() << "inputs must not be scalars";
-  Type element = lhsType->getElementType();
-  if (rhsType->getElementType() != element)
-    return node.emitError() << "inputs must have one element type";
-  Value lhs = node.input(0), rhs = node.input(1);
+  Value lhs = node.signlessInput(0), rhs = node.signlessInput(1);
   int64_t kL = lhsType->getDimSize(lr - 1);
   int64_t kR = rhsType->getDimSize(rr >= 2 ? rr - 2 : 0);
   if (!ShapedType::isDynamic(kL) && !ShapedType::isDynamic(kR) && kL != kR)
@@ -148,10 +149,70 @@ LogicalResult convertMatMul(OnnxNode &node) {
   if (hasN)
     outExprs.push_back(d(nPos));
   int64_t loops = dims.size();
-  node.replace(contract(node.builder(), node.getLoc(), lhs, rhs, dims,
-                        AffineMap::get(loops, 0, lhsExprs, ctx),
-                        AffineMap::get(loops, 0, rhsExprs, ctx),
-                        AffineMap::get(loops, 0, outExprs, ctx), element));
+  return contract(node.builder(), node.getLoc(), lhs, rhs, dims,
+                  AffineMap::get(loops, 0, lhsExprs, ctx),
+                  AffineMap::get(loops, 0, rhsExprs, ctx),
+                  AffineMap::get(loops, 0, outExprs, ctx), element, body);
+}
+
+LogicalResult convertMatMul(OnnxNode &node) {
+  if (node.isUnsigned(0) || node.isUnsigned(1))
+    return node.emitError() << "unsigned inputs are not supported";
+  Value lhs = node.input(0), rhs = node.input(1);
+  if (!lhs || !rhs)
+    return node.emitError() << "needs two inputs";
+  Type element = cast<ShapedType>(lhs.getType()).getElementType();
+  if (cast<ShapedType>(rhs.getType()).getElementType() != element)
+    return node.emitError() << "inputs must have one element type";
+  FailureOr<Value> result = buildMatMul(node, element, multiplyAdd);
+  if (failed(result))
+    return failure();
+  node.replace(*result);
+  return success();
+}
+
+/// MatMulInteger: (A - a_zero_point)(B - b_zero_point) in i32, 8-bit
+/// inputs, zero points per tensor.
+LogicalResult convertMatMulInteger(OnnxNode &node) {
+  OpBuilder &b = node.builder();
+  Location loc = node.getLoc();
+  SmallVector<Value> zeroPoints;
+  SmallVector<bool> isUnsigned;
+  for (unsigned i = 0; i < 2; ++i) {
+    Value in = node.input(i);
+    if (!in || !cast<ShapedType>(in.getType()).getElementType().isInteger(8))
+      return node.emitError() << "A and B must be 8-bit integers";
+    isUnsigned.push_back(node.isUnsigned(i));
+    Value zp = node.signlessInput(i + 2);
+    Value scalar = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
+    if (zp) {
+      auto type = cast<ShapedType>(zp.getType());
+      if (!type.hasRank() || type.getNumElements() != 1)
+        return node.emitError() << "only per-tensor zero points are supported";
+      SmallVector<Value> origin(type.getRank(),
+                                arith::ConstantIndexOp::create(b, loc, 0));
+      Value value = tensor::ExtractOp::create(b, loc, zp, origin);
+      scalar = isUnsigned.back()
+                   ? Value(arith::ExtUIOp::create(b, loc, b.getI32Type(), value))
+                   : Value(arith::ExtSIOp::create(b, loc, b.getI32Type(), value));
+    }
+    zeroPoints.push_back(scalar);
+  }
+  FailureOr<Value> result = buildMatMul(
+      node, b.getI32Type(),
+      [&](OpBuilder &nb, Location nl, Value x, Value y, Value acc) -> Value {
+        Type i32 = nb.getI32Type();
+        auto widen = [&](Value v, bool isUnsignedInput, Value zp) -> Value {
+          Value wide = isUnsignedInput ? Value(arith::ExtUIOp::create(nb, nl, i32, v))
+                                       : Value(arith::ExtSIOp::create(nb, nl, i32, v));
+          return arith::SubIOp::create(nb, nl, wide, zp);
+        };
+        return multiplyAdd(nb, nl, widen(x, isUnsigned[0], zeroPoints[0]),
+                           widen(y, isUnsigned[1], zeroPoints[1]), acc);
+      });
+  if (failed(result))
+    return failure();
+  node.replace(*result);
   return success();
 }
 
@@ -374,4 +435,5 @@ void moe::populateOnnxMatMulHandlers(OnnxOpTable &table) {
   table.on("MatMul", 1, convertMatMul);
   table.on("Gemm", 1, convertGemm);
   table.on("Einsum", 12, convertEinsum);
+  table.on("MatMulInteger", 10, convertMatMulInteger);
 }

@@ -79,3 +79,21 @@ func.func @einsum_diagonal(%x: tensor<2x3x3xf32>) -> tensor<*xf32> {
   %0 = onnx.node "Einsum"(%x) version 12 attrs {equation = "...ii->...i"} : (tensor<2x3x3xf32>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
+
+// -----
+
+// MatMulInteger: 8-bit operands widened to i32 less their zero points.
+// CHECK-LABEL: func @matmul_integer
+// CHECK: %[[AZ:.*]] = tensor.extract %{{.*}}[] : tensor<i8>
+// CHECK: %[[AZW:.*]] = arith.extui %[[AZ]] : i8 to i32
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<4x3xi32>)
+// CHECK: ^bb0(%[[A:.*]]: i8, %[[B:.*]]: i8, %[[ACC:.*]]: i32):
+// CHECK:   %[[AW:.*]] = arith.extui %[[A]] : i8 to i32
+// CHECK:   arith.subi %[[AW]], %[[AZW]]
+// CHECK:   %[[BW:.*]] = arith.extsi %[[B]] : i8 to i32
+// CHECK:   arith.muli
+// CHECK:   arith.addi %[[ACC]]
+func.func @matmul_integer(%a: tensor<4x8xui8>, %b: tensor<8x3xi8>, %az: tensor<ui8>) -> tensor<4x3xi32> {
+  %0 = onnx.node "MatMulInteger"(%a, %b, %az) version 10 : (tensor<4x8xui8>, tensor<8x3xi8>, tensor<ui8>) -> tensor<4x3xi32>
+  return %0 : tensor<4x3xi32>
+}

@@ -93,7 +93,7 @@ void populateOnnxDataMovementHandlers(OnnxOpTable &table);
 /// DynamicQuantizeLinear.
 void populateOnnxReductionHandlers(OnnxOpTable &table);
 
-/// MatMul, Gemm, Einsum.
+/// MatMul, MatMulInteger, Gemm, Einsum.
 void populateOnnxMatMulHandlers(OnnxOpTable &table);
 
 /// RMSNormalization, RotaryEmbedding and Attention (opset 23),
