@@ -88,6 +88,101 @@ LogicalResult convertConcat(OnnxNode &node) {
   return success();
 }
 
+/// Slice whose starts, ends, axes or steps are known only at run time: the
+/// ONNX clamping rules in index arithmetic, then a gather of
+/// data[start + i * step] along every dim.
+LogicalResult convertRuntimeSlice(OnnxNode &node) {
+  FailureOr<RankedTensorType> type = node.rankedInput(0);
+  FailureOr<RankedTensorType> startsType = node.rankedInput(1);
+  if (failed(type) || failed(startsType) || failed(node.rankedInput(2)))
+    return failure();
+  if (startsType->getRank() != 1 || startsType->isDynamicDim(0))
+    return node.emitError() << "starts must be 1-d of static length";
+  int64_t rank = type->getRank(), count = startsType->getDimSize(0);
+  OpBuilder &b = node.builder();
+  Location loc = node.getLoc();
+  Type i64 = b.getI64Type();
+  Value data = node.signlessInput(0);
+  auto c64 = [&](int64_t v) -> Value {
+    return arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(v));
+  };
+  auto element = [&](unsigned input, int64_t i) -> Value {
+    Value v = tensor::ExtractOp::create(
+        b, loc, node.input(input), ValueRange{arith::ConstantIndexOp::create(b, loc, i)});
+    return v.getType() == i64 ? v : Value(arith::ExtSIOp::create(b, loc, i64, v));
+  };
+  auto select = [&](Value c, Value x, Value y) -> Value {
+    return arith::SelectOp::create(b, loc, c, x, y);
+  };
+  auto lt = [&](Value x, Value y) -> Value {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, x, y);
+  };
+  auto clamp = [&](Value x, Value lo, Value hi) -> Value {
+    return arith::MinSIOp::create(b, loc, arith::MaxSIOp::create(b, loc, x, lo), hi);
+  };
+  SmallVector<Value> starts(rank, c64(0)), steps(rank, c64(1)), sizes;
+  for (int64_t d = 0; d < rank; ++d)
+    sizes.push_back(arith::IndexCastOp::create(
+        b, loc, i64, tensor::DimOp::create(b, loc, data, d)));
+  for (int64_t i = 0; i < count; ++i) {
+    Value axis = node.input(3) ? element(3, i) : c64(i);
+    axis = select(lt(axis, c64(0)), arith::AddIOp::create(b, loc, axis, c64(rank)), axis);
+    Value step = node.input(4) ? element(4, i) : c64(1);
+    for (int64_t d = 0; d < rank; ++d) {
+      Value dim = arith::IndexCastOp::create(b, loc, i64,
+                                             tensor::DimOp::create(b, loc, data, d));
+      Value st = element(1, i), en = element(2, i);
+      st = select(lt(st, c64(0)), arith::AddIOp::create(b, loc, st, dim), st);
+      en = select(lt(en, c64(0)), arith::AddIOp::create(b, loc, en, dim), en);
+      Value forward = lt(c64(0), step);
+      Value dimMinus1 = arith::SubIOp::create(b, loc, dim, c64(1));
+      st = select(forward, clamp(st, c64(0), dim), clamp(st, c64(0), dimMinus1));
+      en = select(forward, clamp(en, c64(0), dim), clamp(en, c64(-1), dimMinus1));
+      // ceil(|en - st| / |step|) when moving the step's way, else 0.
+      Value span = select(forward, arith::SubIOp::create(b, loc, en, st),
+                          arith::SubIOp::create(b, loc, st, en));
+      Value absStep = select(forward, step, arith::SubIOp::create(b, loc, c64(0), step));
+      Value size = arith::CeilDivSIOp::create(b, loc, arith::MaxSIOp::create(b, loc, span, c64(0)),
+                                              absStep);
+      Value hit = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, axis, c64(d));
+      starts[d] = select(hit, st, starts[d]);
+      steps[d] = select(hit, step, steps[d]);
+      sizes[d] = select(hit, size, sizes[d]);
+    }
+  }
+  std::optional<SmallVector<int64_t>> declared = staticResultShape(node);
+  SmallVector<int64_t> shape(rank, ShapedType::kDynamic);
+  SmallVector<Value> dynamic;
+  for (int64_t d = 0; d < rank; ++d) {
+    if (declared && static_cast<int64_t>(declared->size()) == rank) {
+      shape[d] = (*declared)[d];
+      continue;
+    }
+    dynamic.push_back(arith::IndexCastOp::create(b, loc, b.getIndexType(), sizes[d]));
+  }
+  Type elementType = cast<ShapedType>(data.getType()).getElementType();
+  Value init = tensor::EmptyOp::create(
+      b, loc, RankedTensorType::get(shape, elementType), dynamic);
+  SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{}, ValueRange{init},
+      ArrayRef<AffineMap>{b.getMultiDimIdentityMap(rank)}, iterators,
+      [&](OpBuilder &nb, Location nl, ValueRange) {
+        SmallVector<Value> coords;
+        for (int64_t d = 0; d < rank; ++d) {
+          Value i = arith::IndexCastOp::create(nb, nl, i64,
+                                               linalg::IndexOp::create(nb, nl, d));
+          Value at = arith::AddIOp::create(
+              nb, nl, starts[d], arith::MulIOp::create(nb, nl, i, steps[d]));
+          coords.push_back(arith::IndexCastOp::create(nb, nl, nb.getIndexType(), at));
+        }
+        linalg::YieldOp::create(nb, nl,
+                                Value(tensor::ExtractOp::create(nb, nl, data, coords)));
+      });
+  node.replace(generic.getResult(0));
+  return success();
+}
+
 /// Slice parameters: from inputs (opset 10 on) or attributes (before).
 LogicalResult convertSlice(OnnxNode &node) {
   FailureOr<RankedTensorType> type = node.rankedInput(0);
@@ -102,8 +197,7 @@ LogicalResult convertSlice(OnnxNode &node) {
     steps = node.input(4) ? constantInts(node.input(4)) : std::nullopt;
     if (!starts || !ends || (node.input(3) && !axes) ||
         (node.input(4) && !steps))
-      return node.emitError() << "starts, ends, axes and steps must be "
-                                 "constants";
+      return convertRuntimeSlice(node);
   } else {
     starts = intsAttr(node, "starts");
     ends = intsAttr(node, "ends");
