@@ -15,6 +15,8 @@ config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 # Debian's python3 has the onnx and numpy modules the model scripts need.
 config.substitutions.append(("%python", "/usr/bin/python3"))
+config.substitutions.append(("%moe_src", config.moe_src_root))
+config.substitutions.append(("%moe_tools", config.moe_tools_dir))
 config.substitutions.append(("%make_model", "/usr/bin/python3 " + os.path.join(
     config.test_source_root, "Frontend", "Onnx", "Inputs", "make_model.py")))
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])

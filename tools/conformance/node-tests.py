@@ -5,7 +5,8 @@ Each model.onnx of Debian's libonnx-testdata whose ops are all in the ONNX
 frontend's scope (the list below, from the frontend issue) is compiled to the
 chosen phase. Prints the count converted / in scope and every failure with
 the compiler's first error line, grouped by op; exits non-zero if a run
-crashed (a signal rather than an error exit).
+crashed (a signal rather than an error exit) or fewer than --min-converted
+tests convert.
 
     tools/conformance/node-tests.py --moe-compile build/bin/moe-compile [--phase moe]
 """
@@ -47,6 +48,8 @@ def main():
     ap.add_argument("--moe-compile", required=True)
     ap.add_argument("--phase", default="moe", help="--compile-to phase (default moe)")
     ap.add_argument("--verbose", action="store_true", help="list every failing test")
+    ap.add_argument("--min-converted", type=int, default=0,
+                    help="exit non-zero when fewer in-scope tests convert (a regression guard)")
     args = ap.parse_args()
 
     total = scoped = passed = crashes = 0
@@ -80,6 +83,9 @@ def main():
         if args.verbose:
             for name, reason in items[1:]:
                 print(f"        {name}: {reason[:160]}")
+    if passed < args.min_converted:
+        print(f"regression: {passed} converted, expected at least {args.min_converted}")
+        return 1
     return 1 if crashes else 0
 
 
