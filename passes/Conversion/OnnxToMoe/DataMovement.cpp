@@ -163,11 +163,9 @@ LogicalResult convertRuntimeSlice(OnnxNode &node) {
   Type elementType = cast<ShapedType>(data.getType()).getElementType();
   Value init = tensor::EmptyOp::create(
       b, loc, RankedTensorType::get(shape, elementType), dynamic);
-  SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
-  auto generic = linalg::GenericOp::create(
-      b, loc, TypeRange{init.getType()}, ValueRange{}, ValueRange{init},
-      ArrayRef<AffineMap>{b.getMultiDimIdentityMap(rank)}, iterators,
-      [&](OpBuilder &nb, Location nl, ValueRange) {
+  node.replace(gatherInto(
+      b, loc, data, init, Value(), AffineMap(),
+      [&](OpBuilder &nb, Location nl, Value) {
         SmallVector<Value> coords;
         for (int64_t d = 0; d < rank; ++d) {
           Value i = arith::IndexCastOp::create(nb, nl, i64,
@@ -176,10 +174,8 @@ LogicalResult convertRuntimeSlice(OnnxNode &node) {
               nb, nl, starts[d], arith::MulIOp::create(nb, nl, i, steps[d]));
           coords.push_back(arith::IndexCastOp::create(nb, nl, nb.getIndexType(), at));
         }
-        linalg::YieldOp::create(nb, nl,
-                                Value(tensor::ExtractOp::create(nb, nl, data, coords)));
-      });
-  node.replace(generic.getResult(0));
+        return coords;
+      }));
   return success();
 }
 
@@ -315,25 +311,18 @@ LogicalResult convertGather(OnnxNode &node) {
   SmallVector<AffineExpr> indexExprs;
   for (int64_t i = 0; i < q; ++i)
     indexExprs.push_back(getAffineDimExpr(*axis + i, ctx));
-  SmallVector<AffineMap> maps = {AffineMap::get(outRank, 0, indexExprs, ctx),
-                                 b.getMultiDimIdentityMap(outRank)};
-  SmallVector<utils::IteratorType> iterators(outRank,
-                                             utils::IteratorType::parallel);
   int64_t axisValue = *axis;
-  auto generic = linalg::GenericOp::create(
-      b, loc, TypeRange{init.getType()}, ValueRange{indices}, ValueRange{init},
-      maps, iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        Value index = wrapIndex(nb, nloc, args[0], data, axisValue);
+  node.replace(gatherInto(
+      b, loc, data, init, indices, AffineMap::get(outRank, 0, indexExprs, ctx),
+      [&](OpBuilder &nb, Location nl, Value index) {
         SmallVector<Value> coords;
         for (int64_t i = 0; i < axisValue; ++i)
-          coords.push_back(linalg::IndexOp::create(nb, nloc, i));
-        coords.push_back(index);
+          coords.push_back(linalg::IndexOp::create(nb, nl, i));
+        coords.push_back(wrapIndex(nb, nl, index, data, axisValue));
         for (int64_t i = axisValue + q; i < outRank; ++i)
-          coords.push_back(linalg::IndexOp::create(nb, nloc, i));
-        Value value = tensor::ExtractOp::create(nb, nloc, data, coords);
-        linalg::YieldOp::create(nb, nloc, value);
-      });
-  node.replace(generic.getResult(0));
+          coords.push_back(linalg::IndexOp::create(nb, nl, i));
+        return coords;
+      }));
   return success();
 }
 
@@ -354,21 +343,17 @@ LogicalResult convertGatherElements(OnnxNode &node) {
   Value data = node.signlessInput(0), indices = node.signlessInput(1);
   Type element = cast<ShapedType>(data.getType()).getElementType();
   Value init = emptyWithDimsOf(b, loc, indicesType->getShape(), element, indices);
-  SmallVector<AffineMap> maps(2, b.getMultiDimIdentityMap(rank));
-  SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
   int64_t axisValue = *axis;
-  auto generic = linalg::GenericOp::create(
-      b, loc, TypeRange{init.getType()}, ValueRange{indices}, ValueRange{init},
-      maps, iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        Value index = wrapIndex(nb, nloc, args[0], data, axisValue);
+  node.replace(gatherInto(
+      b, loc, data, init, indices, b.getMultiDimIdentityMap(rank),
+      [&](OpBuilder &nb, Location nl, Value index) {
         SmallVector<Value> coords;
         for (int64_t i = 0; i < rank; ++i)
-          coords.push_back(i == axisValue ? index
-                                          : Value(linalg::IndexOp::create(nb, nloc, i)));
-        linalg::YieldOp::create(nb, nloc,
-                                Value(tensor::ExtractOp::create(nb, nloc, data, coords)));
-      });
-  node.replace(generic.getResult(0));
+          coords.push_back(i == axisValue
+                               ? wrapIndex(nb, nl, index, data, axisValue)
+                               : Value(linalg::IndexOp::create(nb, nl, i)));
+        return coords;
+      }));
   return success();
 }
 

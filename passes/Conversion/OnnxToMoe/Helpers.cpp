@@ -170,3 +170,24 @@ Value moe::transpose(OpBuilder &b, Location loc, Value value,
       b, loc, sizes, cast<ShapedType>(value.getType()).getElementType());
   return linalg::TransposeOp::create(b, loc, value, init, perm).getResult()[0];
 }
+
+Value moe::gatherInto(OpBuilder &b, Location loc, Value data, Value init,
+                      Value indices, AffineMap indicesMap, GatherCoords coords) {
+  int64_t rank = cast<RankedTensorType>(init.getType()).getRank();
+  SmallVector<Value> inputs;
+  SmallVector<AffineMap> maps;
+  if (indices) {
+    inputs.push_back(indices);
+    maps.push_back(indicesMap);
+  }
+  maps.push_back(b.getMultiDimIdentityMap(rank));
+  SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, inputs, ValueRange{init}, maps,
+      iterators, [&](OpBuilder &nb, Location nl, ValueRange args) {
+        SmallVector<Value> at = coords(nb, nl, indices ? args[0] : Value());
+        linalg::YieldOp::create(nb, nl,
+                                Value(tensor::ExtractOp::create(nb, nl, data, at)));
+      });
+  return generic.getResult(0);
+}

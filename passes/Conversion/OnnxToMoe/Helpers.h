@@ -69,6 +69,16 @@ std::optional<std::vector<char>> constantBytes(Value value);
 Value bytesConstant(OpBuilder &b, Location loc, RankedTensorType type,
                     ArrayRef<char> bytes, StringRef name);
 
+/// Coordinates into the gathered tensor for one output element, given the
+/// element of the indices input read there (null without one).
+using GatherCoords =
+    function_ref<SmallVector<Value>(OpBuilder &, Location, Value index)>;
+
+/// A parallel linalg.generic over `init` (optionally reading `indices`
+/// through `indicesMap`) whose every element is data[coords(...)].
+Value gatherInto(OpBuilder &b, Location loc, Value data, Value init,
+                 Value indices, AffineMap indicesMap, GatherCoords coords);
+
 /// linalg.transpose of `value` by `perm`.
 Value transpose(OpBuilder &b, Location loc, Value value, ArrayRef<int64_t> perm);
 

@@ -123,11 +123,9 @@ LogicalResult convertGatherND(OnnxNode &node) {
       shape, cast<ShapedType>(data.getType()).getElementType());
   Value init = tensor::EmptyOp::create(b, loc, type, dynamic);
   int64_t outRank = shape.size();
-  SmallVector<utils::IteratorType> iterators(outRank, utils::IteratorType::parallel);
-  auto generic = linalg::GenericOp::create(
-      b, loc, TypeRange{type}, ValueRange{}, ValueRange{init},
-      ArrayRef<AffineMap>{b.getMultiDimIdentityMap(outRank)}, iterators,
-      [&](OpBuilder &nb, Location nl, ValueRange) {
+  node.replace(gatherInto(
+      b, loc, data, init, Value(), AffineMap(),
+      [&](OpBuilder &nb, Location nl, Value) {
         SmallVector<Value> at;
         for (int64_t i = 0; i < prefix; ++i)
           at.push_back(linalg::IndexOp::create(nb, nl, i));
@@ -140,10 +138,8 @@ LogicalResult convertGatherND(OnnxNode &node) {
         }
         for (int64_t i = prefix; i < outRank; ++i)
           coords.push_back(linalg::IndexOp::create(nb, nl, i));
-        linalg::YieldOp::create(nb, nl,
-                                Value(tensor::ExtractOp::create(nb, nl, data, coords)));
-      });
-  node.replace(generic.getResult(0));
+        return coords;
+      }));
   return success();
 }
 

@@ -59,10 +59,10 @@ func.func @slice(%x: tensor<10x6xf32>) -> (tensor<*xf32>, tensor<*xf32>) {
 // CHECK-LABEL: func @gather
 // CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<2x3xi64>) outs(%{{.*}} : tensor<5x2x3xf32>)
 // CHECK: ^bb0(%[[I:.*]]: i64, %{{.*}}: f32):
+// CHECK:   %[[R:.*]] = linalg.index 0 : index
 // CHECK:   %[[IDX:.*]] = arith.index_cast %[[I]] : i64 to index
 // CHECK:   arith.cmpi slt, %[[IDX]]
 // CHECK:   %[[W:.*]] = arith.select
-// CHECK:   %[[R:.*]] = linalg.index 0 : index
 // CHECK:   tensor.extract %{{.*}}[%[[R]], %[[W]]] : tensor<5x7xf32>
 func.func @gather(%x: tensor<5x7xf32>, %i: tensor<2x3xi64>) -> tensor<*xf32> {
   %0 = onnx.node "Gather"(%x, %i) version 13 attrs {axis = 1 : i64} : (tensor<5x7xf32>, tensor<2x3xi64>) -> tensor<*xf32>
