@@ -1,6 +1,6 @@
-//===- Scatter.cpp - ONNX ScatterElements and GatherND --------------------===//
+//===- Scatter.cpp - ONNX ScatterElements, ScatterND and GatherND ---------===//
 //
-// ScatterElements writes where its indices say: a loop nest over the
+// The scatters write where their indices say: a loop nest over the
 // indices carries the result tensor (tensor.extract / tensor.insert), which
 // bufferizes to in-place stores. GatherND reads index tuples in a
 // linalg.generic.
@@ -45,6 +45,35 @@ Value loopNest(OpBuilder &b, Location loc, Value shapeOf, Value carried,
   return build(b, loc, 0, carried);
 }
 
+/// tensor with `update` written at `coords`, combined with what is there
+/// by `reduction` (none, add, mul, max, min).
+Value scatterOne(OpBuilder &b, Location loc, Value tensor, ArrayRef<Value> coords,
+                 Value update, StringRef reduction, bool isUnsigned) {
+  if (reduction != "none") {
+    bool isFloat = isa<FloatType>(update.getType());
+    Value old = tensor::ExtractOp::create(b, loc, tensor, coords);
+    if (reduction == "add")
+      update = isFloat ? Value(arith::AddFOp::create(b, loc, old, update))
+                       : Value(arith::AddIOp::create(b, loc, old, update));
+    else if (reduction == "mul")
+      update = isFloat ? Value(arith::MulFOp::create(b, loc, old, update))
+                       : Value(arith::MulIOp::create(b, loc, old, update));
+    else if (reduction == "max")
+      update = isFloat ? Value(arith::MaximumFOp::create(b, loc, old, update))
+               : isUnsigned ? Value(arith::MaxUIOp::create(b, loc, old, update))
+                            : Value(arith::MaxSIOp::create(b, loc, old, update));
+    else
+      update = isFloat ? Value(arith::MinimumFOp::create(b, loc, old, update))
+               : isUnsigned ? Value(arith::MinUIOp::create(b, loc, old, update))
+                            : Value(arith::MinSIOp::create(b, loc, old, update));
+  }
+  return tensor::InsertOp::create(b, loc, update, tensor, coords);
+}
+
+bool isKnownReduction(StringRef reduction) {
+  return llvm::is_contained({"none", "add", "mul", "max", "min"}, reduction);
+}
+
 LogicalResult convertScatterElements(OnnxNode &node) {
   FailureOr<RankedTensorType> dataType = node.rankedInput(0);
   FailureOr<RankedTensorType> indicesType = node.rankedInput(1);
@@ -58,9 +87,8 @@ LogicalResult convertScatterElements(OnnxNode &node) {
   if (failed(axis))
     return failure();
   StringRef reduction = node.stringAttr("reduction", "none");
-  if (!llvm::is_contained({"none", "add", "mul", "max", "min"}, reduction))
+  if (!isKnownReduction(reduction))
     return node.emitError() << "reduction '" << reduction << "' is not supported";
-  bool isFloat = isa<FloatType>(dataType->getElementType());
   bool isUnsigned = node.isUnsigned(0);
   Value data = node.signlessInput(0), indices = node.signlessInput(1),
         updates = node.signlessInput(2);
@@ -72,24 +100,44 @@ LogicalResult convertScatterElements(OnnxNode &node) {
         SmallVector<Value> coords(ivs);
         coords[axisValue] = wrapIndex(b, loc, index, tensor, axisValue);
         Value update = tensor::ExtractOp::create(b, loc, updates, ivs);
-        if (reduction != "none") {
-          Value old = tensor::ExtractOp::create(b, loc, tensor, coords);
-          if (reduction == "add")
-            update = isFloat ? Value(arith::AddFOp::create(b, loc, old, update))
-                             : Value(arith::AddIOp::create(b, loc, old, update));
-          else if (reduction == "mul")
-            update = isFloat ? Value(arith::MulFOp::create(b, loc, old, update))
-                             : Value(arith::MulIOp::create(b, loc, old, update));
-          else if (reduction == "max")
-            update = isFloat ? Value(arith::MaximumFOp::create(b, loc, old, update))
-                     : isUnsigned ? Value(arith::MaxUIOp::create(b, loc, old, update))
-                                  : Value(arith::MaxSIOp::create(b, loc, old, update));
-          else
-            update = isFloat ? Value(arith::MinimumFOp::create(b, loc, old, update))
-                     : isUnsigned ? Value(arith::MinUIOp::create(b, loc, old, update))
-                                  : Value(arith::MinSIOp::create(b, loc, old, update));
+        return scatterOne(b, loc, tensor, coords, update, reduction, isUnsigned);
+      });
+  node.replace(result);
+  return success();
+}
+
+/// ScatterND: updates[p..., r...] goes to data[indices[p..., 0..q), r...],
+/// a loop nest over the updates.
+LogicalResult convertScatterND(OnnxNode &node) {
+  FailureOr<RankedTensorType> dataType = node.rankedInput(0);
+  FailureOr<RankedTensorType> indicesType = node.rankedInput(1);
+  FailureOr<RankedTensorType> updatesType = node.rankedInput(2);
+  if (failed(dataType) || failed(indicesType) || failed(updatesType))
+    return failure();
+  int64_t q = indicesType->getDimSize(indicesType->getRank() - 1);
+  int64_t prefix = indicesType->getRank() - 1;
+  if (ShapedType::isDynamic(q) || q < 1 || q > dataType->getRank() ||
+      updatesType->getRank() != prefix + dataType->getRank() - q)
+    return node.emitError() << "indices and updates do not fit data";
+  StringRef reduction = node.stringAttr("reduction", "none");
+  if (!isKnownReduction(reduction))
+    return node.emitError() << "reduction '" << reduction << "' is not supported";
+  bool isUnsigned = node.isUnsigned(0);
+  Value data = node.signlessInput(0), indices = node.signlessInput(1),
+        updates = node.signlessInput(2);
+  Value result = loopNest(
+      node.builder(), node.getLoc(), updates, data,
+      [&](OpBuilder &b, Location loc, ArrayRef<Value> ivs, Value tensor) -> Value {
+        SmallVector<Value> coords;
+        for (int64_t j = 0; j < q; ++j) {
+          SmallVector<Value> position(ivs.take_front(prefix));
+          position.push_back(arith::ConstantIndexOp::create(b, loc, j));
+          Value index = tensor::ExtractOp::create(b, loc, indices, position);
+          coords.push_back(wrapIndex(b, loc, index, tensor, j));
         }
-        return tensor::InsertOp::create(b, loc, update, tensor, coords);
+        llvm::append_range(coords, ivs.drop_front(prefix));
+        Value update = tensor::ExtractOp::create(b, loc, updates, ivs);
+        return scatterOne(b, loc, tensor, coords, update, reduction, isUnsigned);
       });
   node.replace(result);
   return success();
@@ -147,5 +195,6 @@ LogicalResult convertGatherND(OnnxNode &node) {
 
 void moe::populateOnnxScatterHandlers(OnnxOpTable &table) {
   table.on("ScatterElements", 11, convertScatterElements);
+  table.on("ScatterND", 11, convertScatterND);
   table.on("GatherND", 11, convertGatherND);
 }

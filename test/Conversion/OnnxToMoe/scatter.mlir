@@ -30,3 +30,22 @@ func.func @gather_nd(%d: tensor<3x4x5xf32>, %i: tensor<2x2xi64>) -> tensor<*xf32
   %0 = onnx.node "GatherND"(%d, %i) version 13 : (tensor<3x4x5xf32>, tensor<2x2xi64>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
+
+// -----
+
+// ScatterND: a loop nest over the updates; the first q coordinates come
+// from the index tuple, the rest from the update's own position.
+// CHECK-LABEL: func @scatter_nd_mul
+// CHECK-SAME: (%[[D:[^:]*]]: tensor<4x4xf32>, %[[I:[^:]*]]: tensor<2x1xi64>, %[[U:[^:]*]]: tensor<2x4xf32>)
+// CHECK: scf.for %[[P:.*]] = {{.*}} iter_args(%[[T0:.*]] = %[[D]])
+// CHECK:   scf.for %[[R:.*]] = {{.*}} iter_args(%[[T1:.*]] = %[[T0]])
+// CHECK:     tensor.extract %[[I]][%[[P]], %c0{{.*}}] : tensor<2x1xi64>
+// CHECK:     %[[ROW:.*]] = arith.select
+// CHECK:     %[[UPD:.*]] = tensor.extract %[[U]][%[[P]], %[[R]]]
+// CHECK:     %[[OLD:.*]] = tensor.extract %[[T1]][%[[ROW]], %[[R]]]
+// CHECK:     %[[PROD:.*]] = arith.mulf %[[OLD]], %[[UPD]]
+// CHECK:     tensor.insert %[[PROD]] into %[[T1]][%[[ROW]], %[[R]]]
+func.func @scatter_nd_mul(%d: tensor<4x4xf32>, %i: tensor<2x1xi64>, %u: tensor<2x4xf32>) -> tensor<4x4xf32> {
+  %0 = onnx.node "ScatterND"(%d, %i, %u) version 16 attrs {reduction = "mul"} : (tensor<4x4xf32>, tensor<2x1xi64>, tensor<2x4xf32>) -> tensor<4x4xf32>
+  return %0 : tensor<4x4xf32>
+}

@@ -106,7 +106,7 @@ void populateOnnxQuantizationHandlers(OnnxOpTable &table);
 /// TopK.
 void populateOnnxTopKHandlers(OnnxOpTable &table);
 
-/// ScatterElements (with reductions), GatherND.
+/// ScatterElements and ScatterND (with reductions), GatherND.
 void populateOnnxScatterHandlers(OnnxOpTable &table);
 
 /// Every family.
