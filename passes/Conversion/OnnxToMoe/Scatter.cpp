@@ -70,6 +70,20 @@ Value scatterOne(OpBuilder &b, Location loc, Value tensor, ArrayRef<Value> coord
   return tensor::InsertOp::create(b, loc, update, tensor, coords);
 }
 
+/// The first q coordinates into `data` named by the index tuple
+/// indices[prefix..., 0..q), each wrapped into its dim.
+SmallVector<Value> tupleCoords(OpBuilder &b, Location loc, Value indices,
+                               ArrayRef<Value> prefix, int64_t q, Value data) {
+  SmallVector<Value> coords;
+  for (int64_t j = 0; j < q; ++j) {
+    SmallVector<Value> position(prefix);
+    position.push_back(arith::ConstantIndexOp::create(b, loc, j));
+    Value index = tensor::ExtractOp::create(b, loc, indices, position);
+    coords.push_back(wrapIndex(b, loc, index, data, j));
+  }
+  return coords;
+}
+
 bool isKnownReduction(StringRef reduction) {
   return llvm::is_contained({"none", "add", "mul", "max", "min"}, reduction);
 }
@@ -128,13 +142,8 @@ LogicalResult convertScatterND(OnnxNode &node) {
   Value result = loopNest(
       node.builder(), node.getLoc(), updates, data,
       [&](OpBuilder &b, Location loc, ArrayRef<Value> ivs, Value tensor) -> Value {
-        SmallVector<Value> coords;
-        for (int64_t j = 0; j < q; ++j) {
-          SmallVector<Value> position(ivs.take_front(prefix));
-          position.push_back(arith::ConstantIndexOp::create(b, loc, j));
-          Value index = tensor::ExtractOp::create(b, loc, indices, position);
-          coords.push_back(wrapIndex(b, loc, index, tensor, j));
-        }
+        SmallVector<Value> coords =
+            tupleCoords(b, loc, indices, ivs.take_front(prefix), q, tensor);
         llvm::append_range(coords, ivs.drop_front(prefix));
         Value update = tensor::ExtractOp::create(b, loc, updates, ivs);
         return scatterOne(b, loc, tensor, coords, update, reduction, isUnsigned);
@@ -177,13 +186,7 @@ LogicalResult convertGatherND(OnnxNode &node) {
         SmallVector<Value> at;
         for (int64_t i = 0; i < prefix; ++i)
           at.push_back(linalg::IndexOp::create(nb, nl, i));
-        SmallVector<Value> coords;
-        for (int64_t j = 0; j < q; ++j) {
-          SmallVector<Value> position(at);
-          position.push_back(arith::ConstantIndexOp::create(nb, nl, j));
-          Value index = tensor::ExtractOp::create(nb, nl, indices, position);
-          coords.push_back(wrapIndex(nb, nl, index, data, j));
-        }
+        SmallVector<Value> coords = tupleCoords(nb, nl, indices, at, q, data);
         for (int64_t i = prefix; i < outRank; ++i)
           coords.push_back(linalg::IndexOp::create(nb, nl, i));
         return coords;
