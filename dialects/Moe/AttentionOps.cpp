@@ -80,13 +80,13 @@ LogicalResult AttentionOp::verify() {
       value.getElementType() != query.getElementType())
     return emitOpError("query, key and value must have one element type");
 
-  int64_t totalLen = kvLen;
+  int64_t totalLen = kvLen, past = 0;
   if (static_cast<bool>(getPastKey()) != static_cast<bool>(getPastValue()))
     return emitOpError("past_key and past_value come together");
   if (Value pastKey = getPastKey()) {
     auto pk = cast<RankedTensorType>(pastKey.getType());
     auto pv = cast<RankedTensorType>(getPastValue().getType());
-    int64_t past = dynamicOr(pk.getDimSize(2), pv.getDimSize(2));
+    past = dynamicOr(pk.getDimSize(2), pv.getDimSize(2));
     for (auto [name, type, fresh] :
          {std::tuple{"past_key", pk, key}, {"past_value", pv, value}}) {
       if (failed(verifyDim(op, name, type, 0, batch, "the batch size")) ||
@@ -138,8 +138,8 @@ LogicalResult AttentionOp::verify() {
         failed(verifyDim(op, "layout", type, 0, qHeads, "the query heads")))
       return failure();
     if (failed(verifyDim(op, "layout", type, 1,
-                         ceilDivDim(query.getDimSize(2), block),
-                         "the query blocks")) ||
+                         ceilDivDim(addDims(past, query.getDimSize(2)), block),
+                         "the query position blocks")) ||
         failed(verifyDim(op, "layout", type, 2, ceilDivDim(totalLen, block),
                          "the key blocks")))
       return failure();

@@ -31,6 +31,8 @@ void moe::populateOnnxToMoeHandlers(OnnxOpTable &table) {
   populateOnnxReductionHandlers(table);
   populateOnnxMatMulHandlers(table);
   populateOnnxMoeOpHandlers(table);
+  populateOnnxExpertHandlers(table);
+  populateOnnxContribAttentionHandlers(table);
   populateOnnxQuantizationHandlers(table);
   populateOnnxTopKHandlers(table);
   populateOnnxScatterHandlers(table);

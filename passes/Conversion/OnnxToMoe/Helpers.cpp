@@ -191,3 +191,23 @@ Value moe::gatherInto(OpBuilder &b, Location loc, Value data, Value init,
       });
   return generic.getResult(0);
 }
+
+std::vector<char> moe::unpackBits(ArrayRef<char> packed, int64_t count,
+                                  int64_t bits) {
+  std::vector<char> values(count);
+  int64_t perByte = 8 / bits;
+  for (int64_t i = 0; i < count; ++i) {
+    auto byte = static_cast<uint8_t>(packed[i / perByte]);
+    values[i] = static_cast<char>((byte >> (bits * (i % perByte))) &
+                                  ((1 << bits) - 1));
+  }
+  return values;
+}
+
+Value moe::scalarIndex(OpBuilder &b, Location loc, Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  SmallVector<Value> zeros(type.getRank(),
+                           arith::ConstantIndexOp::create(b, loc, 0));
+  Value scalar = tensor::ExtractOp::create(b, loc, tensor, zeros);
+  return arith::IndexCastOp::create(b, loc, b.getIndexType(), scalar);
+}

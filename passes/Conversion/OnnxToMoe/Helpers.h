@@ -39,6 +39,9 @@ Value emptyWithDimsOf(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
 /// A dim as an index value (constants materialised).
 Value indexValue(OpBuilder &b, Location loc, OpFoldResult dim);
 
+/// The element of a one-element integer tensor as an index value.
+Value scalarIndex(OpBuilder &b, Location loc, Value tensor);
+
 /// tensor.reshape of `input` to `dims` (static sizes or index values); a
 /// constant input gives a reshaped constant.
 Value reshapeTo(OpBuilder &b, Location loc, Value input,
@@ -62,6 +65,11 @@ std::optional<Value> foldConstantGeneric(OpBuilder &b, linalg::GenericOp generic
 /// The bytes of a constant with 8-bit elements (dense or dense_resource,
 /// splats expanded), else nothing.
 std::optional<std::vector<char>> constantBytes(Value value);
+
+/// `count` values of `bits` (4 or 8) from packed bytes, low bits first,
+/// one byte each.
+std::vector<char> unpackBits(ArrayRef<char> packed, int64_t count,
+                             int64_t bits);
 
 /// A constant of `type` from bytes in MLIR's storage layout (a byte per
 /// element up to 8 bits): dense when small, a dense_resource blob named

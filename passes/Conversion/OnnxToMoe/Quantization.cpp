@@ -78,17 +78,6 @@ LogicalResult convertDequantize(OnnxNode &node) {
   return success();
 }
 
-/// `count` values of `bits` (4 or 8) from packed bytes, low nibble first,
-/// one byte each.
-std::vector<char> unpack(ArrayRef<char> packed, int64_t count, int64_t bits) {
-  std::vector<char> values(count);
-  for (int64_t i = 0; i < count; ++i)
-    values[i] = bits == 8 ? packed[i]
-                          : static_cast<char>((static_cast<uint8_t>(packed[i / 2]) >>
-                                               (4 * (i % 2))) & 0xF);
-  return values;
-}
-
 /// com.microsoft MatMulNBits: A times the transpose of blockwise-quantized
 /// B ([N, k_blocks, bytes per block], unsigned, zero point 2^(bits-1) by
 /// default). The packed constant is unpacked into moe.qmatmul's [N, K].
@@ -120,7 +109,7 @@ LogicalResult convertMatMulNBits(OnnxNode &node) {
   Type storage = IntegerType::get(ctx, bits, IntegerType::Unsigned);
   // Packed blocks run along K in row order, so unpacking keeps [N, K].
   Value weight = bytesConstant(b, loc, RankedTensorType::get({n, k}, storage),
-                               unpack(*packed, n * k, bits), "matmulnbits_b");
+                               unpackBits(*packed, n * k, bits), "matmulnbits_b");
 
   Value scales = node.input(2);
   auto scalesType = dyn_cast<RankedTensorType>(scales ? scales.getType() : Type());
@@ -140,7 +129,7 @@ LogicalResult convertMatMulNBits(OnnxNode &node) {
                                  "ceil(k_blocks * bits / 8) bytes";
     std::vector<char> values;
     for (int64_t row = 0; row < n; ++row) {
-      std::vector<char> rowValues = unpack(
+      std::vector<char> rowValues = unpackBits(
           ArrayRef<char>(*zpBytes).slice(row * rowBytes, rowBytes), blocks, bits);
       values.insert(values.end(), rowValues.begin(), rowValues.end());
     }

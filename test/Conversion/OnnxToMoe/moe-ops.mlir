@@ -22,9 +22,9 @@ func.func @simplified_layer_norm(%x: tensor<2x8xf32>, %g: tensor<8xf32>) -> tens
 // into gate (even rows) and up (odd rows).
 // CHECK-LABEL: func @moe_swiglu_interleaved
 // CHECK-SAME: (%[[X:[^:]*]]: tensor<5x16xf32>, %[[R:[^:]*]]: tensor<5x4xf32>, %[[FC1:[^:]*]]: tensor<4x64x16xf32>, %[[FC2:[^:]*]]: tensor<4x16x32xf32>)
-// CHECK: %[[W:.*]], %[[I:.*]] = moe.route softmax %[[R]] {k = 2 : i64, renormalize} : tensor<5x4xf32> -> tensor<5x2xf32>, tensor<5x2xi32>
 // CHECK-DAG: %[[UP:.*]] = tensor.extract_slice %[[FC1]][0, 1, 0] [4, 32, 16] [1, 2, 1]
 // CHECK-DAG: %[[GATE:.*]] = tensor.extract_slice %[[FC1]][0, 0, 0] [4, 32, 16] [1, 2, 1]
+// CHECK: %[[W:.*]], %[[I:.*]] = moe.route softmax %[[R]] {k = 2 : i64, renormalize} : tensor<5x4xf32> -> tensor<5x2xf32>, tensor<5x2xi32>
 // CHECK: moe.experts swiglu %[[X]], %[[W]], %[[I]] fc1 %[[GATE]] fc2 %[[FC2]] fc3 %[[UP]]
 func.func @moe_swiglu_interleaved(%x: tensor<5x16xf32>, %r: tensor<5x4xf32>, %fc1: tensor<4x64x16xf32>, %fc2: tensor<4x16x32xf32>) -> tensor<5x16xf32> {
   %none = onnx.none

@@ -97,8 +97,16 @@ void populateOnnxReductionHandlers(OnnxOpTable &table);
 void populateOnnxMatMulHandlers(OnnxOpTable &table);
 
 /// RMSNormalization, RotaryEmbedding and Attention (opset 23),
-/// SimplifiedLayerNormalization, com.microsoft MoE: onto moe ops.
+/// SimplifiedLayerNormalization, com.microsoft RotaryEmbedding and
+/// SkipSimplifiedLayerNormalization: onto moe ops.
 void populateOnnxMoeOpHandlers(OnnxOpTable &table);
+
+/// com.microsoft MoE and QMoE: onto moe.route and moe.experts.
+void populateOnnxExpertHandlers(OnnxOpTable &table);
+
+/// com.microsoft GroupQueryAttention, MultiHeadAttention, SparseAttention:
+/// onto moe.attention.
+void populateOnnxContribAttentionHandlers(OnnxOpTable &table);
 
 /// QuantizeLinear, DequantizeLinear: onto moe.quantize and moe.dequantize.
 void populateOnnxQuantizationHandlers(OnnxOpTable &table);

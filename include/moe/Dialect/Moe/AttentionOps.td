@@ -28,8 +28,10 @@ def Moe_AttentionOp : Moe_Op<"attention", [Pure, AttrSizedOperandSegments,
       keys p - L .. p + R; a left window without `causal` needs a right bound;
     - `num_global_tokens = G`: the first G keys are seen by every query and
       the first G queries see every key (needs a window to widen);
-    - `layout` (i1, [Hq or 1, ceil(Sq / block_size), ceil(Skv_total /
-      block_size)]): a block-sparse pattern, false blocks masked;
+    - `layout` (i1, [Hq or 1, ceil((P + Sq) / block_size), ceil(Skv_total /
+      block_size)]): a block-sparse pattern over absolute positions (query
+      at position p, key at k: block [p / block_size, k / block_size]),
+      false blocks masked;
     - `mask` (broadcastable to [B, Hq, Sq, Skv_total]): i1 (false masks) or
       float (added to the scores).
     `scale` defaults to 1/sqrt(D); `softcap` c > 0 applies c * tanh(s / c).
