@@ -504,8 +504,8 @@ LogicalResult convertSparseAttention(OnnxNode &node) {
     return failure();
   Value output = mergeHeads(b, loc, attention.getOutput());
   SmallVector<Value> results = {output};
-  for (auto [buffer, present] : llvm::zip(ValueRange{pastKey, pastValue},
-                                          attention.getPresent())) {
+  SmallVector<Value> buffers = {pastKey, pastValue};
+  for (auto [buffer, present] : llvm::zip(buffers, attention.getPresent())) {
     SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, present);
     results.push_back(tensor::InsertSliceOp::create(
         b, loc, present, buffer, SmallVector<OpFoldResult>(4, b.getIndexAttr(0)),

@@ -555,6 +555,15 @@ func.func @attention_layout_blocks(%q: tensor<1x4x8x64xf32>, %k: tensor<1x4x10x6
 
 // -----
 
+// With a cache, layout rows index absolute query positions: past + Sq.
+func.func @attention_layout_query_positions(%q: tensor<1x4x1x64xf32>, %k: tensor<1x4x1x64xf32>, %p: tensor<1x4x8x64xf32>, %l: tensor<1x1x3xi1>) {
+  // expected-error @+1 {{layout dim 1 is 1 but must equal the query position blocks (3)}}
+  %o:3 = moe.attention %q, %k, %k past(%p, %p) layout %l {block_size = 4 : i64, causal} : (tensor<1x4x1x64xf32>, tensor<1x4x1x64xf32>, tensor<1x4x1x64xf32>, tensor<1x4x8x64xf32>, tensor<1x4x8x64xf32>, tensor<1x1x3xi1>) -> (tensor<1x4x1x64xf32>, tensor<1x4x9x64xf32>, tensor<1x4x9x64xf32>)
+  return
+}
+
+// -----
+
 func.func @rms_norm_axis(%x: tensor<4x64xf32>, %g: tensor<64xf32>) {
   // expected-error @+1 {{axis 2 is out of range for rank 2}}
   %y = moe.rms_norm %x, %g {axis = 2 : i64} : tensor<4x64xf32>, tensor<64xf32>
