@@ -199,9 +199,12 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
     return {};
   OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
   SmallVector<NamedAttribute> opsetAttrs;
+  // An attribute name cannot be empty: the default domain is named here
+  // as the ONNX spec names it, so the printed module parses back.
   for (const auto &entry : opsets)
     opsetAttrs.push_back(builder.getNamedAttr(
-        entry.getKey(), builder.getI64IntegerAttr(entry.getValue())));
+        entry.getKey().empty() ? StringRef("ai.onnx") : entry.getKey(),
+        builder.getI64IntegerAttr(entry.getValue())));
   (*module)->setAttr("onnx.opset_import",
                      builder.getDictionaryAttr(opsetAttrs));
   (*module)->setAttr("onnx.ir_version",

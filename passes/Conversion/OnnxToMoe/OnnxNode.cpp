@@ -82,6 +82,9 @@ InFlightDiagnostic OnnxNode::emitError() const {
 void OnnxNode::replace(ValueRange values) {
   assert(values.size() == op.getNumResults() && "one value per result");
   for (auto [result, value] : llvm::zip(op.getResults(), values)) {
+    // Outputs the model leaves unnamed are none-typed and unused.
+    if (result.use_empty())
+      continue;
     Type declared = result.getType();
     if (value.getType() == declared) {
       result.replaceAllUsesWith(value);

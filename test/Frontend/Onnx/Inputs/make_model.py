@@ -92,6 +92,56 @@ def contrib_moe():
                  extra_opsets=[("com.microsoft", 1)])
 
 
+def ort_decoder():
+    """An ONNX Runtime GenAI-style decoder layer: contrib norm, packed-QKV
+    GroupQueryAttention with rotary and a KV cache, and a 4-bit QMoE."""
+    rng = np.random.default_rng(1)
+    hidden, heads, kv_heads, head, experts, inter = 32, 4, 2, 8, 4, 16
+    qkv_cols = (heads + 2 * kv_heads) * head
+
+    def init(name, array):
+        return numpy_helper.from_array(array, name)
+
+    inits = [
+        init("gamma", np.ones(hidden, np.float32)),
+        init("w_qkv", rng.standard_normal((hidden, qkv_cols)).astype(np.float32)),
+        init("w_o", rng.standard_normal((heads * head, hidden)).astype(np.float32)),
+        init("w_router", rng.standard_normal((hidden, experts)).astype(np.float32)),
+        init("cos", rng.standard_normal((64, head // 2)).astype(np.float32)),
+        init("sin", rng.standard_normal((64, head // 2)).astype(np.float32)),
+        init("fc1", rng.integers(0, 256, (experts, 2 * inter, hidden // 2), dtype=np.uint8)),
+        init("fc1_s", rng.random((experts, 2 * inter)).astype(np.float32)),
+        init("fc2", rng.integers(0, 256, (experts, hidden, inter // 2), dtype=np.uint8)),
+        init("fc2_s", rng.random((experts, hidden)).astype(np.float32)),
+    ]
+    ms = "com.microsoft"
+    nodes = [
+        helper.make_node("SkipSimplifiedLayerNormalization", ["x", "residual", "gamma"],
+                         ["normed", "", "", "sum"], name="norm", domain=ms, epsilon=1e-6),
+        helper.make_node("MatMul", ["normed", "w_qkv"], ["qkv"], name="qkv_proj"),
+        helper.make_node("GroupQueryAttention",
+                         ["qkv", "", "", "past_key", "past_value", "seqlens_k", "total_len", "cos", "sin"],
+                         ["attn", "present_key", "present_value"], name="attn", domain=ms,
+                         num_heads=heads, kv_num_heads=kv_heads, do_rotary=1),
+        helper.make_node("MatMul", ["attn", "w_o"], ["o"], name="o_proj"),
+        helper.make_node("Add", ["o", "sum"], ["h"], name="residual_add"),
+        helper.make_node("Reshape", ["h", "tokens_shape"], ["tokens"], name="flatten"),
+        helper.make_node("MatMul", ["tokens", "w_router"], ["logits"], name="router"),
+        helper.make_node("QMoE", ["tokens", "logits", "fc1", "fc1_s", "", "fc2", "fc2_s"], ["y"],
+                         name="experts", domain=ms, k=2, activation_type="swiglu", swiglu_fusion=1,
+                         expert_weight_bits=4, normalize_routing_weights=1),
+    ]
+    inits.append(init("tokens_shape", np.array([-1, hidden], np.int64)))
+    i32 = TensorProto.INT32
+    inputs = [f32("x", [1, 4, hidden]), f32("residual", [1, 4, hidden]),
+              f32("past_key", [1, kv_heads, "past", head]), f32("past_value", [1, kv_heads, "past", head]),
+              helper.make_tensor_value_info("seqlens_k", i32, [1]),
+              helper.make_tensor_value_info("total_len", i32, [])]
+    outputs = [f32("y", [4, hidden]), f32("present_key", [1, kv_heads, "total", head]),
+               f32("present_value", [1, kv_heads, "total", head])]
+    return model(nodes, inputs, outputs, inits, extra_opsets=[(ms, 1)])
+
+
 def external(out):
     data = np.arange(100, dtype=np.float32)
     folder = os.path.dirname(out)
