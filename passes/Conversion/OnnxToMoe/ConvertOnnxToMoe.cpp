@@ -32,6 +32,7 @@ void moe::populateOnnxToMoeHandlers(OnnxOpTable &table) {
   populateOnnxMatMulHandlers(table);
   populateOnnxMoeOpHandlers(table);
   populateOnnxExpertHandlers(table);
+  populateOnnxNonZeroHandlers(table);
   populateOnnxContribAttentionHandlers(table);
   populateOnnxQuantizationHandlers(table);
   populateOnnxTopKHandlers(table);

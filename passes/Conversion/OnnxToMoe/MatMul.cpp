@@ -11,6 +11,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -80,16 +81,18 @@ Value contract(OpBuilder &b, Location loc, Value lhs, Value rhs,
   return generic.getResult(0);
 }
 
-/// numpy matmul of inputs 0 and 1 into `element`, each step `body`.
-FailureOr<Value> buildMatMul(OnnxNode &node, Type element, MacBody body) {
-  FailureOr<RankedTensorType> lhsType = node.rankedInput(0);
-  FailureOr<RankedTensorType> rhsType = node.rankedInput(1);
+/// numpy matmul of inputs `lhsIndex` and `rhsIndex` into `element`, each
+/// step `body`.
+FailureOr<Value> buildMatMul(OnnxNode &node, Type element, MacBody body,
+                             unsigned lhsIndex = 0, unsigned rhsIndex = 1) {
+  FailureOr<RankedTensorType> lhsType = node.rankedInput(lhsIndex);
+  FailureOr<RankedTensorType> rhsType = node.rankedInput(rhsIndex);
   if (failed(lhsType) || failed(rhsType))
     return failure();
   int64_t lr = lhsType->getRank(), rr = rhsType->getRank();
   if (lr == 0 || rr == 0)
     return node.emitError() << "inputs must not be scalars";
-  Value lhs = node.signlessInput(0), rhs = node.signlessInput(1);
+  Value lhs = node.signlessInput(lhsIndex), rhs = node.signlessInput(rhsIndex);
   int64_t kL = lhsType->getDimSize(lr - 1);
   int64_t kR = rhsType->getDimSize(rr >= 2 ? rr - 2 : 0);
   if (!ShapedType::isDynamic(kL) && !ShapedType::isDynamic(kR) && kL != kR)
@@ -171,35 +174,47 @@ LogicalResult convertMatMul(OnnxNode &node) {
   return success();
 }
 
-/// MatMulInteger: (A - a_zero_point)(B - b_zero_point) in i32, 8-bit
-/// inputs, zero points per tensor.
-LogicalResult convertMatMulInteger(OnnxNode &node) {
+/// The element of a one-element tensor (a per-tensor quantization
+/// parameter), or an error naming `what`.
+FailureOr<Value> perTensorScalar(OnnxNode &node, Value tensor, StringRef what) {
+  auto type = dyn_cast<RankedTensorType>(tensor.getType());
+  if (!type || type.getNumElements() != 1)
+    return node.emitError() << "only a per-tensor " << what
+                            << " (one element) is supported";
   OpBuilder &b = node.builder();
+  Location loc = node.getLoc();
+  SmallVector<Value> origin(type.getRank(),
+                            arith::ConstantIndexOp::create(b, loc, 0));
+  return Value(tensor::ExtractOp::create(b, loc, tensor, origin));
+}
+
+/// (A - a_zero_point)(B - b_zero_point) summed in i32, for 8-bit A and B
+/// at inputs `a` and `b` with their zero points (per tensor, optional) at
+/// `aZp` and `bZp`.
+FailureOr<Value> integerMatMul(OnnxNode &node, unsigned a, unsigned b,
+                               unsigned aZp, unsigned bZp) {
+  OpBuilder &builder = node.builder();
   Location loc = node.getLoc();
   SmallVector<Value> zeroPoints;
   SmallVector<bool> isUnsigned;
-  for (unsigned i = 0; i < 2; ++i) {
-    Value in = node.input(i);
-    if (!in || !cast<ShapedType>(in.getType()).getElementType().isInteger(8))
-      return node.emitError() << "A and B must be 8-bit integers";
-    isUnsigned.push_back(node.isUnsigned(i));
-    Value zp = node.signlessInput(i + 2);
-    Value scalar = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
-    if (zp) {
-      auto type = cast<ShapedType>(zp.getType());
-      if (!type.hasRank() || type.getNumElements() != 1)
-        return node.emitError() << "only per-tensor zero points are supported";
-      SmallVector<Value> origin(type.getRank(),
-                                arith::ConstantIndexOp::create(b, loc, 0));
-      Value value = tensor::ExtractOp::create(b, loc, zp, origin);
+  for (auto [in, zpIndex] : {std::pair{a, aZp}, {b, bZp}}) {
+    Value input = node.input(in);
+    if (!input || !cast<ShapedType>(input.getType()).getElementType().isInteger(8))
+      return node.emitError() << "the matrices must be 8-bit integers";
+    isUnsigned.push_back(node.isUnsigned(in));
+    Value scalar = arith::ConstantOp::create(builder, loc, builder.getI32IntegerAttr(0));
+    if (Value zp = node.signlessInput(zpIndex)) {
+      FailureOr<Value> value = perTensorScalar(node, zp, "zero point");
+      if (failed(value))
+        return failure();
       scalar = isUnsigned.back()
-                   ? Value(arith::ExtUIOp::create(b, loc, b.getI32Type(), value))
-                   : Value(arith::ExtSIOp::create(b, loc, b.getI32Type(), value));
+                   ? Value(arith::ExtUIOp::create(builder, loc, builder.getI32Type(), *value))
+                   : Value(arith::ExtSIOp::create(builder, loc, builder.getI32Type(), *value));
     }
     zeroPoints.push_back(scalar);
   }
-  FailureOr<Value> result = buildMatMul(
-      node, b.getI32Type(),
+  return buildMatMul(
+      node, builder.getI32Type(),
       [&](OpBuilder &nb, Location nl, Value x, Value y, Value acc) -> Value {
         Type i32 = nb.getI32Type();
         auto widen = [&](Value v, bool isUnsignedInput, Value zp) -> Value {
@@ -209,6 +224,59 @@ LogicalResult convertMatMulInteger(OnnxNode &node) {
         };
         return multiplyAdd(nb, nl, widen(x, isUnsigned[0], zeroPoints[0]),
                            widen(y, isUnsigned[1], zeroPoints[1]), acc);
+      },
+      a, b);
+}
+
+/// MatMulInteger: the i32 product of the zero-point-shifted 8-bit inputs.
+LogicalResult convertMatMulInteger(OnnxNode &node) {
+  FailureOr<Value> result = integerMatMul(node, 0, 1, 2, 3);
+  if (failed(result))
+    return failure();
+  node.replace(*result);
+  return success();
+}
+
+/// QLinearMatMul: the integer product requantized as the ONNX reference
+/// does, round_half_even(acc * a_scale * b_scale / y_scale) + y_zero_point
+/// saturated to the output's 8-bit type; parameters per tensor.
+LogicalResult convertQLinearMatMul(OnnxNode &node) {
+  FailureOr<Value> acc = integerMatMul(node, 0, 3, 2, 5);
+  if (failed(acc))
+    return failure();
+  FailureOr<Value> aScale = perTensorScalar(node, node.input(1), "a_scale");
+  FailureOr<Value> bScale = perTensorScalar(node, node.input(4), "b_scale");
+  FailureOr<Value> yScale = perTensorScalar(node, node.input(6), "y_scale");
+  Value yZpTensor = node.signlessInput(7);
+  if (failed(aScale) || failed(bScale) || failed(yScale) || !yZpTensor)
+    return failure();
+  FailureOr<Value> yZp = perTensorScalar(node, yZpTensor, "y_zero_point");
+  if (failed(yZp))
+    return failure();
+  bool isUnsigned = node.isUnsigned(7);
+  OpBuilder &b = node.builder();
+  Location loc = node.getLoc();
+  Type f32 = b.getF32Type();
+  auto toF32 = [&](Value v) -> Value {
+    return v.getType() == f32 ? v : Value(arith::ExtFOp::create(b, loc, f32, v));
+  };
+  Value multiplier = arith::DivFOp::create(
+      b, loc, arith::MulFOp::create(b, loc, toF32(*aScale), toF32(*bScale)),
+      toF32(*yScale));
+  Value zp = isUnsigned ? Value(arith::UIToFPOp::create(b, loc, f32, *yZp))
+                        : Value(arith::SIToFPOp::create(b, loc, f32, *yZp));
+  double lo = isUnsigned ? 0.0 : -128.0, hi = isUnsigned ? 255.0 : 127.0;
+  Type i8 = b.getI8Type();
+  FailureOr<Value> result = buildBroadcastElementwise(
+      node, {*acc}, i8, [&](OpBuilder &nb, Location nl, ValueRange s) -> Value {
+        Value x = arith::MulFOp::create(
+            nb, nl, arith::SIToFPOp::create(nb, nl, f32, s[0]), multiplier);
+        x = arith::AddFOp::create(nb, nl, math::RoundEvenOp::create(nb, nl, x), zp);
+        x = arith::MinimumFOp::create(
+            nb, nl, arith::MaximumFOp::create(nb, nl, x, scalarConstant(nb, nl, f32, lo)),
+            scalarConstant(nb, nl, f32, hi));
+        return isUnsigned ? Value(arith::FPToUIOp::create(nb, nl, i8, x))
+                          : Value(arith::FPToSIOp::create(nb, nl, i8, x));
       });
   if (failed(result))
     return failure();
@@ -436,4 +504,5 @@ void moe::populateOnnxMatMulHandlers(OnnxOpTable &table) {
   table.on("Gemm", 1, convertGemm);
   table.on("Einsum", 12, convertEinsum);
   table.on("MatMulInteger", 10, convertMatMulInteger);
+  table.on("QLinearMatMul", 10, convertQLinearMatMul);
 }

@@ -97,3 +97,30 @@ func.func @matmul_integer(%a: tensor<4x8xui8>, %b: tensor<8x3xi8>, %az: tensor<u
   %0 = onnx.node "MatMulInteger"(%a, %b, %az) version 10 : (tensor<4x8xui8>, tensor<8x3xi8>, tensor<ui8>) -> tensor<4x3xi32>
   return %0 : tensor<4x3xi32>
 }
+
+// -----
+
+// QLinearMatMul: the integer product requantized by a_scale * b_scale /
+// y_scale, rounded half to even, shifted by y_zero_point, saturated.
+// CHECK-LABEL: func @qlinear_matmul
+// CHECK: %[[ACC:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<2x3xi32>)
+// CHECK: %[[AS:.*]] = tensor.extract %{{.*}}[] : tensor<f32>
+// CHECK: %[[BS:.*]] = tensor.extract %{{.*}}[] : tensor<f32>
+// CHECK: %[[YS:.*]] = tensor.extract %{{.*}}[] : tensor<f32>
+// CHECK: %[[YZ:.*]] = tensor.extract %{{.*}}[] : tensor<i8>
+// CHECK: %[[AB:.*]] = arith.mulf %[[AS]], %[[BS]]
+// CHECK: %[[M:.*]] = arith.divf %[[AB]], %[[YS]]
+// CHECK: %[[Z:.*]] = arith.uitofp %[[YZ]] : i8 to f32
+// CHECK: linalg.generic {{.*}} ins(%[[ACC]] : tensor<2x3xi32>)
+// CHECK:   %[[F:.*]] = arith.sitofp
+// CHECK:   %[[S:.*]] = arith.mulf %[[F]], %[[M]]
+// CHECK:   %[[R:.*]] = math.roundeven %[[S]]
+// CHECK:   arith.addf %[[R]], %[[Z]]
+// CHECK:   arith.maximumf
+// CHECK:   arith.minimumf
+// CHECK:   arith.fptoui {{.*}} : f32 to i8
+// CHECK: tensor.bitcast {{.*}} : tensor<2x3xi8> to tensor<2x3xui8>
+func.func @qlinear_matmul(%a: tensor<2x4xui8>, %as: tensor<f32>, %az: tensor<ui8>, %b: tensor<4x3xui8>, %bs: tensor<f32>, %bz: tensor<ui8>, %ys: tensor<f32>, %yz: tensor<ui8>) -> tensor<2x3xui8> {
+  %0 = onnx.node "QLinearMatMul"(%a, %as, %az, %b, %bs, %bz, %ys, %yz) version 10 : (tensor<2x4xui8>, tensor<f32>, tensor<ui8>, tensor<4x3xui8>, tensor<f32>, tensor<ui8>, tensor<f32>, tensor<ui8>) -> tensor<2x3xui8>
+  return %0 : tensor<2x3xui8>
+}

@@ -101,6 +101,9 @@ void populateOnnxMatMulHandlers(OnnxOpTable &table);
 /// SkipSimplifiedLayerNormalization: onto moe ops.
 void populateOnnxMoeOpHandlers(OnnxOpTable &table);
 
+/// NonZero: counted, then written, in scf.for loops.
+void populateOnnxNonZeroHandlers(OnnxOpTable &table);
+
 /// com.microsoft MoE and QMoE: onto moe.route and moe.experts.
 void populateOnnxExpertHandlers(OnnxOpTable &table);
 
