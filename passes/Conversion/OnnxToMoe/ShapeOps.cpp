@@ -15,6 +15,8 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
+#include <variant>
+
 using namespace mlir;
 using namespace mlir::moe;
 
@@ -46,6 +48,42 @@ Dim product(OpBuilder &b, Location loc, ArrayRef<Dim> dims) {
       b, loc, dynamic, arith::ConstantIndexOp::create(b, loc, known)));
 }
 
+/// Whether two dims are the same: equal constants, one value, or reads of
+/// one dim of one tensor.
+bool sameDim(Dim a, Dim b) {
+  if (isEqualConstantIntOrValue(a, b))
+    return true;
+  auto va = dyn_cast<Value>(a), vb = dyn_cast<Value>(b);
+  auto da = va ? va.getDefiningOp<tensor::DimOp>() : tensor::DimOp();
+  auto db = vb ? vb.getDefiningOp<tensor::DimOp>() : tensor::DimOp();
+  return da && db && da.getSource() == db.getSource() &&
+         da.getConstantIndex() && da.getConstantIndex() == db.getConstantIndex();
+}
+
+/// prod(num) / prod(den), cancelling equal dims first, so that a reshape
+/// keeping a dynamic dim does not divide it by itself at run time.
+Dim quotient(OpBuilder &b, Location loc, SmallVector<Dim> num,
+             SmallVector<Dim> den) {
+  for (auto it = den.begin(); it != den.end();) {
+    auto match = llvm::find_if(
+        num, [&](Dim n) { return sameDim(n, *it); });
+    if (match == num.end()) {
+      ++it;
+      continue;
+    }
+    num.erase(match);
+    it = den.erase(it);
+  }
+  Dim top = product(b, loc, num), bottom = product(b, loc, den);
+  std::optional<int64_t> t = getConstantIntValue(top), r = getConstantIntValue(bottom);
+  if (r && *r == 1)
+    return top;
+  if (t && r && *r != 0)
+    return b.getIndexAttr(*t / *r);
+  return Value(arith::DivUIOp::create(b, loc, indexValue(b, loc, top),
+                                      indexValue(b, loc, bottom)));
+}
+
 /// A tensor of `shape` (dynamic dims from `like`) filled with `value`.
 Value filled(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
              TypedAttr value, Value like) {
@@ -55,6 +93,126 @@ Value filled(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
   Value init = emptyWithDimsOf(b, loc, shape, value.getType(), like);
   Value scalar = arith::ConstantOp::create(b, loc, value);
   return linalg::FillOp::create(b, loc, scalar, init).getResult(0);
+}
+
+/// Entry `i` of a 1-d integer shape tensor as an index value, read through
+/// the concats, from_elements and constants that shape arithmetic leaves,
+/// so that the entries known at compile time are constants.
+Value shapeEntry(OpBuilder &b, Location loc, Value shape, int64_t i) {
+  if (auto from = shape.getDefiningOp<tensor::FromElementsOp>()) {
+    Value element = from.getElements()[i];
+    // A dim that Shape put in the tensor: the index it came from.
+    if (auto cast = element.getDefiningOp<arith::IndexCastOp>();
+        cast && cast.getIn().getType().isIndex())
+      return cast.getIn();
+    return arith::IndexCastOp::create(b, loc, b.getIndexType(), element);
+  }
+  if (auto concat = shape.getDefiningOp<tensor::ConcatOp>();
+      concat && concat.getDim() == 0) {
+    for (Value piece : concat.getInputs()) {
+      int64_t size = cast<RankedTensorType>(piece.getType()).getDimSize(0);
+      if (ShapedType::isDynamic(size))
+        break;
+      if (i < size)
+        return shapeEntry(b, loc, piece, i);
+      i -= size;
+    }
+  }
+  if (std::optional<SmallVector<int64_t>> values = constantInts(shape))
+    return arith::ConstantIndexOp::create(b, loc, (*values)[i]);
+  Value entry = tensor::ExtractOp::create(
+      b, loc, shape, ValueRange{arith::ConstantIndexOp::create(b, loc, i)});
+  return arith::IndexCastOp::create(b, loc, b.getIndexType(), entry);
+}
+
+/// The entries of a 1-d integer shape tensor computed at run time, as
+/// index values; canonicalisation folds the ones that are known.
+FailureOr<SmallVector<Value>> runtimeShape(OnnxNode &node, Value shape) {
+  auto type = dyn_cast<RankedTensorType>(shape.getType());
+  if (!type || type.getRank() != 1 || type.isDynamicDim(0) ||
+      !isa<IntegerType>(type.getElementType()))
+    return node.emitError() << "the shape must be a 1-d integer tensor of "
+                               "static length";
+  OpBuilder &b = node.builder();
+  Location loc = node.getLoc();
+  SmallVector<Value> entries;
+  for (int64_t i = 0; i < type.getDimSize(0); ++i)
+    entries.push_back(shapeEntry(b, loc, shape, i));
+  return entries;
+}
+
+/// Reshape to a target computed at run time, with ONNX's rules applied
+/// per entry: 0 copies the input dim (unless allowzero), -1 takes what the
+/// other dims leave. Entries known at compile time are applied here, the
+/// others by selects.
+LogicalResult reshapeToRuntimeShape(OnnxNode &node, RankedTensorType type) {
+  FailureOr<SmallVector<Value>> target = runtimeShape(node, node.input(1));
+  if (failed(target))
+    return failure();
+  OpBuilder &b = node.builder();
+  Location loc = node.getLoc();
+  Value input = node.input(0);
+  bool allowZero = node.intAttr("allowzero", 0) != 0;
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  Value minusOne = arith::ConstantIndexOp::create(b, loc, -1);
+  SmallVector<Dim> inputDims = dimsOf(b, loc, input);
+  SmallVector<Dim> dims, known;
+  // Per entry: whether it is -1 (true, false, or a run-time i1).
+  SmallVector<std::variant<bool, Value>> inferred;
+  for (auto [i, entry] : llvm::enumerate(*target)) {
+    bool copies = !allowZero && static_cast<int64_t>(i) < type.getRank();
+    if (std::optional<int64_t> c = getConstantIntValue(entry)) {
+      if (*c < -1)
+        return node.emitError() << "target dim " << *c << " is invalid";
+      Dim dim = *c == 0 && copies ? inputDims[i] : Dim(b.getIndexAttr(*c));
+      dims.push_back(dim);
+      inferred.push_back(*c == -1);
+      if (*c != -1)
+        known.push_back(dim);
+      continue;
+    }
+    Value dim = entry;
+    // A dim read from a tensor is never -1, and copies itself when it is
+    // the input's own dim here.
+    if (auto read = entry.getDefiningOp<tensor::DimOp>()) {
+      std::optional<int64_t> index = read.getConstantIndex();
+      bool own = read.getSource() == input && index && *index == static_cast<int64_t>(i);
+      if (copies && !own) {
+        Value isZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, entry, zero);
+        dim = arith::SelectOp::create(b, loc, isZero, indexValue(b, loc, inputDims[i]), entry);
+      }
+      dims.push_back(dim);
+      inferred.push_back(false);
+      known.push_back(dim);
+      continue;
+    }
+    if (copies) {
+      Value isZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, entry, zero);
+      dim = arith::SelectOp::create(b, loc, isZero, indexValue(b, loc, inputDims[i]), entry);
+    }
+    Value isInferred = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, entry, minusOne);
+    dims.push_back(dim);
+    inferred.push_back(isInferred);
+    known.push_back(Value(arith::SelectOp::create(b, loc, isInferred, one, dim)));
+  }
+  if (llvm::count_if(inferred, [](auto &f) {
+        return std::holds_alternative<bool>(f) && std::get<bool>(f);
+      }) > 1)
+    return node.emitError() << "the target shape has two -1 dims";
+  Dim left = quotient(b, loc, inputDims, known);
+  for (auto [dim, flag] : llvm::zip(dims, inferred)) {
+    if (std::holds_alternative<bool>(flag)) {
+      if (std::get<bool>(flag))
+        dim = left;
+      continue;
+    }
+    dim = Value(arith::SelectOp::create(b, loc, std::get<Value>(flag),
+                                        indexValue(b, loc, left),
+                                        indexValue(b, loc, dim)));
+  }
+  node.replace(reshapeTo(b, loc, input, dims));
+  return success();
 }
 
 /// Reshapes input 0 to the static result shape the node declares; fails
@@ -83,9 +241,7 @@ LogicalResult convertReshape(OnnxNode &node) {
   SmallVector<Dim> dims;
   std::optional<SmallVector<int64_t>> target = constantInts(node.input(1));
   if (!target)
-    return node.emitError()
-           << "the target shape must be a constant or follow from the "
-              "model's types";
+    return reshapeToRuntimeShape(node, *type);
   bool allowZero = node.intAttr("allowzero", 0) != 0;
   SmallVector<Dim> inputDims = dimsOf(b, loc, input);
   int inferred = -1;
@@ -117,8 +273,9 @@ LogicalResult convertReshape(OnnxNode &node) {
                                 << " elements into blocks of " << *r;
       dims[inferred] = b.getIndexAttr(*t / *r);
     } else {
-      dims[inferred] = Value(arith::DivUIOp::create(
-          b, loc, indexValue(b, loc, total), indexValue(b, loc, rest)));
+      SmallVector<Dim> others(dims);
+      others.erase(others.begin() + inferred);
+      dims[inferred] = quotient(b, loc, inputDims, others);
     }
   }
   node.replace(reshapeTo(b, loc, input, dims));
@@ -133,6 +290,51 @@ std::optional<SmallVector<int64_t>> axesOf(const OnnxNode &node) {
     return constantInts(node.input(1));
   }
   return intsAttr(node, "axes");
+}
+
+/// Expand to a shape computed at run time. Input dims that are statically
+/// 1 (and missing leading dims) take the shape's entry; the others keep
+/// their size, as a dynamic dim is taken to match, not to broadcast.
+LogicalResult expandToRuntimeShape(OnnxNode &node) {
+  FailureOr<SmallVector<Value>> shape = runtimeShape(node, node.input(1));
+  FailureOr<RankedTensorType> type = node.rankedInput(0);
+  if (failed(shape) || failed(type))
+    return failure();
+  OpBuilder &b = node.builder();
+  Location loc = node.getLoc();
+  Value input = node.signlessInput(0);
+  int64_t inRank = type->getRank();
+  int64_t rank = std::max<int64_t>(inRank, shape->size());
+  int64_t shapeOffset = rank - static_cast<int64_t>(shape->size());
+  int64_t inOffset = rank - inRank;
+  SmallVector<Dim> inputDims = dimsOf(b, loc, input);
+  SmallVector<Dim> outDims;
+  SmallVector<AffineExpr> inExprs;
+  for (int64_t i = 0; i < rank; ++i) {
+    int64_t j = i - inOffset;
+    bool broadcast = j < 0 || type->getDimSize(j) == 1;
+    if (broadcast && i >= shapeOffset)
+      outDims.push_back((*shape)[i - shapeOffset]);
+    else
+      outDims.push_back(j < 0 ? Dim(b.getIndexAttr(1)) : inputDims[j]);
+    if (j >= 0)
+      inExprs.push_back(broadcast ? b.getAffineConstantExpr(0) : b.getAffineDimExpr(i));
+  }
+  Type element = type->getElementType();
+  if (element != cast<ShapedType>(input.getType()).getElementType())
+    element = cast<ShapedType>(input.getType()).getElementType();
+  Value init = tensor::EmptyOp::create(b, loc, outDims, element);
+  MLIRContext *ctx = b.getContext();
+  auto result = linalg::GenericOp::create(
+      b, loc, init.getType(), input, init,
+      ArrayRef{AffineMap::get(rank, 0, inExprs, ctx),
+               AffineMap::getMultiDimIdentityMap(rank, ctx)},
+      SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+      [](OpBuilder &nb, Location nl, ValueRange args) {
+        linalg::YieldOp::create(nb, nl, args[0]);
+      });
+  node.replace(result.getResult(0));
+  return success();
 }
 
 } // namespace
@@ -377,8 +579,7 @@ void moe::populateOnnxShapeHandlers(OnnxOpTable &table) {
     if (!shape)
       shape = staticResultShape(node);
     if (!shape)
-      return node.emitError() << "the shape must be a constant or follow "
-                                 "from the model's types";
+      return expandToRuntimeShape(node);
     FailureOr<Value> value = buildBroadcastElementwise(
         node, {input}, cast<ShapedType>(input.getType()).getElementType(),
         [](OpBuilder &, Location, ValueRange s) { return s[0]; }, *shape);

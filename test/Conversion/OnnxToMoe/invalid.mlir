@@ -69,9 +69,9 @@ func.func @matmul_mismatch(%a: tensor<4x8xf32>, %b: tensor<7x3xf32>) -> tensor<4
 
 // -----
 
-func.func @reshape_runtime(%x: tensor<2x3xf32>, %s: tensor<2xi64>) -> tensor<*xf32> {
-  // expected-error @+1 {{the target shape must be a constant or follow from the model's types}}
-  %0 = onnx.node "Reshape"(%x, %s) version 14 : (tensor<2x3xf32>, tensor<2xi64>) -> tensor<*xf32>
+func.func @reshape_runtime_rank(%x: tensor<2x3xf32>, %s: tensor<?xi64>) -> tensor<*xf32> {
+  // expected-error @+1 {{the shape must be a 1-d integer tensor of static length}}
+  %0 = onnx.node "Reshape"(%x, %s) version 14 : (tensor<2x3xf32>, tensor<?xi64>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
 

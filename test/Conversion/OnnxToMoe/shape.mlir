@@ -114,3 +114,55 @@ func.func @constant_of_runtime_shape(%s: tensor<2xi64>) -> tensor<?x?xf32> {
   %0 = onnx.node "ConstantOfShape"(%s) version 9 : (tensor<2xi64>) -> tensor<?x?xf32>
   return %0 : tensor<?x?xf32>
 }
+
+// -----
+
+// A target shape known only at run time: ONNX's 0 (copy) and -1 (infer)
+// rules become selects on each entry.
+// CHECK-LABEL: func @reshape_runtime
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3xf32>, %[[S:.*]]: tensor<2xi64>)
+// CHECK: %[[E0:.*]] = tensor.extract %[[S]][%{{.*}}] : tensor<2xi64>
+// CHECK: %[[I0:.*]] = arith.index_cast %[[E0]] : i64 to index
+// CHECK: %[[Z0:.*]] = arith.cmpi eq, %[[I0]], %{{.*}} : index
+// CHECK: %[[D0:.*]] = arith.select %[[Z0]], %{{.*}}, %[[I0]] : index
+// CHECK: %[[M0:.*]] = arith.cmpi eq, %[[I0]], %{{.*}} : index
+// CHECK: %[[LEFT:.*]] = arith.divui
+// CHECK: arith.select %[[M0]], %[[LEFT]], %[[D0]] : index
+// CHECK: tensor.reshape %[[X]](%{{.*}}) : (tensor<2x3xf32>, tensor<2xi64>) -> tensor<?x?xf32>
+func.func @reshape_runtime(%x: tensor<2x3xf32>, %s: tensor<2xi64>) -> tensor<*xf32> {
+  %0 = onnx.node "Reshape"(%x, %s) version 14 : (tensor<2x3xf32>, tensor<2xi64>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+// Entries the shape arithmetic left as constants apply at compile time; a
+// -1 beside a kept dynamic dim cancels instead of dividing.
+// CHECK-LABEL: func @reshape_runtime_partly_known
+// CHECK-SAME: (%[[X:.*]]: tensor<?x4xf32>
+// CHECK-NOT: arith.divui
+// CHECK: %[[D:.*]] = tensor.dim %[[X]]
+// CHECK: tensor.reshape %[[X]]({{.*}}) : (tensor<?x4xf32>, tensor<3xi64>) -> tensor<?x2x2xf32>
+func.func @reshape_runtime_partly_known(%x: tensor<?x4xf32>) -> tensor<*xf32> {
+  %n = onnx.node "Shape"(%x) version 15 attrs {end = 1 : i64} : (tensor<?x4xf32>) -> tensor<1xi64>
+  %c = arith.constant dense<[2, -1]> : tensor<2xi64>
+  %s = onnx.node "Concat"(%n, %c) version 13 attrs {axis = 0 : i64} : (tensor<1xi64>, tensor<2xi64>) -> tensor<3xi64>
+  %0 = onnx.node "Reshape"(%x, %s) version 14 : (tensor<?x4xf32>, tensor<3xi64>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+// Expand to a run-time shape: the size-1 input dims take the shape's
+// entries, the others keep their size.
+// CHECK-LABEL: func @expand_runtime
+// CHECK-SAME: (%[[X:.*]]: tensor<?x1xf32>, %[[S:.*]]: tensor<2xi64>)
+// CHECK: %[[E1:.*]] = tensor.extract %[[S]][%c1{{.*}}]
+// CHECK: %[[N:.*]] = arith.index_cast %[[E1]]
+// CHECK: %[[D0:.*]] = tensor.dim %[[X]]
+// CHECK: %[[INIT:.*]] = tensor.empty(%[[D0]], %[[N]]) : tensor<?x?xf32>
+// CHECK: linalg.generic {indexing_maps = [#[[BCAST:.*]], #{{.*}}], {{.*}} ins(%[[X]] : tensor<?x1xf32>) outs(%[[INIT]] : tensor<?x?xf32>)
+func.func @expand_runtime(%x: tensor<?x1xf32>, %s: tensor<2xi64>) -> tensor<*xf32> {
+  %0 = onnx.node "Expand"(%x, %s) version 13 : (tensor<?x1xf32>, tensor<2xi64>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
