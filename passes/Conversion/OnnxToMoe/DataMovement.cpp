@@ -9,6 +9,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace mlir;
@@ -412,6 +413,12 @@ LogicalResult convertSplit(OnnxNode &node) {
     SmallVector<OpFoldResult> strides(rank, b.getIndexAttr(1));
     offsets[*axis] = b.getIndexAttr(offset);
     sizes[*axis] = b.getIndexAttr(part);
+    // An empty part of an empty dim has no in-bounds offset to slice at.
+    if (part == 0) {
+      results.push_back(tensor::EmptyOp::create(
+          b, loc, sizes, cast<ShapedType>(input.getType()).getElementType()));
+      continue;
+    }
     results.push_back(
         tensor::ExtractSliceOp::create(b, loc, input, offsets, sizes, strides));
     offset += part;
@@ -471,14 +478,72 @@ DenseElementsAttr rangeValues(Type element, T start, T delta, int64_t count) {
                                 values);
 }
 
+/// Range of run-time scalars: max(ceil((limit - start) / delta), 0)
+/// elements start + i * delta.
+LogicalResult convertRuntimeRange(OnnxNode &node) {
+  OpBuilder &b = node.builder();
+  Location loc = node.getLoc();
+  SmallVector<Value> scalars;
+  for (unsigned i = 0; i < 3; ++i) {
+    Value in = node.signlessInput(i);
+    auto type = in ? dyn_cast<RankedTensorType>(in.getType()) : nullptr;
+    if (!type || type.getNumElements() != 1)
+      return node.emitError() << "start, limit and delta must be scalars";
+    SmallVector<Value> origin(type.getRank(), arith::ConstantIndexOp::create(b, loc, 0));
+    scalars.push_back(tensor::ExtractOp::create(b, loc, in, origin));
+  }
+  Type element = scalars[0].getType();
+  bool isFloat = isa<FloatType>(element);
+  Type f64 = b.getF64Type();
+  auto toF64 = [&](Value v) -> Value {
+    if (!isFloat)
+      return arith::SIToFPOp::create(b, loc, f64, v);
+    return v.getType() == f64 ? v : Value(arith::ExtFOp::create(b, loc, f64, v));
+  };
+  Value span = arith::SubFOp::create(b, loc, toF64(scalars[1]), toF64(scalars[0]));
+  Value steps = math::CeilOp::create(
+      b, loc, arith::DivFOp::create(b, loc, span, toF64(scalars[2])));
+  steps = arith::MaximumFOp::create(
+      b, loc, steps, arith::ConstantOp::create(b, loc, b.getF64FloatAttr(0.0)));
+  Value count = arith::IndexCastOp::create(
+      b, loc, b.getIndexType(), arith::FPToSIOp::create(b, loc, b.getI64Type(), steps));
+  auto resultType = RankedTensorType::get({ShapedType::kDynamic}, element);
+  Value init = tensor::EmptyOp::create(b, loc, resultType, ValueRange{count});
+  MLIRContext *ctx = b.getContext();
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{resultType}, ValueRange{}, ValueRange{init},
+      ArrayRef{AffineMap::getMultiDimIdentityMap(1, ctx)},
+      ArrayRef{utils::IteratorType::parallel},
+      [&](OpBuilder &nb, Location nl, ValueRange) {
+        Value i = arith::IndexCastOp::create(nb, nl, nb.getI64Type(),
+                                             linalg::IndexOp::create(nb, nl, 0));
+        Value step = i;
+        if (isFloat)
+          step = arith::SIToFPOp::create(nb, nl, element, i);
+        else if (!element.isInteger(64))
+          step = arith::TruncIOp::create(nb, nl, element, i);
+        Value value = isFloat
+                          ? Value(arith::AddFOp::create(
+                                nb, nl, scalars[0],
+                                arith::MulFOp::create(nb, nl, step, scalars[2])))
+                          : Value(arith::AddIOp::create(
+                                nb, nl, scalars[0],
+                                arith::MulIOp::create(nb, nl, step, scalars[2])));
+        linalg::YieldOp::create(nb, nl, value);
+      });
+  node.replace(generic.getResult(0));
+  return success();
+}
+
 LogicalResult convertRange(OnnxNode &node) {
   DenseElementsAttr start = constantElements(node.input(0));
   DenseElementsAttr limit = constantElements(node.input(1));
   DenseElementsAttr delta = constantElements(node.input(2));
-  if (!start || !limit || !delta || start.getNumElements() != 1 ||
-      limit.getNumElements() != 1 || delta.getNumElements() != 1)
-    return node.emitError() << "start, limit and delta must be constant "
-                               "scalars";
+  if (!start || !limit || !delta)
+    return convertRuntimeRange(node);
+  if (start.getNumElements() != 1 || limit.getNumElements() != 1 ||
+      delta.getNumElements() != 1)
+    return node.emitError() << "start, limit and delta must be scalars";
   Type element = start.getElementType();
   auto asDouble = [&](DenseElementsAttr attr) {
     return isa<FloatType>(element)
@@ -625,20 +690,10 @@ LogicalResult convertOneHot(OnnxNode &node) {
 
 /// out[i] = sum of x[j] for j <= i (j < i exclusive; from the end with
 /// reverse), as a reduction over a second axis index.
-LogicalResult convertCumSum(OnnxNode &node) {
-  FailureOr<RankedTensorType> type = node.rankedInput(0);
-  if (failed(type))
-    return failure();
-  int64_t rank = type->getRank();
-  std::optional<SmallVector<int64_t>> axisValues = constantInts(node.input(1));
-  // A rank-1 input has one axis, whatever the run-time value says.
-  if (!axisValues && rank == 1)
-    axisValues = SmallVector<int64_t>{0};
-  if (!axisValues || axisValues->size() != 1)
-    return node.emitError() << "axis must be a constant scalar";
-  FailureOr<int64_t> axis = normalizeAxis(node, axisValues->front(), rank);
-  if (failed(axis))
-    return failure();
+/// The cumulative sum of input 0 along `axis` (non-negative).
+Value buildCumSum(OnnxNode &node, int64_t axis) {
+  auto type = cast<RankedTensorType>(node.input(0).getType());
+  int64_t rank = type.getRank();
   bool exclusive = node.intAttr("exclusive", 0) != 0;
   bool reverse = node.intAttr("reverse", 0) != 0;
   OpBuilder &b = node.builder();
@@ -650,23 +705,22 @@ LogicalResult convertCumSum(OnnxNode &node) {
   Value zero = scalarConstant(b, loc, element, 0.0);
   Value init = linalg::FillOp::create(
                    b, loc, zero,
-                   emptyWithDimsOf(b, loc, type->getShape(), element, input))
+                   emptyWithDimsOf(b, loc, type.getShape(), element, input))
                    .getResult(0);
   // Loops: the result dims, then j along the axis.
   SmallVector<AffineExpr> inputExprs, outExprs;
   for (int64_t i = 0; i < rank; ++i) {
-    inputExprs.push_back(getAffineDimExpr(i == *axis ? rank : i, ctx));
+    inputExprs.push_back(getAffineDimExpr(i == axis ? rank : i, ctx));
     outExprs.push_back(getAffineDimExpr(i, ctx));
   }
   SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
   iterators.push_back(utils::IteratorType::reduction);
-  int64_t axisValue = *axis;
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{init.getType()}, ValueRange{input}, ValueRange{init},
       ArrayRef<AffineMap>{AffineMap::get(rank + 1, 0, inputExprs, ctx),
                           AffineMap::get(rank + 1, 0, outExprs, ctx)},
       iterators, [&](OpBuilder &nb, Location nl, ValueRange args) {
-        Value i = linalg::IndexOp::create(nb, nl, axisValue);
+        Value i = linalg::IndexOp::create(nb, nl, axis);
         Value j = linalg::IndexOp::create(nb, nl, rank);
         arith::CmpIPredicate pred =
             reverse ? (exclusive ? arith::CmpIPredicate::ugt : arith::CmpIPredicate::uge)
@@ -677,7 +731,36 @@ LogicalResult convertCumSum(OnnxNode &node) {
         linalg::YieldOp::create(
             nb, nl, Value(arith::SelectOp::create(nb, nl, include, sum, args[1])));
       });
-  node.replace(generic.getResult(0));
+  return generic.getResult(0);
+}
+
+/// CumSum along a constant axis, or one chosen at run time among the dims.
+LogicalResult convertCumSum(OnnxNode &node) {
+  FailureOr<RankedTensorType> type = node.rankedInput(0);
+  if (failed(type) || !node.input(1))
+    return failure();
+  int64_t rank = type->getRank();
+  std::optional<SmallVector<int64_t>> axisValues = constantInts(node.input(1));
+  // A rank-1 input has one axis, whatever the run-time value says.
+  if (!axisValues && rank == 1)
+    axisValues = SmallVector<int64_t>{0};
+  if (!axisValues) {
+    auto resultType = RankedTensorType::get(
+        type->getShape(), cast<ShapedType>(node.signlessInput(0).getType()).getElementType());
+    FailureOr<Value> result = switchOnAxis(
+        node, node.input(1), rank, resultType,
+        [&](int64_t axis) -> FailureOr<Value> { return buildCumSum(node, axis); });
+    if (failed(result))
+      return failure();
+    node.replace(*result);
+    return success();
+  }
+  if (axisValues->size() != 1)
+    return node.emitError() << "axis must be a scalar";
+  FailureOr<int64_t> axis = normalizeAxis(node, axisValues->front(), rank);
+  if (failed(axis))
+    return failure();
+  node.replace(buildCumSum(node, *axis));
   return success();
 }
 

@@ -4,6 +4,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinDialect.h"
@@ -210,4 +211,47 @@ Value moe::scalarIndex(OpBuilder &b, Location loc, Value tensor) {
                            arith::ConstantIndexOp::create(b, loc, 0));
   Value scalar = tensor::ExtractOp::create(b, loc, tensor, zeros);
   return arith::IndexCastOp::create(b, loc, b.getIndexType(), scalar);
+}
+
+FailureOr<Value> moe::switchOnAxis(
+    OnnxNode &node, Value axis, int64_t rank, RankedTensorType resultType,
+    function_ref<FailureOr<Value>(int64_t)> build) {
+  auto axisType = dyn_cast<RankedTensorType>(axis.getType());
+  if (!axisType || axisType.getNumElements() != 1 || rank < 1)
+    return node.emitError() << "the axis must be a single integer";
+  OpBuilder &b = node.builder();
+  Location loc = node.getLoc();
+  Value value = scalarIndex(b, loc, axis);
+  Value negative = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::slt, value,
+      arith::ConstantIndexOp::create(b, loc, 0));
+  value = arith::SelectOp::create(
+      b, loc, negative,
+      arith::AddIOp::create(b, loc, value, arith::ConstantIndexOp::create(b, loc, rank)),
+      value);
+  SmallVector<int64_t> cases = llvm::to_vector(llvm::seq<int64_t>(0, rank - 1));
+  auto op = scf::IndexSwitchOp::create(b, loc, TypeRange{resultType}, value,
+                                       cases, cases.size());
+  auto fill = [&](Region &region, int64_t a) -> LogicalResult {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&region.emplaceBlock());
+    FailureOr<Value> result = build(a);
+    if (failed(result))
+      return failure();
+    Value yielded = *result;
+    if (yielded.getType() != resultType)
+      yielded = tensor::CastOp::create(b, loc, resultType, yielded);
+    scf::YieldOp::create(b, loc, yielded);
+    return success();
+  };
+  for (auto [region, a] : llvm::zip(op.getCaseRegions(), cases))
+    if (failed(fill(region, a))) {
+      op.erase();
+      return failure();
+    }
+  if (failed(fill(op.getDefaultRegion(), rank - 1))) {
+    op.erase();
+    return failure();
+  }
+  return op.getResult(0);
 }

@@ -87,6 +87,15 @@ using GatherCoords =
 Value gatherInto(OpBuilder &b, Location loc, Value data, Value init,
                  Value indices, AffineMap indicesMap, GatherCoords coords);
 
+/// Builds the op for an axis known only at run time: an scf.index_switch on
+/// `axis` (a one-element integer tensor, negative counting from the end)
+/// whose case a (default: the last axis) yields `build(a)` cast to
+/// `resultType`. The node's builder inserts into each case while `build`
+/// runs.
+FailureOr<Value> switchOnAxis(OnnxNode &node, Value axis, int64_t rank,
+                              RankedTensorType resultType,
+                              function_ref<FailureOr<Value>(int64_t)> build);
+
 /// linalg.transpose of `value` by `perm`.
 Value transpose(OpBuilder &b, Location loc, Value value, ArrayRef<int64_t> perm);
 

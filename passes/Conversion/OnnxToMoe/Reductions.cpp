@@ -165,7 +165,52 @@ Value mul(OpBuilder &b, Location loc, Value x, Value y) {
                                      : Value(arith::MulIOp::create(b, loc, x, y));
 }
 
-/// One Reduce* op: `square` squares first, `finish` maps the result.
+/// The Reduce* of input 0 over `reduced`: `square` squares first,
+/// `finish` maps the result.
+Value buildReduction(OnnxNode &node, ArrayRef<bool> reduced, StringRef kind,
+                     bool square, StringRef finish) {
+  OpBuilder &b = node.builder();
+  Location loc = node.getLoc();
+  bool keepDims = node.intAttr("keepdims", 1) != 0;
+  Value input = node.input(0);
+  Type element = cast<ShapedType>(input.getType()).getElementType();
+  Value result = reduce(
+      b, loc, input, reduced, keepDims, identity(b, element, kind),
+      [&](OpBuilder &nb, Location nloc, Value x, Value acc) -> Value {
+        if (square)
+          x = mul(nb, nloc, x, x);
+        if (kind == "sum")
+          return add(nb, nloc, acc, x);
+        if (kind == "prod")
+          return mul(nb, nloc, acc, x);
+        bool isFloat = isa<FloatType>(x.getType());
+        if (kind == "max")
+          return isFloat ? Value(arith::MaximumFOp::create(nb, nloc, acc, x))
+                         : Value(arith::MaxSIOp::create(nb, nloc, acc, x));
+        return isFloat ? Value(arith::MinimumFOp::create(nb, nloc, acc, x))
+                       : Value(arith::MinSIOp::create(nb, nloc, acc, x));
+      });
+  if (finish == "mean") {
+    Value count = reducedCount(b, loc, input, reduced, element);
+    result = *buildBroadcastElementwise(
+        node, {result}, element,
+        [&](OpBuilder &nb, Location nloc, ValueRange s) -> Value {
+          return isa<FloatType>(element)
+                     ? Value(arith::DivFOp::create(nb, nloc, s[0], count))
+                     : Value(arith::DivSIOp::create(nb, nloc, s[0], count));
+        });
+  } else if (finish == "sqrt") {
+    result = *buildBroadcastElementwise(
+        node, {result}, element,
+        [](OpBuilder &nb, Location nloc, ValueRange s) -> Value {
+          return math::SqrtOp::create(nb, nloc, s[0]);
+        });
+  }
+  return result;
+}
+
+/// One Reduce* op. Axes given at run time are read from the types when
+/// those tell (keepdims, static shapes), else a single axis is switched on.
 void reduction(OnnxOpTable &table, StringRef name, StringRef kind,
                int64_t axesInputSince, bool square = false,
                StringRef finish = "") {
@@ -178,47 +223,32 @@ void reduction(OnnxOpTable &table, StringRef name, StringRef kind,
     Type element = type->getElementType();
     if (!isa<FloatType>(element) && finish == "sqrt")
       return node.emitError() << "takes floating-point inputs";
-    FailureOr<SmallVector<bool>> reduced =
-        reducedDims(node, type->getRank(), axesInputSince);
+    int64_t rank = type->getRank();
+    Value axes = node.getVersion() >= axesInputSince ? node.input(1) : Value();
+    auto axesType = axes ? dyn_cast<RankedTensorType>(axes.getType()) : nullptr;
+    bool runtimeAxes = axes && !constantInts(axes);
+    bool typesTell = node.intAttr("keepdims", 1) != 0 && type->hasStaticShape() &&
+                     staticResultShape(node);
+    if (runtimeAxes && !typesTell && axesType && axesType.hasStaticShape() &&
+        axesType.getNumElements() == 1) {
+      bool keepDims = node.intAttr("keepdims", 1) != 0;
+      SmallVector<int64_t> shape(keepDims ? rank : rank - 1, ShapedType::kDynamic);
+      FailureOr<Value> result = switchOnAxis(
+          node, axes, rank, RankedTensorType::get(shape, element),
+          [&](int64_t axis) -> FailureOr<Value> {
+            SmallVector<bool> reduced(rank, false);
+            reduced[axis] = true;
+            return buildReduction(node, reduced, kind, square, finish);
+          });
+      if (failed(result))
+        return failure();
+      node.replace(*result);
+      return success();
+    }
+    FailureOr<SmallVector<bool>> reduced = reducedDims(node, rank, axesInputSince);
     if (failed(reduced))
       return failure();
-    OpBuilder &b = node.builder();
-    Location loc = node.getLoc();
-    bool keepDims = node.intAttr("keepdims", 1) != 0;
-    Value input = node.input(0);
-    Value result = reduce(
-        b, loc, input, *reduced, keepDims, identity(b, element, kind),
-        [&](OpBuilder &nb, Location nloc, Value x, Value acc) -> Value {
-          if (square)
-            x = mul(nb, nloc, x, x);
-          if (kind == "sum")
-            return add(nb, nloc, acc, x);
-          if (kind == "prod")
-            return mul(nb, nloc, acc, x);
-          bool isFloat = isa<FloatType>(x.getType());
-          if (kind == "max")
-            return isFloat ? Value(arith::MaximumFOp::create(nb, nloc, acc, x))
-                           : Value(arith::MaxSIOp::create(nb, nloc, acc, x));
-          return isFloat ? Value(arith::MinimumFOp::create(nb, nloc, acc, x))
-                         : Value(arith::MinSIOp::create(nb, nloc, acc, x));
-        });
-    if (finish == "mean") {
-      Value count = reducedCount(b, loc, input, *reduced, element);
-      result = *buildBroadcastElementwise(
-          node, {result}, element,
-          [&](OpBuilder &nb, Location nloc, ValueRange s) -> Value {
-            return isa<FloatType>(element)
-                       ? Value(arith::DivFOp::create(nb, nloc, s[0], count))
-                       : Value(arith::DivSIOp::create(nb, nloc, s[0], count));
-          });
-    } else if (finish == "sqrt") {
-      result = *buildBroadcastElementwise(
-          node, {result}, element,
-          [](OpBuilder &nb, Location nloc, ValueRange s) -> Value {
-            return math::SqrtOp::create(nb, nloc, s[0]);
-          });
-    }
-    node.replace(result);
+    node.replace(buildReduction(node, *reduced, kind, square, finish));
     return success();
   };
   table.on(name, 1, handler);

@@ -73,13 +73,14 @@ Value scatterOne(OpBuilder &b, Location loc, Value tensor, ArrayRef<Value> coord
 /// The first q coordinates into `data` named by the index tuple
 /// indices[prefix..., 0..q), each wrapped into its dim.
 SmallVector<Value> tupleCoords(OpBuilder &b, Location loc, Value indices,
-                               ArrayRef<Value> prefix, int64_t q, Value data) {
+                               ArrayRef<Value> prefix, int64_t q, Value data,
+                               int64_t firstDim = 0) {
   SmallVector<Value> coords;
   for (int64_t j = 0; j < q; ++j) {
     SmallVector<Value> position(prefix);
     position.push_back(arith::ConstantIndexOp::create(b, loc, j));
     Value index = tensor::ExtractOp::create(b, loc, indices, position);
-    coords.push_back(wrapIndex(b, loc, index, data, j));
+    coords.push_back(wrapIndex(b, loc, index, data, firstDim + j));
   }
   return coords;
 }
@@ -153,21 +154,25 @@ LogicalResult convertScatterND(OnnxNode &node) {
 }
 
 /// out[p..., r...] = data[indices[p..., 0..q), r...] (batch_dims 0).
+/// GatherND: the first batch_dims dims of data and indices pair up; each
+/// index tuple then addresses the next q dims of data.
 LogicalResult convertGatherND(OnnxNode &node) {
   FailureOr<RankedTensorType> dataType = node.rankedInput(0);
   FailureOr<RankedTensorType> indicesType = node.rankedInput(1);
   if (failed(dataType) || failed(indicesType))
     return failure();
-  if (node.intAttr("batch_dims", 0) != 0)
-    return node.emitError() << "batch_dims other than 0 is not supported";
+  int64_t batch = node.intAttr("batch_dims", 0);
   int64_t q = indicesType->getDimSize(indicesType->getRank() - 1);
   int64_t rank = dataType->getRank();
-  if (ShapedType::isDynamic(q) || q < 1 || q > rank)
-    return node.emitError() << "the index tuple length must be static and in "
-                               "[1, data rank]";
   int64_t prefix = indicesType->getRank() - 1;
+  if (batch < 0 || batch > prefix || batch >= rank)
+    return node.emitError() << "batch_dims = " << batch
+                            << " must be less than both ranks";
+  if (ShapedType::isDynamic(q) || q < 1 || q > rank - batch)
+    return node.emitError() << "the index tuple length must be static and in "
+                               "[1, data rank - batch_dims]";
   SmallVector<int64_t> shape(indicesType->getShape().drop_back());
-  llvm::append_range(shape, dataType->getShape().drop_front(q));
+  llvm::append_range(shape, dataType->getShape().drop_front(batch + q));
   OpBuilder &b = node.builder();
   Location loc = node.getLoc();
   Value data = node.signlessInput(0), indices = node.signlessInput(1);
@@ -175,7 +180,7 @@ LogicalResult convertGatherND(OnnxNode &node) {
   for (int64_t i = 0; i < static_cast<int64_t>(shape.size()); ++i)
     if (ShapedType::isDynamic(shape[i]))
       dynamic.push_back(i < prefix ? tensor::DimOp::create(b, loc, indices, i)
-                                   : tensor::DimOp::create(b, loc, data, i - prefix + q));
+                                   : tensor::DimOp::create(b, loc, data, i - prefix + batch + q));
   auto type = RankedTensorType::get(
       shape, cast<ShapedType>(data.getType()).getElementType());
   Value init = tensor::EmptyOp::create(b, loc, type, dynamic);
@@ -186,7 +191,8 @@ LogicalResult convertGatherND(OnnxNode &node) {
         SmallVector<Value> at;
         for (int64_t i = 0; i < prefix; ++i)
           at.push_back(linalg::IndexOp::create(nb, nl, i));
-        SmallVector<Value> coords = tupleCoords(nb, nl, indices, at, q, data);
+        SmallVector<Value> coords(ArrayRef(at).take_front(batch));
+        llvm::append_range(coords, tupleCoords(nb, nl, indices, at, q, data, batch));
         for (int64_t i = prefix; i < outRank; ++i)
           coords.push_back(linalg::IndexOp::create(nb, nl, i));
         return coords;
