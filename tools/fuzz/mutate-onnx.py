@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
-"""Mutation fuzzer for moe-compile's ONNX importer.
+"""Mutation fuzzer for moe-compile's ONNX importer and converters.
 
-Flips, inserts and deletes bytes of the ONNX backend node test models
-(Debian's libonnx-testdata) and runs moe-compile on each result. A run that
-ends by a signal or prints a stack dump is a crash: the input is saved under
-the output folder and the script exits non-zero.
+Mutates the ONNX backend node test models (Debian's libonnx-testdata) and
+runs moe-compile on each result. Byte mode flips, inserts and deletes bytes
+(the protobuf reader and importer); structural mode edits valid models
+(attribute values, input dims and types, dropped or swapped inputs, opset
+versions), which reaches the op converters. A run that ends by a signal or
+prints a stack dump is a crash: the input is saved under the output folder
+and the script exits non-zero.
 
     tools/fuzz/mutate-onnx.py --moe-compile build/bin/moe-compile --seconds 120
+    tools/fuzz/mutate-onnx.py --moe-compile build/bin/moe-compile --structural --runs 300
 """
 import argparse
 import pathlib
@@ -37,12 +41,69 @@ def mutate(data, rng):
     return bytes(data)
 
 
+INTS = [-3, -2, -1, 0, 1, 2, 3, 7, 64, 2 ** 31 - 1, -2 ** 31]
+ELEM_TYPES = [1, 2, 3, 5, 6, 7, 9, 10, 11, 16]
+
+
+def mutate_structure(data, rng):
+    """One edit of a valid model that keeps it parseable."""
+    import onnx
+    model = onnx.load_from_string(data)
+    graph = model.graph
+    kind = rng.randrange(7)
+    nodes = list(graph.node)
+    if kind == 0 and nodes:
+        node = rng.choice(nodes)
+        ints = [a for a in node.attribute if a.type in (onnx.AttributeProto.INT, onnx.AttributeProto.INTS)]
+        floats = [a for a in node.attribute if a.type == onnx.AttributeProto.FLOAT]
+        if ints:
+            attr = rng.choice(ints)
+            if attr.type == onnx.AttributeProto.INT:
+                attr.i = rng.choice(INTS)
+            elif attr.ints and rng.random() < 0.5:
+                attr.ints[rng.randrange(len(attr.ints))] = rng.choice(INTS)
+            else:
+                attr.ints.append(rng.choice(INTS))
+        elif floats:
+            rng.choice(floats).f = rng.choice([0.0, -1.0, 1e30, float("nan"), float("inf")])
+    elif kind == 1 and nodes:
+        node = rng.choice(nodes)
+        if node.input:
+            node.input[rng.randrange(len(node.input))] = ""
+    elif kind == 2 and nodes:
+        node = rng.choice(nodes)
+        if len(node.input) > 1:
+            i, j = rng.sample(range(len(node.input)), 2)
+            node.input[i], node.input[j] = node.input[j], node.input[i]
+    elif kind == 3 and graph.input:
+        value = rng.choice(list(graph.input))
+        dims = value.type.tensor_type.shape.dim
+        if dims:
+            dim = dims[rng.randrange(len(dims))]
+            if rng.random() < 0.3:
+                dim.dim_param = "n"
+            else:
+                dim.dim_value = rng.choice([0, 1, 2, 7])
+    elif kind == 4 and graph.input:
+        rng.choice(list(graph.input)).type.tensor_type.elem_type = rng.choice(ELEM_TYPES)
+    elif kind == 5 and model.opset_import:
+        rng.choice(list(model.opset_import)).version = rng.randint(1, 24)
+    elif nodes:
+        node = rng.choice(nodes)
+        node.input.append(rng.choice([i.name for i in graph.input] or [""]))
+    return model.SerializeToString()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--moe-compile", required=True)
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="fuzz-crashes")
+    ap.add_argument("--structural", action="store_true",
+                    help="edit valid models instead of their bytes")
+    ap.add_argument("--runs", type=int, default=0,
+                    help="stop after this many runs (0: run for --seconds)")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     seeds = [p.read_bytes() for p in sorted(TESTDATA.glob("*/model.onnx"))]
@@ -51,8 +112,9 @@ def main():
     deadline = time.time() + args.seconds
     with tempfile.TemporaryDirectory() as tmp:
         model = pathlib.Path(tmp) / "model.onnx"
-        while time.time() < deadline:
-            data = mutate(rng.choice(seeds), rng)
+        while time.time() < deadline and (args.runs == 0 or runs < args.runs):
+            seed = rng.choice(seeds)
+            data = mutate_structure(seed, rng) if args.structural else mutate(seed, rng)
             model.write_bytes(data)
             proc = subprocess.run([args.moe_compile, str(model), "-o", "-"],
                                   capture_output=True, timeout=60)

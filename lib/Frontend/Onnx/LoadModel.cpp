@@ -11,6 +11,12 @@
 #include <onnx/shape_inference/implementation.h>
 #include <onnx/version_converter/convert.h>
 
+#include <cerrno>
+#include <csignal>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 using namespace mlir;
 
 /// The newest IR version and default-domain opset libonnx 1.12 understands.
@@ -36,6 +42,111 @@ static ::onnx::ModelProto withoutExternalData(const ::onnx::ModelProto &model) {
       tensor.set_raw_data(std::string(8, '\0'));
     }
   return copy;
+}
+
+/// Converts the default-domain opset to `normalizeTo` (when older) and runs
+/// shape inference with data propagation, both best effort.
+static void normalize(::onnx::ModelProto &model, int64_t defaultOpset,
+                      int64_t normalizeTo) {
+  if (defaultOpset > 0 && defaultOpset < normalizeTo) {
+    // Adapters exist for most ops; a model the converter cannot take is
+    // imported at its own opset, which the conversions also handle.
+    try {
+      model = ::onnx::version_conversion::ConvertVersion(
+          model, static_cast<int>(normalizeTo));
+    } catch (const std::exception &) {
+    }
+  }
+  try {
+    ::onnx::ShapeInferenceOptions inference{/*check_type=*/false,
+                                          /*error_mode=*/0,
+                                          /*enable_data_propagation=*/true};
+    ::onnx::shape_inference::InferShapes(model, ::onnx::OpSchemaRegistry::Instance(),
+                                       inference);
+  } catch (const std::exception &) {
+    // Inference is best effort: what it cannot type, the importer does.
+  }
+}
+
+/// Initializers larger than this come back from the child without their
+/// data, which the parent still has.
+static constexpr size_t kReturnedTensorBytes = 4096;
+static constexpr const char *kStrippedMark = "moe-compile: data left in parent";
+
+/// normalize() in a child process. libonnx 1.12's version converter and
+/// shape inference index arrays by attribute values they do not check
+/// (an axis of -2^31 is enough), and a crash there must not take the
+/// compiler down: when the child dies, the model is imported as it is.
+static ::onnx::ModelProto normalizeIsolated(const ::onnx::ModelProto &model,
+                                            int64_t defaultOpset,
+                                            int64_t normalizeTo) {
+  int fds[2];
+  if (pipe(fds) != 0)
+    return model;
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return model;
+  }
+  if (pid == 0) {
+    close(fds[0]);
+    // A crash here is an answer, not a compiler crash: no stack dump.
+    for (int sig : {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL})
+      signal(sig, SIG_DFL);
+    if (int null = open("/dev/null", O_WRONLY); null >= 0)
+      dup2(null, STDERR_FILENO);
+    ::onnx::ModelProto copy = model;
+    normalize(copy, defaultOpset, normalizeTo);
+    for (::onnx::TensorProto &tensor : *copy.mutable_graph()->mutable_initializer())
+      if (tensor.ByteSizeLong() > kReturnedTensorBytes) {
+        std::string name = tensor.name();
+        tensor.Clear();
+        tensor.set_name(name);
+        tensor.set_doc_string(kStrippedMark);
+      }
+    std::string bytes;
+    if (!copy.SerializeToString(&bytes))
+      _exit(1);
+    for (size_t done = 0; done < bytes.size();) {
+      ssize_t n = write(fds[1], bytes.data() + done, bytes.size() - done);
+      if (n <= 0)
+        _exit(1);
+      done += static_cast<size_t>(n);
+    }
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string bytes;
+  char chunk[65536];
+  for (ssize_t n; (n = read(fds[0], chunk, sizeof(chunk))) != 0;) {
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      break;
+    }
+    bytes.append(chunk, static_cast<size_t>(n));
+  }
+  close(fds[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  ::onnx::ModelProto result;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+      !result.ParseFromString(bytes))
+    return model;
+  llvm::StringMap<const ::onnx::TensorProto *> original;
+  for (const ::onnx::TensorProto &tensor : model.graph().initializer())
+    original[tensor.name()] = &tensor;
+  for (::onnx::TensorProto &tensor : *result.mutable_graph()->mutable_initializer()) {
+    if (tensor.doc_string() != kStrippedMark)
+      continue;
+    const ::onnx::TensorProto *source = original.lookup(tensor.name());
+    if (!source)
+      return model;
+    tensor = *source;
+  }
+  return result;
 }
 
 llvm::StringMap<int64_t>
@@ -85,23 +196,5 @@ onnx_import::loadModel(Location loc, StringRef path,
   } catch (const std::exception &e) {
     return emitError(loc) << "the model fails ONNX's checker: " << e.what();
   }
-  if (defaultOpset > 0 && defaultOpset < options.normalizeOpsetTo) {
-    // Adapters exist for most ops; a model the converter cannot take is
-    // imported at its own opset, which the conversions also handle.
-    try {
-      model = ::onnx::version_conversion::ConvertVersion(
-          model, static_cast<int>(options.normalizeOpsetTo));
-    } catch (const std::exception &) {
-    }
-  }
-  try {
-    ::onnx::ShapeInferenceOptions inference{/*check_type=*/false,
-                                          /*error_mode=*/0,
-                                          /*enable_data_propagation=*/true};
-    ::onnx::shape_inference::InferShapes(model, ::onnx::OpSchemaRegistry::Instance(),
-                                       inference);
-  } catch (const std::exception &) {
-    // Inference is best effort: what it cannot type, the importer does.
-  }
-  return model;
+  return normalizeIsolated(model, defaultOpset, options.normalizeOpsetTo);
 }

@@ -193,16 +193,22 @@ void variadic(OnnxOpTable &table, StringRef name, int64_t since,
               std::function<Value(OnnxNode &, OpBuilder &, Location, Value, Value)>
                   combine,
               bool mean = false) {
-  elementwise(table, name, since, Accepts::Numeric,
-              [=](OnnxNode &node, OpBuilder &b, Location loc, Scalars s) {
-                Value acc = s[0];
-                for (Value x : s.drop_front())
-                  acc = combine(node, b, loc, acc, x);
-                if (mean)
-                  acc = arith::DivFOp::create(
-                      b, loc, acc, constant(b, loc, acc, double(s.size())));
-                return acc;
-              });
+  Body body = [=](OnnxNode &node, OpBuilder &b, Location loc, Scalars s) {
+    Value acc = s[0];
+    for (Value x : s.drop_front())
+      acc = combine(node, b, loc, acc, x);
+    if (mean)
+      acc = arith::DivFOp::create(b, loc, acc,
+                                  constant(b, loc, acc, double(s.size())));
+    return acc;
+  };
+  table.on(name, since, [body](OnnxNode &node) -> LogicalResult {
+    // Every input of a variadic op is an operand: none may be left out.
+    for (unsigned i = 0; i < node.getNumInputs(); ++i)
+      if (!node.input(i))
+        return node.emitError() << "input " << i << " is empty";
+    return convertElementwise(node, Accepts::Numeric, Result::SameAsInput, body);
+  });
 }
 
 /// A float op that is one math op on the element.

@@ -167,7 +167,7 @@ LogicalResult convertGatherND(OnnxNode &node) {
   int64_t prefix = indicesType->getRank() - 1;
   if (batch < 0 || batch > prefix || batch >= rank)
     return node.emitError() << "batch_dims = " << batch
-                            << " must be less than both ranks";
+                            << " must be non-negative and less than both ranks";
   if (ShapedType::isDynamic(q) || q < 1 || q > rank - batch)
     return node.emitError() << "the index tuple length must be static and in "
                                "[1, data rank - batch_dims]";
