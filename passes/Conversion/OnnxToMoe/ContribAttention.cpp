@@ -55,16 +55,9 @@ FailureOr<Qkv> splitQkv(OnnxNode &node, int64_t heads, int64_t kvHeads) {
     v = sliceColumns(b, loc, q, (heads + kvHeads) * d, kvHeads * d);
     q = sliceColumns(b, loc, q, 0, heads * d);
   }
-  FailureOr<Value> q4 = splitHeads(node, q, heads, "query");
-  if (failed(q4))
+  if (failed(splitHeadsQkv(node, q, k, v, heads, kvHeads)))
     return failure();
-  FailureOr<Value> k4 = splitHeads(node, k, kvHeads, "key");
-  if (failed(k4))
-    return failure();
-  FailureOr<Value> v4 = splitHeads(node, v, kvHeads, "value");
-  if (failed(v4))
-    return failure();
-  return Qkv{*q4, *k4, *v4};
+  return Qkv{q, k, v};
 }
 
 /// num_heads and kv_num_heads, positive, the first a multiple of the second.
@@ -342,14 +335,9 @@ LogicalResult convertMultiHeadAttention(OnnxNode &node) {
         return failure();
       q = *qb, k = *kb, v = *vb;
     }
-    FailureOr<Value> q4 = splitHeads(node, q, heads, "query");
-    FailureOr<Value> k4 = succeeded(q4) ? splitHeads(node, k, heads, "key")
-                                        : FailureOr<Value>(failure());
-    FailureOr<Value> v4 = succeeded(k4) ? splitHeads(node, v, heads, "value")
-                                        : FailureOr<Value>(failure());
-    if (failed(v4))
+    if (failed(splitHeadsQkv(node, q, k, v, heads, heads)))
       return failure();
-    qkv = {*q4, *k4, *v4};
+    qkv = {q, k, v};
   } else {
     return node.emitError() << "query, key and value must be 3-d, packed "
                                "QKV (5-d query), packed KV (5-d key) or 4-d "

@@ -32,6 +32,21 @@ FailureOr<Value> moe::splitHeads(OnnxNode &node, Value v, int64_t heads,
   return transpose(b, loc, reshapeTo(b, loc, v, split), {0, 2, 1, 3});
 }
 
+LogicalResult moe::splitHeadsQkv(OnnxNode &node, Value &q, Value &k,
+                                 Value &v, int64_t heads, int64_t kvHeads) {
+  FailureOr<Value> q4 = splitHeads(node, q, heads, "query");
+  if (failed(q4))
+    return failure();
+  FailureOr<Value> k4 = splitHeads(node, k, kvHeads, "key");
+  if (failed(k4))
+    return failure();
+  FailureOr<Value> v4 = splitHeads(node, v, kvHeads, "value");
+  if (failed(v4))
+    return failure();
+  q = *q4, k = *k4, v = *v4;
+  return success();
+}
+
 Value moe::mergeHeads(OpBuilder &b, Location loc, Value v) {
   Value t = transpose(b, loc, v, {0, 2, 1, 3});
   SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, t);

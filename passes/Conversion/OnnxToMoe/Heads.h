@@ -16,6 +16,11 @@ namespace mlir::moe {
 FailureOr<Value> splitHeads(OnnxNode &node, Value v, int64_t heads,
                             StringRef what);
 
+/// splitHeads of 3-d query, key and value (in place), the key and value
+/// with `kvHeads` heads.
+LogicalResult splitHeadsQkv(OnnxNode &node, Value &q, Value &k, Value &v,
+                            int64_t heads, int64_t kvHeads);
+
 /// (B, heads, S, D) back to (B, S, heads * D).
 Value mergeHeads(OpBuilder &b, Location loc, Value v);
 

@@ -187,16 +187,8 @@ LogicalResult convertAttention(OnnxNode &node) {
   if (threeD) {
     int64_t qHeads = node.intAttr("q_num_heads", 0);
     int64_t kvHeads = node.intAttr("kv_num_heads", 0);
-    FailureOr<Value> q4 = splitHeads(node, q, qHeads, "query");
-    if (failed(q4))
+    if (failed(splitHeadsQkv(node, q, k, v, qHeads, kvHeads)))
       return failure();
-    FailureOr<Value> k4 = splitHeads(node, k, kvHeads, "key");
-    if (failed(k4))
-      return failure();
-    FailureOr<Value> v4 = splitHeads(node, v, kvHeads, "value");
-    if (failed(v4))
-      return failure();
-    q = *q4, k = *k4, v = *v4;
   } else if (qType->getRank() != 4) {
     return node.emitError() << "query must be 3-d or 4-d";
   }
