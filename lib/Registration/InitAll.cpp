@@ -13,6 +13,7 @@
 #include "moe/Dialect/Onnx/OnnxDialect.h"
 #include "moe/Passes/Moe/Passes.h"
 #include "moe/Pipelines/Pipelines.h"
+#include "moe/Target/Cpu/Cpu.h"
 #include "moe/Target/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -32,4 +33,5 @@ void mlir::moe::registerAllPasses() {
   moe::registerConversionPasses();
   moe::registerTargetPasses();
   moe::registerMoePipelines();
+  moe::registerCpuPipelines();
 }

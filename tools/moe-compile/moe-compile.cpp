@@ -11,6 +11,7 @@
 #include "moe/Pipelines/Pipelines.h"
 #include "moe/Support/Diagnostics.h"
 #include "moe/Support/FileOutput.h"
+#include "moe/Target/Cpu/Cpu.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -25,8 +26,8 @@ using namespace mlir;
 namespace cl = llvm::cl;
 
 namespace {
-enum class Emit { Mlir };
-enum class Phase { Import, Moe };
+enum class Emit { Default, Mlir, Llvm, Asm, Obj, Lib };
+enum class Phase { Import, Moe, Llvm };
 } // namespace
 
 static cl::OptionCategory category("moe-compile options");
@@ -38,21 +39,49 @@ static cl::opt<std::string> outputPath("o", cl::init("-"),
                                        cl::desc("Output file ('-' for stdout)"),
                                        cl::value_desc("file"),
                                        cl::cat(category));
-static cl::opt<Emit> emit("emit", cl::init(Emit::Mlir),
-                          cl::desc("What to write"),
-                          cl::values(clEnumValN(Emit::Mlir, "mlir",
-                                                "MLIR text of the last phase "
-                                                "(default; libraries come with "
-                                                "the CPU backend)")),
-                          cl::cat(category));
+static cl::opt<Emit> emit(
+    "emit", cl::init(Emit::Default),
+    cl::desc("What to write (default: from -o's extension: .so lib, .o obj, "
+             ".s asm, .ll llvm, else mlir)"),
+    cl::values(clEnumValN(Emit::Mlir, "mlir", "MLIR text after --compile-to"),
+               clEnumValN(Emit::Llvm, "llvm", "LLVM IR text, optimised"),
+               clEnumValN(Emit::Asm, "asm", "assembly for the target CPU"),
+               clEnumValN(Emit::Obj, "obj", "an object file"),
+               clEnumValN(Emit::Lib, "lib",
+                          "a shared library with the C API of moe_model.h, "
+                          "and its header next to it (model.h)")),
+    cl::cat(category));
 static cl::opt<Phase> compileTo(
-    "compile-to", cl::init(Phase::Moe), cl::desc("The last phase to run"),
+    "compile-to", cl::init(Phase::Moe),
+    cl::desc("The last phase to run for --emit=mlir"),
     cl::values(clEnumValN(Phase::Import, "import",
                           "the onnx dialect: one onnx.node per ONNX node"),
                clEnumValN(Phase::Moe, "moe",
                           "linalg/tensor/arith/math and moe ops, after "
-                          "moe-onnx-to-moe-pipeline (default)")),
+                          "moe-onnx-to-moe-pipeline (default)"),
+               clEnumValN(Phase::Llvm, "llvm",
+                          "the LLVM dialect, after moe-cpu-lowering-pipeline")),
     cl::cat(category));
+static cl::opt<std::string>
+    targetName("target", cl::init("cpu"),
+               cl::desc("The target: cpu (the only one so far)"),
+               cl::cat(category));
+static cl::opt<unsigned> optLevel("O", cl::init(2), cl::Prefix,
+                                  cl::desc("Optimisation level 0-3 (default 2)"),
+                                  cl::cat(category));
+static cl::opt<std::string>
+    triple("triple", cl::desc("Target triple (default: the host's), e.g. "
+                              "aarch64-linux-gnu"),
+           cl::cat(category));
+static cl::opt<std::string>
+    cpuName("cpu", cl::desc("Target CPU (default: the host's, with its "
+                            "vector extensions; 'generic' for none)"),
+            cl::cat(category));
+static cl::opt<std::string>
+    cpuFeatures("cpu-features",
+                cl::desc("Target features, e.g. +avx2,+fma (default: the "
+                         "host CPU's)"),
+                cl::cat(category));
 static cl::list<std::string>
     shapes("shape",
            cl::desc("Pin the dims of a graph input, e.g. input_ids=1,128 "
@@ -100,6 +129,7 @@ int main(int argc, char **argv) {
       "moe-compile: an ahead-of-time compiler for MoE and attention models\n\n"
       "Reads an ONNX model and writes it at the requested phase.\n");
 
+  moe::registerAllPasses();
   onnx_import::ImportOptions options;
   if (failed(parseShapes(options)))
     return 1;
@@ -114,7 +144,28 @@ int main(int argc, char **argv) {
   if (!module)
     return 1;
 
-  if (compileTo >= Phase::Moe) {
+  Emit kind = emit;
+  if (kind == Emit::Default) {
+    StringRef out = outputPath;
+    kind = out.ends_with(".so")   ? Emit::Lib
+           : out.ends_with(".o")  ? Emit::Obj
+           : out.ends_with(".s")  ? Emit::Asm
+           : out.ends_with(".ll") ? Emit::Llvm
+                                  : Emit::Mlir;
+  }
+  if (targetName != "cpu") {
+    llvm::WithColor::error(llvm::errs(), "moe-compile")
+        << "--target=" << targetName << " is not supported (cpu)\n";
+    return 1;
+  }
+  if (optLevel > 3) {
+    llvm::WithColor::error(llvm::errs(), "moe-compile")
+        << "-O" << optLevel << ": the levels are 0 to 3\n";
+    return 1;
+  }
+  Phase last = kind == Emit::Mlir ? compileTo.getValue() : Phase::Llvm;
+
+  if (last >= Phase::Moe) {
     PassManager pm(&context);
     if (failed(applyPassManagerCLOptions(pm)))
       return 1;
@@ -122,16 +173,45 @@ int main(int argc, char **argv) {
     if (failed(pm.run(*module)))
       return 1;
   }
+  FailureOr<moe::ModelSignature> signature;
+  if (last >= Phase::Llvm) {
+    signature = moe::prepareCpuEntry(*module);
+    if (failed(signature) || failed(moe::checkCpuLowerable(*module)))
+      return 1;
+    PassManager pm(&context);
+    if (failed(applyPassManagerCLOptions(pm)))
+      return 1;
+    moe::buildCpuLoweringPipeline(pm);
+    if (failed(pm.run(*module)))
+      return 1;
+  }
 
   std::string error;
-  if (failed(moe::writeFileAtomically(
-          outputPath,
-          [&](raw_ostream &os) {
-            module->print(os);
-            return success();
-          },
-          error))) {
-    llvm::WithColor::error(llvm::errs(), "moe-compile") << error << "\n";
+  LogicalResult written = success();
+  if (kind == Emit::Mlir) {
+    written = moe::writeFileAtomically(
+        outputPath,
+        [&](raw_ostream &os) {
+          module->print(os);
+          return success();
+        },
+        error);
+  } else {
+    moe::CpuCodegenOptions codegen;
+    codegen.optLevel = optLevel;
+    codegen.triple = triple;
+    codegen.cpu = cpuName;
+    codegen.features = cpuFeatures;
+    moe::CpuArtifact artifact = kind == Emit::Llvm  ? moe::CpuArtifact::LlvmIr
+                                : kind == Emit::Asm ? moe::CpuArtifact::Assembly
+                                : kind == Emit::Obj ? moe::CpuArtifact::Object
+                                                    : moe::CpuArtifact::SharedLibrary;
+    written = moe::emitCpuArtifact(*module, *signature, artifact, outputPath,
+                                   codegen, error);
+  }
+  if (failed(written)) {
+    if (!error.empty())
+      llvm::WithColor::error(llvm::errs(), "moe-compile") << error << "\n";
     return 1;
   }
   return 0;

@@ -1,0 +1,74 @@
+//===- Cpu.h - The CPU backend: lowering, objects and libraries -*- C++ -*-===//
+
+#ifndef MOE_TARGET_CPU_CPU_H
+#define MOE_TARGET_CPU_CPU_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/LLVM.h"
+
+#include <string>
+
+namespace mlir {
+class OpPassManager;
+namespace moe {
+
+/// One input or output of a compiled model, as its C API describes it.
+struct TensorSignature {
+  std::string name;
+  int onnxType = 0;             // ONNX TensorProto.DataType code
+  SmallVector<int64_t> shape;   // -1: dynamic
+  SmallVector<std::string> dimNames;
+};
+
+struct ModelSignature {
+  SmallVector<TensorSignature> inputs, outputs;
+};
+
+/// The symbol of the compiled entry function (the model's graph).
+constexpr const char *kCpuEntryName = "moe_model_main";
+
+/// Makes the module's public entry function (`main`) the one the C API
+/// calls: renamed to kCpuEntryName, result casts to unranked types
+/// dropped, and its signature read. Fails with a diagnostic when an input
+/// or output type has no C API form.
+FailureOr<ModelSignature> prepareCpuEntry(ModuleOp module);
+
+/// Fails, naming the op, when the module holds an op the CPU lowering does
+/// not take yet.
+LogicalResult checkCpuLowerable(ModuleOp module);
+
+/// From the moe/linalg level to the LLVM dialect: bufferization with
+/// owned results, loops, and the upstream conversions to LLVM.
+void buildCpuLoweringPipeline(OpPassManager &pm);
+
+/// What to produce from the LLVM dialect.
+enum class CpuArtifact { LlvmIr, Assembly, Object, SharedLibrary };
+
+struct CpuCodegenOptions {
+  int optLevel = 2;           // 0..3
+  std::string triple;         // empty: the host
+  std::string cpu;            // empty: the host CPU ("generic" for none)
+  std::string features;       // empty: the host CPU's features
+};
+
+/// Writes `artifact` for `module` (LLVM dialect) to `path` atomically; a
+/// shared library also gets a C header next to it (path with ".h").
+/// On failure `error` says why.
+LogicalResult emitCpuArtifact(ModuleOp module, const ModelSignature &signature,
+                              CpuArtifact artifact, StringRef path,
+                              const CpuCodegenOptions &options,
+                              std::string &error);
+
+/// The C source of the wrapper that implements moe_model.h's API for
+/// `signature` over the compiled entry function.
+std::string generateCpuWrapper(const ModelSignature &signature);
+
+/// The model's header: moe_model.h plus its inputs and outputs in comments.
+std::string generateCpuHeader(const ModelSignature &signature);
+
+void registerCpuPipelines();
+
+} // namespace moe
+} // namespace mlir
+
+#endif // MOE_TARGET_CPU_CPU_H

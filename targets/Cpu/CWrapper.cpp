@@ -1,0 +1,307 @@
+//===- CWrapper.cpp - The C API of a compiled model, as C source ----------===//
+//
+// The entry function takes and returns MLIR memref descriptors; the wrapper
+// is the C side of moe_model.h: signature tables, argument checks that
+// answer with an error code instead of a crash, copies of strided inputs,
+// and outputs handed over with the buffer to free.
+//
+//===----------------------------------------------------------------------===//
+
+#include "moe/Target/Cpu/Cpu.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include "ModelHeader.inc"
+
+using namespace mlir;
+using namespace mlir::moe;
+
+static void printString(raw_ostream &os, StringRef s) {
+  os << '"';
+  llvm::printEscapedString(s, os);
+  os << '"';
+}
+
+/// Static tables: shapes, dim names and the moe_signature array `table`.
+static void printSignatures(raw_ostream &os, StringRef table,
+                            ArrayRef<TensorSignature> sigs) {
+  for (auto [i, sig] : llvm::enumerate(sigs)) {
+    os << "static const int64_t " << table << "_shape" << i << "[] = {";
+    llvm::interleaveComma(sig.shape, os);
+    os << (sig.shape.empty() ? "0" : "") << "};\n";
+    os << "static const char *const " << table << "_dims" << i << "[] = {";
+    llvm::interleaveComma(sig.dimNames, os, [&](const std::string &n) { printString(os, n); });
+    os << (sig.dimNames.empty() ? "\"\"" : "") << "};\n";
+  }
+  os << "static const moe_signature " << table << "[] = {\n";
+  for (auto [i, sig] : llvm::enumerate(sigs)) {
+    os << "  {";
+    printString(os, sig.name);
+    os << ", " << sig.onnxType << ", " << sig.shape.size() << ", " << table
+       << "_shape" << i << ", " << table << "_dims" << i << "},\n";
+  }
+  os << "};\n";
+}
+
+static void printDescriptorType(raw_ostream &os, size_t rank) {
+  os << "typedef struct { void *allocated; void *aligned; int64_t offset;";
+  if (rank)
+    os << " int64_t sizes[" << rank << "]; int64_t strides[" << rank << "];";
+  os << " } memref" << rank << ";\n";
+}
+
+// The parts of the wrapper that do not depend on the model.
+static const char kWrapperRuntime[] = R"moec(
+static size_t element_size(int32_t dtype) {
+  switch (dtype) {
+  case MOE_UINT8: case MOE_INT8: case MOE_BOOL: return 1;
+  case MOE_UINT16: case MOE_INT16: case MOE_FLOAT16: case MOE_BFLOAT16: return 2;
+  case MOE_FLOAT: case MOE_INT32: case MOE_UINT32: return 4;
+  default: return 8;
+  }
+}
+
+static int fail(char *error, size_t size, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(char *error, size_t size, const char *format, ...) {
+  if (error && size) {
+    va_list args;
+    va_start(args, format);
+    vsnprintf(error, size, format, args);
+    va_end(args);
+  }
+  return MOE_ERROR_ARGUMENT;
+}
+
+static int is_row_major(const moe_tensor *t) {
+  int64_t expected = 1, all_zero = 1;
+  for (int d = 0; d < t->rank; ++d)
+    all_zero &= t->strides[d] == 0;
+  if (all_zero)
+    return 1;
+  for (int d = t->rank - 1; d >= 0; --d) {
+    if (t->shape[d] != 1 && t->strides[d] != expected)
+      return 0;
+    expected *= t->shape[d];
+  }
+  return 1;
+}
+
+static int64_t count_of(const moe_tensor *t) {
+  int64_t n = 1;
+  for (int d = 0; d < t->rank; ++d)
+    n *= t->shape[d];
+  return n;
+}
+
+/* A row-major copy of a strided tensor. */
+static void *gather(const moe_tensor *t) {
+  size_t es = element_size(t->dtype);
+  int64_t n = count_of(t);
+  char *out = malloc(n > 0 ? (size_t)n * es : 1);
+  if (!out)
+    return NULL;
+  int64_t index[MOE_MAX_RANK] = {0};
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t at = 0;
+    for (int d = 0; d < t->rank; ++d)
+      at += index[d] * t->strides[d];
+    memcpy(out + (size_t)i * es, (const char *)t->data + at * (int64_t)es, es);
+    for (int d = t->rank - 1; d >= 0; --d) {
+      if (++index[d] < t->shape[d])
+        break;
+      index[d] = 0;
+    }
+  }
+  return out;
+}
+
+/* Checks an input against its signature; named dims must agree across
+ * inputs (sizes[] keeps the first size seen per name). */
+static int check(const moe_signature *sig, const moe_tensor *t, int i,
+                 const char *names[], int64_t sizes[], int *num_names,
+                 char *error, size_t size) {
+  if (t->dtype != sig->dtype)
+    return fail(error, size, "input %d '%s': dtype %d, expected %d", i,
+                sig->name, t->dtype, sig->dtype);
+  if (t->rank != sig->rank)
+    return fail(error, size, "input %d '%s': rank %d, expected %d", i,
+                sig->name, t->rank, sig->rank);
+  for (int d = 0; d < t->rank; ++d) {
+    if (t->shape[d] < 0)
+      return fail(error, size, "input %d '%s': dim %d is negative", i,
+                  sig->name, d);
+    if (sig->shape[d] >= 0 && t->shape[d] != sig->shape[d])
+      return fail(error, size, "input %d '%s': dim %d is %lld, expected %lld",
+                  i, sig->name, d, (long long)t->shape[d],
+                  (long long)sig->shape[d]);
+    const char *name = sig->dim_names[d];
+    if (sig->shape[d] >= 0 || !name[0])
+      continue;
+    int k = 0;
+    while (k < *num_names && strcmp(names[k], name) != 0)
+      ++k;
+    if (k == *num_names) {
+      names[k] = name;
+      sizes[k] = t->shape[d];
+      ++*num_names;
+    } else if (sizes[k] != t->shape[d]) {
+      return fail(error, size,
+                  "input %d '%s': dim %d ('%s') is %lld, but another input "
+                  "gives '%s' = %lld",
+                  i, sig->name, d, name, (long long)t->shape[d], name,
+                  (long long)sizes[k]);
+    }
+  }
+  if (!t->data && count_of(t) > 0)
+    return fail(error, size, "input %d '%s': no data", i, sig->name);
+  return MOE_OK;
+}
+
+int moe_model_num_inputs(void) { return NUM_INPUTS; }
+int moe_model_num_outputs(void) { return NUM_OUTPUTS; }
+const moe_signature *moe_model_input(int i) {
+  return i >= 0 && i < NUM_INPUTS ? &input_signatures[i] : NULL;
+}
+const moe_signature *moe_model_output(int i) {
+  return i >= 0 && i < NUM_OUTPUTS ? &output_signatures[i] : NULL;
+}
+
+void moe_model_release(moe_tensor *output) {
+  if (!output)
+    return;
+  free(output->owner);
+  memset(output, 0, sizeof(*output));
+}
+)moec";
+
+std::string moe::generateCpuWrapper(const ModelSignature &signature) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "/* Generated by moe-compile: the C API of one model. */\n"
+        "#include <stdarg.h>\n#include <stdio.h>\n#include <stdlib.h>\n"
+        "#include <string.h>\n"
+     << kModelApiHeader << "\n";
+  size_t numIn = signature.inputs.size(), numOut = signature.outputs.size();
+  os << "#define NUM_INPUTS " << numIn << "\n#define NUM_OUTPUTS " << numOut
+     << "\n";
+  printSignatures(os, "input_signatures", signature.inputs);
+  printSignatures(os, "output_signatures", signature.outputs);
+  os << kWrapperRuntime;
+
+  SmallVector<size_t> ranks;
+  for (const TensorSignature &sig : signature.inputs)
+    ranks.push_back(sig.shape.size());
+  for (const TensorSignature &sig : signature.outputs)
+    ranks.push_back(sig.shape.size());
+  llvm::sort(ranks);
+  ranks.erase(std::unique(ranks.begin(), ranks.end()), ranks.end());
+  for (size_t rank : ranks)
+    printDescriptorType(os, rank);
+  os << "typedef struct {";
+  for (auto [i, sig] : llvm::enumerate(signature.outputs))
+    os << " memref" << sig.shape.size() << " r" << i << ";";
+  os << " } results;\n";
+  os << "extern void _mlir_ciface_" << kCpuEntryName << "(results *";
+  for (const TensorSignature &sig : signature.inputs)
+    os << ", memref" << sig.shape.size() << " *";
+  os << ");\n\n";
+
+  os << "int moe_model_run(const moe_tensor *inputs, int num_inputs,\n"
+        "                  moe_tensor *outputs, int num_outputs,\n"
+        "                  char *error, size_t error_size) {\n"
+        "  if (num_inputs != NUM_INPUTS || (NUM_INPUTS && !inputs))\n"
+        "    return fail(error, error_size, \"expected %d inputs, got %d\", "
+        "NUM_INPUTS, num_inputs);\n"
+        "  if (num_outputs < NUM_OUTPUTS || !outputs)\n"
+        "    return fail(error, error_size, \"expected room for %d outputs, "
+        "got %d\", NUM_OUTPUTS, num_outputs);\n"
+        "  const char *names[NUM_INPUTS * MOE_MAX_RANK + 1];\n"
+        "  int64_t sizes[NUM_INPUTS * MOE_MAX_RANK + 1];\n"
+        "  int num_names = 0;\n"
+        "  for (int i = 0; i < NUM_INPUTS; ++i) {\n"
+        "    int status = check(&input_signatures[i], &inputs[i], i, names, "
+        "sizes, &num_names, error, error_size);\n"
+        "    if (status != MOE_OK)\n"
+        "      return status;\n"
+        "  }\n"
+        "  void *copies[NUM_INPUTS + 1] = {0};\n"
+        "  int status = MOE_OK;\n";
+  for (auto [i, sig] : llvm::enumerate(signature.inputs)) {
+    size_t rank = sig.shape.size();
+    os << "  memref" << rank << " in" << i << ";\n"
+       << "  {\n"
+       << "    const moe_tensor *t = &inputs[" << i << "];\n"
+       << "    void *data = t->data;\n"
+       << "    if (!is_row_major(t)) {\n"
+       << "      data = copies[" << i << "] = gather(t);\n"
+       << "      if (!data) status = MOE_ERROR_MEMORY;\n"
+       << "    }\n"
+       << "    in" << i << ".allocated = in" << i << ".aligned = data;\n"
+       << "    in" << i << ".offset = 0;\n";
+    if (rank) {
+      os << "    int64_t stride = 1;\n"
+         << "    for (int d = " << rank - 1 << "; d >= 0; --d) {\n"
+         << "      in" << i << ".sizes[d] = t->shape[d];\n"
+         << "      in" << i << ".strides[d] = stride;\n"
+         << "      stride *= t->shape[d];\n"
+         << "    }\n";
+    }
+    os << "  }\n";
+  }
+  os << "  if (status == MOE_OK) {\n"
+        "    results r;\n"
+     << "    _mlir_ciface_" << kCpuEntryName << "(&r";
+  for (size_t i = 0; i < signature.inputs.size(); ++i)
+    os << ", &in" << i;
+  os << ");\n";
+  for (auto [i, sig] : llvm::enumerate(signature.outputs)) {
+    size_t rank = sig.shape.size();
+    os << "    {\n"
+       << "      moe_tensor *o = &outputs[" << i << "];\n"
+       << "      memset(o, 0, sizeof(*o));\n"
+       << "      o->dtype = " << sig.onnxType << ";\n"
+       << "      o->rank = " << rank << ";\n";
+    for (size_t d = 0; d < rank; ++d)
+      os << "      o->shape[" << d << "] = r.r" << i << ".sizes[" << d
+         << "];\n      o->strides[" << d << "] = r.r" << i << ".strides[" << d
+         << "];\n";
+    os << "      o->data = (char *)r.r" << i << ".aligned + r.r" << i
+       << ".offset * (int64_t)element_size(o->dtype);\n"
+       << "      o->owner = r.r" << i << ".allocated;\n"
+       << "      if (is_row_major(o)) memset(o->strides, 0, sizeof(o->strides));\n"
+       << "    }\n";
+  }
+  os << "  }\n"
+        "  for (int i = 0; i < NUM_INPUTS; ++i)\n"
+        "    free(copies[i]);\n"
+        "  return status;\n"
+        "}\n";
+  return text;
+}
+
+std::string moe::generateCpuHeader(const ModelSignature &signature) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "/* Generated by moe-compile. The model's inputs and outputs:\n";
+  auto describe = [&](StringRef what, ArrayRef<TensorSignature> sigs) {
+    for (auto [i, sig] : llvm::enumerate(sigs)) {
+      os << " *   " << what << " " << i << " '" << sig.name << "': dtype "
+         << sig.onnxType << ", shape [";
+      for (auto [d, dim] : llvm::enumerate(sig.shape)) {
+        if (d)
+          os << ", ";
+        if (dim >= 0)
+          os << dim;
+        else
+          os << (sig.dimNames[d].empty() ? "?" : sig.dimNames[d]);
+      }
+      os << "]\n";
+    }
+  };
+  describe("input", signature.inputs);
+  describe("output", signature.outputs);
+  os << " */\n" << kModelApiHeader;
+  return text;
+}

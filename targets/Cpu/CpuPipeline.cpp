@@ -1,0 +1,41 @@
+//===- CpuPipeline.cpp - From the moe/linalg level to the LLVM dialect ----===//
+//
+// Correctness first: linalg becomes plain loops. Tiling, vectorisation,
+// fusion and threading belong here as they come, each measured by bench/.
+//
+//===----------------------------------------------------------------------===//
+
+#include "moe/Target/Cpu/Cpu.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+
+using namespace mlir;
+
+// Results of the entry function are owned by the caller: the deallocation
+// pipeline clones results that alias inputs or constants, so the C wrapper
+// can hand every output's buffer to free().
+static constexpr const char *kCpuLowering =
+    "func.func(canonicalize),"
+    "one-shot-bufferize{bufferize-function-boundaries "
+    "function-boundary-type-conversion=identity-layout-map},"
+    "buffer-deallocation-pipeline,"
+    "func.func(convert-linalg-to-loops),"
+    "lower-affine,convert-scf-to-cf,expand-strided-metadata,"
+    "finalize-memref-to-llvm,convert-math-to-llvm,convert-math-to-libm,"
+    "convert-arith-to-llvm,convert-index-to-llvm,convert-cf-to-llvm,"
+    "convert-func-to-llvm,convert-ub-to-llvm,reconcile-unrealized-casts";
+
+void moe::buildCpuLoweringPipeline(OpPassManager &pm) {
+  // The string names only upstream passes, all registered by the tools.
+  if (failed(parsePassPipeline(kCpuLowering, pm)))
+    llvm::report_fatal_error("moe: the CPU lowering pipeline does not parse");
+}
+
+void moe::registerCpuPipelines() {
+  PassPipelineRegistration<>(
+      "moe-cpu-lowering-pipeline",
+      "The moe/linalg level to the LLVM dialect for the CPU: bufferization "
+      "with caller-owned results, loops, and the conversions to LLVM",
+      [](OpPassManager &pm) { buildCpuLoweringPipeline(pm); });
+}
