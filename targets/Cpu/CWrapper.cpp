@@ -95,13 +95,17 @@ static int64_t count_of(const moe_tensor *t) {
   return n;
 }
 
-/* A row-major copy of a strided tensor. */
+/* A row-major copy of a tensor. */
 static void *gather(const moe_tensor *t) {
   size_t es = element_size(t->dtype);
   int64_t n = count_of(t);
   char *out = malloc(n > 0 ? (size_t)n * es : 1);
   if (!out)
     return NULL;
+  if (is_row_major(t)) {
+    memcpy(out, t->data, (size_t)n * es);
+    return out;
+  }
   int64_t index[MOE_MAX_RANK] = {0};
   for (int64_t i = 0; i < n; ++i) {
     int64_t at = 0;
@@ -157,6 +161,36 @@ static int check(const moe_signature *sig, const moe_tensor *t, int i,
   if (!t->data && count_of(t) > 0)
     return fail(error, size, "input %d '%s': no data", i, sig->name);
   return MOE_OK;
+}
+
+/* The compiled code calls this for copies between non-contiguous
+ * buffers (MLIR's runtime has it; a model must not depend on that). */
+typedef struct { int64_t rank; void *descriptor; } unranked_memref;
+__attribute__((visibility("hidden"))) void
+memrefCopy(int64_t element, unranked_memref *src, unranked_memref *dst) {
+  int64_t rank = src->rank;
+  char **sp = (char **)src->descriptor, **dp = (char **)dst->descriptor;
+  int64_t *s = (int64_t *)(sp + 2), *d = (int64_t *)(dp + 2);
+  /* s[0] offset, s[1..rank] sizes, s[rank+1..] strides */
+  int64_t count = 1;
+  for (int64_t k = 0; k < rank; ++k)
+    count *= s[1 + k];
+  int64_t index[32] = {0};
+  if (rank > 32)
+    abort();
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t from = s[0], to = d[0];
+    for (int64_t k = 0; k < rank; ++k) {
+      from += index[k] * s[1 + rank + k];
+      to += index[k] * d[1 + rank + k];
+    }
+    memcpy(dp[1] + to * element, sp[1] + from * element, (size_t)element);
+    for (int64_t k = rank - 1; k >= 0; --k) {
+      if (++index[k] < s[1 + k])
+        break;
+      index[k] = 0;
+    }
+  }
 }
 
 int moe_model_num_inputs(void) { return NUM_INPUTS; }
@@ -273,7 +307,17 @@ std::string moe::generateCpuWrapper(const ModelSignature &signature) {
        << "      if (is_row_major(o)) memset(o->strides, 0, sizeof(o->strides));\n"
        << "    }\n";
   }
-  os << "  }\n"
+  // One buffer may come back as two outputs: each output gets its own.
+  os << "    for (int j = 1; j < NUM_OUTPUTS && status == MOE_OK; ++j)\n"
+        "      for (int k = 0; k < j; ++k)\n"
+        "        if (outputs[j].owner && outputs[j].owner == outputs[k].owner) {\n"
+        "          void *own = gather(&outputs[j]);\n"
+        "          if (!own) { status = MOE_ERROR_MEMORY; break; }\n"
+        "          outputs[j].data = outputs[j].owner = own;\n"
+        "          memset(outputs[j].strides, 0, sizeof(outputs[j].strides));\n"
+        "          break;\n"
+        "        }\n"
+        "  }\n"
         "  for (int i = 0; i < NUM_INPUTS; ++i)\n"
         "    free(copies[i]);\n"
         "  return status;\n"

@@ -19,9 +19,10 @@ static constexpr const char *kCpuLowering =
     "func.func(canonicalize),"
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
-    "buffer-deallocation-pipeline,"
+    "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
     "func.func(convert-linalg-to-loops),"
     "lower-affine,convert-scf-to-cf,expand-strided-metadata,"
+    "convert-math-to-funcs{convert-ctlz=false},"
     "finalize-memref-to-llvm,convert-math-to-llvm,convert-math-to-libm,"
     "convert-arith-to-llvm,convert-index-to-llvm,convert-cf-to-llvm,"
     "convert-func-to-llvm,convert-ub-to-llvm,reconcile-unrealized-casts";

@@ -4,7 +4,11 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 
 using namespace mlir;
 using namespace mlir::moe;
@@ -68,6 +72,62 @@ static FailureOr<TensorSignature> signatureOf(Operation *where, Type type,
   return sig;
 }
 
+/// `type` with unsigned integers made signless (inside tensors too).
+static Type signless(Type type) {
+  if (auto integer = dyn_cast<IntegerType>(type))
+    return integer.isUnsigned()
+               ? IntegerType::get(type.getContext(), integer.getWidth())
+               : type;
+  if (auto tensor = dyn_cast<RankedTensorType>(type))
+    return tensor.clone(signless(tensor.getElementType()));
+  if (auto tensor = dyn_cast<UnrankedTensorType>(type))
+    return UnrankedTensorType::get(signless(tensor.getElementType()));
+  return type;
+}
+
+/// LLVM has no unsigned types and arith takes signless ones: the
+/// conversions keep ONNX's unsigned types only at the edges (arguments,
+/// constants, moe ops) with tensor.bitcast to signless. Here, after the
+/// signature has recorded them, every value becomes signless and those
+/// bitcasts disappear.
+static void makeSignless(ModuleOp module) {
+  module.walk([](Operation *op) {
+    for (Region &region : op->getRegions())
+      for (Block &block : region)
+        for (BlockArgument arg : block.getArguments())
+          arg.setType(signless(arg.getType()));
+    for (OpResult result : op->getResults())
+      result.setType(signless(result.getType()));
+    if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
+      Type type = constant.getType();
+      if (auto dense = dyn_cast<DenseIntElementsAttr>(constant.getValue());
+          dense && dense.getType() != type)
+        constant.setValueAttr(dense.bitcast(cast<ShapedType>(type).getElementType()));
+      else if (auto blob = dyn_cast<DenseResourceElementsAttr>(constant.getValue());
+               blob && blob.getType() != type)
+        constant.setValueAttr(DenseResourceElementsAttr::get(
+            cast<ShapedType>(type), blob.getRawHandle()));
+      else if (auto integer = dyn_cast<IntegerAttr>(constant.getValue());
+               integer && integer.getType() != type)
+        constant.setValueAttr(IntegerAttr::get(type, integer.getValue()));
+    }
+    if (auto func = dyn_cast<func::FuncOp>(op)) {
+      SmallVector<Type> inputs, results;
+      for (Type t : func.getArgumentTypes())
+        inputs.push_back(signless(t));
+      for (Type t : func.getResultTypes())
+        results.push_back(signless(t));
+      func.setType(FunctionType::get(op->getContext(), inputs, results));
+    }
+  });
+  module.walk([](tensor::BitcastOp bitcast) {
+    if (bitcast.getSource().getType() == bitcast.getType()) {
+      bitcast.replaceAllUsesWith(bitcast.getSource());
+      bitcast.erase();
+    }
+  });
+}
+
 FailureOr<ModelSignature> moe::prepareCpuEntry(ModuleOp module) {
   auto entry = module.lookupSymbol<func::FuncOp>("main");
   if (!entry || entry.isExternal())
@@ -109,6 +169,7 @@ FailureOr<ModelSignature> moe::prepareCpuEntry(ModuleOp module) {
     entry.setArgAttrs(i, DictionaryAttr::get(ctx));
   for (unsigned i = 0; i < entry.getNumResults(); ++i)
     entry.setResultAttrs(i, DictionaryAttr::get(ctx));
+  makeSignless(module);
   return signature;
 }
 

@@ -11,9 +11,17 @@ crashed (a signal rather than an error exit) or fewer than --min-converted
 tests convert.
 
     tools/conformance/node-tests.py --moe-compile build/bin/moe-compile [--phase moe]
+    tools/conformance/node-tests.py --moe-compile build/bin/moe-compile \
+        --moe-run build/bin/moe-run [--jobs 2]
+
+With --moe-run each converting test is also compiled to a shared library and
+run on its test_data_set_* folders, and its outputs compared with the
+reference ones: the report then counts tests that compile, run and match.
 """
 import argparse
 import collections
+import concurrent.futures
+import tempfile
 import pathlib
 import subprocess
 import sys
@@ -62,11 +70,39 @@ def excluded(model):
     return None
 
 
+def run_numerics(test, args):
+    """Compiles `test` to a library and checks every data set: None when all
+    match, else the first reason."""
+    with tempfile.TemporaryDirectory() as tmp:
+        lib = pathlib.Path(tmp) / "model.so"
+        proc = subprocess.run([args.moe_compile, str(test / "model.onnx"), "-o", str(lib)],
+                              capture_output=True, text=True, timeout=300)
+        if proc.returncode != 0:
+            first = next((l for l in proc.stderr.splitlines() if "error" in l), proc.stderr.strip()[:200])
+            return ("compile", first.split("error: ", 1)[-1])
+        for data in sorted(test.glob("test_data_set_*")):
+            proc = subprocess.run([args.moe_run, str(lib), "--data", str(data),
+                                   "--rtol", str(args.rtol), "--atol", str(args.atol)],
+                                  capture_output=True, text=True, timeout=300)
+            if proc.returncode != 0:
+                text = (proc.stdout + proc.stderr).strip().splitlines()
+                bad = next((l for l in text if "MISMATCH" in l or "error" in l), text[-1] if text else "")
+                kind = "crash" if proc.returncode < 0 else "run"
+                return (kind, f"{data.name}: {bad}")
+    return None
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--moe-compile", required=True)
     ap.add_argument("--phase", default="moe", help="--compile-to phase (default moe)")
     ap.add_argument("--verbose", action="store_true", help="list every failing test")
+    ap.add_argument("--moe-run", help="also compile, run and compare (numerics)")
+    ap.add_argument("--rtol", type=float, default=1e-3)
+    ap.add_argument("--atol", type=float, default=1e-5)
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--min-matched", type=int, default=0,
+                    help="with --moe-run: exit non-zero when fewer tests match")
     ap.add_argument("--min-converted", type=int, default=0,
                     help="exit non-zero when fewer in-scope tests convert (a regression guard)")
     args = ap.parse_args()
@@ -74,6 +110,7 @@ def main():
     total = scoped = passed = crashes = 0
     failures = collections.defaultdict(list)
     left_out = collections.Counter()
+    converted = []
     for test in sorted(TESTDATA.iterdir()):
         path = test / "model.onnx"
         if not path.exists():
@@ -95,6 +132,7 @@ def main():
         scoped += 1
         if proc.returncode == 0:
             passed += 1
+            converted.append(test)
             continue
         first = next((l for l in proc.stderr.splitlines() if "error:" in l), proc.stderr.strip()[:200])
         reason = first.split("error: ", 1)[-1]
@@ -113,6 +151,25 @@ def main():
     if passed < args.min_converted:
         print(f"regression: {passed} converted, expected at least {args.min_converted}")
         return 1
+    if args.moe_run:
+        with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+            outcomes = list(pool.map(lambda t: (t, run_numerics(t, args)), converted))
+        matched = sum(1 for _, o in outcomes if o is None)
+        by_kind = collections.defaultdict(list)
+        for test, outcome in outcomes:
+            if outcome:
+                by_kind[outcome[0]].append((test.name, outcome[1]))
+        print(f"numerics: {matched} of {scoped} in scope compile, run and match "
+              f"({100.0 * matched / max(scoped, 1):.1f}%)")
+        for kind, items in sorted(by_kind.items()):
+            print(f"  {len(items)} fail to {kind}:")
+            for name, reason in items if args.verbose else items[:40]:
+                print(f"    {name}: {reason[:200]}")
+        if any(k == "crash" for k in by_kind):
+            crashes += 1
+        if matched < args.min_matched:
+            print(f"regression: {matched} match, expected at least {args.min_matched}")
+            return 1
     return 1 if crashes else 0
 
 
