@@ -33,6 +33,11 @@ void moe::buildCpuLoweringPipeline(OpPassManager &pm) {
     llvm::report_fatal_error("moe: the CPU lowering pipeline does not parse");
 }
 
+void moe::buildCpuMoeLoweringPipeline(OpPassManager &pm) {
+  if (failed(parsePassPipeline("moe-lower-quant-ops,canonicalize", pm)))
+    llvm::report_fatal_error("moe: the CPU moe lowering does not parse");
+}
+
 void moe::registerCpuPipelines() {
   PassPipelineRegistration<>(
       "moe-cpu-lowering-pipeline",

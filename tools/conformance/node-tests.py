@@ -44,6 +44,18 @@ IN_SCOPE_CONTRIB = set("""MoE QMoE GroupQueryAttention MultiHeadAttention Sparse
 RotaryEmbedding SimplifiedLayerNormalization SkipSimplifiedLayerNormalization""".split())
 
 
+# Tests whose numerics are known not to match, and why. They count as not
+# matching; the report lists them apart from unexpected failures.
+EXPECTED_NUMERIC_FAILURES = {
+    "test_cast_FLOAT_to_BFLOAT16": "the test data (ONNX 1.12) truncates to bfloat16; "
+                                   "the compiler rounds to nearest even, as ONNX 1.13+ specifies",
+    **{name: "the test data's 'like' input has rank 1 where the model declares rank 2; "
+             "the C API refuses the call"
+       for name in ("test_castlike_BFLOAT16_to_FLOAT", "test_castlike_BFLOAT16_to_FLOAT_expanded",
+                    "test_castlike_FLOAT_to_BFLOAT16", "test_castlike_FLOAT_to_BFLOAT16_expanded")},
+}
+
+
 def ops_of(model):
     return {(n.domain if n.domain not in ("", "ai.onnx") else "", n.op_type) for n in model.graph.node}
 
@@ -156,11 +168,17 @@ def main():
             outcomes = list(pool.map(lambda t: (t, run_numerics(t, args)), converted))
         matched = sum(1 for _, o in outcomes if o is None)
         by_kind = collections.defaultdict(list)
+        expected = []
         for test, outcome in outcomes:
-            if outcome:
+            if outcome and test.name in EXPECTED_NUMERIC_FAILURES:
+                expected.append((test.name, EXPECTED_NUMERIC_FAILURES[test.name]))
+            elif outcome:
                 by_kind[outcome[0]].append((test.name, outcome[1]))
         print(f"numerics: {matched} of {scoped} in scope compile, run and match "
-              f"({100.0 * matched / max(scoped, 1):.1f}%)")
+              f"({100.0 * matched / max(scoped, 1):.1f}%); expected failures: {len(expected)}; "
+              f"unexpected: {sum(len(v) for v in by_kind.values())}")
+        for name, reason in expected:
+            print(f"  expected: {name}: {reason}")
         for kind, items in sorted(by_kind.items()):
             print(f"  {len(items)} fail to {kind}:")
             for name, reason in items if args.verbose else items[:40]:

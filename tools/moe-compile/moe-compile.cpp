@@ -175,6 +175,12 @@ int main(int argc, char **argv) {
   }
   FailureOr<moe::ModelSignature> signature;
   if (last >= Phase::Llvm) {
+    PassManager moeLowering(&context);
+    if (failed(applyPassManagerCLOptions(moeLowering)))
+      return 1;
+    moe::buildCpuMoeLoweringPipeline(moeLowering);
+    if (failed(moeLowering.run(*module)))
+      return 1;
     signature = moe::prepareCpuEntry(*module);
     if (failed(signature) || failed(moe::checkCpuLowerable(*module)))
       return 1;

@@ -15,6 +15,9 @@ namespace moe {
 /// moe.experts -> moe.dispatch + moe.grouped_matmul + moe.combine.
 void populateDecomposeExpertsPatterns(RewritePatternSet &patterns);
 
+/// moe.quantize/dequantize/qmatmul -> linalg.generic.
+void populateLowerQuantOpsPatterns(RewritePatternSet &patterns);
+
 #define GEN_PASS_REGISTRATION
 #include "moe/Passes/Moe/Passes.h.inc"
 

@@ -33,6 +33,10 @@ constexpr const char *kCpuEntryName = "moe_model_main";
 /// or output type has no C API form.
 FailureOr<ModelSignature> prepareCpuEntry(ModuleOp module);
 
+/// The moe ops the CPU takes in portable form, as linalg (quantization
+/// ops so far); runs before prepareCpuEntry.
+void buildCpuMoeLoweringPipeline(OpPassManager &pm);
+
 /// Fails, naming the op, when the module holds an op the CPU lowering does
 /// not take yet.
 LogicalResult checkCpuLowerable(ModuleOp module);

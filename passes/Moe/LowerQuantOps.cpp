@@ -1,0 +1,256 @@
+//===- LowerQuantOps.cpp - moe quantization ops as linalg -----------------===//
+
+#include "moe/Dialect/Moe/MoeOps.h"
+#include "moe/Passes/Moe/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::moe {
+#define GEN_PASS_DEF_MOELOWERQUANTOPS
+#include "moe/Passes/Moe/Passes.h.inc"
+} // namespace mlir::moe
+
+using namespace mlir;
+using namespace mlir::moe;
+
+namespace {
+
+/// The map from the data's loops to its scale: per tensor (one element),
+/// per axis ([dim(axis)]) or blocked (the data's rank, axis divided).
+AffineMap scaleMap(MLIRContext *ctx, int64_t rank, RankedTensorType scale,
+                   std::optional<uint64_t> axis, uint64_t blockSize) {
+  if (!axis || (scale.getNumElements() == 1 && scale.getRank() <= 1 &&
+                blockSize == 0)) {
+    SmallVector<AffineExpr> zeros(scale.getRank(), getAffineConstantExpr(0, ctx));
+    return AffineMap::get(rank, 0, zeros, ctx);
+  }
+  int64_t a = static_cast<int64_t>(*axis) < 0 ? *axis + rank : *axis;
+  if (blockSize == 0)
+    return AffineMap::get(rank, 0, getAffineDimExpr(a, ctx));
+  SmallVector<AffineExpr> exprs;
+  for (int64_t d = 0; d < rank; ++d)
+    exprs.push_back(d == a ? getAffineDimExpr(d, ctx).floorDiv(blockSize)
+                           : getAffineDimExpr(d, ctx));
+  return AffineMap::get(rank, 0, exprs, ctx);
+}
+
+/// An integer of `type` widened to float `to` (unsigned types zero-extend).
+Value intToFloat(OpBuilder &b, Location loc, Value v, Type storage, Type to) {
+  return cast<IntegerType>(storage).isUnsigned()
+             ? Value(arith::UIToFPOp::create(b, loc, to, v))
+             : Value(arith::SIToFPOp::create(b, loc, to, v));
+}
+
+/// The signless form of an integer type, which arith takes.
+Type signlessOf(Type type) {
+  return IntegerType::get(type.getContext(), type.getIntOrFloatBitWidth());
+}
+
+/// A tensor of unsigned (or signed) integers seen as signless.
+Value asSignless(OpBuilder &b, Location loc, Value v) {
+  auto type = cast<RankedTensorType>(v.getType());
+  Type element = type.getElementType();
+  if (element.isSignlessInteger())
+    return v;
+  return tensor::BitcastOp::create(b, loc, type.clone(signlessOf(element)), v);
+}
+
+Value emptyLike(OpBuilder &b, Location loc, Value like, Type element) {
+  auto type = cast<RankedTensorType>(like.getType());
+  SmallVector<Value> dynamic;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    if (type.isDynamicDim(d))
+      dynamic.push_back(tensor::DimOp::create(b, loc, like, d));
+  return tensor::EmptyOp::create(b, loc, type.clone(element), dynamic);
+}
+
+struct LowerDequantize : OpRewritePattern<DequantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DequantizeOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    auto inType = cast<RankedTensorType>(op.getInput().getType());
+    auto scaleType = cast<RankedTensorType>(op.getScale().getType());
+    Type storage = inType.getElementType();
+    Type floatType = scaleType.getElementType();
+    int64_t rank = inType.getRank();
+    AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx);
+    AffineMap sMap = scaleMap(ctx, rank, scaleType, op.getAxis(), op.getBlockSize());
+    SmallVector<Value> ins = {asSignless(rewriter, loc, op.getInput()), op.getScale()};
+    SmallVector<AffineMap> maps = {identity, sMap};
+    if (Value zp = op.getZeroPoint()) {
+      ins.push_back(asSignless(rewriter, loc, zp));
+      maps.push_back(sMap);
+    }
+    maps.push_back(identity);
+    Value init = emptyLike(rewriter, loc, op.getInput(), floatType);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, init.getType(), ins, init, maps,
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value x = intToFloat(b, l, args[0], storage, floatType);
+          if (ins.size() == 3)
+            x = arith::SubFOp::create(b, l, x, intToFloat(b, l, args[2], storage, floatType));
+          linalg::YieldOp::create(b, l, Value(arith::MulFOp::create(b, l, x, args[1])));
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+struct LowerQuantize : OpRewritePattern<QuantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(QuantizeOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    auto inType = cast<RankedTensorType>(op.getInput().getType());
+    auto scaleType = cast<RankedTensorType>(op.getScale().getType());
+    auto resultType = cast<RankedTensorType>(op.getType());
+    auto storage = cast<IntegerType>(resultType.getElementType());
+    Type floatType = inType.getElementType();
+    int64_t rank = inType.getRank();
+    unsigned width = storage.getWidth();
+    bool isUnsigned = storage.isUnsigned();
+    double lo = isUnsigned ? 0.0 : -std::ldexp(1.0, width - 1);
+    double hi = isUnsigned ? std::ldexp(1.0, width) - 1 : std::ldexp(1.0, width - 1) - 1;
+    AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx);
+    AffineMap sMap = scaleMap(ctx, rank, scaleType, op.getAxis(), op.getBlockSize());
+    SmallVector<Value> ins = {op.getInput(), op.getScale()};
+    SmallVector<AffineMap> maps = {identity, sMap};
+    if (Value zp = op.getZeroPoint()) {
+      ins.push_back(asSignless(rewriter, loc, zp));
+      maps.push_back(sMap);
+    }
+    maps.push_back(identity);
+    Type signless = signlessOf(storage);
+    Value init = emptyLike(rewriter, loc, op.getInput(), signless);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, init.getType(), ins, init, maps,
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value x = math::RoundEvenOp::create(
+              b, l, arith::DivFOp::create(b, l, args[0], args[1]));
+          if (ins.size() == 3)
+            x = arith::AddFOp::create(b, l, x, intToFloat(b, l, args[2], storage, floatType));
+          x = arith::MaximumFOp::create(
+              b, l, x, arith::ConstantOp::create(b, l, b.getFloatAttr(floatType, lo)));
+          x = arith::MinimumFOp::create(
+              b, l, x, arith::ConstantOp::create(b, l, b.getFloatAttr(floatType, hi)));
+          linalg::YieldOp::create(
+              b, l, isUnsigned ? Value(arith::FPToUIOp::create(b, l, signless, x))
+                               : Value(arith::FPToSIOp::create(b, l, signless, x)));
+        });
+    Value result = generic.getResult(0);
+    if (result.getType() != resultType)
+      result = tensor::BitcastOp::create(rewriter, loc, resultType, result);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// result[..., n] = sum_k x[..., k] * (w[n, k] - zp) * scale + bias[n].
+struct LowerQMatmul : OpRewritePattern<QMatmulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(QMatmulOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    auto xType = cast<RankedTensorType>(op.getInput().getType());
+    auto wType = cast<RankedTensorType>(op.getWeight().getType());
+    auto scaleType = cast<RankedTensorType>(op.getScale().getType());
+    auto resultType = cast<RankedTensorType>(op.getType());
+    Type storage = wType.getElementType();
+    Type floatType = xType.getElementType();
+    int64_t rank = xType.getRank(); // loops: batch..., n, k
+    int64_t loops = rank + 1;
+    auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+    SmallVector<AffineExpr> xExprs, outExprs;
+    for (int64_t i = 0; i < rank - 1; ++i) {
+      xExprs.push_back(d(i));
+      outExprs.push_back(d(i));
+    }
+    xExprs.push_back(d(rank));
+    outExprs.push_back(d(rank - 1));
+    AffineExpr n = d(rank - 1), k = d(rank);
+    uint64_t group = op.getGroupSize();
+    SmallVector<AffineExpr> sExprs;
+    if (scaleType.getNumElements() == 1 && scaleType.getRank() <= 1 && group == 0)
+      sExprs.assign(scaleType.getRank(), getAffineConstantExpr(0, ctx));
+    else if (group == 0)
+      sExprs = {n};
+    else
+      sExprs = {n, k.floorDiv(group)};
+    AffineMap sMap = AffineMap::get(loops, 0, sExprs, ctx);
+    SmallVector<Value> ins = {op.getInput(), asSignless(rewriter, loc, op.getWeight()),
+                              op.getScale()};
+    SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, xExprs, ctx),
+                                   AffineMap::get(loops, 0, {n, k}, ctx), sMap};
+    if (Value zp = op.getZeroPoint()) {
+      ins.push_back(asSignless(rewriter, loc, zp));
+      maps.push_back(sMap);
+    }
+    AffineMap outMap = AffineMap::get(loops, 0, outExprs, ctx);
+    maps.push_back(outMap);
+    SmallVector<Value> dynamic;
+    for (int64_t i = 0; i < rank - 1; ++i)
+      if (resultType.isDynamicDim(i))
+        dynamic.push_back(tensor::DimOp::create(rewriter, loc, op.getInput(), i));
+    Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getFloatAttr(floatType, 0.0));
+    Value empty = tensor::EmptyOp::create(rewriter, loc, resultType, dynamic);
+    Value init = linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
+    SmallVector<utils::IteratorType> iterators(loops, utils::IteratorType::parallel);
+    iterators.back() = utils::IteratorType::reduction;
+    bool hasZp = static_cast<bool>(op.getZeroPoint());
+    Value result =
+        linalg::GenericOp::create(
+            rewriter, loc, resultType, ins, init, maps, iterators,
+            [&](OpBuilder &b, Location l, ValueRange args) {
+              Value w = intToFloat(b, l, args[1], storage, floatType);
+              if (hasZp)
+                w = arith::SubFOp::create(b, l, w, intToFloat(b, l, args[3], storage, floatType));
+              w = arith::MulFOp::create(b, l, w, args[2]);
+              Value acc = args.back();
+              linalg::YieldOp::create(
+                  b, l, Value(arith::AddFOp::create(
+                            b, l, acc, arith::MulFOp::create(b, l, args[0], w))));
+            })
+            .getResult(0);
+    if (Value bias = op.getBias()) {
+      AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx);
+      AffineMap biasMap = AffineMap::get(rank, 0, getAffineDimExpr(rank - 1, ctx));
+      result = linalg::GenericOp::create(
+                   rewriter, loc, resultType, ValueRange{result, bias}, result,
+                   ArrayRef{identity, biasMap, identity},
+                   SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+                   [&](OpBuilder &b, Location l, ValueRange args) {
+                     linalg::YieldOp::create(
+                         b, l, Value(arith::AddFOp::create(b, l, args[0], args[1])));
+                   })
+                   .getResult(0);
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct MoeLowerQuantOps : moe::impl::MoeLowerQuantOpsBase<MoeLowerQuantOps> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    populateLowerQuantOpsPatterns(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace
+
+void moe::populateLowerQuantOpsPatterns(RewritePatternSet &patterns) {
+  patterns.add<LowerDequantize, LowerQuantize, LowerQMatmul>(patterns.getContext());
+}

@@ -1,0 +1,53 @@
+// RUN: moe-opt %s --moe-lower-quant-ops -split-input-file | FileCheck %s
+
+// Blocked dequantize: scale and zero point read at [d0, d1 floordiv 32];
+// unsigned storage zero-extends.
+// CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[BLK:.*]] = affine_map<(d0, d1) -> (d0, d1 floordiv 32)>
+// CHECK-LABEL: func @dequantize_blocked
+// CHECK: %[[Q:.*]] = tensor.bitcast %arg0 : tensor<8x64xui4> to tensor<8x64xi4>
+// CHECK: linalg.generic {indexing_maps = [#[[ID]], #[[BLK]], #[[BLK]], #[[ID]]]
+// CHECK:   %[[X:.*]] = arith.uitofp %{{.*}} : i4 to f32
+// CHECK:   %[[Z:.*]] = arith.uitofp %{{.*}} : i4 to f32
+// CHECK:   %[[D:.*]] = arith.subf %[[X]], %[[Z]]
+// CHECK:   arith.mulf %[[D]], %{{.*}}
+func.func @dequantize_blocked(%q: tensor<8x64xui4>, %s: tensor<8x2xf32>, %z: tensor<8x2xui4>) -> tensor<8x64xf32> {
+  %0 = moe.dequantize %q, %s zero_point %z {axis = 1 : i64, block_size = 32 : i64} : (tensor<8x64xui4>, tensor<8x2xf32>, tensor<8x2xui4>) -> tensor<8x64xf32>
+  return %0 : tensor<8x64xf32>
+}
+
+// -----
+
+// Per-tensor signed quantize: round half to even, shift, saturate to i8.
+// CHECK-DAG: #[[SCALAR:.*]] = affine_map<(d0) -> ()>
+// CHECK-LABEL: func @quantize_per_tensor
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[SCALAR]], #[[SCALAR]], #{{.*}}]
+// CHECK:   %[[R:.*]] = math.roundeven
+// CHECK:   %[[Z:.*]] = arith.sitofp %{{.*}} : i8 to f32
+// CHECK:   %[[S:.*]] = arith.addf %[[R]], %[[Z]]
+// CHECK:   %[[LO:.*]] = arith.maximumf %[[S]], %{{.*}}
+// CHECK:   %[[HI:.*]] = arith.minimumf %[[LO]], %{{.*}}
+// CHECK:   arith.fptosi %[[HI]] : f32 to i8
+func.func @quantize_per_tensor(%x: tensor<6xf32>, %s: tensor<f32>, %z: tensor<i8>) -> tensor<6xi8> {
+  %0 = moe.quantize %x, %s zero_point %z : (tensor<6xf32>, tensor<f32>, tensor<i8>) -> tensor<6xi8>
+  return %0 : tensor<6xi8>
+}
+
+// -----
+
+// qmatmul dequantizes each weight inside the contraction (no float copy).
+// CHECK-DAG: #[[X:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG: #[[W:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
+// CHECK-DAG: #[[G:.*]] = affine_map<(d0, d1, d2) -> (d1, d2 floordiv 16)>
+// CHECK-DAG: #[[O:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-LABEL: func @qmatmul_grouped
+// CHECK: linalg.generic {indexing_maps = [#[[X]], #[[W]], #[[G]], #[[O]]], iterator_types = ["parallel", "parallel", "reduction"]}
+// CHECK:   %[[WF:.*]] = arith.sitofp %{{.*}} : i8 to f32
+// CHECK:   %[[WS:.*]] = arith.mulf %[[WF]], %{{.*}}
+// CHECK:   %[[P:.*]] = arith.mulf %{{.*}}, %[[WS]]
+// CHECK:   arith.addf %{{.*}}, %[[P]]
+// CHECK-NOT: linalg.generic
+func.func @qmatmul_grouped(%x: tensor<?x32xf32>, %w: tensor<4x32xi8>, %s: tensor<4x2xf32>) -> tensor<?x4xf32> {
+  %0 = moe.qmatmul %x, %w, %s {group_size = 16 : i64} : (tensor<?x32xf32>, tensor<4x32xi8>, tensor<4x2xf32>) -> tensor<?x4xf32>
+  return %0 : tensor<?x4xf32>
+}
