@@ -17,6 +17,7 @@ config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%python", "/usr/bin/python3"))
 config.substitutions.append(("%moe_src", config.moe_src_root))
 config.substitutions.append(("%moe_tools", config.moe_tools_dir))
+config.substitutions.append(("%cc", os.path.join(config.llvm_tools_dir, "clang")))
 config.substitutions.append(("%make_model", "/usr/bin/python3 " + os.path.join(
     config.test_source_root, "Frontend", "Onnx", "Inputs", "make_model.py")))
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])

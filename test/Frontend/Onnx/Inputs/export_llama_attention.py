@@ -15,6 +15,8 @@ import math
 import torch
 from torch import nn
 
+from testdata import write_test_data
+
 
 def rotate_half(x):
     half = x.shape[-1] // 2
@@ -62,6 +64,7 @@ def main():
     ap.add_argument("--heads", type=int, default=4)
     ap.add_argument("--kv-heads", type=int, default=2)
     ap.add_argument("--seq", type=int, default=8)
+    ap.add_argument("--data", help="also write test_data_set-style inputs and torch's outputs here")
     ap.add_argument("--opset", type=int, default=14)
     args = ap.parse_args()
     torch.manual_seed(0)
@@ -74,6 +77,10 @@ def main():
     cos, sin = angles.cos()[None, None], angles.sin()[None, None]
     torch.onnx.export(block, (x, cos, sin), args.out, opset_version=args.opset,
                       input_names=["x", "cos", "sin"], output_names=["y"])
+    if args.data:
+        with torch.no_grad():
+            write_test_data(args.data, [("x", x), ("cos", cos), ("sin", sin)],
+                            [("y", block(x, cos, sin))])
 
 
 if __name__ == "__main__":

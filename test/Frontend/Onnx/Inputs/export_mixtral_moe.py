@@ -17,6 +17,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from testdata import write_test_data
+
 
 class Expert(nn.Module):
     def __init__(self, hidden, ffn):
@@ -61,6 +63,7 @@ def main():
     ap.add_argument("--experts", type=int, default=4)
     ap.add_argument("--top-k", type=int, default=2)
     ap.add_argument("--seq", type=int, default=6)
+    ap.add_argument("--data", help="also write test_data_set-style inputs and torch's outputs here")
     ap.add_argument("--opset", type=int, default=14)
     args = ap.parse_args()
     torch.manual_seed(0)
@@ -68,6 +71,9 @@ def main():
     x = torch.randn(1, args.seq, args.hidden)
     torch.onnx.export(block, (x,), args.out, opset_version=args.opset,
                       input_names=["x"], output_names=["y"])
+    if args.data:
+        with torch.no_grad():
+            write_test_data(args.data, [("x", x)], [("y", block(x))])
 
 
 if __name__ == "__main__":
