@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Times each benchmark model compiled by moe against ONNX Runtime on the
+same inputs and thread count, in one run, and this machine's matmul against
+its measured fp32 FMA peak. Prints ratios (machines here are shared and
+noisy: absolute times mean little).
+
+    compare.py --build BUILD --models DIR --ort-dir NODE_MODULES_PARENT
+               [--runs 20] [--threads 1] [--fma-peak BINARY]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+
+def moe_time(args, folder):
+    lib = os.path.join(folder, "model.so")
+    subprocess.run([os.path.join(args.build, "bin", "moe-compile"),
+                    os.path.join(folder, "model.onnx"), "-o", lib], check=True)
+    proc = subprocess.run([os.path.join(args.build, "bin", "moe-run"), lib, "--data",
+                           os.path.join(folder, "test_data_set_0"), "--bench", str(args.runs),
+                           "--threads", str(args.threads), "--json",
+                           # sums of 1024 products: float32 rounding, not errors
+                           "--atol", "1e-3"],
+                          capture_output=True, text=True)
+    report = json.loads(proc.stdout)
+    return report["bench"]["median_ms"], report["ok"]
+
+
+def ort_time(args, folder):
+    env = dict(os.environ, NODE_PATH=os.path.join(args.ort_dir, "node_modules"))
+    proc = subprocess.run(["node", os.path.join(os.path.dirname(__file__), "ort.js"), folder,
+                           str(args.runs), str(args.threads)],
+                          capture_output=True, text=True, env=env, check=True)
+    return json.loads(proc.stdout)["median_ms"]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--models", required=True)
+    ap.add_argument("--ort-dir", required=True)
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--fma-peak")
+    args = ap.parse_args()
+
+    print(f"{'model':<18} {'moe ms':>10} {'ORT ms':>10} {'moe/ORT':>9}  numerics")
+    results = {}
+    for name in sorted(os.listdir(args.models)):
+        folder = os.path.join(args.models, name)
+        if not os.path.exists(os.path.join(folder, "model.onnx")):
+            continue
+        moe_ms, ok = moe_time(args, folder)
+        ort_ms = ort_time(args, folder)
+        results[name] = (moe_ms, ort_ms)
+        print(f"{name:<18} {moe_ms:>10.3f} {ort_ms:>10.3f} {moe_ms / ort_ms:>8.2f}x  "
+              f"{'match' if ok else 'MISMATCH'}")
+    if args.fma_peak and "matmul1024" in results:
+        peak = json.loads(subprocess.run([args.fma_peak], capture_output=True, text=True,
+                                         check=True).stdout)
+        flops = 2.0 * 1024 ** 3
+        moe_gflops = flops / (results["matmul1024"][0] * 1e-3) * 1e-9
+        ort_gflops = flops / (results["matmul1024"][1] * 1e-3) * 1e-9
+        print(f"fp32 FMA peak of one core, measured ({peak['lanes']} lanes): "
+              f"{peak['gflops']:.1f} GFLOP/s")
+        print(f"matmul 1024^3: moe {moe_gflops:.1f} GFLOP/s = {100 * moe_gflops / peak['gflops']:.1f}% "
+              f"of peak; ORT {ort_gflops:.1f} GFLOP/s = {100 * ort_gflops / peak['gflops']:.1f}%")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

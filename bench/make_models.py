@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""Makes the benchmark models and their inputs (not kept in git).
+
+    make_models.py OUT_DIR
+
+Each model gets OUT_DIR/<name>/model.onnx, test_data_set_0/input_N.pb (and
+the reference output_N.pb), and inputs.json naming the raw little-endian
+input files (input_N.bin) and shapes for the ONNX Runtime side.
+"""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+EXPORTERS = os.path.join(HERE, "..", "test", "Frontend", "Onnx", "Inputs")
+
+
+def save_inputs(folder, names, arrays, outputs=()):
+    data = os.path.join(folder, "test_data_set_0")
+    os.makedirs(data, exist_ok=True)
+    spec = []
+    for i, (name, array) in enumerate(zip(names, arrays)):
+        with open(os.path.join(data, f"input_{i}.pb"), "wb") as f:
+            f.write(numpy_helper.from_array(array, name).SerializeToString())
+        array.astype(array.dtype.newbyteorder("<")).tofile(os.path.join(folder, f"input_{i}.bin"))
+        spec.append({"name": name, "file": f"input_{i}.bin", "shape": list(array.shape),
+                     "dtype": str(array.dtype)})
+    for i, (name, array) in enumerate(outputs):
+        with open(os.path.join(data, f"output_{i}.pb"), "wb") as f:
+            f.write(numpy_helper.from_array(array, name).SerializeToString())
+    with open(os.path.join(folder, "inputs.json"), "w") as f:
+        json.dump(spec, f)
+
+
+def matmul(out, n=1024):
+    folder = os.path.join(out, f"matmul{n}")
+    os.makedirs(folder, exist_ok=True)
+    vi = [helper.make_tensor_value_info(x, TensorProto.FLOAT, [n, n]) for x in "abc"]
+    graph = helper.make_graph([helper.make_node("MatMul", ["a", "b"], ["c"], name="mm")], "g",
+                              vi[:2], vi[2:])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, os.path.join(folder, "model.onnx"))
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n), dtype=np.float32)
+    b = rng.standard_normal((n, n), dtype=np.float32)
+    c = (a.astype(np.float64) @ b.astype(np.float64)).astype(np.float32)
+    save_inputs(folder, ["a", "b"], [a, b], [("c", c)])
+
+
+def exported(out, name, script, flags):
+    """A torch export; its test data (torch's output) comes from the script."""
+    folder = os.path.join(out, name)
+    os.makedirs(folder, exist_ok=True)
+    data = os.path.join(folder, "test_data_set_0")
+    subprocess.run([sys.executable, os.path.join(EXPORTERS, script),
+                    os.path.join(folder, "model.onnx"), "--data", data] + flags,
+                   check=True, stderr=subprocess.DEVNULL)
+    model = onnx.load(os.path.join(folder, "model.onnx"))
+    names = [i.name for i in model.graph.input]
+    arrays = []
+    for i in range(len(names)):
+        t = onnx.TensorProto()
+        with open(os.path.join(data, f"input_{i}.pb"), "rb") as f:
+            t.ParseFromString(f.read())
+        arrays.append(numpy_helper.to_array(t))
+    save_inputs(folder, names, arrays)
+    # save_inputs rewrote the inputs only; torch's outputs stay.
+
+
+def main():
+    out = sys.argv[1]
+    matmul(out)
+    exported(out, "mixtral_moe", "export_mixtral_moe.py",
+             ["--hidden", "256", "--ffn", "512", "--experts", "8", "--top-k", "2",
+              "--seq", "64", "--opset", "17"])
+    exported(out, "llama_attention", "export_llama_attention.py",
+             ["--hidden", "256", "--heads", "8", "--kv-heads", "2", "--seq", "128",
+              "--opset", "17"])
+
+
+if __name__ == "__main__":
+    main()
