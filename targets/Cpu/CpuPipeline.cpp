@@ -1,7 +1,9 @@
 //===- CpuPipeline.cpp - From the moe/linalg level to the LLVM dialect ----===//
 //
-// Correctness first: linalg becomes plain loops. Tiling, vectorisation,
-// fusion and threading belong here as they come, each measured by bench/.
+// Matmuls are register-tiled and vectorised (TileAndVectorize.cpp); the
+// rest of linalg becomes plain loops for LLVM to optimise. Fusion,
+// vectorising the other ops and threading belong here as they come, each
+// measured by bench/.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,12 +19,13 @@ using namespace mlir;
 // can hand every output's buffer to free().
 static constexpr const char *kCpuLowering =
     "func.func(canonicalize),"
+    "moe-cpu-tile-and-vectorize,func.func(canonicalize,cse),"
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
     "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
-    "func.func(convert-linalg-to-loops),"
-    "lower-affine,convert-scf-to-cf,expand-strided-metadata,"
-    "convert-math-to-funcs{convert-ctlz=false},"
+    "func.func(convert-linalg-to-loops,convert-vector-to-scf{full-unroll}),"
+    "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+    "convert-math-to-funcs{convert-ctlz=false},convert-vector-to-llvm,"
     "finalize-memref-to-llvm,convert-math-to-llvm,convert-math-to-libm,"
     "convert-arith-to-llvm,convert-index-to-llvm,convert-cf-to-llvm,"
     "convert-func-to-llvm,convert-ub-to-llvm,reconcile-unrealized-casts";
@@ -39,6 +42,7 @@ void moe::buildCpuMoeLoweringPipeline(OpPassManager &pm) {
 }
 
 void moe::registerCpuPipelines() {
+  registerCpuTileAndVectorizePass();
   PassPipelineRegistration<>(
       "moe-cpu-lowering-pipeline",
       "The moe/linalg level to the LLVM dialect for the CPU: bufferization "

@@ -10,6 +10,7 @@
 
 namespace mlir {
 class OpPassManager;
+class Pass;
 namespace moe {
 
 /// One input or output of a compiled model, as its C API describes it.
@@ -71,6 +72,10 @@ std::string generateCpuWrapper(const ModelSignature &signature);
 std::string generateCpuHeader(const ModelSignature &signature);
 
 void registerCpuPipelines();
+
+/// moe-cpu-tile-and-vectorize: matmuls into register-tiled FMA loops.
+std::unique_ptr<Pass> createCpuTileAndVectorizePass();
+void registerCpuTileAndVectorizePass();
 
 } // namespace moe
 } // namespace mlir
