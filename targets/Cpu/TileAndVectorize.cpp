@@ -1,11 +1,12 @@
 //===- TileAndVectorize.cpp - Register-tiled, vectorised matmuls ----------===//
 //
-// f32 matmuls whose dims the register tile divides (m by 8, n by 32) are
-// tiled for the caches (up to 64 x 256 x 256, dividing the dims) and then
-// into 8 x 32 register tiles over one k at a time, vectorised, and their contraction lowered to
-// outer products of FMAs; the 8 x 32 accumulator is hoisted out of the k
-// loop, so it lives in vector registers (16 zmm on AVX-512). The schedule
-// is a transform-dialect script applied by the upstream interpreter.
+// f32 matmuls whose dims the register tile divides (rows by 8, n by 32) are
+// tiled for the caches (up to 64 x 256 x 256, dividing the dims), then into
+// 8 x 32 register tiles over one k at a time and vectorised; the 8 x 32
+// accumulator is hoisted out of the k loop, so it lives in vector
+// registers (16 zmm on AVX-512), and each k step adds a broadcast column of
+// A times a row of B to it. The schedule is a transform-dialect script
+// applied by the upstream interpreter.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,6 +14,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Transform/IR/TransformOps.h"
 #include "mlir/Dialect/Transform/Transforms/TransformInterpreterUtils.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -57,19 +59,26 @@ static std::string scheduleFor(int64_t id, int64_t m, int64_t n, int64_t k) {
   return text;
 }
 
-/// Whether `generic` is C[m, n] += A[m, k] * B[k, n] in f32 with static
-/// dims that the register tile divides (m by 8, n by 32).
+/// Whether `generic` is C[..., m, n] += A[..., m, k] * B[k, n] in f32 (the
+/// leading dims of A and C are rows of one matmul) with static dims that
+/// the register tile divides (rows by 8, n by 32).
 static bool isTileableMatmul(linalg::GenericOp generic) {
   if (generic.getNumDpsInputs() != 2 || generic.getNumDpsInits() != 1 ||
-      generic.getNumLoops() != 3 || generic.getNumReductionLoops() != 1 ||
+      generic.getNumLoops() < 3 || generic.getNumReductionLoops() != 1 ||
       !generic.hasPureTensorSemantics())
     return false;
   MLIRContext *ctx = generic.getContext();
-  AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
-             k = getAffineDimExpr(2, ctx);
-  SmallVector<AffineMap> expected = {AffineMap::get(3, 0, {m, k}, ctx),
-                                     AffineMap::get(3, 0, {k, n}, ctx),
-                                     AffineMap::get(3, 0, {m, n}, ctx)};
+  unsigned loops = generic.getNumLoops();
+  SmallVector<AffineExpr> rows;
+  for (unsigned i = 0; i + 2 < loops; ++i)
+    rows.push_back(getAffineDimExpr(i, ctx));
+  AffineExpr n = getAffineDimExpr(loops - 2, ctx), k = getAffineDimExpr(loops - 1, ctx);
+  SmallVector<AffineExpr> aExprs(rows), cExprs(rows);
+  aExprs.push_back(k);
+  cExprs.push_back(n);
+  SmallVector<AffineMap> expected = {AffineMap::get(loops, 0, aExprs, ctx),
+                                     AffineMap::get(loops, 0, {k, n}, ctx),
+                                     AffineMap::get(loops, 0, cExprs, ctx)};
   if (generic.getIndexingMapsArray() != expected)
     return false;
   Block &body = generic.getRegion().front();
@@ -86,7 +95,19 @@ static bool isTileableMatmul(linalg::GenericOp generic) {
       !c.hasStaticShape() || !a.getElementType().isF32() ||
       !b.getElementType().isF32() || !c.getElementType().isF32())
     return false;
-  return c.getDimSize(0) % 8 == 0 && c.getDimSize(1) % 32 == 0;
+  int64_t m = c.getNumElements() / c.getShape().back();
+  return m % 8 == 0 && c.getShape().back() % 32 == 0;
+}
+
+/// `value` with its leading dims collapsed into one (rank 2).
+static Value collapseRows(OpBuilder &b, Location loc, Value value) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (type.getRank() == 2)
+    return value;
+  SmallVector<ReassociationIndices> groups = {
+      llvm::to_vector(llvm::seq<int64_t>(0, type.getRank() - 1)),
+      {type.getRank() - 1}};
+  return tensor::CollapseShapeOp::create(b, loc, value, groups);
 }
 
 namespace {
@@ -95,8 +116,8 @@ struct CpuTileAndVectorize
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(CpuTileAndVectorize)
   StringRef getArgument() const override { return "moe-cpu-tile-and-vectorize"; }
   StringRef getDescription() const override {
-    return "Cache- and register-tile matmuls, vectorise them into FMA outer "
-           "products with the accumulator in registers";
+    return "Cache- and register-tile f32 matmuls and vectorise them, with the "
+           "accumulator in registers";
   }
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -113,13 +134,25 @@ struct CpuTileAndVectorize
     IRRewriter rewriter(&getContext());
     for (auto [id, generic] : llvm::enumerate(matmuls)) {
       rewriter.setInsertionPoint(generic);
-      auto c = cast<RankedTensorType>(generic.getDpsInits()[0].getType());
-      int64_t k = cast<RankedTensorType>(generic.getDpsInputs()[0].getType()).getDimSize(1);
-      auto matmul = rewriter.replaceOpWithNewOp<linalg::MatmulOp>(
-          generic, generic.getResultTypes(), generic.getDpsInputs(),
-          generic.getDpsInits());
+      Location loc = generic.getLoc();
+      Value a = collapseRows(rewriter, loc, generic.getDpsInputs()[0]);
+      Value c = collapseRows(rewriter, loc, generic.getDpsInits()[0]);
+      auto cType = cast<RankedTensorType>(c.getType());
+      int64_t k = cast<RankedTensorType>(a.getType()).getDimSize(1);
+      auto matmul = linalg::MatmulOp::create(
+          rewriter, loc, TypeRange{cType}, ValueRange{a, generic.getDpsInputs()[1]},
+          ValueRange{c});
       matmul->setAttr("moe.tile_id", rewriter.getI64IntegerAttr(id));
-      body += scheduleFor(id, c.getDimSize(0), c.getDimSize(1), k);
+      Value result = matmul.getResult(0);
+      auto original = cast<RankedTensorType>(generic.getResultTypes()[0]);
+      if (original != cType)
+        result = tensor::ExpandShapeOp::create(
+            rewriter, loc, original, result,
+            SmallVector<ReassociationIndices>{
+                llvm::to_vector(llvm::seq<int64_t>(0, original.getRank() - 1)),
+                {original.getRank() - 1}});
+      rewriter.replaceOp(generic, result);
+      body += scheduleFor(id, cType.getDimSize(0), cType.getDimSize(1), k);
     }
     std::string text =
         "module attributes {transform.with_named_sequence} {\n"

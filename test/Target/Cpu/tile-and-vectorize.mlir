@@ -1,0 +1,59 @@
+// RUN: moe-opt %s --moe-cpu-tile-and-vectorize -split-input-file | FileCheck %s
+
+// An f32 matmul generic: cache tiles that divide the dims (16 x 64 x 128,
+// one trip each here, so they fold away), then an 8 x 32 register tile
+// whose accumulator is a vector carried through the k loop and updated by
+// the product of a broadcast column of A and a row of B.
+// CHECK-LABEL: func @matmul
+// CHECK-NOT: linalg.generic
+// CHECK: scf.for %{{.*}} = %c0 to %c16 step %c8
+// CHECK: scf.for %{{.*}} = %c0 to %c64 step %c32
+// CHECK: %[[ACC:.*]] = vector.transfer_read {{.*}} vector<8x32xf32>
+// CHECK: scf.for %{{.*}} = %c0 to %c128 step %c1 iter_args({{.*}}, %[[A:.*]] = %[[ACC]]) -> ({{.*}}, vector<8x32xf32>)
+// CHECK:   vector.transfer_read {{.*}} vector<8x1xf32>
+// CHECK:   vector.transfer_read {{.*}} vector<1x32xf32>
+// CHECK:   arith.mulf {{.*}} : vector<8x32x1xf32>
+// CHECK:   arith.addf %[[A]], %{{.*}} : vector<8x32xf32>
+// CHECK: vector.transfer_write {{.*}} : vector<8x32xf32>, tensor<8x32xf32>
+func.func @matmul(%a: tensor<16x128xf32>, %b: tensor<128x64xf32>, %c: tensor<16x64xf32>) -> tensor<16x64xf32> {
+  %0 = linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : tensor<16x128xf32>, tensor<128x64xf32>) outs(%c : tensor<16x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<16x64xf32>
+  return %0 : tensor<16x64xf32>
+}
+
+// -----
+
+// Batch rows times a shared weight: the rows collapse into one matmul.
+// CHECK-LABEL: func @rows_times_weight
+// CHECK: tensor.collapse_shape %{{.*}} {{\[\[}}0, 1], [2]] : tensor<2x8x32xf32> into tensor<16x32xf32>
+// CHECK: arith.addf {{.*}} : vector<8x32xf32>
+// CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0, 1], [2]] output_shape [2, 8, 32] : tensor<16x32xf32> into tensor<2x8x32xf32>
+func.func @rows_times_weight(%a: tensor<2x8x32xf32>, %b: tensor<32x32xf32>, %c: tensor<2x8x32xf32>) -> tensor<2x8x32xf32> {
+  %0 = linalg.generic {indexing_maps = [affine_map<(b, m, n, k) -> (b, m, k)>, affine_map<(b, m, n, k) -> (k, n)>, affine_map<(b, m, n, k) -> (b, m, n)>], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%a, %b : tensor<2x8x32xf32>, tensor<32x32xf32>) outs(%c : tensor<2x8x32xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<2x8x32xf32>
+  return %0 : tensor<2x8x32xf32>
+}
+
+// -----
+
+// Dims the register tile does not divide stay as they are (loops later).
+// CHECK-LABEL: func @untileable
+// CHECK: linalg.generic
+// CHECK-NOT: vector.transfer_read
+func.func @untileable(%a: tensor<6x8xf32>, %b: tensor<8x20xf32>, %c: tensor<6x20xf32>) -> tensor<6x20xf32> {
+  %0 = linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : tensor<6x8xf32>, tensor<8x20xf32>) outs(%c : tensor<6x20xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<6x20xf32>
+  return %0 : tensor<6x20xf32>
+}
