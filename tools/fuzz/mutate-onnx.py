@@ -102,6 +102,8 @@ def main():
     ap.add_argument("--out", default="fuzz-crashes")
     ap.add_argument("--structural", action="store_true",
                     help="edit valid models instead of their bytes")
+    ap.add_argument("--lib", action="store_true",
+                    help="compile each mutant to a shared library (the CPU backend too)")
     ap.add_argument("--runs", type=int, default=0,
                     help="stop after this many runs (0: run for --seconds)")
     args = ap.parse_args()
@@ -116,7 +118,8 @@ def main():
             seed = rng.choice(seeds)
             data = mutate_structure(seed, rng) if args.structural else mutate(seed, rng)
             model.write_bytes(data)
-            proc = subprocess.run([args.moe_compile, str(model), "-o", "-"],
+            out = str(pathlib.Path(tmp) / "model.so") if args.lib else "-"
+            proc = subprocess.run([args.moe_compile, str(model), "-o", out],
                                   capture_output=True, timeout=60)
             runs += 1
             err = proc.stderr.decode(errors="replace")
