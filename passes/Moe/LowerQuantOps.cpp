@@ -244,6 +244,7 @@ struct MoeLowerQuantOps : moe::impl::MoeLowerQuantOpsBase<MoeLowerQuantOps> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateLowerQuantOpsPatterns(patterns);
+    populateLowerNormOpsPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

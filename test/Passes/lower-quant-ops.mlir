@@ -51,3 +51,22 @@ func.func @qmatmul_grouped(%x: tensor<?x32xf32>, %w: tensor<4x32xi8>, %s: tensor
   %0 = moe.qmatmul %x, %w, %s {group_size = 16 : i64} : (tensor<?x32xf32>, tensor<4x32xi8>, tensor<4x2xf32>) -> tensor<?x4xf32>
   return %0 : tensor<?x4xf32>
 }
+
+// -----
+
+// rms_norm: a sum of squares over the normalised dims, then
+// x * rsqrt(sum / n + epsilon) * scale.
+// CHECK-LABEL: func @rms_norm
+// CHECK: %[[SUM:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%arg0 : tensor<?x8xf32>) outs(%{{.*}} : tensor<?xf32>)
+// CHECK:   arith.mulf
+// CHECK:   arith.addf
+// CHECK: linalg.generic {{.*}} ins(%arg0, %[[SUM]], %arg1 : tensor<?x8xf32>, tensor<?xf32>, tensor<8xf32>)
+// CHECK:   %[[MEAN:.*]] = arith.divf
+// CHECK:   %[[EPS:.*]] = arith.addf %[[MEAN]]
+// CHECK:   %[[INV:.*]] = math.rsqrt %[[EPS]]
+// CHECK:   %[[N:.*]] = arith.mulf %{{.*}}, %[[INV]]
+// CHECK:   arith.mulf %[[N]], %{{.*}}
+func.func @rms_norm(%x: tensor<?x8xf32>, %g: tensor<8xf32>) -> tensor<?x8xf32> {
+  %0 = moe.rms_norm %x, %g {epsilon = 1.0e-06 : f64} : tensor<?x8xf32>, tensor<8xf32>
+  return %0 : tensor<?x8xf32>
+}

@@ -18,6 +18,9 @@ void populateDecomposeExpertsPatterns(RewritePatternSet &patterns);
 /// moe.quantize/dequantize/qmatmul -> linalg.generic.
 void populateLowerQuantOpsPatterns(RewritePatternSet &patterns);
 
+/// moe.rms_norm -> linalg.generic.
+void populateLowerNormOpsPatterns(RewritePatternSet &patterns);
+
 #define GEN_PASS_REGISTRATION
 #include "moe/Passes/Moe/Passes.h.inc"
 

@@ -23,14 +23,16 @@ def MoeDecomposeExperts : Pass<"moe-decompose-experts"> {
 }
 
 def MoeLowerQuantOps : Pass<"moe-lower-quant-ops"> {
-  let summary = "moe.quantize, moe.dequantize and moe.qmatmul as linalg";
+  let summary = "moe.quantize, moe.dequantize, moe.qmatmul and moe.rms_norm as linalg";
   let description = [{
     Each op becomes one `linalg.generic` that computes its definition
     element by element: the scale and zero point are read through an
     indexing map for their layout (per tensor, per axis, blocked), and
     moe.qmatmul dequantizes each weight inside the contraction, so no float
-    copy of the weights is made. This is the portable form every target can
-    take; targets with integer matmul units use their own lowering instead.
+    copy of the weights is made. moe.rms_norm becomes a sum of squares and
+    an elementwise normalisation. This is the portable form every target
+    can take; targets with integer matmul units use their own lowering
+    instead.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::linalg::LinalgDialect",
