@@ -86,11 +86,8 @@ struct LowerRmsNorm : OpRewritePattern<RmsNormOp> {
       scaleExprs.push_back(scaleType.getDimSize(d) == 1 && type.getDimSize(offset + d) != 1
                                ? getAffineConstantExpr(0, ctx)
                                : getAffineDimExpr(offset + d, ctx));
-    SmallVector<Value> dynamicOut;
-    for (int64_t d = 0; d < rank; ++d)
-      if (type.isDynamicDim(d))
-        dynamicOut.push_back(tensor::DimOp::create(rewriter, loc, x, d));
-    Value out = tensor::EmptyOp::create(rewriter, loc, type, dynamicOut);
+    Value out = tensor::EmptyOp::create(
+        rewriter, loc, tensor::getMixedSizes(rewriter, loc, x), element);
     Value result =
         linalg::GenericOp::create(
             rewriter, loc, type, ValueRange{x, sums, op.getScale()}, out,

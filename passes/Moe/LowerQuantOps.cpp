@@ -60,13 +60,40 @@ Value asSignless(OpBuilder &b, Location loc, Value v) {
   return tensor::BitcastOp::create(b, loc, type.clone(signlessOf(element)), v);
 }
 
-Value emptyLike(OpBuilder &b, Location loc, Value like, Type element) {
-  auto type = cast<RankedTensorType>(like.getType());
-  SmallVector<Value> dynamic;
-  for (int64_t d = 0; d < type.getRank(); ++d)
-    if (type.isDynamicDim(d))
-      dynamic.push_back(tensor::DimOp::create(b, loc, like, d));
-  return tensor::EmptyOp::create(b, loc, type.clone(element), dynamic);
+/// The computation of one element from the data, its scale and zero point
+/// (null without one).
+using QuantBody =
+    function_ref<Value(OpBuilder &, Location, Value x, Value scale, Value zp)>;
+
+/// One parallel linalg.generic over `data` whose elements of
+/// `resultElement` come from `body`, the scale and zero point read through
+/// their layout's map (what quantize and dequantize share).
+Value mapWithQuantParams(PatternRewriter &rewriter, Location loc, Value data,
+                         Value scale, Value zeroPoint,
+                         std::optional<uint64_t> axis, uint64_t blockSize,
+                         Type resultElement, QuantBody body) {
+  MLIRContext *ctx = rewriter.getContext();
+  int64_t rank = cast<RankedTensorType>(data.getType()).getRank();
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx);
+  AffineMap sMap = scaleMap(ctx, rank, cast<RankedTensorType>(scale.getType()),
+                            axis, blockSize);
+  SmallVector<Value> ins = {data, scale};
+  SmallVector<AffineMap> maps = {identity, sMap};
+  if (zeroPoint) {
+    ins.push_back(asSignless(rewriter, loc, zeroPoint));
+    maps.push_back(sMap);
+  }
+  maps.push_back(identity);
+  Value init = tensor::EmptyOp::create(
+      rewriter, loc, tensor::getMixedSizes(rewriter, loc, data), resultElement);
+  return linalg::GenericOp::create(
+             rewriter, loc, init.getType(), ins, init, maps,
+             SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+             [&](OpBuilder &b, Location l, ValueRange args) {
+               linalg::YieldOp::create(
+                   b, l, body(b, l, args[0], args[1], zeroPoint ? args[2] : Value()));
+             })
+      .getResult(0);
 }
 
 struct LowerDequantize : OpRewritePattern<DequantizeOp> {
@@ -74,32 +101,18 @@ struct LowerDequantize : OpRewritePattern<DequantizeOp> {
   LogicalResult matchAndRewrite(DequantizeOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    MLIRContext *ctx = rewriter.getContext();
-    auto inType = cast<RankedTensorType>(op.getInput().getType());
-    auto scaleType = cast<RankedTensorType>(op.getScale().getType());
-    Type storage = inType.getElementType();
-    Type floatType = scaleType.getElementType();
-    int64_t rank = inType.getRank();
-    AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx);
-    AffineMap sMap = scaleMap(ctx, rank, scaleType, op.getAxis(), op.getBlockSize());
-    SmallVector<Value> ins = {asSignless(rewriter, loc, op.getInput()), op.getScale()};
-    SmallVector<AffineMap> maps = {identity, sMap};
-    if (Value zp = op.getZeroPoint()) {
-      ins.push_back(asSignless(rewriter, loc, zp));
-      maps.push_back(sMap);
-    }
-    maps.push_back(identity);
-    Value init = emptyLike(rewriter, loc, op.getInput(), floatType);
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, init.getType(), ins, init, maps,
-        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-        [&](OpBuilder &b, Location l, ValueRange args) {
-          Value x = intToFloat(b, l, args[0], storage, floatType);
-          if (ins.size() == 3)
-            x = arith::SubFOp::create(b, l, x, intToFloat(b, l, args[2], storage, floatType));
-          linalg::YieldOp::create(b, l, Value(arith::MulFOp::create(b, l, x, args[1])));
+    Type storage = cast<RankedTensorType>(op.getInput().getType()).getElementType();
+    Type floatType = cast<RankedTensorType>(op.getScale().getType()).getElementType();
+    Value result = mapWithQuantParams(
+        rewriter, loc, asSignless(rewriter, loc, op.getInput()), op.getScale(),
+        op.getZeroPoint(), op.getAxis(), op.getBlockSize(), floatType,
+        [&](OpBuilder &b, Location l, Value q, Value scale, Value zp) -> Value {
+          Value x = intToFloat(b, l, q, storage, floatType);
+          if (zp)
+            x = arith::SubFOp::create(b, l, x, intToFloat(b, l, zp, storage, floatType));
+          return arith::MulFOp::create(b, l, x, scale);
         });
-    rewriter.replaceOp(op, generic.getResult(0));
+    rewriter.replaceOp(op, result);
     return success();
   }
 };
@@ -109,45 +122,28 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
   LogicalResult matchAndRewrite(QuantizeOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    MLIRContext *ctx = rewriter.getContext();
-    auto inType = cast<RankedTensorType>(op.getInput().getType());
-    auto scaleType = cast<RankedTensorType>(op.getScale().getType());
     auto resultType = cast<RankedTensorType>(op.getType());
     auto storage = cast<IntegerType>(resultType.getElementType());
-    Type floatType = inType.getElementType();
-    int64_t rank = inType.getRank();
+    Type floatType = cast<RankedTensorType>(op.getInput().getType()).getElementType();
     unsigned width = storage.getWidth();
     bool isUnsigned = storage.isUnsigned();
     double lo = isUnsigned ? 0.0 : -std::ldexp(1.0, width - 1);
     double hi = isUnsigned ? std::ldexp(1.0, width) - 1 : std::ldexp(1.0, width - 1) - 1;
-    AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx);
-    AffineMap sMap = scaleMap(ctx, rank, scaleType, op.getAxis(), op.getBlockSize());
-    SmallVector<Value> ins = {op.getInput(), op.getScale()};
-    SmallVector<AffineMap> maps = {identity, sMap};
-    if (Value zp = op.getZeroPoint()) {
-      ins.push_back(asSignless(rewriter, loc, zp));
-      maps.push_back(sMap);
-    }
-    maps.push_back(identity);
     Type signless = signlessOf(storage);
-    Value init = emptyLike(rewriter, loc, op.getInput(), signless);
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, init.getType(), ins, init, maps,
-        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-        [&](OpBuilder &b, Location l, ValueRange args) {
-          Value x = math::RoundEvenOp::create(
-              b, l, arith::DivFOp::create(b, l, args[0], args[1]));
-          if (ins.size() == 3)
-            x = arith::AddFOp::create(b, l, x, intToFloat(b, l, args[2], storage, floatType));
+    Value result = mapWithQuantParams(
+        rewriter, loc, op.getInput(), op.getScale(), op.getZeroPoint(),
+        op.getAxis(), op.getBlockSize(), signless,
+        [&](OpBuilder &b, Location l, Value v, Value scale, Value zp) -> Value {
+          Value x = math::RoundEvenOp::create(b, l, arith::DivFOp::create(b, l, v, scale));
+          if (zp)
+            x = arith::AddFOp::create(b, l, x, intToFloat(b, l, zp, storage, floatType));
           x = arith::MaximumFOp::create(
               b, l, x, arith::ConstantOp::create(b, l, b.getFloatAttr(floatType, lo)));
           x = arith::MinimumFOp::create(
               b, l, x, arith::ConstantOp::create(b, l, b.getFloatAttr(floatType, hi)));
-          linalg::YieldOp::create(
-              b, l, isUnsigned ? Value(arith::FPToUIOp::create(b, l, signless, x))
-                               : Value(arith::FPToSIOp::create(b, l, signless, x)));
+          return isUnsigned ? Value(arith::FPToUIOp::create(b, l, signless, x))
+                            : Value(arith::FPToSIOp::create(b, l, signless, x));
         });
-    Value result = generic.getResult(0);
     if (result.getType() != resultType)
       result = tensor::BitcastOp::create(rewriter, loc, resultType, result);
     rewriter.replaceOp(op, result);

@@ -442,9 +442,7 @@ LogicalResult convertTrilu(OnnxNode &node) {
     auto kType = cast<ShapedType>(kTensor.getType());
     if (!kType.hasRank() || kType.getNumElements() != 1)
       return node.emitError() << "k must hold one value";
-    SmallVector<Value> zeros(kType.getRank(),
-                             arith::ConstantIndexOp::create(builder, node.getLoc(), 0));
-    k = tensor::ExtractOp::create(builder, node.getLoc(), kTensor, zeros);
+    k = scalarOf(builder, node.getLoc(), kTensor);
   }
   bool upper = node.intAttr("upper", 1) != 0;
   int64_t rank = type->getRank();
@@ -489,8 +487,7 @@ LogicalResult convertRuntimeRange(OnnxNode &node) {
     auto type = in ? dyn_cast<RankedTensorType>(in.getType()) : nullptr;
     if (!type || type.getNumElements() != 1)
       return node.emitError() << "start, limit and delta must be scalars";
-    SmallVector<Value> origin(type.getRank(), arith::ConstantIndexOp::create(b, loc, 0));
-    scalars.push_back(tensor::ExtractOp::create(b, loc, in, origin));
+    scalars.push_back(scalarOf(b, loc, in));
   }
   Type element = scalars[0].getType();
   bool isFloat = isa<FloatType>(element);

@@ -205,12 +205,16 @@ std::vector<char> moe::unpackBits(ArrayRef<char> packed, int64_t count,
   return values;
 }
 
-Value moe::scalarIndex(OpBuilder &b, Location loc, Value tensor) {
+Value moe::scalarOf(OpBuilder &b, Location loc, Value tensor) {
   auto type = cast<RankedTensorType>(tensor.getType());
   SmallVector<Value> zeros(type.getRank(),
                            arith::ConstantIndexOp::create(b, loc, 0));
-  Value scalar = tensor::ExtractOp::create(b, loc, tensor, zeros);
-  return arith::IndexCastOp::create(b, loc, b.getIndexType(), scalar);
+  return tensor::ExtractOp::create(b, loc, tensor, zeros);
+}
+
+Value moe::scalarIndex(OpBuilder &b, Location loc, Value tensor) {
+  return arith::IndexCastOp::create(b, loc, b.getIndexType(),
+                                    scalarOf(b, loc, tensor));
 }
 
 FailureOr<Value> moe::switchOnAxis(

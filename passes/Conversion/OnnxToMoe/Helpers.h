@@ -39,6 +39,9 @@ Value emptyWithDimsOf(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
 /// A dim as an index value (constants materialised).
 Value indexValue(OpBuilder &b, Location loc, OpFoldResult dim);
 
+/// The element of a one-element tensor.
+Value scalarOf(OpBuilder &b, Location loc, Value tensor);
+
 /// The element of a one-element integer tensor as an index value.
 Value scalarIndex(OpBuilder &b, Location loc, Value tensor);
 

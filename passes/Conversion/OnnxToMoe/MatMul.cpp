@@ -181,11 +181,7 @@ FailureOr<Value> perTensorScalar(OnnxNode &node, Value tensor, StringRef what) {
   if (!type || type.getNumElements() != 1)
     return node.emitError() << "only a per-tensor " << what
                             << " (one element) is supported";
-  OpBuilder &b = node.builder();
-  Location loc = node.getLoc();
-  SmallVector<Value> origin(type.getRank(),
-                            arith::ConstantIndexOp::create(b, loc, 0));
-  return Value(tensor::ExtractOp::create(b, loc, tensor, origin));
+  return scalarOf(node.builder(), node.getLoc(), tensor);
 }
 
 /// (A - a_zero_point)(B - b_zero_point) summed in i32, for 8-bit A and B

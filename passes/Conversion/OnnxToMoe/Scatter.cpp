@@ -153,8 +153,8 @@ LogicalResult convertScatterND(OnnxNode &node) {
   return success();
 }
 
-/// out[p..., r...] = data[indices[p..., 0..q), r...] (batch_dims 0).
-/// GatherND: the first batch_dims dims of data and indices pair up; each
+/// GatherND, out[b..., p..., r...] = data[b..., indices[b..., p..., 0..q),
+/// r...]: the first batch_dims dims of data and indices pair up; each
 /// index tuple then addresses the next q dims of data.
 LogicalResult convertGatherND(OnnxNode &node) {
   FailureOr<RankedTensorType> dataType = node.rankedInput(0);
