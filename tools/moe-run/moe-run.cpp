@@ -141,14 +141,18 @@ Comparison compare(const moe_tensor &got, const HostTensor &want) {
   for (int64_t d : shape)
     count *= d;
   bool exact = got.dtype != 1 && got.dtype != 10 && got.dtype != 11 && got.dtype != 16;
-  std::vector<int64_t> index(got.rank, 0);
-  for (int64_t i = 0; i < count; ++i) {
-    int64_t at = 0, stride = 1;
-    bool rowMajor = std::all_of(got.strides, got.strides + got.rank, [](int64_t s) { return s == 0; });
-    for (int d = got.rank - 1; d >= 0; --d) {
-      at += index[d] * (rowMajor ? stride : got.strides[d]);
+  // Element strides of the output: its own, or row-major when all are 0.
+  std::vector<int64_t> strides(got.strides, got.strides + got.rank);
+  if (std::all_of(strides.begin(), strides.end(), [](int64_t s) { return s == 0; }))
+    for (int64_t d = got.rank - 1, stride = 1; d >= 0; --d) {
+      strides[d] = stride;
       stride *= got.shape[d];
     }
+  std::vector<int64_t> index(got.rank, 0);
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t at = 0;
+    for (int d = 0; d < got.rank; ++d)
+      at += index[d] * strides[d];
     double a = toDouble(static_cast<const char *>(got.data) + at * es, got.dtype);
     double b = toDouble(want.data.data() + i * es, want.dtype);
     bool same = (std::isnan(a) && std::isnan(b)) || a == b;
