@@ -7,7 +7,7 @@ packages=(
   cmake ninja-build ccache
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
   libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
-  python3-onnx python3-numpy python3-torch
+  python3-onnx python3-numpy python3-torch libomp-22-dev
 )
 
 missing=()

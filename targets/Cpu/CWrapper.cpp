@@ -202,6 +202,18 @@ const moe_signature *moe_model_output(int i) {
   return i >= 0 && i < NUM_OUTPUTS ? &output_signatures[i] : NULL;
 }
 
+/* Weak: only models with parallel loops are linked with the OpenMP
+ * runtime. */
+extern int omp_get_max_threads(void) __attribute__((weak));
+extern void omp_set_num_threads(int) __attribute__((weak));
+int moe_model_set_threads(int n) {
+  if (!omp_get_max_threads || !omp_set_num_threads)
+    return 1;
+  if (n >= 1)
+    omp_set_num_threads(n);
+  return omp_get_max_threads();
+}
+
 void moe_model_release(moe_tensor *output) {
   if (!output)
     return;

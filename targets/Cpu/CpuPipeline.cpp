@@ -1,9 +1,10 @@
 //===- CpuPipeline.cpp - From the moe/linalg level to the LLVM dialect ----===//
 //
 // Matmuls are register-tiled and vectorised (TileAndVectorize.cpp); the
-// rest of linalg becomes plain loops for LLVM to optimise. Fusion,
-// vectorising the other ops and threading belong here as they come, each
-// measured by bench/.
+// rest of linalg becomes plain loops for LLVM to optimise. Parallel loops
+// (scf.forall from the tiling) run on OpenMP threads. Fusion and
+// vectorising the other ops belong here as they come, each measured by
+// bench/.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,19 +17,24 @@ using namespace mlir;
 
 // Results of the entry function are owned by the caller: the deallocation
 // pipeline clones results that alias inputs or constants, so the C wrapper
-// can hand every output's buffer to free().
+// can hand every output's buffer to free(). The canonicalize after
+// convert-scf-to-openmp inlines the memref.alloca_scope it wraps each loop
+// body in: scf-to-cf would give that scope several blocks, which it may
+// not have.
 static constexpr const char *kCpuLowering =
     "func.func(canonicalize),"
     "moe-cpu-tile-and-vectorize,func.func(canonicalize,cse),"
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
     "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
+    "func.func(scf-forall-to-parallel),convert-scf-to-openmp,canonicalize,"
     "func.func(convert-linalg-to-loops,convert-vector-to-scf{full-unroll}),"
     "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
     "convert-math-to-funcs{convert-ctlz=false},convert-vector-to-llvm,"
     "finalize-memref-to-llvm,convert-math-to-llvm,convert-math-to-libm,"
     "convert-arith-to-llvm,convert-index-to-llvm,convert-cf-to-llvm,"
-    "convert-func-to-llvm,convert-ub-to-llvm,reconcile-unrealized-casts";
+    "convert-func-to-llvm,convert-ub-to-llvm,convert-openmp-to-llvm,"
+    "reconcile-unrealized-casts";
 
 void moe::buildCpuLoweringPipeline(OpPassManager &pm) {
   // The string names only upstream passes, all registered by the tools.

@@ -14,6 +14,7 @@
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/LegacyPassManager.h"
@@ -87,6 +88,7 @@ std::unique_ptr<llvm::Module> toLlvm(ModuleOp module, llvm::LLVMContext &context
                                      std::string &error) {
   registerBuiltinDialectTranslation(*module.getContext());
   registerLLVMDialectTranslation(*module.getContext());
+  registerOpenMPDialectTranslation(*module.getContext());
   std::unique_ptr<llvm::Module> llvmModule =
       translateModuleToLLVMIR(module, context, "model");
   if (!llvmModule) {
@@ -131,8 +133,8 @@ LogicalResult writeFile(StringRef path, StringRef contents, std::string &error) 
 
 /// Links the object and the C wrapper into a shared library at `out`.
 LogicalResult linkSharedLibrary(StringRef object, const ModelSignature &signature,
-                                const CpuCodegenOptions &options, StringRef out,
-                                std::string &error) {
+                                const CpuCodegenOptions &options, bool openmp,
+                                StringRef out, std::string &error) {
   TempDir dir;
   if (std::error_code ec = llvm::sys::fs::createUniqueDirectory("moe-link", dir.path)) {
     error = "cannot create a temporary folder: " + ec.message();
@@ -156,6 +158,9 @@ LogicalResult linkSharedLibrary(StringRef object, const ModelSignature &signatur
                                    "-fvisibility=default", "-o", out.str(),
                                    wrapperPath.str().str(), objectPath.str().str(),
                                    "-lm"};
+  // Only models with parallel loops depend on the OpenMP runtime.
+  if (openmp)
+    args.push_back("-fopenmp=libomp");
   if (!options.triple.empty())
     args.insert(args.begin() + 1, "--target=" + options.triple);
   SmallVector<StringRef> argRefs(args.begin(), args.end());
@@ -217,7 +222,8 @@ LogicalResult moe::emitCpuArtifact(ModuleOp module, const ModelSignature &signat
   // renamed into place.
   SmallString<128> temp(path);
   temp += ".tmp-link";
-  if (failed(linkSharedLibrary(object, signature, options, temp, error))) {
+  bool openmp = llvmModule->getFunction("__kmpc_fork_call") != nullptr;
+  if (failed(linkSharedLibrary(object, signature, options, openmp, temp, error))) {
     llvm::sys::fs::remove(temp);
     return failure();
   }

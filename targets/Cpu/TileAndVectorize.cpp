@@ -36,13 +36,26 @@ static std::string scheduleFor(int64_t id, int64_t m, int64_t n, int64_t k) {
   int64_t mc = divisor(m, {64, 32, 16, 8});
   int64_t nc = divisor(n, {256, 128, 64, 32});
   int64_t kc = divisor(k, {256, 128, 64, 32, 16, 8, 4, 2});
+  // Cache tiles of big enough matmuls are spread over threads (an
+  // scf.forall, OpenMP after bufferization); below ~2 MFLOP the fork costs
+  // more than the second core gives.
+  bool parallel = (m / mc) * (n / nc) >= 2 && m * n * k >= (int64_t(1) << 20);
   std::string text;
   llvm::raw_string_ostream os(text);
   os << "    %mm" << id << " = transform.structured.match ops{[\"linalg.matmul\"]} "
-     << "attributes {moe.tile_id = " << id << " : i64} in %root : (!transform.any_op) -> !transform.any_op\n"
-     << "    %c" << id << ", %cl" << id << ":3 = transform.structured.tile_using_for %mm" << id
-     << " tile_sizes [" << mc << ", " << nc << ", " << kc << "] : (!transform.any_op) -> "
-        "(!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)\n"
+     << "attributes {moe.tile_id = " << id << " : i64} in %root : (!transform.any_op) -> !transform.any_op\n";
+  if (parallel)
+    os << "    %t" << id << ", %fa" << id << " = transform.structured.tile_using_forall %mm" << id
+       << " tile_sizes [" << mc << ", " << nc << "] : (!transform.any_op) -> "
+          "(!transform.any_op, !transform.any_op)\n"
+       << "    %c" << id << ", %cl" << id << " = transform.structured.tile_using_for %t" << id
+       << " tile_sizes [0, 0, " << kc << "] : (!transform.any_op) -> "
+          "(!transform.any_op, !transform.any_op)\n";
+  else
+    os << "    %c" << id << ", %cl" << id << ":3 = transform.structured.tile_using_for %mm" << id
+       << " tile_sizes [" << mc << ", " << nc << ", " << kc << "] : (!transform.any_op) -> "
+          "(!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)\n";
+  os
      << "    %r" << id << ", %rl" << id << ":3 = transform.structured.tile_using_for %c" << id
      << " tile_sizes [8, 32, 1] : (!transform.any_op) -> (!transform.any_op, "
         "!transform.any_op, !transform.any_op, !transform.any_op)\n"

@@ -62,6 +62,7 @@ struct Api {
   decltype(&moe_model_output) output;
   decltype(&moe_model_run) run;
   decltype(&moe_model_release) release;
+  decltype(&moe_model_set_threads) setThreads;
 };
 
 int fail(const llvm::Twine &message) {
@@ -199,9 +200,8 @@ int main(int argc, char **argv) {
                               "moe-run: run a model moe-compile built, check "
                               "its outputs, time it\n\n"
                               "  --threads=<T>  threads the model may use (0: "
-                              "its default); sets OMP_NUM_THREADS\n");
-  if (threadCount > 0)
-    setenv("OMP_NUM_THREADS", std::to_string(threadCount).c_str(), 1);
+                              "its default: OMP_NUM_THREADS, else one per "
+                              "core)\n");
 
   std::string path = libraryPath;
   if (path.find('/') == std::string::npos)
@@ -217,9 +217,11 @@ int main(int argc, char **argv) {
   api.output = reinterpret_cast<decltype(api.output)>(get("moe_model_output"));
   api.run = reinterpret_cast<decltype(api.run)>(get("moe_model_run"));
   api.release = reinterpret_cast<decltype(api.release)>(get("moe_model_release"));
+  api.setThreads = reinterpret_cast<decltype(api.setThreads)>(get("moe_model_set_threads"));
   if (!api.numInputs || !api.numOutputs || !api.input || !api.output ||
-      !api.run || !api.release)
+      !api.run || !api.release || !api.setThreads)
     return fail("'" + libraryPath + "' does not export the moe_model API");
+  int threadsInEffect = api.setThreads(static_cast<int>(threadCount));
 
   std::vector<HostTensor> inputs, expected;
   for (const std::string &file : numbered(dataDir, "input")) {
@@ -316,13 +318,15 @@ int main(int argc, char **argv) {
     std::sort(times.begin(), times.end());
     double median = times[times.size() / 2];
     report["bench"] = llvm::json::Object{{"runs", static_cast<int64_t>(benchRuns)},
+                                         {"threads", threadsInEffect},
                                          {"min_ms", times.front()},
                                          {"median_ms", median},
                                          {"max_ms", times.back()}};
     if (!json)
-      llvm::outs() << llvm::formatv("latency over {0} runs: min {1:f3} ms, "
-                                    "median {2:f3} ms, max {3:f3} ms\n",
-                                    benchRuns, times.front(), median, times.back());
+      llvm::outs() << llvm::formatv("latency over {0} runs on {4} thread(s): "
+                                    "min {1:f3} ms, median {2:f3} ms, max {3:f3} ms\n",
+                                    benchRuns, times.front(), median, times.back(),
+                                    threadsInEffect);
   }
   if (json) {
     report["ok"] = allOk;

@@ -59,6 +59,11 @@ int moe_model_run(const moe_tensor *inputs, int num_inputs,
                   moe_tensor *outputs, int num_outputs,
                   char *error, size_t error_size);
 
+/* Threads the model's parallel loops use from now on, in calls made from
+ * the calling thread: n >= 1 sets it, n <= 0 only asks. Returns the number
+ * in effect (by default OMP_NUM_THREADS, else one per core; always 1 for a
+ * model without parallel loops). */
+int moe_model_set_threads(int n);
 /* Frees an output's data; the tensor is emptied. */
 void moe_model_release(moe_tensor *output);
 

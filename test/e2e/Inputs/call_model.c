@@ -16,7 +16,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   GET(moe_model_num_inputs); GET(moe_model_num_outputs); GET(moe_model_input);
-  GET(moe_model_run); GET(moe_model_release);
+  GET(moe_model_run); GET(moe_model_release); GET(moe_model_set_threads);
   printf("inputs %d outputs %d\n", p_moe_model_num_inputs(), p_moe_model_num_outputs());
   const moe_signature *sig = p_moe_model_input(0);
   printf("input 0 '%s' dtype %d rank %d shape", sig->name, sig->dtype, sig->rank);
@@ -61,6 +61,8 @@ int main(int argc, char **argv) {
         ok = 0;
     }
   printf("relu(x w) matches: %d\n", ok);
+  /* Too small to share: no parallel loops, so one thread whatever is asked. */
+  printf("threads: %d\n", p_moe_model_set_threads(4));
   p_moe_model_release(&out);
   return 0;
 }

@@ -1,0 +1,28 @@
+#!/usr/bin/env python3
+"""A MatMul model (activation times a constant weight) and numpy's result.
+
+    make_matmul.py OUT_DIR M K N
+"""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+out = sys.argv[1]
+m, k, n = (int(v) for v in sys.argv[2:5])
+rng = np.random.default_rng(3)
+a = rng.standard_normal((m, k)).astype(np.float32)
+w = rng.standard_normal((k, n)).astype(np.float32)
+graph = helper.make_graph([helper.make_node("MatMul", ["a", "w"], ["c"])], "g",
+                          [helper.make_tensor_value_info("a", TensorProto.FLOAT, [m, k])],
+                          [helper.make_tensor_value_info("c", TensorProto.FLOAT, [m, n])],
+                          [numpy_helper.from_array(w, "w")])
+model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+model.ir_version = 8
+os.makedirs(os.path.join(out, "data"), exist_ok=True)
+onnx.save(model, os.path.join(out, "model.onnx"))
+c = (a.astype(np.float64) @ w.astype(np.float64)).astype(np.float32)
+np.save(os.path.join(out, "data", "input_0.npy"), a)
+np.save(os.path.join(out, "data", "output_0.npy"), c)
