@@ -6,7 +6,9 @@
 // accumulator is hoisted out of the k loop, so it lives in vector
 // registers (16 zmm on AVX-512), and each k step adds a broadcast column of
 // A times a row of B to it. The schedule is a transform-dialect script
-// applied by the upstream interpreter.
+// applied by the upstream interpreter. A run-time row count (the tokens an
+// expert got) is split into static blocks of 8 rows, scheduled the same
+// way, and the few rows left over, padded with zeros to one more block.
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,6 +16,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Transform/IR/TransformOps.h"
 #include "mlir/Dialect/Transform/Transforms/TransformInterpreterUtils.h"
@@ -73,8 +76,9 @@ static std::string scheduleFor(int64_t id, int64_t m, int64_t n, int64_t k) {
 }
 
 /// Whether `generic` is C[..., m, n] += A[..., m, k] * B[k, n] in f32 (the
-/// leading dims of A and C are rows of one matmul) with static dims that
-/// the register tile divides (rows by 8, n by 32).
+/// leading dims of A and C are rows of one matmul), with B static and n a
+/// multiple of the register tile's 32. Rows may be dynamic; when they are
+/// static they must be a multiple of the tile's 8.
 static bool isTileableMatmul(linalg::GenericOp generic) {
   if (generic.getNumDpsInputs() != 2 || generic.getNumDpsInits() != 1 ||
       generic.getNumLoops() < 3 || generic.getNumReductionLoops() != 1 ||
@@ -104,12 +108,14 @@ static bool isTileableMatmul(linalg::GenericOp generic) {
   auto a = dyn_cast<RankedTensorType>(generic.getDpsInputs()[0].getType());
   auto b = dyn_cast<RankedTensorType>(generic.getDpsInputs()[1].getType());
   auto c = dyn_cast<RankedTensorType>(generic.getDpsInits()[0].getType());
-  if (!a || !b || !c || !a.hasStaticShape() || !b.hasStaticShape() ||
-      !c.hasStaticShape() || !a.getElementType().isF32() ||
-      !b.getElementType().isF32() || !c.getElementType().isF32())
+  if (!a || !b || !c || !b.hasStaticShape() || !a.getElementType().isF32() ||
+      !b.getElementType().isF32() || !c.getElementType().isF32() ||
+      b.getDimSize(1) % 32 != 0)
     return false;
+  if (!c.hasStaticShape())
+    return true;
   int64_t m = c.getNumElements() / c.getShape().back();
-  return m % 8 == 0 && c.getShape().back() % 32 == 0;
+  return m % 8 == 0;
 }
 
 /// `value` with its leading dims collapsed into one (rank 2).
@@ -121,6 +127,104 @@ static Value collapseRows(OpBuilder &b, Location loc, Value value) {
       llvm::to_vector(llvm::seq<int64_t>(0, type.getRank() - 1)),
       {type.getRank() - 1}};
   return tensor::CollapseShapeOp::create(b, loc, value, groups);
+}
+
+/// C[m, n] += A[m, k] * B[k, n] for a run-time m: blocks of 8 rows, each a
+/// static 8 x n matmul marked `moe.tile_id = id` (spread over threads when a
+/// block is 2^20 multiply-adds or more), then the last m % 8 rows padded
+/// with zeros to one more such block.
+static Value tileDynamicRows(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                             Value acc, int64_t id) {
+  auto accType = cast<RankedTensorType>(acc.getType());
+  int64_t n = accType.getDimSize(1);
+  int64_t k = cast<RankedTensorType>(rhs.getType()).getDimSize(0);
+  auto c8 = arith::ConstantIndexOp::create(b, loc, 8);
+  Value rows = tensor::DimOp::create(b, loc, acc, 0);
+  Value full = arith::MulIOp::create(b, loc, arith::DivUIOp::create(b, loc, rows, c8), c8);
+  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+  auto blockType = RankedTensorType::get({8, n}, accType.getElementType());
+  auto lhsBlockType = RankedTensorType::get({8, k}, accType.getElementType());
+  // One block's matmul, reading rows [row, row + 8) of `into`.
+  auto blockMatmul = [&](OpBuilder &nested, Value row, Value into) {
+    Value lhsBlock = tensor::ExtractSliceOp::create(
+        nested, loc, lhsBlockType, lhs, ArrayRef<OpFoldResult>{row, zero},
+        ArrayRef<OpFoldResult>{nested.getIndexAttr(8), nested.getIndexAttr(k)},
+        ArrayRef<OpFoldResult>{one, one});
+    Value accBlock = tensor::ExtractSliceOp::create(
+        nested, loc, blockType, into, ArrayRef<OpFoldResult>{row, zero},
+        ArrayRef<OpFoldResult>{nested.getIndexAttr(8), nested.getIndexAttr(n)},
+        ArrayRef<OpFoldResult>{one, one});
+    auto matmul = linalg::MatmulOp::create(nested, loc, TypeRange{blockType},
+                                           ValueRange{lhsBlock, rhs}, ValueRange{accBlock});
+    matmul->setAttr("moe.tile_id", nested.getI64IntegerAttr(id));
+    return matmul.getResult(0);
+  };
+  SmallVector<OpFoldResult> blockOffsets = {zero, zero};
+  SmallVector<OpFoldResult> blockSizes = {b.getIndexAttr(8), b.getIndexAttr(n)};
+  SmallVector<OpFoldResult> unitStrides = {one, one};
+  Value blocked;
+  if (8 * n * k >= (int64_t(1) << 20)) {
+    auto forall = scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{zero},
+                                        ArrayRef<OpFoldResult>{full},
+                                        ArrayRef<OpFoldResult>{b.getIndexAttr(8)},
+                                        ValueRange{acc}, std::nullopt);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(forall.getBody());
+    Value row = forall.getInductionVar(0);
+    Value product = blockMatmul(b, row, forall.getRegionIterArgs()[0]);
+    b.setInsertionPointToStart(forall.getTerminator().getBody());
+    blockOffsets[0] = row;
+    tensor::ParallelInsertSliceOp::create(b, loc, product, forall.getRegionIterArgs()[0],
+                                          blockOffsets, blockSizes, unitStrides);
+    blocked = forall.getResult(0);
+  } else {
+    auto loop = scf::ForOp::create(
+        b, loc, arith::ConstantIndexOp::create(b, loc, 0), full, c8, ValueRange{acc},
+        [&](OpBuilder &nested, Location, Value row, ValueRange iterArgs) {
+          Value product = blockMatmul(nested, row, iterArgs[0]);
+          SmallVector<OpFoldResult> offsets = {row, zero};
+          Value updated = tensor::InsertSliceOp::create(
+              nested, loc, product, iterArgs[0], offsets, blockSizes, unitStrides);
+          scf::YieldOp::create(nested, loc, updated);
+        });
+    blocked = loop.getResult(0);
+  }
+  // The rows no block covers (fewer than 8), zero-padded to one more block
+  // when there are any: scalar loops over them would cost as much as all
+  // the blocks.
+  Value rest = arith::SubIOp::create(b, loc, rows, full);
+  Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, rest,
+                                    arith::ConstantIndexOp::create(b, loc, 0));
+  auto tail = scf::IfOp::create(b, loc, TypeRange{accType}, any, /*withElseRegion=*/true);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(tail.thenBlock());
+    SmallVector<OpFoldResult> restOffsets = {full, zero};
+    SmallVector<OpFoldResult> lhsRestSizes = {rest, b.getIndexAttr(k)};
+    SmallVector<OpFoldResult> accRestSizes = {rest, b.getIndexAttr(n)};
+    Value missing = arith::SubIOp::create(b, loc, c8, rest);
+    SmallVector<OpFoldResult> padLow = {zero, zero}, padHigh = {missing, zero};
+    Value padding = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+    auto padRows = [&](Value source, SmallVector<OpFoldResult> sizes, RankedTensorType to) {
+      Value slice = tensor::ExtractSliceOp::create(b, loc, source, restOffsets, sizes,
+                                                   unitStrides);
+      return tensor::PadOp::create(b, loc, to, slice, padLow, padHigh, padding).getResult();
+    };
+    Value lhsPadded = padRows(lhs, lhsRestSizes, lhsBlockType);
+    Value accPadded = padRows(blocked, accRestSizes, blockType);
+    auto matmul = linalg::MatmulOp::create(b, loc, TypeRange{blockType},
+                                           ValueRange{lhsPadded, rhs}, ValueRange{accPadded});
+    matmul->setAttr("moe.tile_id", b.getI64IntegerAttr(id));
+    SmallVector<OpFoldResult> origin = {zero, zero};
+    Value restProduct = tensor::ExtractSliceOp::create(b, loc, matmul.getResult(0), origin,
+                                                       accRestSizes, unitStrides);
+    Value updated = tensor::InsertSliceOp::create(b, loc, restProduct, blocked, restOffsets,
+                                                  accRestSizes, unitStrides);
+    scf::YieldOp::create(b, loc, updated);
+    b.setInsertionPointToStart(tail.elseBlock());
+    scf::YieldOp::create(b, loc, blocked);
+  }
+  return tail.getResult(0);
 }
 
 namespace {
@@ -149,23 +253,33 @@ struct CpuTileAndVectorize
       rewriter.setInsertionPoint(generic);
       Location loc = generic.getLoc();
       Value a = collapseRows(rewriter, loc, generic.getDpsInputs()[0]);
+      Value b = generic.getDpsInputs()[1];
       Value c = collapseRows(rewriter, loc, generic.getDpsInits()[0]);
       auto cType = cast<RankedTensorType>(c.getType());
-      int64_t k = cast<RankedTensorType>(a.getType()).getDimSize(1);
-      auto matmul = linalg::MatmulOp::create(
-          rewriter, loc, TypeRange{cType}, ValueRange{a, generic.getDpsInputs()[1]},
-          ValueRange{c});
-      matmul->setAttr("moe.tile_id", rewriter.getI64IntegerAttr(id));
-      Value result = matmul.getResult(0);
+      int64_t n = cType.getDimSize(1);
+      int64_t k = cast<RankedTensorType>(b.getType()).getDimSize(0);
+      Value result;
+      if (cType.hasStaticShape()) {
+        auto matmul = linalg::MatmulOp::create(rewriter, loc, TypeRange{cType},
+                                               ValueRange{a, b}, ValueRange{c});
+        matmul->setAttr("moe.tile_id", rewriter.getI64IntegerAttr(id));
+        result = matmul.getResult(0);
+        body += scheduleFor(id, cType.getDimSize(0), n, k);
+      } else {
+        result = tileDynamicRows(rewriter, loc, a, b, c, id);
+        body += scheduleFor(id, 8, n, k);
+      }
       auto original = cast<RankedTensorType>(generic.getResultTypes()[0]);
-      if (original != cType)
+      if (original.getRank() != 2)
         result = tensor::ExpandShapeOp::create(
             rewriter, loc, original, result,
             SmallVector<ReassociationIndices>{
                 llvm::to_vector(llvm::seq<int64_t>(0, original.getRank() - 1)),
-                {original.getRank() - 1}});
+                {original.getRank() - 1}},
+            tensor::getMixedSizes(rewriter, loc, generic.getDpsInits()[0]));
+      else if (result.getType() != original)
+        result = tensor::CastOp::create(rewriter, loc, original, result);
       rewriter.replaceOp(generic, result);
-      body += scheduleFor(id, cType.getDimSize(0), cType.getDimSize(1), k);
     }
     std::string text =
         "module attributes {transform.with_named_sequence} {\n"
