@@ -7,8 +7,8 @@
 // registers (16 zmm on AVX-512), and each k step adds a broadcast column of
 // A times a row of B to it. The schedule is a transform-dialect script
 // applied by the upstream interpreter. A run-time row count (the tokens an
-// expert got) is split into static blocks of 8 rows, scheduled the same
-// way, and the few rows left over, padded with zeros to one more block.
+// expert got) is padded with zero rows to a multiple of 8 and computed as
+// static 8 x 32 blocks, rows inside column panels, scheduled the same way.
 //
 //===----------------------------------------------------------------------===//
 
@@ -129,102 +129,101 @@ static Value collapseRows(OpBuilder &b, Location loc, Value value) {
   return tensor::CollapseShapeOp::create(b, loc, value, groups);
 }
 
-/// C[m, n] += A[m, k] * B[k, n] for a run-time m: blocks of 8 rows, each a
-/// static 8 x n matmul marked `moe.tile_id = id` (spread over threads when a
-/// block is 2^20 multiply-adds or more), then the last m % 8 rows padded
-/// with zeros to one more such block.
+/// C[m, n] += A[m, k] * B[k, n] for a run-time m (a few tokens, often):
+/// A and C are padded with zero rows to a multiple of 8, then for each
+/// 32-column panel of B (spread over threads when the matmul is big
+/// enough), every 8-row block is a static 8 x 32 matmul marked
+/// `moe.tile_id = id`. Panels outside and rows inside keep the panel of B
+/// in L1 while the few rows pass over it.
 static Value tileDynamicRows(OpBuilder &b, Location loc, Value lhs, Value rhs,
                              Value acc, int64_t id) {
   auto accType = cast<RankedTensorType>(acc.getType());
+  Type f32 = accType.getElementType();
   int64_t n = accType.getDimSize(1);
   int64_t k = cast<RankedTensorType>(rhs.getType()).getDimSize(0);
-  auto c8 = arith::ConstantIndexOp::create(b, loc, 8);
+  auto index = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); };
+  Value c8 = index(8);
   Value rows = tensor::DimOp::create(b, loc, acc, 0);
-  Value full = arith::MulIOp::create(b, loc, arith::DivUIOp::create(b, loc, rows, c8), c8);
+  Value padded = arith::MulIOp::create(
+      b, loc, arith::DivUIOp::create(b, loc, arith::AddIOp::create(b, loc, rows, index(7)), c8),
+      c8);
+  Value extra = arith::SubIOp::create(b, loc, padded, rows);
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
-  auto blockType = RankedTensorType::get({8, n}, accType.getElementType());
-  auto lhsBlockType = RankedTensorType::get({8, k}, accType.getElementType());
-  // One block's matmul, reading rows [row, row + 8) of `into`.
-  auto blockMatmul = [&](OpBuilder &nested, Value row, Value into) {
-    Value lhsBlock = tensor::ExtractSliceOp::create(
-        nested, loc, lhsBlockType, lhs, ArrayRef<OpFoldResult>{row, zero},
-        ArrayRef<OpFoldResult>{nested.getIndexAttr(8), nested.getIndexAttr(k)},
-        ArrayRef<OpFoldResult>{one, one});
-    Value accBlock = tensor::ExtractSliceOp::create(
-        nested, loc, blockType, into, ArrayRef<OpFoldResult>{row, zero},
-        ArrayRef<OpFoldResult>{nested.getIndexAttr(8), nested.getIndexAttr(n)},
-        ArrayRef<OpFoldResult>{one, one});
-    auto matmul = linalg::MatmulOp::create(nested, loc, TypeRange{blockType},
-                                           ValueRange{lhsBlock, rhs}, ValueRange{accBlock});
-    matmul->setAttr("moe.tile_id", nested.getI64IntegerAttr(id));
-    return matmul.getResult(0);
-  };
-  SmallVector<OpFoldResult> blockOffsets = {zero, zero};
-  SmallVector<OpFoldResult> blockSizes = {b.getIndexAttr(8), b.getIndexAttr(n)};
   SmallVector<OpFoldResult> unitStrides = {one, one};
-  Value blocked;
+  Value zeroF = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+  auto padRows = [&](Value t, int64_t cols) {
+    SmallVector<OpFoldResult> low = {zero, zero}, high = {extra, zero};
+    return tensor::PadOp::create(b, loc, RankedTensorType::get({ShapedType::kDynamic, cols}, f32),
+                                 t, low, high, zeroF)
+        .getResult();
+  };
+  Value lhsPadded = padRows(lhs, k), accPadded = padRows(acc, n);
+  auto panelType = RankedTensorType::get({ShapedType::kDynamic, 32}, f32);
+  auto blockType = RankedTensorType::get({8, 32}, f32);
+
+  // One panel: every 8-row block of it.
+  auto panel = [&](OpBuilder &nb, Value col, Value into) {
+    SmallVector<OpFoldResult> panelOffsets = {zero, col};
+    SmallVector<OpFoldResult> panelSizes = {padded, nb.getIndexAttr(32)};
+    Value accPanel = tensor::ExtractSliceOp::create(nb, loc, panelType, into, panelOffsets,
+                                                    panelSizes, unitStrides);
+    SmallVector<OpFoldResult> rhsOffsets = {zero, col};
+    SmallVector<OpFoldResult> rhsSizes = {nb.getIndexAttr(k), nb.getIndexAttr(32)};
+    Value rhsPanel = tensor::ExtractSliceOp::create(
+        nb, loc, RankedTensorType::get({k, 32}, f32), rhs, rhsOffsets, rhsSizes, unitStrides);
+    auto blocks = scf::ForOp::create(
+        nb, loc, index(0), padded, c8, ValueRange{accPanel},
+        [&](OpBuilder &bb, Location, Value row, ValueRange iterArgs) {
+          SmallVector<OpFoldResult> offsets = {row, zero};
+          SmallVector<OpFoldResult> lhsSizes = {bb.getIndexAttr(8), bb.getIndexAttr(k)};
+          SmallVector<OpFoldResult> blockSizes = {bb.getIndexAttr(8), bb.getIndexAttr(32)};
+          Value lhsBlock = tensor::ExtractSliceOp::create(
+              bb, loc, RankedTensorType::get({8, k}, f32), lhsPadded, offsets, lhsSizes,
+              unitStrides);
+          Value accBlock = tensor::ExtractSliceOp::create(bb, loc, blockType, iterArgs[0],
+                                                          offsets, blockSizes, unitStrides);
+          auto matmul = linalg::MatmulOp::create(bb, loc, TypeRange{blockType},
+                                                 ValueRange{lhsBlock, rhsPanel},
+                                                 ValueRange{accBlock});
+          matmul->setAttr("moe.tile_id", bb.getI64IntegerAttr(id));
+          Value updated = tensor::InsertSliceOp::create(bb, loc, matmul.getResult(0),
+                                                        iterArgs[0], offsets, blockSizes,
+                                                        unitStrides);
+          scf::YieldOp::create(bb, loc, updated);
+        });
+    return std::make_pair(blocks.getResult(0),
+                          std::make_pair(panelOffsets, panelSizes));
+  };
+
+  Value product;
   if (8 * n * k >= (int64_t(1) << 20)) {
     auto forall = scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{zero},
-                                        ArrayRef<OpFoldResult>{full},
-                                        ArrayRef<OpFoldResult>{b.getIndexAttr(8)},
-                                        ValueRange{acc}, std::nullopt);
+                                        ArrayRef<OpFoldResult>{b.getIndexAttr(n)},
+                                        ArrayRef<OpFoldResult>{b.getIndexAttr(32)},
+                                        ValueRange{accPadded}, std::nullopt);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(forall.getBody());
-    Value row = forall.getInductionVar(0);
-    Value product = blockMatmul(b, row, forall.getRegionIterArgs()[0]);
+    auto [result, place] =
+        panel(b, forall.getInductionVar(0), forall.getRegionIterArgs()[0]);
     b.setInsertionPointToStart(forall.getTerminator().getBody());
-    blockOffsets[0] = row;
-    tensor::ParallelInsertSliceOp::create(b, loc, product, forall.getRegionIterArgs()[0],
-                                          blockOffsets, blockSizes, unitStrides);
-    blocked = forall.getResult(0);
+    tensor::ParallelInsertSliceOp::create(b, loc, result, forall.getRegionIterArgs()[0],
+                                          place.first, place.second, unitStrides);
+    product = forall.getResult(0);
   } else {
     auto loop = scf::ForOp::create(
-        b, loc, arith::ConstantIndexOp::create(b, loc, 0), full, c8, ValueRange{acc},
-        [&](OpBuilder &nested, Location, Value row, ValueRange iterArgs) {
-          Value product = blockMatmul(nested, row, iterArgs[0]);
-          SmallVector<OpFoldResult> offsets = {row, zero};
-          Value updated = tensor::InsertSliceOp::create(
-              nested, loc, product, iterArgs[0], offsets, blockSizes, unitStrides);
-          scf::YieldOp::create(nested, loc, updated);
+        b, loc, index(0), index(n), index(32), ValueRange{accPadded},
+        [&](OpBuilder &nb, Location, Value col, ValueRange iterArgs) {
+          auto [result, place] = panel(nb, col, iterArgs[0]);
+          Value updated = tensor::InsertSliceOp::create(nb, loc, result, iterArgs[0],
+                                                        place.first, place.second,
+                                                        unitStrides);
+          scf::YieldOp::create(nb, loc, updated);
         });
-    blocked = loop.getResult(0);
+    product = loop.getResult(0);
   }
-  // The rows no block covers (fewer than 8), zero-padded to one more block
-  // when there are any: scalar loops over them would cost as much as all
-  // the blocks.
-  Value rest = arith::SubIOp::create(b, loc, rows, full);
-  Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, rest,
-                                    arith::ConstantIndexOp::create(b, loc, 0));
-  auto tail = scf::IfOp::create(b, loc, TypeRange{accType}, any, /*withElseRegion=*/true);
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(tail.thenBlock());
-    SmallVector<OpFoldResult> restOffsets = {full, zero};
-    SmallVector<OpFoldResult> lhsRestSizes = {rest, b.getIndexAttr(k)};
-    SmallVector<OpFoldResult> accRestSizes = {rest, b.getIndexAttr(n)};
-    Value missing = arith::SubIOp::create(b, loc, c8, rest);
-    SmallVector<OpFoldResult> padLow = {zero, zero}, padHigh = {missing, zero};
-    Value padding = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
-    auto padRows = [&](Value source, SmallVector<OpFoldResult> sizes, RankedTensorType to) {
-      Value slice = tensor::ExtractSliceOp::create(b, loc, source, restOffsets, sizes,
-                                                   unitStrides);
-      return tensor::PadOp::create(b, loc, to, slice, padLow, padHigh, padding).getResult();
-    };
-    Value lhsPadded = padRows(lhs, lhsRestSizes, lhsBlockType);
-    Value accPadded = padRows(blocked, accRestSizes, blockType);
-    auto matmul = linalg::MatmulOp::create(b, loc, TypeRange{blockType},
-                                           ValueRange{lhsPadded, rhs}, ValueRange{accPadded});
-    matmul->setAttr("moe.tile_id", b.getI64IntegerAttr(id));
-    SmallVector<OpFoldResult> origin = {zero, zero};
-    Value restProduct = tensor::ExtractSliceOp::create(b, loc, matmul.getResult(0), origin,
-                                                       accRestSizes, unitStrides);
-    Value updated = tensor::InsertSliceOp::create(b, loc, restProduct, blocked, restOffsets,
-                                                  accRestSizes, unitStrides);
-    scf::YieldOp::create(b, loc, updated);
-    b.setInsertionPointToStart(tail.elseBlock());
-    scf::YieldOp::create(b, loc, blocked);
-  }
-  return tail.getResult(0);
+  SmallVector<OpFoldResult> origin = {zero, zero};
+  SmallVector<OpFoldResult> sizes = {rows, b.getIndexAttr(n)};
+  return tensor::ExtractSliceOp::create(b, loc, accType, product, origin, sizes, unitStrides);
 }
 
 namespace {
@@ -267,7 +266,7 @@ struct CpuTileAndVectorize
         body += scheduleFor(id, cType.getDimSize(0), n, k);
       } else {
         result = tileDynamicRows(rewriter, loc, a, b, c, id);
-        body += scheduleFor(id, 8, n, k);
+        body += scheduleFor(id, 8, 32, k);
       }
       auto original = cast<RankedTensorType>(generic.getResultTypes()[0]);
       if (original.getRank() != 2)
