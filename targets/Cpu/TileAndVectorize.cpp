@@ -161,12 +161,13 @@ static Value tileDynamicRows(OpBuilder &b, Location loc, Value lhs, Value rhs,
   auto panelType = RankedTensorType::get({ShapedType::kDynamic, 32}, f32);
   auto blockType = RankedTensorType::get({8, 32}, f32);
 
+  // Where the panel at column `col` sits in the padded C.
+  SmallVector<OpFoldResult> panelSizes = {padded, b.getIndexAttr(32)};
+  auto panelOffsets = [&](Value col) { return SmallVector<OpFoldResult>{zero, col}; };
   // One panel: every 8-row block of it.
   auto panel = [&](OpBuilder &nb, Value col, Value into) {
-    SmallVector<OpFoldResult> panelOffsets = {zero, col};
-    SmallVector<OpFoldResult> panelSizes = {padded, nb.getIndexAttr(32)};
-    Value accPanel = tensor::ExtractSliceOp::create(nb, loc, panelType, into, panelOffsets,
-                                                    panelSizes, unitStrides);
+    Value accPanel = tensor::ExtractSliceOp::create(nb, loc, panelType, into,
+                                                    panelOffsets(col), panelSizes, unitStrides);
     SmallVector<OpFoldResult> rhsOffsets = {zero, col};
     SmallVector<OpFoldResult> rhsSizes = {nb.getIndexAttr(k), nb.getIndexAttr(32)};
     Value rhsPanel = tensor::ExtractSliceOp::create(
@@ -191,8 +192,7 @@ static Value tileDynamicRows(OpBuilder &b, Location loc, Value lhs, Value rhs,
                                                         unitStrides);
           scf::YieldOp::create(bb, loc, updated);
         });
-    return std::make_pair(blocks.getResult(0),
-                          std::make_pair(panelOffsets, panelSizes));
+    return blocks.getResult(0);
   };
 
   Value product;
@@ -203,20 +203,19 @@ static Value tileDynamicRows(OpBuilder &b, Location loc, Value lhs, Value rhs,
                                         ValueRange{accPadded}, std::nullopt);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(forall.getBody());
-    auto [result, place] =
-        panel(b, forall.getInductionVar(0), forall.getRegionIterArgs()[0]);
+    Value col = forall.getInductionVar(0);
+    Value result = panel(b, col, forall.getRegionIterArgs()[0]);
     b.setInsertionPointToStart(forall.getTerminator().getBody());
     tensor::ParallelInsertSliceOp::create(b, loc, result, forall.getRegionIterArgs()[0],
-                                          place.first, place.second, unitStrides);
+                                          panelOffsets(col), panelSizes, unitStrides);
     product = forall.getResult(0);
   } else {
     auto loop = scf::ForOp::create(
         b, loc, index(0), index(n), index(32), ValueRange{accPadded},
         [&](OpBuilder &nb, Location, Value col, ValueRange iterArgs) {
-          auto [result, place] = panel(nb, col, iterArgs[0]);
-          Value updated = tensor::InsertSliceOp::create(nb, loc, result, iterArgs[0],
-                                                        place.first, place.second,
-                                                        unitStrides);
+          Value updated = tensor::InsertSliceOp::create(
+              nb, loc, panel(nb, col, iterArgs[0]), iterArgs[0], panelOffsets(col),
+              panelSizes, unitStrides);
           scf::YieldOp::create(nb, loc, updated);
         });
     product = loop.getResult(0);

@@ -80,27 +80,28 @@ func.func @shared(%a: tensor<128x64xf32>, %b: tensor<64x256xf32>, %c: tensor<128
 
 // -----
 
-// A run-time row count (the tokens an expert got): blocks of 8 rows, each a
-// register-tiled 8 x 32 matmul, then the rows left over padded with zeros
-// to one more block, computed only when there are any.
+// A run-time row count (the tokens an expert got): A and C padded with zero
+// rows to a multiple of 8; for each 32-column panel of B, every 8-row block
+// a register-tiled 8 x 32 matmul; the real rows sliced out at the end.
 // CHECK-LABEL: func @dynamic_rows
 // CHECK: %[[ROWS:.*]] = tensor.dim %{{.*}}, %c0
-// CHECK: %[[DIV:.*]] = arith.divui %[[ROWS]], %c8
-// CHECK: %[[FULL:.*]] = arith.muli %[[DIV]], %c8
-// CHECK: scf.for %{{.*}} = %c0 to %[[FULL]] step %c8
-// CHECK:   arith.addf {{.*}} : vector<8x32xf32>
-// CHECK: %[[REST:.*]] = arith.subi %[[ROWS]], %[[FULL]]
-// CHECK: %[[ANY:.*]] = arith.cmpi ne, %[[REST]], %c0
-// CHECK: scf.if %[[ANY]]
-// CHECK:   tensor.pad
-// CHECK:   arith.addf {{.*}} : vector<8x32xf32>
-// CHECK:   tensor.insert_slice {{.*}}[%[[FULL]], 0] [%[[REST]], 32] [1, 1]
-func.func @dynamic_rows(%a: tensor<?x16xf32>, %b: tensor<16x32xf32>, %c: tensor<?x32xf32>) -> tensor<?x32xf32> {
-  %0 = linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : tensor<?x16xf32>, tensor<16x32xf32>) outs(%c : tensor<?x32xf32>) {
+// CHECK: %[[UP:.*]] = arith.addi %[[ROWS]], %c7
+// CHECK: %[[DIV:.*]] = arith.divui %[[UP]], %c8
+// CHECK: %[[PADDED:.*]] = arith.muli %[[DIV]], %c8
+// CHECK: %[[EXTRA:.*]] = arith.subi %[[PADDED]], %[[ROWS]]
+// CHECK: tensor.pad %{{.*}} low[0, 0] high[%[[EXTRA]], 0]
+// CHECK: tensor.pad %{{.*}} low[0, 0] high[%[[EXTRA]], 0]
+// CHECK: %[[PRODUCT:.*]] = scf.for %[[COL:.*]] = %c0 to %c64 step %c32
+// CHECK:   tensor.extract_slice %{{.*}}[0, %[[COL]]] [%[[PADDED]], 32] [1, 1]
+// CHECK:   scf.for %{{.*}} = %c0 to %[[PADDED]] step %c8
+// CHECK:     arith.addf {{.*}} : vector<8x32xf32>
+// CHECK: tensor.extract_slice %[[PRODUCT]][0, 0] [%[[ROWS]], 64] [1, 1]
+func.func @dynamic_rows(%a: tensor<?x16xf32>, %b: tensor<16x64xf32>, %c: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  %0 = linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : tensor<?x16xf32>, tensor<16x64xf32>) outs(%c : tensor<?x64xf32>) {
   ^bb0(%x: f32, %y: f32, %acc: f32):
     %p = arith.mulf %x, %y : f32
     %s = arith.addf %acc, %p : f32
     linalg.yield %s : f32
-  } -> tensor<?x32xf32>
-  return %0 : tensor<?x32xf32>
+  } -> tensor<?x64xf32>
+  return %0 : tensor<?x64xf32>
 }
