@@ -134,6 +134,7 @@ LogicalResult writeFile(StringRef path, StringRef contents, std::string &error) 
 /// Links the object and the C wrapper into a shared library at `out`.
 LogicalResult linkSharedLibrary(StringRef object, const ModelSignature &signature,
                                 const CpuCodegenOptions &options, bool openmp,
+                                const ExternalWeights *weights, StringRef weightsName,
                                 StringRef out, std::string &error) {
   TempDir dir;
   if (std::error_code ec = llvm::sys::fs::createUniqueDirectory("moe-link", dir.path)) {
@@ -144,7 +145,7 @@ LogicalResult linkSharedLibrary(StringRef object, const ModelSignature &signatur
   llvm::sys::path::append(objectPath, "model.o");
   llvm::sys::path::append(wrapperPath, "api.c");
   if (failed(writeFile(objectPath, object, error)) ||
-      failed(writeFile(wrapperPath, generateCpuWrapper(signature), error)))
+      failed(writeFile(wrapperPath, generateCpuWrapper(signature, weights, weightsName), error)))
     return failure();
   const char *cc = std::getenv("MOE_CC");
   std::string compiler = cc && *cc ? cc : MOE_DEFAULT_CC;
@@ -189,6 +190,19 @@ LogicalResult moe::emitCpuArtifact(ModuleOp module, const ModelSignature &signat
   std::unique_ptr<llvm::TargetMachine> machine = makeTargetMachine(options, error);
   if (!machine)
     return failure();
+  std::optional<ExternalWeights> weights;
+  if (options.externalWeights) {
+    // Only the generated wrapper knows how to map the file.
+    if (artifact != CpuArtifact::SharedLibrary) {
+      error = "--weights=external needs a shared library (--emit=lib)";
+      return failure();
+    }
+    FailureOr<ExternalWeights> moved =
+        moveWeightsOut(module, options.externalWeightsMinBytes, error);
+    if (failed(moved))
+      return failure();
+    weights = std::move(*moved);
+  }
   llvm::LLVMContext context;
   std::unique_ptr<llvm::Module> llvmModule =
       toLlvm(module, context, *machine, options.optLevel, error);
@@ -218,12 +232,24 @@ LogicalResult moe::emitCpuArtifact(ModuleOp module, const ModelSignature &signat
     error = "a shared library needs an output file (-o model.so)";
     return failure();
   }
-  // The library is linked to a temporary name, then it and its header are
-  // renamed into place.
+  // The library is linked to a temporary name; its header and weights file
+  // are written whole, then the library is renamed into place.
   SmallString<128> temp(path);
   temp += ".tmp-link";
+  SmallString<128> weightsPath(path);
+  llvm::sys::path::replace_extension(weightsPath, "weights");
+  StringRef weightsName = llvm::sys::path::filename(weightsPath);
   bool openmp = llvmModule->getFunction("__kmpc_fork_call") != nullptr;
-  if (failed(linkSharedLibrary(object, signature, options, openmp, temp, error))) {
+  if (failed(linkSharedLibrary(object, signature, options, openmp,
+                               weights ? &*weights : nullptr, weightsName, temp,
+                               error))) {
+    llvm::sys::fs::remove(temp);
+    return failure();
+  }
+  if (weights && failed(writeFileAtomically(weightsPath, [&](raw_ostream &os) {
+        os << weights->file;
+        return success();
+      }, error))) {
     llvm::sys::fs::remove(temp);
     return failure();
   }
@@ -234,10 +260,14 @@ LogicalResult moe::emitCpuArtifact(ModuleOp module, const ModelSignature &signat
         return success();
       }, error))) {
     llvm::sys::fs::remove(temp);
+    if (weights)
+      llvm::sys::fs::remove(weightsPath);
     return failure();
   }
   if (std::error_code ec = llvm::sys::fs::rename(temp, path)) {
     llvm::sys::fs::remove(temp);
+    if (weights)
+      llvm::sys::fs::remove(weightsPath);
     error = "cannot write '" + path.str() + "': " + ec.message();
     return failure();
   }

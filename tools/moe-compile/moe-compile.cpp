@@ -82,6 +82,18 @@ static cl::opt<std::string>
                 cl::desc("Target features, e.g. +avx2,+fma (default: the "
                          "host CPU's)"),
                 cl::cat(category));
+enum class Weights { Embedded, External };
+static cl::opt<Weights> weightsMode(
+    "weights", cl::init(Weights::Embedded),
+    cl::desc("Where a shared library keeps constant weights"),
+    cl::values(clEnumValN(Weights::Embedded, "embedded",
+                          "in the library itself (default)"),
+               clEnumValN(Weights::External, "external",
+                          "those of 1 KiB or more in <output>.weights next to "
+                          "the library, which maps it at its first run (keep "
+                          "the two together, under the names given at compile "
+                          "time)")),
+    cl::cat(category));
 static cl::list<std::string>
     shapes("shape",
            cl::desc("Pin the dims of a graph input, e.g. input_ids=1,128 "
@@ -208,6 +220,7 @@ int main(int argc, char **argv) {
     codegen.triple = triple;
     codegen.cpu = cpuName;
     codegen.features = cpuFeatures;
+    codegen.externalWeights = weightsMode == Weights::External;
     moe::CpuArtifact artifact = kind == Emit::Llvm  ? moe::CpuArtifact::LlvmIr
                                 : kind == Emit::Asm ? moe::CpuArtifact::Assembly
                                 : kind == Emit::Obj ? moe::CpuArtifact::Object

@@ -266,8 +266,16 @@ int main(int argc, char **argv) {
         api.release(&r);
     return status;
   };
-  if (runOnce(true) != MOE_OK)
+  switch (runOnce(true)) {
+  case MOE_OK:
+    break;
+  case MOE_ERROR_ARGUMENT:
     return fail(llvm::Twine("the model refused the inputs: ") + error);
+  case MOE_ERROR_MEMORY:
+    return fail("the model ran out of memory");
+  default:
+    return fail(llvm::Twine("the model cannot run: ") + error);
+  }
 
   llvm::json::Array outputsJson;
   bool allOk = true;

@@ -43,7 +43,10 @@ typedef struct {
   const char *const *dim_names;
 } moe_signature;
 
-enum { MOE_OK = 0, MOE_ERROR_ARGUMENT = 1, MOE_ERROR_MEMORY = 2 };
+/* MOE_ERROR_WEIGHTS: a model compiled with --weights=external cannot map
+ * its weights file (missing, or from another compile); the message says
+ * which file. */
+enum { MOE_OK = 0, MOE_ERROR_ARGUMENT = 1, MOE_ERROR_MEMORY = 2, MOE_ERROR_WEIGHTS = 3 };
 
 int moe_model_num_inputs(void);
 int moe_model_num_outputs(void);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A MatMul model (activation times a constant weight) and numpy's result.
 
-    make_matmul.py OUT_DIR M K N
+    make_matmul.py OUT_DIR M K N [SEED]
 """
 import os
 import sys
@@ -12,7 +12,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 out = sys.argv[1]
 m, k, n = (int(v) for v in sys.argv[2:5])
-rng = np.random.default_rng(3)
+rng = np.random.default_rng(int(sys.argv[5]) if len(sys.argv) > 5 else 3)
 a = rng.standard_normal((m, k)).astype(np.float32)
 w = rng.standard_normal((k, n)).astype(np.float32)
 graph = helper.make_graph([helper.make_node("MatMul", ["a", "w"], ["c"])], "g",

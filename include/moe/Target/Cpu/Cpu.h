@@ -54,7 +54,26 @@ struct CpuCodegenOptions {
   std::string triple;         // empty: the host
   std::string cpu;            // empty: the host CPU ("generic" for none)
   std::string features;       // empty: the host CPU's features
+  bool externalWeights = false;  // constants in a file next to the library
+  size_t externalWeightsMinBytes = 1024;  // smaller ones stay in the code
 };
+
+/// The global the library sets to the mapped weights' payload.
+constexpr const char *kWeightsBaseName = "moe_weights_base";
+
+/// The weights file of a library compiled with external weights.
+struct ExternalWeights {
+  std::string file;         // header and payload, as written
+  uint64_t id = 0;          // the payload's FNV-1a, also in the library
+  size_t payloadBytes = 0;
+  size_t count = 0;         // constants moved out
+};
+
+/// Moves the constant globals of `module` (LLVM dialect) of at least
+/// `minBytes` into the returned file image; their uses read the base
+/// pointer kWeightsBaseName plus an offset.
+FailureOr<ExternalWeights> moveWeightsOut(ModuleOp module, size_t minBytes,
+                                          std::string &error);
 
 /// Writes `artifact` for `module` (LLVM dialect) to `path` atomically; a
 /// shared library also gets a C header next to it (path with ".h").
@@ -65,8 +84,11 @@ LogicalResult emitCpuArtifact(ModuleOp module, const ModelSignature &signature,
                               std::string &error);
 
 /// The C source of the wrapper that implements moe_model.h's API for
-/// `signature` over the compiled entry function.
-std::string generateCpuWrapper(const ModelSignature &signature);
+/// `signature` over the compiled entry function; with `weights`, it maps the
+/// weights file `weightsName` (found next to the library) at the first run.
+std::string generateCpuWrapper(const ModelSignature &signature,
+                               const ExternalWeights *weights = nullptr,
+                               StringRef weightsName = "");
 
 /// The model's header: moe_model.h plus its inputs and outputs in comments.
 std::string generateCpuHeader(const ModelSignature &signature);
