@@ -24,7 +24,8 @@ using namespace mlir;
 static constexpr const char *kCpuLowering =
     "func.func(canonicalize),"
     "moe-cpu-tile-and-vectorize,func.func(canonicalize,cse),"
-    "one-shot-bufferize{bufferize-function-boundaries "
+    "moe-cpu-fuse-elementwise,func.func(canonicalize,cse),"
+    "one-shot-bufferize{bufferize-function-boundaries allow-return-allocs-from-loops "
     "function-boundary-type-conversion=identity-layout-map},"
     "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
     "func.func(scf-forall-to-parallel),convert-scf-to-openmp,canonicalize,"
@@ -49,6 +50,7 @@ void moe::buildCpuMoeLoweringPipeline(OpPassManager &pm) {
 
 void moe::registerCpuPipelines() {
   registerCpuTileAndVectorizePass();
+  registerCpuFuseElementwisePass();
   PassPipelineRegistration<>(
       "moe-cpu-lowering-pipeline",
       "The moe/linalg level to the LLVM dialect for the CPU: bufferization "

@@ -99,6 +99,10 @@ void registerCpuPipelines();
 std::unique_ptr<Pass> createCpuTileAndVectorizePass();
 void registerCpuTileAndVectorizePass();
 
+/// moe-cpu-fuse-elementwise: elementwise chains into one loop nest.
+std::unique_ptr<Pass> createCpuFuseElementwisePass();
+void registerCpuFuseElementwisePass();
+
 } // namespace moe
 } // namespace mlir
 
