@@ -27,7 +27,7 @@ static constexpr const char *kCpuLowering =
     "moe-cpu-fuse-elementwise,func.func(canonicalize,cse),"
     "one-shot-bufferize{bufferize-function-boundaries allow-return-allocs-from-loops "
     "function-boundary-type-conversion=identity-layout-map},"
-    "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
+    "moe-cpu-plan-memory,buffer-deallocation-pipeline,convert-bufferization-to-memref,"
     "func.func(scf-forall-to-parallel),convert-scf-to-openmp,canonicalize,"
     "func.func(convert-linalg-to-loops,convert-vector-to-scf{full-unroll}),"
     "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
@@ -51,6 +51,7 @@ void moe::buildCpuMoeLoweringPipeline(OpPassManager &pm) {
 void moe::registerCpuPipelines() {
   registerCpuTileAndVectorizePass();
   registerCpuFuseElementwisePass();
+  registerCpuPlanMemoryPass();
   PassPipelineRegistration<>(
       "moe-cpu-lowering-pipeline",
       "The moe/linalg level to the LLVM dialect for the CPU: bufferization "

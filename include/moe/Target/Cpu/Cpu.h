@@ -103,6 +103,10 @@ void registerCpuTileAndVectorizePass();
 std::unique_ptr<Pass> createCpuFuseElementwisePass();
 void registerCpuFuseElementwisePass();
 
+/// moe-cpu-plan-memory: static intermediates in one arena per call.
+std::unique_ptr<Pass> createCpuPlanMemoryPass();
+void registerCpuPlanMemoryPass();
+
 } // namespace moe
 } // namespace mlir
 
