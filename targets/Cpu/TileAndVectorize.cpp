@@ -29,7 +29,8 @@ using namespace mlir;
 
 /// The schedule of one matmul, marked with `moe.tile_id = id`: cache tiles
 /// that divide its dims, then 8 x 32 x 1 register tiles.
-static std::string scheduleFor(int64_t id, int64_t m, int64_t n, int64_t k) {
+static std::string scheduleFor(int64_t id, int64_t m, int64_t n, int64_t k,
+                               bool allowParallel = true) {
   auto divisor = [](int64_t dim, std::initializer_list<int64_t> options) {
     for (int64_t option : options)
       if (dim % option == 0)
@@ -42,7 +43,8 @@ static std::string scheduleFor(int64_t id, int64_t m, int64_t n, int64_t k) {
   // Cache tiles of big enough matmuls are spread over threads (an
   // scf.forall, OpenMP after bufferization); below ~2 MFLOP the fork costs
   // more than the second core gives.
-  bool parallel = (m / mc) * (n / nc) >= 2 && m * n * k >= (int64_t(1) << 20);
+  bool parallel = allowParallel && (m / mc) * (n / nc) >= 2 &&
+                  m * n * k >= (int64_t(1) << 20);
   std::string text;
   llvm::raw_string_ostream os(text);
   os << "    %mm" << id << " = transform.structured.match ops{[\"linalg.matmul\"]} "
@@ -75,47 +77,71 @@ static std::string scheduleFor(int64_t id, int64_t m, int64_t n, int64_t k) {
   return text;
 }
 
-/// Whether `generic` is C[..., m, n] += A[..., m, k] * B[k, n] in f32 (the
-/// leading dims of A and C are rows of one matmul), with B static and n a
-/// multiple of the register tile's 32. Rows may be dynamic; when they are
-/// static they must be a multiple of the tile's 8.
-static bool isTileableMatmul(linalg::GenericOp generic) {
+/// The number of batch dims when `generic` is, in f32,
+/// C[batch..., rows..., n] += A[batch..., rows..., k] * B[batch..., k, n]
+/// (no batch dims: B is one weight shared by all rows), with n a multiple
+/// of the register tile's 32 and B static. Rows may be dynamic when there
+/// are no batch dims; static rows must be a multiple of the tile's 8.
+/// nullopt for anything else.
+static std::optional<unsigned> tileableMatmulBatchDims(linalg::GenericOp generic) {
   if (generic.getNumDpsInputs() != 2 || generic.getNumDpsInits() != 1 ||
       generic.getNumLoops() < 3 || generic.getNumReductionLoops() != 1 ||
       !generic.hasPureTensorSemantics())
-    return false;
+    return std::nullopt;
+  auto b = dyn_cast<RankedTensorType>(generic.getDpsInputs()[1].getType());
+  if (!b || b.getRank() < 2 || b.getRank() > generic.getNumLoops() - 1)
+    return std::nullopt;
+  unsigned batch = b.getRank() - 2;
   MLIRContext *ctx = generic.getContext();
   unsigned loops = generic.getNumLoops();
-  SmallVector<AffineExpr> rows;
+  SmallVector<AffineExpr> leading, batchExprs;
   for (unsigned i = 0; i + 2 < loops; ++i)
-    rows.push_back(getAffineDimExpr(i, ctx));
+    leading.push_back(getAffineDimExpr(i, ctx));
+  for (unsigned i = 0; i < batch; ++i)
+    batchExprs.push_back(getAffineDimExpr(i, ctx));
   AffineExpr n = getAffineDimExpr(loops - 2, ctx), k = getAffineDimExpr(loops - 1, ctx);
-  SmallVector<AffineExpr> aExprs(rows), cExprs(rows);
+  SmallVector<AffineExpr> aExprs(leading), bExprs(batchExprs), cExprs(leading);
   aExprs.push_back(k);
+  bExprs.append({k, n});
   cExprs.push_back(n);
   SmallVector<AffineMap> expected = {AffineMap::get(loops, 0, aExprs, ctx),
-                                     AffineMap::get(loops, 0, {k, n}, ctx),
+                                     AffineMap::get(loops, 0, bExprs, ctx),
                                      AffineMap::get(loops, 0, cExprs, ctx)};
   if (generic.getIndexingMapsArray() != expected)
-    return false;
+    return std::nullopt;
   Block &body = generic.getRegion().front();
   if (!linalg::detail::isContractionBody(
           body, [](Operation *first, Operation *second) {
             return (isa<arith::MulFOp>(first) && isa<arith::AddFOp>(second)) ||
                    (isa<arith::AddFOp>(first) && isa<arith::MulFOp>(second));
           }))
-    return false;
+    return std::nullopt;
   auto a = dyn_cast<RankedTensorType>(generic.getDpsInputs()[0].getType());
-  auto b = dyn_cast<RankedTensorType>(generic.getDpsInputs()[1].getType());
   auto c = dyn_cast<RankedTensorType>(generic.getDpsInits()[0].getType());
-  if (!a || !b || !c || !b.hasStaticShape() || !a.getElementType().isF32() ||
+  if (!a || !c || !b.hasStaticShape() || !a.getElementType().isF32() ||
       !b.getElementType().isF32() || !c.getElementType().isF32() ||
-      b.getDimSize(1) % 32 != 0)
-    return false;
+      b.getShape().back() % 32 != 0)
+    return std::nullopt;
   if (!c.hasStaticShape())
-    return true;
-  int64_t m = c.getNumElements() / c.getShape().back();
-  return m % 8 == 0;
+    return batch == 0 ? std::optional<unsigned>(0) : std::nullopt;
+  int64_t batchElems = 1;
+  for (int64_t d : b.getShape().drop_back(2))
+    batchElems *= d;
+  int64_t rows = c.getNumElements() / c.getShape().back() / batchElems;
+  return rows % 8 == 0 ? std::optional<unsigned>(batch) : std::nullopt;
+}
+
+/// `value` with its dims [0, split) collapsed into one and [split, rank - 1)
+/// into another, the last dim kept: [batch, rows, last].
+static Value collapseBatchRows(OpBuilder &b, Location loc, Value value, int64_t split) {
+  auto type = cast<RankedTensorType>(value.getType());
+  int64_t rank = type.getRank();
+  SmallVector<ReassociationIndices> groups = {
+      llvm::to_vector(llvm::seq<int64_t>(0, split)),
+      llvm::to_vector(llvm::seq<int64_t>(split, rank - 1)), {rank - 1}};
+  if (rank == 3)
+    return value;
+  return tensor::CollapseShapeOp::create(b, loc, value, groups);
 }
 
 /// `value` with its leading dims collapsed into one (rank 2).
@@ -225,6 +251,67 @@ static Value tileDynamicRows(OpBuilder &b, Location loc, Value lhs, Value rhs,
   return tensor::ExtractSliceOp::create(b, loc, accType, product, origin, sizes, unitStrides);
 }
 
+/// C[b] += A[b] * B[b] for static [batch, m, k] x [batch, k, n]: one
+/// m x n matmul marked `moe.tile_id = id` per batch (an attention head),
+/// the batches spread over threads when there are several and the whole is
+/// 2^20 multiply-adds or more. Returns the new C and whether it is threaded.
+static std::pair<Value, bool> tileBatches(OpBuilder &b, Location loc, Value lhs,
+                                          Value rhs, Value acc, int64_t id) {
+  auto accType = cast<RankedTensorType>(acc.getType());
+  auto lhsType = cast<RankedTensorType>(lhs.getType());
+  int64_t batches = accType.getDimSize(0), m = accType.getDimSize(1),
+          n = accType.getDimSize(2), k = lhsType.getDimSize(2);
+  Type f32 = accType.getElementType();
+  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+  SmallVector<OpFoldResult> strides(3, one);
+  auto slice = [&](OpBuilder &nb, Value source, Value batch, int64_t rows, int64_t cols) {
+    SmallVector<OpFoldResult> offsets = {batch, zero, zero};
+    SmallVector<OpFoldResult> sizes = {one, nb.getIndexAttr(rows), nb.getIndexAttr(cols)};
+    return tensor::ExtractSliceOp::create(nb, loc, RankedTensorType::get({rows, cols}, f32),
+                                          source, offsets, sizes, strides)
+        .getResult();
+  };
+  // One batch's product, and where it goes.
+  auto product = [&](OpBuilder &nb, Value batch, Value into) {
+    auto matmul = linalg::MatmulOp::create(
+        nb, loc, TypeRange{RankedTensorType::get({m, n}, f32)},
+        ValueRange{slice(nb, lhs, batch, m, k), slice(nb, rhs, batch, k, n)},
+        ValueRange{slice(nb, into, batch, m, n)});
+    matmul->setAttr("moe.tile_id", nb.getI64IntegerAttr(id));
+    return matmul.getResult(0);
+  };
+  auto place = [&](OpBuilder &nb, Value batch) {
+    return std::make_pair(SmallVector<OpFoldResult>{batch, zero, zero},
+                          SmallVector<OpFoldResult>{one, nb.getIndexAttr(m), nb.getIndexAttr(n)});
+  };
+  if (batches >= 2 && batches * m * n * k >= (int64_t(1) << 20)) {
+    auto forall = scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{zero},
+                                        ArrayRef<OpFoldResult>{b.getIndexAttr(batches)},
+                                        ArrayRef<OpFoldResult>{one}, ValueRange{acc},
+                                        std::nullopt);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(forall.getBody());
+    Value batch = forall.getInductionVar(0);
+    Value result = product(b, batch, forall.getRegionIterArgs()[0]);
+    b.setInsertionPointToStart(forall.getTerminator().getBody());
+    auto [offsets, sizes] = place(b, batch);
+    tensor::ParallelInsertSliceOp::create(b, loc, result, forall.getRegionIterArgs()[0],
+                                          offsets, sizes, strides);
+    return {forall.getResult(0), true};
+  }
+  auto loop = scf::ForOp::create(
+      b, loc, arith::ConstantIndexOp::create(b, loc, 0),
+      arith::ConstantIndexOp::create(b, loc, batches),
+      arith::ConstantIndexOp::create(b, loc, 1), ValueRange{acc},
+      [&](OpBuilder &nb, Location, Value batch, ValueRange iterArgs) {
+        auto [offsets, sizes] = place(nb, batch);
+        Value updated = tensor::InsertSliceOp::create(
+            nb, loc, product(nb, batch, iterArgs[0]), iterArgs[0], offsets, sizes, strides);
+        scf::YieldOp::create(nb, loc, updated);
+      });
+  return {loop.getResult(0), false};
+}
+
 namespace {
 struct CpuTileAndVectorize
     : PassWrapper<CpuTileAndVectorize, OperationPass<ModuleOp>> {
@@ -234,22 +321,56 @@ struct CpuTileAndVectorize
     return "Cache- and register-tile f32 matmuls and vectorise them, with the "
            "accumulator in registers";
   }
+  /// Replaces a batched matmul generic by per-batch matmuls; returns their
+  /// schedule.
+  static std::string tileBatched(IRRewriter &rewriter, linalg::GenericOp generic,
+                                 unsigned batch, int64_t id) {
+    Location loc = generic.getLoc();
+    Value a = collapseBatchRows(rewriter, loc, generic.getDpsInputs()[0], batch);
+    Value c = collapseBatchRows(rewriter, loc, generic.getDpsInits()[0], batch);
+    Value b = generic.getDpsInputs()[1];
+    if (batch > 1)
+      b = tensor::CollapseShapeOp::create(
+          rewriter, loc, b,
+          SmallVector<ReassociationIndices>{llvm::to_vector(llvm::seq<int64_t>(0, batch)),
+                                            {batch}, {batch + 1}});
+    auto [result, threaded] = tileBatches(rewriter, loc, a, b, c, id);
+    auto original = cast<RankedTensorType>(generic.getResultTypes()[0]);
+    int64_t rank = original.getRank();
+    if (rank != 3)
+      result = tensor::ExpandShapeOp::create(
+          rewriter, loc, original, result,
+          SmallVector<ReassociationIndices>{
+              llvm::to_vector(llvm::seq<int64_t>(0, batch)),
+              llvm::to_vector(llvm::seq<int64_t>(batch, rank - 1)), {rank - 1}});
+    rewriter.replaceOp(generic, result);
+    auto cType = cast<RankedTensorType>(c.getType());
+    return scheduleFor(id, cType.getDimSize(1), cType.getDimSize(2),
+                       cast<RankedTensorType>(a.getType()).getDimSize(2),
+                       /*allowParallel=*/!threaded);
+  }
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    // Our matmul generics become linalg.matmul (the ones upstream's
-    // specialisation would misread, transposed or batched, stay loops).
-    SmallVector<linalg::GenericOp> matmuls;
+    // Our matmul generics become linalg.matmul, per batch when batched (the
+    // ones upstream's specialisation would misread, transposed, stay loops).
+    SmallVector<std::pair<linalg::GenericOp, unsigned>> matmuls;
     module.walk([&](linalg::GenericOp generic) {
-      if (isTileableMatmul(generic))
-        matmuls.push_back(generic);
+      if (std::optional<unsigned> batch = tileableMatmulBatchDims(generic))
+        matmuls.push_back({generic, *batch});
     });
     if (matmuls.empty())
       return;
     std::string body;
     IRRewriter rewriter(&getContext());
-    for (auto [id, generic] : llvm::enumerate(matmuls)) {
+    for (auto [id, entry] : llvm::enumerate(matmuls)) {
+      auto [generic, batch] = entry;
       rewriter.setInsertionPoint(generic);
       Location loc = generic.getLoc();
+      if (batch > 0) {
+        body += tileBatched(rewriter, generic, batch, id);
+        continue;
+      }
       Value a = collapseRows(rewriter, loc, generic.getDpsInputs()[0]);
       Value b = generic.getDpsInputs()[1];
       Value c = collapseRows(rewriter, loc, generic.getDpsInits()[0]);

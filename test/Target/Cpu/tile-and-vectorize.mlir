@@ -105,3 +105,25 @@ func.func @dynamic_rows(%a: tensor<?x16xf32>, %b: tensor<16x64xf32>, %c: tensor<
   } -> tensor<?x64xf32>
   return %0 : tensor<?x64xf32>
 }
+
+// -----
+
+// Batched (attention heads: Q K^T with K already transposed): batch dims
+// collapse into one, and each batch is one register-tiled matmul.
+// CHECK-LABEL: func @batched
+// CHECK: tensor.collapse_shape %{{.*}} {{\[\[}}0, 1], [2], [3]] : tensor<2x4x8x16xf32> into tensor<8x8x16xf32>
+// CHECK: tensor.collapse_shape %{{.*}} {{\[\[}}0, 1], [2], [3]] : tensor<2x4x16x32xf32> into tensor<8x16x32xf32>
+// CHECK: scf.for %[[B:.*]] = %c0 to %c8 step %c1
+// CHECK:   tensor.extract_slice %{{.*}}[%[[B]], 0, 0] [1, 8, 16] [1, 1, 1] : tensor<8x8x16xf32> to tensor<8x16xf32>
+// CHECK:   arith.addf {{.*}} : vector<8x32xf32>
+// CHECK:   tensor.insert_slice %{{.*}} into %{{.*}}[%[[B]], 0, 0] [1, 8, 32] [1, 1, 1] : tensor<8x32xf32> into tensor<8x8x32xf32>
+// CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0, 1], [2], [3]] output_shape [2, 4, 8, 32]
+func.func @batched(%a: tensor<2x4x8x16xf32>, %b: tensor<2x4x16x32xf32>, %c: tensor<2x4x8x32xf32>) -> tensor<2x4x8x32xf32> {
+  %0 = linalg.generic {indexing_maps = [affine_map<(b, h, m, n, k) -> (b, h, m, k)>, affine_map<(b, h, m, n, k) -> (b, h, k, n)>, affine_map<(b, h, m, n, k) -> (b, h, m, n)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%a, %b : tensor<2x4x8x16xf32>, tensor<2x4x16x32xf32>) outs(%c : tensor<2x4x8x32xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<2x4x8x32xf32>
+  return %0 : tensor<2x4x8x32xf32>
+}
