@@ -5,7 +5,7 @@
 // 8 x 32 register tiles over one k at a time and vectorised; the 8 x 32
 // accumulator is hoisted out of the k loop, so it lives in vector
 // registers (16 zmm on AVX-512), and each k step adds a broadcast column of
-// A times a row of B to it. The schedule is a transform-dialect script
+// A times a row of B to it, as FMAs. The schedule is a transform-dialect script
 // applied by the upstream interpreter. A run-time row count (the tokens an
 // expert got) is padded with zero rows to a multiple of 8 and computed as
 // static 8 x 32 blocks, rows inside column panels, scheduled the same way.
@@ -16,6 +16,8 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Transform/IR/TransformOps.h"
@@ -312,6 +314,47 @@ static std::pair<Value, bool> tileBatches(OpBuilder &b, Location loc, Value lhs,
   return {loop.getResult(0), false};
 }
 
+/// The vectoriser writes each k step of a register tile as a vector mulf
+/// then addf; LLVM may not contract them without fast-math flags, and two
+/// instructions instead of one FMA halve the throughput. The only vector
+/// arithmetic at this point is the tiles', so every vector addf of a mulf
+/// used only there becomes a math.fma.
+static void fuseMultiplyAdds(ModuleOp module) {
+  SmallVector<arith::AddFOp> adds;
+  module.walk([&](arith::AddFOp add) {
+    if (isa<VectorType>(add.getType()))
+      adds.push_back(add);
+  });
+  for (arith::AddFOp add : adds) {
+    for (unsigned i = 0; i < 2; ++i) {
+      // The product may reach the add through a shape_cast dropping the
+      // unit k dim.
+      Value product = add->getOperand(i);
+      auto cast = product.getDefiningOp<vector::ShapeCastOp>();
+      if (cast && cast->hasOneUse())
+        product = cast.getSource();
+      auto mul = product.getDefiningOp<arith::MulFOp>();
+      if (!mul || !mul->hasOneUse() || (!cast && !add->getOperand(i).hasOneUse()))
+        continue;
+      OpBuilder b(add);
+      auto type = llvm::cast<VectorType>(add.getType());
+      auto reshape = [&](Value v) {
+        return v.getType() == type ? v
+                                   : vector::ShapeCastOp::create(b, add.getLoc(), type, v)
+                                         .getResult();
+      };
+      Value fma = math::FmaOp::create(b, add.getLoc(), reshape(mul.getLhs()),
+                                      reshape(mul.getRhs()), add->getOperand(1 - i));
+      add.replaceAllUsesWith(fma);
+      add.erase();
+      if (cast)
+        cast.erase();
+      mul.erase();
+      break;
+    }
+  }
+}
+
 namespace {
 struct CpuTileAndVectorize
     : PassWrapper<CpuTileAndVectorize, OperationPass<ModuleOp>> {
@@ -320,6 +363,10 @@ struct CpuTileAndVectorize
   StringRef getDescription() const override {
     return "Cache- and register-tile f32 matmuls and vectorise them, with the "
            "accumulator in registers";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<arith::ArithDialect, linalg::LinalgDialect, math::MathDialect,
+                    scf::SCFDialect, tensor::TensorDialect>();
   }
   /// Replaces a batched matmul generic by per-batch matmuls; returns their
   /// schedule.
@@ -415,6 +462,7 @@ struct CpuTileAndVectorize
             module, entry, *script, transform::TransformOptions())))
       return signalPassFailure();
     module.walk([](linalg::LinalgOp op) { op->removeAttr("moe.tile_id"); });
+    fuseMultiplyAdds(module);
   }
 };
 } // namespace

@@ -3,7 +3,7 @@
 // An f32 matmul generic: cache tiles that divide the dims (16 x 64 x 128,
 // one trip each here, so they fold away), then an 8 x 32 register tile
 // whose accumulator is a vector carried through the k loop and updated by
-// the product of a broadcast column of A and a row of B.
+// a fused multiply-add of a broadcast column of A and a row of B.
 // CHECK-LABEL: func @matmul
 // CHECK-NOT: linalg.generic
 // CHECK: scf.for %{{.*}} = %c0 to %c16 step %c8
@@ -12,8 +12,7 @@
 // CHECK: scf.for %{{.*}} = %c0 to %c128 step %c1 iter_args({{.*}}, %[[A:.*]] = %[[ACC]]) -> ({{.*}}, vector<8x32xf32>)
 // CHECK:   vector.transfer_read {{.*}} vector<8x1xf32>
 // CHECK:   vector.transfer_read {{.*}} vector<1x32xf32>
-// CHECK:   arith.mulf {{.*}} : vector<8x32x1xf32>
-// CHECK:   arith.addf %[[A]], %{{.*}} : vector<8x32xf32>
+// CHECK:   math.fma {{.*}}, %[[A]] : vector<8x32xf32>
 // CHECK: vector.transfer_write {{.*}} : vector<8x32xf32>, tensor<8x32xf32>
 func.func @matmul(%a: tensor<16x128xf32>, %b: tensor<128x64xf32>, %c: tensor<16x64xf32>) -> tensor<16x64xf32> {
   %0 = linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : tensor<16x128xf32>, tensor<128x64xf32>) outs(%c : tensor<16x64xf32>) {
@@ -30,7 +29,7 @@ func.func @matmul(%a: tensor<16x128xf32>, %b: tensor<128x64xf32>, %c: tensor<16x
 // Batch rows times a shared weight: the rows collapse into one matmul.
 // CHECK-LABEL: func @rows_times_weight
 // CHECK: tensor.collapse_shape %{{.*}} {{\[\[}}0, 1], [2]] : tensor<2x8x32xf32> into tensor<16x32xf32>
-// CHECK: arith.addf {{.*}} : vector<8x32xf32>
+// CHECK: math.fma {{.*}} : vector<8x32xf32>
 // CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0, 1], [2]] output_shape [2, 8, 32] : tensor<16x32xf32> into tensor<2x8x32xf32>
 func.func @rows_times_weight(%a: tensor<2x8x32xf32>, %b: tensor<32x32xf32>, %c: tensor<2x8x32xf32>) -> tensor<2x8x32xf32> {
   %0 = linalg.generic {indexing_maps = [affine_map<(b, m, n, k) -> (b, m, k)>, affine_map<(b, m, n, k) -> (k, n)>, affine_map<(b, m, n, k) -> (b, m, n)>], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%a, %b : tensor<2x8x32xf32>, tensor<32x32xf32>) outs(%c : tensor<2x8x32xf32>) {
@@ -66,7 +65,7 @@ func.func @untileable(%a: tensor<6x8xf32>, %b: tensor<8x20xf32>, %c: tensor<6x20
 // CHECK-LABEL: func @shared
 // CHECK: scf.forall (%{{.*}}) in (2) shared_outs
 // CHECK:   scf.for %{{.*}} = %c0 to %c64 step %c8
-// CHECK:     arith.addf {{.*}} : vector<8x32xf32>
+// CHECK:     math.fma {{.*}} : vector<8x32xf32>
 // CHECK:   tensor.parallel_insert_slice
 func.func @shared(%a: tensor<128x64xf32>, %b: tensor<64x256xf32>, %c: tensor<128x256xf32>) -> tensor<128x256xf32> {
   %0 = linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : tensor<128x64xf32>, tensor<64x256xf32>) outs(%c : tensor<128x256xf32>) {
@@ -94,7 +93,7 @@ func.func @shared(%a: tensor<128x64xf32>, %b: tensor<64x256xf32>, %c: tensor<128
 // CHECK: %[[PRODUCT:.*]] = scf.for %[[COL:.*]] = %c0 to %c64 step %c32
 // CHECK:   tensor.extract_slice %{{.*}}[0, %[[COL]]] [%[[PADDED]], 32] [1, 1]
 // CHECK:   scf.for %{{.*}} = %c0 to %[[PADDED]] step %c8
-// CHECK:     arith.addf {{.*}} : vector<8x32xf32>
+// CHECK:     math.fma {{.*}} : vector<8x32xf32>
 // CHECK: tensor.extract_slice %[[PRODUCT]][0, 0] [%[[ROWS]], 64] [1, 1]
 func.func @dynamic_rows(%a: tensor<?x16xf32>, %b: tensor<16x64xf32>, %c: tensor<?x64xf32>) -> tensor<?x64xf32> {
   %0 = linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : tensor<?x16xf32>, tensor<16x64xf32>) outs(%c : tensor<?x64xf32>) {
@@ -115,7 +114,7 @@ func.func @dynamic_rows(%a: tensor<?x16xf32>, %b: tensor<16x64xf32>, %c: tensor<
 // CHECK: tensor.collapse_shape %{{.*}} {{\[\[}}0, 1], [2], [3]] : tensor<2x4x16x32xf32> into tensor<8x16x32xf32>
 // CHECK: scf.for %[[B:.*]] = %c0 to %c8 step %c1
 // CHECK:   tensor.extract_slice %{{.*}}[%[[B]], 0, 0] [1, 8, 16] [1, 1, 1] : tensor<8x8x16xf32> to tensor<8x16xf32>
-// CHECK:   arith.addf {{.*}} : vector<8x32xf32>
+// CHECK:   math.fma {{.*}} : vector<8x32xf32>
 // CHECK:   tensor.insert_slice %{{.*}} into %{{.*}}[%[[B]], 0, 0] [1, 8, 32] [1, 1, 1] : tensor<8x32xf32> into tensor<8x8x32xf32>
 // CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0, 1], [2], [3]] output_shape [2, 4, 8, 32]
 func.func @batched(%a: tensor<2x4x8x16xf32>, %b: tensor<2x4x16x32xf32>, %c: tensor<2x4x8x32xf32>) -> tensor<2x4x8x32xf32> {
