@@ -8,6 +8,7 @@
 
 #include "moe/Dialect/Moe/MoeOps.h"
 #include "moe/Passes/Moe/Passes.h"
+#include "FloatCompute.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -34,9 +35,9 @@ struct LowerRmsNorm : OpRewritePattern<RmsNormOp> {
     if (axis < 0)
       axis += rank;
     Type element = type.getElementType();
-    Type compute = element.getIntOrFloatBitWidth() < 32 ? rewriter.getF32Type() : element;
-    auto widen = [&](OpBuilder &b, Location l, Value v) -> Value {
-      return v.getType() == compute ? v : Value(arith::ExtFOp::create(b, l, compute, v));
+    Type compute = computeTypeFor(rewriter, element);
+    auto widen = [&](OpBuilder &b, Location l, Value v) {
+      return convertFloat(b, l, v, compute);
     };
 
     // Sum of squares over dims axis.. into [d0 .. d(axis-1)].
@@ -99,9 +100,7 @@ struct LowerRmsNorm : OpRewritePattern<RmsNormOp> {
               Value y = arith::MulFOp::create(
                   b, l, arith::MulFOp::create(b, l, widen(b, l, args[0]), inv),
                   widen(b, l, args[2]));
-              if (y.getType() != element)
-                y = arith::TruncFOp::create(b, l, element, y);
-              linalg::YieldOp::create(b, l, y);
+              linalg::YieldOp::create(b, l, convertFloat(b, l, y, element));
             })
             .getResult(0);
     rewriter.replaceOp(op, result);

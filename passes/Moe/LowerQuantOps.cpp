@@ -12,6 +12,7 @@
 
 namespace mlir::moe {
 #define GEN_PASS_DEF_MOELOWERQUANTOPS
+#define GEN_PASS_DEF_MOELOWERTOLINALG
 #include "moe/Passes/Moe/Passes.h.inc"
 } // namespace mlir::moe
 
@@ -241,6 +242,17 @@ struct MoeLowerQuantOps : moe::impl::MoeLowerQuantOpsBase<MoeLowerQuantOps> {
     RewritePatternSet patterns(&getContext());
     populateLowerQuantOpsPatterns(patterns);
     populateLowerNormOpsPatterns(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+struct MoeLowerToLinalg : moe::impl::MoeLowerToLinalgBase<MoeLowerToLinalg> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    populateLowerQuantOpsPatterns(patterns);
+    populateLowerNormOpsPatterns(patterns);
+    populateLowerAttentionOpsPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -44,7 +44,7 @@ void moe::buildCpuLoweringPipeline(OpPassManager &pm) {
 }
 
 void moe::buildCpuMoeLoweringPipeline(OpPassManager &pm) {
-  if (failed(parsePassPipeline("moe-lower-quant-ops,canonicalize", pm)))
+  if (failed(parsePassPipeline("moe-lower-to-linalg,canonicalize", pm)))
     llvm::report_fatal_error("moe: the CPU moe lowering does not parse");
 }
 

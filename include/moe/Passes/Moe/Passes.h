@@ -20,6 +20,8 @@ void populateLowerQuantOpsPatterns(RewritePatternSet &patterns);
 
 /// moe.rms_norm -> linalg.generic.
 void populateLowerNormOpsPatterns(RewritePatternSet &patterns);
+/// moe.rope and moe.attention -> linalg.generic (the direct form).
+void populateLowerAttentionOpsPatterns(RewritePatternSet &patterns);
 
 #define GEN_PASS_REGISTRATION
 #include "moe/Passes/Moe/Passes.h.inc"

@@ -40,4 +40,20 @@ def MoeLowerQuantOps : Pass<"moe-lower-quant-ops"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def MoeLowerToLinalg : Pass<"moe-lower-to-linalg"> {
+  let summary = "Every moe op a target without its own kernels takes, as linalg";
+  let description = [{
+    The patterns of moe-lower-quant-ops (quantization ops and rms_norm),
+    plus moe.rope as one elementwise generic and moe.attention in its
+    direct form: Q K^T with the kv heads repeated for GQA, one elementwise
+    pass for scale, softcap and every mask kind (causal, window, global
+    tokens, block layout, explicit mask), a softmax whose fully masked rows
+    give zeros, then P V. Narrow floats are computed in f32.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 #endif // MOE_PASSES_MOE_PASSES_TD

@@ -1,0 +1,33 @@
+//===- FloatCompute.h - Narrow floats computed in f32 -----------*- C++ -*-===//
+//
+// The lowerings of norms, rotary and attention compute f16/bf16 in f32 and
+// round once at the end, as ONNX's reference does (stash_type 1).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MOE_PASSES_MOE_FLOATCOMPUTE_H
+#define MOE_PASSES_MOE_FLOATCOMPUTE_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::moe {
+
+/// The float type computations on `element` use: f32 for narrower floats.
+inline Type computeTypeFor(OpBuilder &b, Type element) {
+  return element.getIntOrFloatBitWidth() < 32 ? b.getF32Type() : element;
+}
+
+/// `v` extended or truncated to the float type `to` (itself when it is).
+inline Value convertFloat(OpBuilder &b, Location loc, Value v, Type to) {
+  Type from = v.getType();
+  if (from == to)
+    return v;
+  if (to.getIntOrFloatBitWidth() > from.getIntOrFloatBitWidth())
+    return arith::ExtFOp::create(b, loc, to, v);
+  return arith::TruncFOp::create(b, loc, to, v);
+}
+
+} // namespace mlir::moe
+
+#endif // MOE_PASSES_MOE_FLOATCOMPUTE_H
