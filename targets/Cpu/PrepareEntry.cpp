@@ -181,6 +181,17 @@ LogicalResult moe::checkCpuLowerable(ModuleOp module) {
                       << "' has no CPU lowering yet";
       return WalkResult::interrupt();
     }
+    // LLVM's translation has no form for constant arrays of sub-byte
+    // integers (packed int4 weights are the quantization work's).
+    if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
+      auto type = dyn_cast<ShapedType>(constant.getType());
+      if (type && type.getElementType().isInteger() &&
+          type.getElementTypeBitWidth() % 8 != 0 && type.getElementTypeBitWidth() != 1) {
+        op->emitError() << "constant of type " << type
+                        << " has no CPU form yet (sub-byte weights)";
+        return WalkResult::interrupt();
+      }
+    }
     return WalkResult::advance();
   });
   return failure(result.wasInterrupted());

@@ -22,6 +22,8 @@ void populateLowerQuantOpsPatterns(RewritePatternSet &patterns);
 void populateLowerNormOpsPatterns(RewritePatternSet &patterns);
 /// moe.rope and moe.attention -> linalg.generic (the direct form).
 void populateLowerAttentionOpsPatterns(RewritePatternSet &patterns);
+/// moe.route, dispatch, grouped_matmul and combine -> linalg and scf.
+void populateLowerRoutingOpsPatterns(RewritePatternSet &patterns);
 
 #define GEN_PASS_REGISTRATION
 #include "moe/Passes/Moe/Passes.h.inc"

@@ -48,11 +48,16 @@ def MoeLowerToLinalg : Pass<"moe-lower-to-linalg"> {
     direct form: Q K^T with the kv heads repeated for GQA, one elementwise
     pass for scale, softcap and every mask kind (causal, window, global
     tokens, block layout, explicit mask), a softmax whose fully masked rows
-    give zeros, then P V. Narrow floats are computed in f32.
+    give zeros, then P V; and the dropless MoE ops: moe.route (scores,
+    ranks, top-k by rank, renormalised), moe.dispatch (a counting sort),
+    moe.grouped_matmul (a matmul per expert over its rows only) and
+    moe.combine (the inverse permutation and a weighted sum). Narrow floats
+    are computed in f32. Group-limited routing is not lowered yet.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::linalg::LinalgDialect",
                            "::mlir::math::MathDialect",
+                           "::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect"];
 }
 

@@ -1,0 +1,461 @@
+//===- LowerRoutingOps.cpp - Routing, dispatch and expert GEMMs as linalg -===//
+//
+// The direct, dropless form of an MoE layer for targets that take linalg:
+// - moe.route: scores (softmax or sigmoid), then each expert's rank among
+//   its token's biased scores (ties to the lower index); the experts of
+//   rank < k are the choice, best first; weights renormalised and scaled.
+// - moe.dispatch: a counting sort of the token slots by expert (counts,
+//   offsets, then each slot placed at its expert's cursor; slots naming no
+//   expert go last), and the tokens gathered in that order.
+// - moe.grouped_matmul: one matmul per expert over only its rows.
+// - moe.combine: the inverse permutation, then each token's weighted sum of
+//   its k expert rows.
+// Group-limited routing (n_group > 1) is not lowered yet.
+//
+//===----------------------------------------------------------------------===//
+
+#include "moe/Dialect/Moe/MoeOps.h"
+#include "moe/Passes/Moe/Passes.h"
+#include "FloatCompute.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+
+using namespace mlir;
+using namespace mlir::moe;
+
+namespace {
+
+using IT = utils::IteratorType;
+
+Value cst(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+Value toIndex(OpBuilder &b, Location loc, Value v) {
+  return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
+}
+
+/// A tensor of `sizes` filled with `value`.
+Value filled(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes, Value value) {
+  Value empty = tensor::EmptyOp::create(b, loc, sizes, value.getType());
+  return linalg::FillOp::create(b, loc, value, empty).getResult(0);
+}
+
+/// A generic over `outType` (one init) with the given inputs and maps.
+Value generic(OpBuilder &b, Location loc, Value init, ValueRange ins,
+              ArrayRef<AffineMap> maps, ArrayRef<IT> iterators,
+              function_ref<void(OpBuilder &, Location, ValueRange)> body) {
+  return linalg::GenericOp::create(b, loc, init.getType(), ins, init, maps, iterators, body)
+      .getResult(0);
+}
+
+struct LowerRoute : OpRewritePattern<RouteOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(RouteOp op, PatternRewriter &rewriter) const override {
+    if (op.getNGroup() != 1)
+      return rewriter.notifyMatchFailure(op, "group-limited routing is not lowered yet");
+    Location loc = op.getLoc();
+    MLIRContext *ctx = getContext();
+    Value logits = op.getLogits();
+    auto type = cast<RankedTensorType>(logits.getType());
+    Type element = type.getElementType();
+    Type f = computeTypeFor(rewriter, element);
+    int64_t k = op.getK();
+    OpFoldResult tokens = tensor::getMixedSize(rewriter, loc, logits, 0);
+    OpFoldResult experts = tensor::getMixedSize(rewriter, loc, logits, 1);
+    AffineExpr t = getAffineDimExpr(0, ctx), e = getAffineDimExpr(1, ctx),
+               e2 = getAffineDimExpr(2, ctx);
+    AffineMap id2 = AffineMap::getMultiDimIdentityMap(2, ctx);
+    AffineMap perToken2 = AffineMap::get(2, 0, {t}, ctx);
+    Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getFloatAttr(f, 0.0));
+
+    // Scores.
+    Value scores;
+    Value shape = filled(rewriter, loc, {tokens, experts}, zero);
+    if (op.getScoring() == Scoring::Sigmoid) {
+      scores = generic(rewriter, loc, shape, logits, {id2, id2}, {IT::parallel, IT::parallel},
+                       [&](OpBuilder &b, Location l, ValueRange args) {
+                         Value x = convertFloat(b, l, args[0], f);
+                         Value one = arith::ConstantOp::create(b, l, b.getFloatAttr(f, 1.0));
+                         Value ex = math::ExpOp::create(b, l, arith::NegFOp::create(b, l, x));
+                         linalg::YieldOp::create(
+                             b, l, Value(arith::DivFOp::create(b, l, one,
+                                                               arith::AddFOp::create(b, l, one, ex))));
+                       });
+    } else {
+      Value negInf = arith::ConstantOp::create(
+          rewriter, loc, rewriter.getFloatAttr(f, -std::numeric_limits<double>::infinity()));
+      Value rowMax = generic(rewriter, loc, filled(rewriter, loc, {tokens}, negInf), logits,
+                             {id2, perToken2}, {IT::parallel, IT::reduction},
+                             [&](OpBuilder &b, Location l, ValueRange args) {
+                               linalg::YieldOp::create(
+                                   b, l, Value(arith::MaximumFOp::create(
+                                             b, l, args[1], convertFloat(b, l, args[0], f))));
+                             });
+      Value exps = generic(rewriter, loc, shape, ValueRange{logits, rowMax},
+                           {id2, perToken2, id2}, {IT::parallel, IT::parallel},
+                           [&](OpBuilder &b, Location l, ValueRange args) {
+                             Value x = convertFloat(b, l, args[0], f);
+                             linalg::YieldOp::create(
+                                 b, l, Value(math::ExpOp::create(b, l, arith::SubFOp::create(b, l, x, args[1]))));
+                           });
+      Value sums = generic(rewriter, loc, filled(rewriter, loc, {tokens}, zero), exps,
+                           {id2, perToken2}, {IT::parallel, IT::reduction},
+                           [&](OpBuilder &b, Location l, ValueRange args) {
+                             linalg::YieldOp::create(b, l, Value(arith::AddFOp::create(b, l, args[1], args[0])));
+                           });
+      scores = generic(rewriter, loc, shape, ValueRange{exps, sums}, {id2, perToken2, id2},
+                       {IT::parallel, IT::parallel},
+                       [&](OpBuilder &b, Location l, ValueRange args) {
+                         linalg::YieldOp::create(b, l, Value(arith::DivFOp::create(b, l, args[0], args[1])));
+                       });
+    }
+    // The selection ranks biased scores.
+    Value biased = scores;
+    if (Value bias = op.getBias())
+      biased = generic(rewriter, loc, shape, ValueRange{scores, bias},
+                       {id2, AffineMap::get(2, 0, {e}, ctx), id2}, {IT::parallel, IT::parallel},
+                       [&](OpBuilder &b, Location l, ValueRange args) {
+                         linalg::YieldOp::create(
+                             b, l, Value(arith::AddFOp::create(b, l, args[0],
+                                                               convertFloat(b, l, args[1], f))));
+                       });
+    // rank[t, e] = #{e2 : s[e2] > s[e] or (s[e2] == s[e] and e2 < e)}.
+    Value zeroIdx = cst(rewriter, loc, 0);
+    Value ranks = generic(
+        rewriter, loc, filled(rewriter, loc, {tokens, experts}, zeroIdx), ValueRange{biased, biased},
+        {AffineMap::get(3, 0, {t, e}, ctx), AffineMap::get(3, 0, {t, e2}, ctx),
+         AffineMap::get(3, 0, {t, e}, ctx)},
+        {IT::parallel, IT::parallel, IT::reduction},
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value ei = linalg::IndexOp::create(b, l, 1), oi = linalg::IndexOp::create(b, l, 2);
+          Value greater = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, args[1], args[0]);
+          Value tie = arith::AndIOp::create(
+              b, l, arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, args[1], args[0]),
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult, oi, ei));
+          Value before = arith::OrIOp::create(b, l, greater, tie);
+          Value step = arith::SelectOp::create(b, l, before, cst(b, l, 1), cst(b, l, 0));
+          linalg::YieldOp::create(b, l, Value(arith::AddIOp::create(b, l, args[2], step)));
+        });
+    // Slot j of token t takes the expert of rank j.
+    AffineExpr j = getAffineDimExpr(1, ctx), ee = getAffineDimExpr(2, ctx);
+    AffineMap byExpert = AffineMap::get(3, 0, {t, ee}, ctx);
+    AffineMap slot = AffineMap::get(3, 0, {t, j}, ctx);
+    SmallVector<OpFoldResult> slotSizes = {tokens, rewriter.getIndexAttr(k)};
+    Type indexElement = cast<RankedTensorType>(op.getIndices().getType()).getElementType();
+    Value chosen = generic(
+        rewriter, loc,
+        filled(rewriter, loc, slotSizes,
+               arith::ConstantOp::create(rewriter, loc, rewriter.getIntegerAttr(indexElement, 0))),
+        ranks, {byExpert, slot}, {IT::parallel, IT::parallel, IT::reduction},
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value here = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, args[0],
+                                             linalg::IndexOp::create(b, l, 1));
+          Value expert = arith::IndexCastOp::create(b, l, indexElement, linalg::IndexOp::create(b, l, 2));
+          linalg::YieldOp::create(b, l, Value(arith::SelectOp::create(b, l, here, expert, args[1])));
+        });
+    Value picked = generic(
+        rewriter, loc, filled(rewriter, loc, slotSizes, zero), ValueRange{ranks, scores},
+        {byExpert, byExpert, slot}, {IT::parallel, IT::parallel, IT::reduction},
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value here = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, args[0],
+                                             linalg::IndexOp::create(b, l, 1));
+          linalg::YieldOp::create(b, l, Value(arith::SelectOp::create(b, l, here, args[1], args[2])));
+        });
+    // Renormalise and scale.
+    AffineMap slotId = AffineMap::getMultiDimIdentityMap(2, ctx);
+    Value total;
+    if (op.getRenormalize())
+      total = generic(rewriter, loc, filled(rewriter, loc, {tokens}, zero), picked,
+                      {slotId, perToken2}, {IT::parallel, IT::reduction},
+                      [&](OpBuilder &b, Location l, ValueRange args) {
+                        linalg::YieldOp::create(b, l, Value(arith::AddFOp::create(b, l, args[1], args[0])));
+                      });
+    double factor = op.getRoutedScalingFactor().convertToDouble();
+    SmallVector<Value> ins = {picked};
+    SmallVector<AffineMap> maps = {slotId};
+    if (total) {
+      ins.push_back(total);
+      maps.push_back(perToken2);
+    }
+    maps.push_back(slotId);
+    Value weights = generic(
+        rewriter, loc,
+        tensor::EmptyOp::create(rewriter, loc, slotSizes, element), ins, maps,
+        {IT::parallel, IT::parallel}, [&](OpBuilder &b, Location l, ValueRange args) {
+          Value w = args[0];
+          if (total)
+            w = arith::DivFOp::create(b, l, w, args[1]);
+          if (factor != 1.0)
+            w = arith::MulFOp::create(b, l, w,
+                                      arith::ConstantOp::create(b, l, b.getFloatAttr(f, factor)));
+          linalg::YieldOp::create(b, l, convertFloat(b, l, w, element));
+        });
+    auto cast = [&](Value v, Type to) {
+      return v.getType() == to ? v : Value(tensor::CastOp::create(rewriter, loc, to, v));
+    };
+    rewriter.replaceOp(op, {cast(weights, op.getWeights().getType()),
+                            cast(chosen, op.getIndices().getType())});
+    return success();
+  }
+};
+
+struct LowerDispatch : OpRewritePattern<DispatchOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DispatchOp op, PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = getContext();
+    Value indices = op.getIndices(), tokens = op.getTokens();
+    auto indexType = cast<RankedTensorType>(indices.getType());
+    int64_t k = indexType.getDimSize(1);
+    int64_t numExperts = op.getNumExperts();
+    Type i32 = rewriter.getI32Type();
+    Value c0 = cst(rewriter, loc, 0), c1 = cst(rewriter, loc, 1), ck = cst(rewriter, loc, k),
+          cE = cst(rewriter, loc, numExperts);
+    Value numTokens = tensor::DimOp::create(rewriter, loc, indices, 0);
+    Value slots = arith::MulIOp::create(rewriter, loc, numTokens, ck);
+    // The expert of slot s, or E when it names none.
+    auto expertOf = [&](OpBuilder &b, Location l, Value s) {
+      Value raw = tensor::ExtractOp::create(
+          b, l, indices,
+          ValueRange{arith::DivUIOp::create(b, l, s, ck), arith::RemUIOp::create(b, l, s, ck)});
+      Value e = arith::IndexCastOp::create(b, l, b.getIndexType(), raw);
+      Value valid = arith::AndIOp::create(
+          b, l, arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, e, cst(b, l, 0)),
+          arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, e, cE));
+      return Value(arith::SelectOp::create(b, l, valid, e, cE));
+    };
+    // Counts per expert (E + 1 buckets; the last one for no expert).
+    Value zeroI32 = arith::ConstantOp::create(rewriter, loc, rewriter.getI32IntegerAttr(0));
+    Value oneI32 = arith::ConstantOp::create(rewriter, loc, rewriter.getI32IntegerAttr(1));
+    SmallVector<OpFoldResult> buckets = {rewriter.getIndexAttr(numExperts + 1)};
+    Value counts =
+        scf::ForOp::create(rewriter, loc, c0, slots, c1,
+                           ValueRange{filled(rewriter, loc, buckets, zeroI32)},
+                           [&](OpBuilder &b, Location l, Value s, ValueRange iter) {
+                             Value e = expertOf(b, l, s);
+                             Value n = tensor::ExtractOp::create(b, l, iter[0], e);
+                             Value up = tensor::InsertOp::create(
+                                 b, l, arith::AddIOp::create(b, l, n, oneI32), iter[0], e);
+                             scf::YieldOp::create(b, l, up);
+                           })
+            .getResult(0);
+    // Exclusive prefix sums: offsets[e] (E + 1 of them, the result) and
+    // each bucket's start (the cursors).
+    Value offsets =
+        scf::ForOp::create(rewriter, loc, c0, cE, c1,
+                           ValueRange{filled(rewriter, loc, buckets, zeroI32)},
+                           [&](OpBuilder &b, Location l, Value e, ValueRange iter) {
+                             Value next = arith::AddIOp::create(b, l, e, cst(b, l, 1));
+                             Value sum = arith::AddIOp::create(
+                                 b, l, tensor::ExtractOp::create(b, l, iter[0], e),
+                                 tensor::ExtractOp::create(b, l, counts, e));
+                             scf::YieldOp::create(
+                                 b, l, Value(tensor::InsertOp::create(b, l, sum, iter[0], next)));
+                           })
+            .getResult(0);
+    // Each slot at its bucket's cursor.
+    SmallVector<OpFoldResult> slotSizes = {slots};
+    Value permInit = filled(rewriter, loc, slotSizes, zeroI32);
+    auto placement = scf::ForOp::create(
+        rewriter, loc, c0, slots, c1, ValueRange{offsets, permInit},
+        [&](OpBuilder &b, Location l, Value s, ValueRange iter) {
+          Value e = expertOf(b, l, s);
+          Value at = tensor::ExtractOp::create(b, l, iter[0], e);
+          Value cursors = tensor::InsertOp::create(b, l, arith::AddIOp::create(b, l, at, oneI32),
+                                                   iter[0], e);
+          Value perm = tensor::InsertOp::create(b, l, arith::IndexCastOp::create(b, l, i32, s),
+                                                iter[1], toIndex(b, l, at));
+          scf::YieldOp::create(b, l, ValueRange{cursors, perm});
+        });
+    Value permutation = placement.getResult(1);
+    // The tokens in sorted order.
+    AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
+    auto tokensType = cast<RankedTensorType>(tokens.getType());
+    SmallVector<OpFoldResult> sortedSizes = {slots, tensor::getMixedSize(rewriter, loc, tokens, 1)};
+    Value sorted = generic(
+        rewriter, loc, tensor::EmptyOp::create(rewriter, loc, sortedSizes, tokensType.getElementType()),
+        permutation, {AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx), id},
+        {IT::parallel, IT::parallel}, [&](OpBuilder &b, Location l, ValueRange args) {
+          Value token = arith::DivUIOp::create(b, l, toIndex(b, l, args[0]), ck);
+          linalg::YieldOp::create(
+              b, l, Value(tensor::ExtractOp::create(b, l, tokens,
+                                                    ValueRange{token, linalg::IndexOp::create(b, l, 1)})));
+        });
+    auto cast = [&](Value v, Type to) {
+      return v.getType() == to ? v : Value(tensor::CastOp::create(rewriter, loc, to, v));
+    };
+    rewriter.replaceOp(op, {cast(sorted, op.getSortedTokens().getType()),
+                            cast(permutation, op.getPermutation().getType()),
+                            cast(offsets, op.getOffsets().getType())});
+    return success();
+  }
+};
+
+struct LowerGroupedMatmul : OpRewritePattern<GroupedMatmulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(GroupedMatmulOp op, PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = getContext();
+    Value lhs = op.getLhs(), rhs = op.getRhs(), offsets = op.getOffsets(), bias = op.getBias();
+    auto rhsType = cast<RankedTensorType>(rhs.getType());
+    auto resultType = cast<RankedTensorType>(op.getResult().getType());
+    Type element = resultType.getElementType();
+    int64_t numExperts = rhsType.getDimSize(0);
+    if (ShapedType::isDynamic(numExperts))
+      return rewriter.notifyMatchFailure(op, "the expert count must be static");
+    OpFoldResult rows = tensor::getMixedSize(rewriter, loc, lhs, 0);
+    OpFoldResult depth = tensor::getMixedSize(rewriter, loc, lhs, 1);
+    OpFoldResult width = tensor::getMixedSize(rewriter, loc, rhs, 1);
+    Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getFloatAttr(element, 0.0));
+    Value init = filled(rewriter, loc, {rows, width}, zero);
+    Value c0 = cst(rewriter, loc, 0), c1 = cst(rewriter, loc, 1);
+    Value rowCount = getValueOrCreateConstantIndexOp(rewriter, loc, rows);
+    AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
+               kk = getAffineDimExpr(2, ctx);
+    Value result =
+        scf::ForOp::create(
+            rewriter, loc, c0, cst(rewriter, loc, numExperts), c1, ValueRange{init},
+            [&](OpBuilder &b, Location l, Value e, ValueRange iter) {
+              // The expert's rows, clamped to the lhs (offsets are data).
+              auto bound = [&](Value i) {
+                Value v = toIndex(b, l, tensor::ExtractOp::create(b, l, offsets, i));
+                return Value(arith::MinSIOp::create(b, l, arith::MaxSIOp::create(b, l, v, c0),
+                                                    rowCount));
+              };
+              Value start = bound(e);
+              Value end = arith::MaxSIOp::create(
+                  b, l, bound(arith::AddIOp::create(b, l, e, cst(b, l, 1))), start);
+              Value count = arith::SubIOp::create(b, l, end, start);
+              SmallVector<OpFoldResult> ones = {b.getIndexAttr(1), b.getIndexAttr(1)};
+              SmallVector<OpFoldResult> at = {start, b.getIndexAttr(0)};
+              SmallVector<OpFoldResult> lhsSizes = {count, depth};
+              Value rowsIn = tensor::ExtractSliceOp::create(b, l, lhs, at, lhsSizes, ones);
+              SmallVector<OpFoldResult> wOffsets = {e, b.getIndexAttr(0), b.getIndexAttr(0)};
+              SmallVector<OpFoldResult> wSizes = {b.getIndexAttr(1), width, depth};
+              SmallVector<OpFoldResult> wStrides(3, b.getIndexAttr(1));
+              auto wType = RankedTensorType::get(
+                  {rhsType.getDimSize(1), rhsType.getDimSize(2)}, rhsType.getElementType());
+              Value weight = tensor::ExtractSliceOp::create(b, l, wType, rhs, wOffsets, wSizes,
+                                                            wStrides);
+              SmallVector<OpFoldResult> outSizes = {count, width};
+              Value acc = filled(b, l, outSizes, zero);
+              Value product = generic(
+                  b, l, acc, ValueRange{rowsIn, weight},
+                  {AffineMap::get(3, 0, {m, kk}, ctx), AffineMap::get(3, 0, {n, kk}, ctx),
+                   AffineMap::get(3, 0, {m, n}, ctx)},
+                  {IT::parallel, IT::parallel, IT::reduction},
+                  [&](OpBuilder &nb, Location nl, ValueRange args) {
+                    Value p = arith::MulFOp::create(nb, nl, convertFloat(nb, nl, args[0], element),
+                                                    convertFloat(nb, nl, args[1], element));
+                    linalg::YieldOp::create(nb, nl, Value(arith::AddFOp::create(nb, nl, args[2], p)));
+                  });
+              if (bias) {
+                auto biasType = cast<RankedTensorType>(bias.getType());
+                SmallVector<OpFoldResult> bOffsets = {e, b.getIndexAttr(0)};
+                SmallVector<OpFoldResult> bSizes = {b.getIndexAttr(1), width};
+                Value row = tensor::ExtractSliceOp::create(
+                    b, l, RankedTensorType::get({biasType.getDimSize(1)}, biasType.getElementType()),
+                    bias, bOffsets, bSizes, ones);
+                AffineExpr bm = getAffineDimExpr(0, ctx), bn = getAffineDimExpr(1, ctx);
+                AffineMap id2 = AffineMap::get(2, 0, {bm, bn}, ctx);
+                product = generic(
+                    b, l, product, ValueRange{row}, {AffineMap::get(2, 0, {bn}, ctx), id2},
+                    {IT::parallel, IT::parallel}, [&](OpBuilder &nb, Location nl, ValueRange args) {
+                      linalg::YieldOp::create(
+                          nb, nl, Value(arith::AddFOp::create(
+                                      nb, nl, args[1], convertFloat(nb, nl, args[0], element))));
+                    });
+              }
+              Value updated = tensor::InsertSliceOp::create(b, l, product, iter[0], at,
+                                                            outSizes, ones);
+              scf::YieldOp::create(b, l, updated);
+            })
+            .getResult(0);
+    if (result.getType() != resultType)
+      result = tensor::CastOp::create(rewriter, loc, resultType, result);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct LowerCombine : OpRewritePattern<CombineOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(CombineOp op, PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = getContext();
+    Value rows = op.getExpertOutputs(), permutation = op.getPermutation(),
+          weights = op.getWeights();
+    auto weightsType = cast<RankedTensorType>(weights.getType());
+    int64_t k = weightsType.getDimSize(1);
+    Type element = cast<RankedTensorType>(op.getResult().getType()).getElementType();
+    Value c0 = cst(rewriter, loc, 0), c1 = cst(rewriter, loc, 1), ck = cst(rewriter, loc, k);
+    Value slots = tensor::DimOp::create(rewriter, loc, permutation, 0);
+    Value rowCount = tensor::DimOp::create(rewriter, loc, rows, 0);
+    // inverse[slot] = its sorted row (-1: none).
+    SmallVector<OpFoldResult> slotSizes = {slots};
+    Value none = cst(rewriter, loc, -1);
+    Value inverse =
+        scf::ForOp::create(
+            rewriter, loc, c0, slots, c1, ValueRange{filled(rewriter, loc, slotSizes, none)},
+            [&](OpBuilder &b, Location l, Value r, ValueRange iter) {
+              Value s = toIndex(b, l, tensor::ExtractOp::create(b, l, permutation, r));
+              Value valid = arith::AndIOp::create(
+                  b, l, arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, s, c0),
+                  arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, s, slots));
+              auto update = scf::IfOp::create(
+                  b, l, valid,
+                  [&](OpBuilder &tb, Location tl) {
+                    scf::YieldOp::create(
+                        tb, tl, Value(tensor::InsertOp::create(tb, tl, r, iter[0], s)));
+                  },
+                  [&](OpBuilder &eb, Location el) { scf::YieldOp::create(eb, el, iter[0]); });
+              scf::YieldOp::create(b, l, update.getResult(0));
+            })
+            .getResult(0);
+    // result[t, h] = sum_j weights[t, j] * rows[inverse[t * k + j], h].
+    SmallVector<OpFoldResult> outSizes = {tensor::getMixedSize(rewriter, loc, weights, 0),
+                                          tensor::getMixedSize(rewriter, loc, rows, 1)};
+    Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getFloatAttr(element, 0.0));
+    AffineExpr t = getAffineDimExpr(0, ctx), h = getAffineDimExpr(1, ctx),
+               j = getAffineDimExpr(2, ctx);
+    Value result = generic(
+        rewriter, loc, filled(rewriter, loc, outSizes, zero), weights,
+        {AffineMap::get(3, 0, {t, j}, ctx), AffineMap::get(3, 0, {t, h}, ctx)},
+        {IT::parallel, IT::parallel, IT::reduction},
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value ti = linalg::IndexOp::create(b, l, 0), hi = linalg::IndexOp::create(b, l, 1),
+                ji = linalg::IndexOp::create(b, l, 2);
+          Value slot = arith::AddIOp::create(b, l, arith::MulIOp::create(b, l, ti, ck), ji);
+          Value r = tensor::ExtractOp::create(b, l, inverse, slot);
+          Value valid = arith::AndIOp::create(
+              b, l, arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, r, c0),
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, r, rowCount));
+          // A slot with no row reads row 0 and adds nothing.
+          Value safe = arith::SelectOp::create(b, l, valid, r, c0);
+          Value x = convertFloat(b, l, tensor::ExtractOp::create(b, l, rows, ValueRange{safe, hi}),
+                                 element);
+          Value w = convertFloat(b, l, args[0], element);
+          Value term = arith::SelectOp::create(b, l, valid, arith::MulFOp::create(b, l, w, x),
+                                               zero);
+          linalg::YieldOp::create(b, l, Value(arith::AddFOp::create(b, l, args[1], term)));
+        });
+    if (result.getType() != op.getResult().getType())
+      result = tensor::CastOp::create(rewriter, loc, op.getResult().getType(), result);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+} // namespace
+
+void moe::populateLowerRoutingOpsPatterns(RewritePatternSet &patterns) {
+  patterns.add<LowerRoute, LowerDispatch, LowerGroupedMatmul, LowerCombine>(
+      patterns.getContext());
+}

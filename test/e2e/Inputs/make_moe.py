@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""ONNX Runtime's com.microsoft MoE op and numpy's result.
+
+    make_moe.py OUT_DIR KIND
+
+KIND relu: 4 experts, top-2, biases, routing weights as they are; silu:
+8 experts, top-2, weights renormalised over the two. Weights in the
+linear-layer layout: fc1 [E, inter, hidden], fc2 [E, hidden, inter]. Some
+tokens are sent to the same expert, some experts get none.
+"""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+out, kind = sys.argv[1], sys.argv[2]
+rng = np.random.default_rng(11)
+T, H, I = 9, 16, 32
+E = 4 if kind == "relu" else 8
+x = rng.standard_normal((T, H)).astype(np.float32)
+router = rng.standard_normal((T, E)).astype(np.float32)
+router[:, E - 1] -= 10  # the last expert is chosen by no token
+w1 = (rng.standard_normal((E, I, H)) / 4).astype(np.float32)
+w2 = (rng.standard_normal((E, H, I)) / 4).astype(np.float32)
+b1 = rng.standard_normal((E, I)).astype(np.float32)
+b2 = rng.standard_normal((E, H)).astype(np.float32)
+normalize = kind == "silu"
+
+probs = np.exp(router - router.max(axis=1, keepdims=True))
+probs /= probs.sum(axis=1, keepdims=True)
+y = np.zeros((T, H))
+for t in range(T):
+    top = np.argsort(-probs[t], kind="stable")[:2]
+    w = probs[t, top]
+    if normalize:
+        w = w / w.sum()
+    for e, weight in zip(top, w):
+        h = w1[e].astype(np.float64) @ x[t]
+        if kind == "relu":
+            h = np.maximum(h + b1[e], 0)
+            o = w2[e] @ h + b2[e]
+        else:
+            h = h / (1 + np.exp(-h))
+            o = w2[e] @ h
+        y[t] += weight * o
+
+inputs = ["x", "router", "fc1", "b1" if kind == "relu" else "", "fc2"]
+if kind == "relu":
+    inputs.append("b2")
+init = [numpy_helper.from_array(w1, "fc1"), numpy_helper.from_array(w2, "fc2")]
+if kind == "relu":
+    init += [numpy_helper.from_array(b1, "b1"), numpy_helper.from_array(b2, "b2")]
+node = helper.make_node("MoE", inputs, ["y"], domain="com.microsoft", k=2,
+                        activation_type=kind, normalize_routing_weights=int(normalize))
+graph = helper.make_graph([node], "g",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [T, H]),
+                           helper.make_tensor_value_info("router", TensorProto.FLOAT, [T, E])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [T, H])], init)
+model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17),
+                                                helper.make_opsetid("com.microsoft", 1)])
+model.ir_version = 8
+os.makedirs(os.path.join(out, "data"), exist_ok=True)
+onnx.save(model, os.path.join(out, "model.onnx"))
+for name, array in (("input_0", x), ("input_1", router), ("output_0", y.astype(np.float32))):
+    np.save(os.path.join(out, "data", name + ".npy"), array)
