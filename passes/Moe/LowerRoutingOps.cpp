@@ -37,6 +37,11 @@ Value cst(OpBuilder &b, Location loc, int64_t v) {
   return arith::ConstantIndexOp::create(b, loc, v);
 }
 
+/// `v` with the type the op promised (the computed one may know fewer dims).
+Value castTo(OpBuilder &b, Location loc, Value v, Type type) {
+  return v.getType() == type ? v : Value(tensor::CastOp::create(b, loc, type, v));
+}
+
 Value toIndex(OpBuilder &b, Location loc, Value v) {
   return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
 }
@@ -197,11 +202,8 @@ struct LowerRoute : OpRewritePattern<RouteOp> {
                                       arith::ConstantOp::create(b, l, b.getFloatAttr(f, factor)));
           linalg::YieldOp::create(b, l, convertFloat(b, l, w, element));
         });
-    auto cast = [&](Value v, Type to) {
-      return v.getType() == to ? v : Value(tensor::CastOp::create(rewriter, loc, to, v));
-    };
-    rewriter.replaceOp(op, {cast(weights, op.getWeights().getType()),
-                            cast(chosen, op.getIndices().getType())});
+    rewriter.replaceOp(op, {castTo(rewriter, loc, weights, op.getWeights().getType()),
+                            castTo(rewriter, loc, chosen, op.getIndices().getType())});
     return success();
   }
 };
@@ -288,12 +290,9 @@ struct LowerDispatch : OpRewritePattern<DispatchOp> {
               b, l, Value(tensor::ExtractOp::create(b, l, tokens,
                                                     ValueRange{token, linalg::IndexOp::create(b, l, 1)})));
         });
-    auto cast = [&](Value v, Type to) {
-      return v.getType() == to ? v : Value(tensor::CastOp::create(rewriter, loc, to, v));
-    };
-    rewriter.replaceOp(op, {cast(sorted, op.getSortedTokens().getType()),
-                            cast(permutation, op.getPermutation().getType()),
-                            cast(offsets, op.getOffsets().getType())});
+    rewriter.replaceOp(op, {castTo(rewriter, loc, sorted, op.getSortedTokens().getType()),
+                            castTo(rewriter, loc, permutation, op.getPermutation().getType()),
+                            castTo(rewriter, loc, offsets, op.getOffsets().getType())});
     return success();
   }
 };
@@ -378,9 +377,7 @@ struct LowerGroupedMatmul : OpRewritePattern<GroupedMatmulOp> {
               scf::YieldOp::create(b, l, updated);
             })
             .getResult(0);
-    if (result.getType() != resultType)
-      result = tensor::CastOp::create(rewriter, loc, resultType, result);
-    rewriter.replaceOp(op, result);
+    rewriter.replaceOp(op, castTo(rewriter, loc, result, resultType));
     return success();
   }
 };
@@ -446,9 +443,7 @@ struct LowerCombine : OpRewritePattern<CombineOp> {
                                                zero);
           linalg::YieldOp::create(b, l, Value(arith::AddFOp::create(b, l, args[1], term)));
         });
-    if (result.getType() != op.getResult().getType())
-      result = tensor::CastOp::create(rewriter, loc, op.getResult().getType(), result);
-    rewriter.replaceOp(op, result);
+    rewriter.replaceOp(op, castTo(rewriter, loc, result, op.getResult().getType()));
     return success();
   }
 };
