@@ -12,7 +12,7 @@
 
 #include "moe/Dialect/Moe/MoeOps.h"
 #include "moe/Passes/Moe/Passes.h"
-#include "FloatCompute.h"
+#include "LoweringHelpers.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
@@ -44,12 +44,6 @@ Value convertFloats(OpBuilder &b, Location loc, Value t, Type to) {
                linalg::YieldOp::create(nb, l, convertFloat(nb, l, args[0], to));
              })
       .getResult(0);
-}
-
-/// `v` with the static type `type` the op promised (the computed one may
-/// know fewer dims).
-Value castTo(OpBuilder &b, Location loc, Value v, Type type) {
-  return v.getType() == type ? v : Value(tensor::CastOp::create(b, loc, type, v));
 }
 
 Value index(OpBuilder &b, Location loc, int64_t v) {
@@ -254,6 +248,9 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
     int64_t qHeads = queryType.getDimSize(1), kvHeads = keyType.getDimSize(1);
     if (ShapedType::isDynamic(qHeads) || ShapedType::isDynamic(kvHeads))
       return rewriter.notifyMatchFailure(op, "head counts must be static");
+    // Checked before any IR is built: a failing pattern must leave none.
+    if (!op.getScale() && ShapedType::isDynamic(queryType.getDimSize(3)))
+      return rewriter.notifyMatchFailure(op, "the default scale needs a static head dim");
     int64_t groups = qHeads / kvHeads;
 
     Value key = op.getKey(), value = op.getValue();
@@ -276,8 +273,6 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
     // Scale, softcap and masks, elementwise over [B, Hq, Sq, Skv].
     double depth = static_cast<double>(queryType.getDimSize(3));
     double scale = op.getScale() ? op.getScale()->convertToDouble() : 1.0 / std::sqrt(depth);
-    if (!op.getScale() && ShapedType::isDynamic(queryType.getDimSize(3)))
-      return rewriter.notifyMatchFailure(op, "the default scale needs a static head dim");
     double softcap = op.getSoftcap().convertToDouble();
     int64_t left = op.getWindowLeft(), right = op.getWindowRight();
     int64_t global = op.getNumGlobalTokens();

@@ -8,7 +8,7 @@
 
 #include "moe/Dialect/Moe/MoeOps.h"
 #include "moe/Passes/Moe/Passes.h"
-#include "FloatCompute.h"
+#include "LoweringHelpers.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"

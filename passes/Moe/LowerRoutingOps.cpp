@@ -16,7 +16,7 @@
 
 #include "moe/Dialect/Moe/MoeOps.h"
 #include "moe/Passes/Moe/Passes.h"
-#include "FloatCompute.h"
+#include "LoweringHelpers.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
@@ -35,11 +35,6 @@ using IT = utils::IteratorType;
 
 Value cst(OpBuilder &b, Location loc, int64_t v) {
   return arith::ConstantIndexOp::create(b, loc, v);
-}
-
-/// `v` with the type the op promised (the computed one may know fewer dims).
-Value castTo(OpBuilder &b, Location loc, Value v, Type type) {
-  return v.getType() == type ? v : Value(tensor::CastOp::create(b, loc, type, v));
 }
 
 Value toIndex(OpBuilder &b, Location loc, Value v) {

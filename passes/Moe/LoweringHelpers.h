@@ -1,14 +1,16 @@
-//===- FloatCompute.h - Narrow floats computed in f32 -----------*- C++ -*-===//
+//===- LoweringHelpers.h - Shared by the moe-to-linalg lowerings -*- C++ -*-===//
 //
-// The lowerings of norms, rotary and attention compute f16/bf16 in f32 and
-// round once at the end, as ONNX's reference does (stash_type 1).
+// The lowerings of norms, rotary, attention and routing compute f16/bf16 in
+// f32 and round once at the end, as ONNX's reference does (stash_type 1),
+// and give each result the type the op promised.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef MOE_PASSES_MOE_FLOATCOMPUTE_H
-#define MOE_PASSES_MOE_FLOATCOMPUTE_H
+#ifndef MOE_PASSES_MOE_LOWERINGHELPERS_H
+#define MOE_PASSES_MOE_LOWERINGHELPERS_H
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 
 namespace mlir::moe {
@@ -28,6 +30,12 @@ inline Value convertFloat(OpBuilder &b, Location loc, Value v, Type to) {
   return arith::TruncFOp::create(b, loc, to, v);
 }
 
+/// `v` with the type `type` the op promised (the computed one may know
+/// fewer dims).
+inline Value castTo(OpBuilder &b, Location loc, Value v, Type type) {
+  return v.getType() == type ? v : Value(tensor::CastOp::create(b, loc, type, v));
+}
+
 } // namespace mlir::moe
 
-#endif // MOE_PASSES_MOE_FLOATCOMPUTE_H
+#endif // MOE_PASSES_MOE_LOWERINGHELPERS_H
