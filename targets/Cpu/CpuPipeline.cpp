@@ -1,10 +1,12 @@
 //===- CpuPipeline.cpp - From the moe/linalg level to the LLVM dialect ----===//
 //
-// Matmuls are register-tiled and vectorised (TileAndVectorize.cpp); the
-// rest of linalg becomes plain loops for LLVM to optimise. Parallel loops
-// (scf.forall from the tiling) run on OpenMP threads. Fusion and
-// vectorising the other ops belong here as they come, each measured by
-// bench/.
+// Matmuls are register-tiled and vectorised (TileAndVectorize.cpp),
+// elementwise chains fused (FuseElementwise.cpp), and what remains with
+// static shapes vectorised along its innermost loop (VectorizeGenerics.cpp);
+// the rest of linalg becomes plain loops for LLVM. Parallel loops
+// (scf.forall from the tiling) run on OpenMP threads; copies between
+// strided views become loops (StridedCopies.cpp). Each step was measured
+// by bench/.
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,9 +27,11 @@ static constexpr const char *kCpuLowering =
     "func.func(canonicalize),"
     "moe-cpu-tile-and-vectorize,func.func(canonicalize,cse),"
     "moe-cpu-fuse-elementwise,func.func(canonicalize,cse),"
+    "moe-cpu-vectorize-generics,func.func(canonicalize,cse),"
     "one-shot-bufferize{bufferize-function-boundaries allow-return-allocs-from-loops "
     "function-boundary-type-conversion=identity-layout-map},"
     "moe-cpu-plan-memory,buffer-deallocation-pipeline,convert-bufferization-to-memref,"
+    "moe-cpu-strided-copies,"
     "func.func(scf-forall-to-parallel),convert-scf-to-openmp,canonicalize,"
     "func.func(convert-linalg-to-loops,convert-vector-to-scf{full-unroll}),"
     "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
@@ -51,6 +55,8 @@ void moe::buildCpuMoeLoweringPipeline(OpPassManager &pm) {
 void moe::registerCpuPipelines() {
   registerCpuTileAndVectorizePass();
   registerCpuFuseElementwisePass();
+  registerCpuVectorizeGenericsPass();
+  registerCpuStridedCopiesPass();
   registerCpuPlanMemoryPass();
   PassPipelineRegistration<>(
       "moe-cpu-lowering-pipeline",

@@ -103,9 +103,17 @@ void registerCpuTileAndVectorizePass();
 std::unique_ptr<Pass> createCpuFuseElementwisePass();
 void registerCpuFuseElementwisePass();
 
+/// moe-cpu-vectorize-generics: elementwise ops and reductions as vectors.
+std::unique_ptr<Pass> createCpuVectorizeGenericsPass();
+void registerCpuVectorizeGenericsPass();
+
 /// moe-cpu-plan-memory: static intermediates in one arena per call.
 std::unique_ptr<Pass> createCpuPlanMemoryPass();
 void registerCpuPlanMemoryPass();
+
+/// moe-cpu-strided-copies: copies between strided views as loops.
+std::unique_ptr<Pass> createCpuStridedCopiesPass();
+void registerCpuStridedCopiesPass();
 
 } // namespace moe
 } // namespace mlir

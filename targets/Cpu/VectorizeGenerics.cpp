@@ -1,0 +1,260 @@
+//===- VectorizeGenerics.cpp - Elementwise ops and reductions as vectors --===//
+//
+// What the matmul tiler leaves (elementwise chains, softmax, norms, masks,
+// reductions) is vectorised along its innermost loop: every outer loop is
+// tiled by 1 and the innermost by up to 64 lanes, so each step is a few
+// vector registers wide. A long innermost reduction is split (upstream's
+// split reduction) into 16 partial results that each vector step adds a
+// block of rows to, reduced once at the end of the row, instead of a
+// dependent scalar chain LLVM may not reorder. Ops whose innermost loop
+// walks some operand with a stride (transposes), whose shapes are not
+// static, or that hold i1 (a byte in memory, a bit in a vector) stay
+// scalar loops. exp, tanh, erf and log on vectors become upstream's
+// polynomial approximations: LLVM would call libm once per lane.
+//
+//===----------------------------------------------------------------------===//
+
+#include "moe/Target/Cpu/Cpu.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+using namespace mlir;
+
+/// Lanes of the partial results an innermost reduction keeps: one 512-bit
+/// register of f32.
+static constexpr int64_t kReductionLanes = 16;
+/// Rows of partials reduced per vector step of a split reduction.
+static constexpr int64_t kPartialRows = 16;
+
+/// Whether `op` can be cut into vector steps along its innermost loop:
+/// static shapes, no gathers, and every operand reading that loop
+/// contiguously (as its last index) or not at all (a broadcast).
+static bool isVectorizable(linalg::LinalgOp op) {
+  if (isa<linalg::FillOp>(op) || !op.hasPureTensorSemantics() || op.getNumLoops() == 0)
+    return false;
+  for (Value operand : op->getOperands()) {
+    // Memory holds an i1 per byte; a vector of i1 loads and stores packed
+    // bits.
+    auto type = dyn_cast<RankedTensorType>(operand.getType());
+    if (!type || !type.hasStaticShape() || !type.getElementType().isIntOrIndexOrFloat() ||
+        (!type.getElementType().isIndex() &&
+         type.getElementType().getIntOrFloatBitWidth() < 8))
+      return false;
+  }
+  // Gathers (tensor.extract in the body) would become vector gathers or
+  // scalar loads per lane; nested regions do not vectorise.
+  bool plain = true;
+  op.getBlock()->walk([&](Operation *inner) {
+    if (isa<tensor::ExtractOp>(inner) || inner->getNumRegions() != 0)
+      plain = false;
+  });
+  if (!plain || failed(linalg::vectorizeOpPrecondition(op)))
+    return false;
+  unsigned inner = op.getNumLoops() - 1;
+  // Index 0 of a unit dim (keepdims, numpy broadcasting) reads nothing.
+  return llvm::all_of(op.getIndexingMapsArray(), [&](AffineMap map) {
+    if (!map.isProjectedPermutation(/*allowZeroInResults=*/true))
+      return false;
+    bool uses = llvm::any_of(map.getResults(),
+                             [&](AffineExpr e) { return e.isFunctionOfDim(inner); });
+    return !uses || map.getResults().back().isFunctionOfDim(inner);
+  });
+}
+
+/// Vectorises `op` in place; leaves it as it is when the vectoriser
+/// declines.
+static void vectorizeOne(RewriterBase &rewriter, Operation *op) {
+  if (failed(linalg::vectorizeOpPrecondition(op)))
+    return;
+  rewriter.setInsertionPoint(op);
+  FailureOr<linalg::VectorizationResult> result = linalg::vectorize(rewriter, op);
+  if (succeeded(result))
+    rewriter.replaceOp(op, result->replacements);
+}
+
+/// Tiles `op` by `sizes` (loops of size 1 where 1) and vectorises the tile.
+static void tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op,
+                             ArrayRef<int64_t> sizes) {
+  rewriter.setInsertionPoint(op);
+  scf::SCFTilingOptions options;
+  options.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(), sizes));
+  FailureOr<scf::SCFTilingResult> tiled =
+      scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()), options);
+  if (failed(tiled))
+    return;
+  rewriter.replaceOp(op, tiled->replacements);
+  for (Operation *piece : tiled->tiledOps)
+    vectorizeOne(rewriter, piece);
+}
+
+/// Vectorises `op` along its innermost loop when isVectorizable: outer
+/// loops become scalar loops of one step, the innermost a vector of up to
+/// 64 lanes. A longer innermost reduction is first split into
+/// kReductionLanes partial results (upstream's split reduction), each
+/// vector step adding up to kPartialRows rows of the input to them, then
+/// the partials are reduced once.
+static void vectorizeAlongInnermost(RewriterBase &rewriter, linalg::LinalgOp op) {
+  if (!isVectorizable(op))
+    return;
+  // A constant index in a map (keepdims' 0, numpy broadcasting) is read
+  // as a loop by upstream's split reduction, and makes the vector
+  // patterns below cycle: such unit dims go first.
+  if (llvm::any_of(op.getIndexingMapsArray(),
+                   [](AffineMap map) { return !map.isProjectedPermutation(); })) {
+    auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+    if (!generic)
+      return;
+    rewriter.setInsertionPoint(op);
+    FailureOr<linalg::DropUnitDimsResult> dropped =
+        linalg::dropUnitDims(rewriter, generic, linalg::ControlDropUnitDims());
+    if (failed(dropped))
+      return;
+    rewriter.replaceOp(generic, dropped->replacements);
+    op = cast<linalg::LinalgOp>(dropped->resultOp.getOperation());
+    if (op.getNumLoops() == 0 || !isVectorizable(op) ||
+        llvm::any_of(op.getIndexingMapsArray(),
+                     [](AffineMap map) { return !map.isProjectedPermutation(); }))
+      return;
+  }
+  unsigned loops = op.getNumLoops();
+  int64_t extent = op.getStaticLoopRanges()[loops - 1];
+  SmallVector<int64_t> sizes(loops, 1);
+  if (!linalg::isReductionIterator(op.getIteratorTypesArray()[loops - 1])) {
+    for (int64_t lanes : {64, 32, 16, 8}) {
+      if (extent % lanes == 0) {
+        sizes.back() = lanes;
+        return tileAndVectorize(rewriter, op, sizes);
+      }
+    }
+    return;
+  }
+  if (extent % kReductionLanes != 0)
+    return;
+  if (extent == kReductionLanes || op.getNumReductionLoops() != 1) {
+    // A short row (or one reduction of several) is one vector per step.
+    sizes.back() = extent;
+    if (extent <= 4 * kReductionLanes)
+      tileAndVectorize(rewriter, op, sizes);
+    return;
+  }
+  unsigned outputRank = op.getRank(op.getDpsInitOperand(0));
+  rewriter.setInsertionPoint(op);
+  FailureOr<linalg::SplitReductionResult> split = linalg::splitReduction(
+      rewriter, op, [&](linalg::LinalgOp) {
+        return linalg::SplitReductionOptions{kReductionLanes, outputRank,
+                                             /*innerParallel=*/true};
+      });
+  if (failed(split))
+    return;
+  // The split op's loops: the outer ones, the rows of partials (a
+  // reduction), the partials' lanes (innermost).
+  linalg::LinalgOp partial = split->splitLinalgOp;
+  SmallVector<int64_t> partialSizes(partial.getNumLoops(), 1);
+  int64_t rows = extent / kReductionLanes;
+  partialSizes.back() = kReductionLanes;
+  partialSizes[partialSizes.size() - 2] = rows % kPartialRows == 0 ? kPartialRows : rows;
+  if (isVectorizable(partial))
+    tileAndVectorize(rewriter, partial, partialSizes);
+  linalg::LinalgOp combine = split->resultCombiningLinalgOp;
+  SmallVector<int64_t> combineSizes(combine.getNumLoops(), 1);
+  combineSizes.back() = kReductionLanes;
+  if (isVectorizable(combine))
+    tileAndVectorize(rewriter, combine, combineSizes);
+}
+
+namespace {
+struct CpuVectorizeGenerics
+    : PassWrapper<CpuVectorizeGenerics, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(CpuVectorizeGenerics)
+  StringRef getArgument() const override { return "moe-cpu-vectorize-generics"; }
+  StringRef getDescription() const override {
+    return "Vectorise static elementwise ops and reductions along their "
+           "innermost loop, with partial vectors for innermost reductions";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<arith::ArithDialect, linalg::LinalgDialect, math::MathDialect,
+                    scf::SCFDialect, tensor::TensorDialect, vector::VectorDialect>();
+  }
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<linalg::LinalgOp> work;
+    module.walk([&](linalg::LinalgOp op) { work.push_back(op); });
+    IRRewriter rewriter(&getContext());
+    for (linalg::LinalgOp op : work)
+      vectorizeAlongInnermost(rewriter, op);
+
+    // The vectoriser's n-d vectors have unit outer dims; dropping them
+    // leaves 1-d vectors, or the rows of a split reduction's partials.
+    // A driver that cycles stops after a bounded number of rewrites, with
+    // valid IR.
+    int64_t opCount = 0;
+    module.walk([&](Operation *) { ++opCount; });
+    GreedyRewriteConfig bounded;
+    bounded.setMaxNumRewrites(64 * opCount + 10000);
+    RewritePatternSet unitDims(&getContext());
+    vector::populateCastAwayVectorLeadingOneDimPatterns(unitDims);
+    vector::populateVectorTransferDropUnitDimsPatterns(unitDims);
+    vector::populateVectorTransferPermutationMapLoweringPatterns(unitDims);
+    (void)applyPatternsGreedily(module, std::move(unitDims), bounded);
+
+    // A reduction over the innermost dim becomes a horizontal
+    // vector.reduction; over rows of partials, vector adds (or maxima)
+    // lane by lane.
+    SmallVector<Operation *> acrossLanes, acrossRows;
+    module.walk([&](vector::MultiDimReductionOp reduction) {
+      if (reduction.isReducedDim(reduction.getSourceVectorType().getRank() - 1))
+        acrossLanes.push_back(reduction);
+      else
+        acrossRows.push_back(reduction);
+    });
+    auto lower = [&](SmallVector<Operation *> &ops, vector::VectorMultiReductionLowering how) {
+      RewritePatternSet patterns(&getContext());
+      vector::populateVectorMultiReductionLoweringPatterns(patterns, how);
+      GreedyRewriteConfig config = bounded;
+      config.setStrictness(GreedyRewriteStrictness::ExistingAndNewOps);
+      (void)applyOpPatternsGreedily(ops, std::move(patterns), config);
+    };
+    lower(acrossLanes, vector::VectorMultiReductionLowering::InnerReduction);
+    lower(acrossRows, vector::VectorMultiReductionLowering::InnerParallel);
+
+    // Math on vectors only: scalar calls keep libm's accuracy.
+    SmallVector<Operation *> vectorMath;
+    module.walk([&](Operation *op) {
+      if (isa<math::ExpOp, math::TanhOp, math::ErfOp, math::LogOp>(op) &&
+          isa<VectorType>(op->getResult(0).getType()))
+        vectorMath.push_back(op);
+    });
+    if (vectorMath.empty())
+      return;
+    RewritePatternSet approximations(&getContext());
+    populateMathPolynomialApproximationPatterns(
+        approximations,
+        [](StringRef name) {
+          name.consume_front("math.");
+          return name == "exp" || name == "tanh" || name == "erf" || name == "log";
+        });
+    GreedyRewriteConfig config;
+    config.setStrictness(GreedyRewriteStrictness::ExistingAndNewOps);
+    (void)applyOpPatternsGreedily(vectorMath, std::move(approximations), config);
+  }
+};
+} // namespace
+
+std::unique_ptr<Pass> moe::createCpuVectorizeGenericsPass() {
+  return std::make_unique<CpuVectorizeGenerics>();
+}
+
+void moe::registerCpuVectorizeGenericsPass() { PassRegistration<CpuVectorizeGenerics>(); }

@@ -1,0 +1,135 @@
+// RUN: moe-opt %s --moe-cpu-vectorize-generics --canonicalize --cse -split-input-file | FileCheck %s
+
+#id = affine_map<(i, j) -> (i, j)>
+#row = affine_map<(i, j) -> (i)>
+
+// An elementwise chain with a broadcast operand: rows of one step, 64
+// lanes at a time; exp on the vector is upstream's polynomial, not a call.
+// CHECK-LABEL: func @chain
+// CHECK: scf.for
+// CHECK: scf.for {{.*}} step %c64
+// CHECK: vector.transfer_read {{.*}} vector<64xf32>
+// CHECK: arith.subf {{.*}} : vector<64xf32>
+// CHECK-NOT: math.exp
+// CHECK: math.fma {{.*}} : vector<64xf32>
+// CHECK: vector.transfer_write {{.*}} : vector<64xf32>
+// CHECK-NOT: linalg.generic
+func.func @chain(%x: tensor<4x128xf32>, %b: tensor<4xf32>) -> tensor<4x128xf32> {
+  %e = tensor.empty() : tensor<4x128xf32>
+  %r = linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel"]} ins(%x, %b : tensor<4x128xf32>, tensor<4xf32>) outs(%e : tensor<4x128xf32>) {
+  ^bb0(%a: f32, %c: f32, %o: f32):
+    %s = arith.subf %a, %c : f32
+    %t = math.exp %s : f32
+    linalg.yield %t : f32
+  } -> tensor<4x128xf32>
+  return %r : tensor<4x128xf32>
+}
+
+// -----
+
+#id = affine_map<(i, j) -> (i, j)>
+#row = affine_map<(i, j) -> (i)>
+
+// A row of 256 is split into 16 partial sums, each step adding rows of
+// 16 lanes to them; the partials are reduced once per row.
+// CHECK-LABEL: func @row_sum
+// CHECK: tensor.expand_shape {{.*}} into tensor<4x16x16xf32>
+// CHECK: scf.for
+// CHECK: vector.transfer_read {{.*}} vector<16x16xf32>
+// CHECK-COUNT-16: arith.addf {{.*}} : vector<16xf32>
+// CHECK: scf.for
+// CHECK: vector.reduction <add>, {{.*}} : vector<16xf32> into f32
+// CHECK-NOT: linalg.generic
+func.func @row_sum(%x: tensor<4x256xf32>) -> tensor<4xf32> {
+  %c = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4xf32>
+  %f = linalg.fill ins(%c : f32) outs(%e : tensor<4xf32>) -> tensor<4xf32>
+  %r = linalg.generic {indexing_maps = [#id, #row], iterator_types = ["parallel", "reduction"]} ins(%x : tensor<4x256xf32>) outs(%f : tensor<4xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %s = arith.addf %o, %a : f32
+    linalg.yield %s : f32
+  } -> tensor<4xf32>
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+// keepdims (a constant 0 in the output's map): the unit dim is dropped
+// first, and a row of 16 is one horizontal max.
+// CHECK-LABEL: func @keepdims_max
+// CHECK: tensor.collapse_shape
+// CHECK: vector.reduction <maximumf>, {{.*}} : vector<16xf32> into f32
+// CHECK: tensor.expand_shape
+func.func @keepdims_max(%x: tensor<8x64x16xf32>) -> tensor<8x64x1xf32> {
+  %c = arith.constant 0xFF800000 : f32
+  %e = tensor.empty() : tensor<8x64x1xf32>
+  %f = linalg.fill ins(%c : f32) outs(%e : tensor<8x64x1xf32>) -> tensor<8x64x1xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(a, b, c) -> (a, b, c)>, affine_map<(a, b, c) -> (a, b, 0)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x : tensor<8x64x16xf32>) outs(%f : tensor<8x64x1xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %s = arith.maximumf %o, %a : f32
+    linalg.yield %s : f32
+  } -> tensor<8x64x1xf32>
+  return %r : tensor<8x64x1xf32>
+}
+
+// -----
+
+// A reduction over an outer dim: the innermost (parallel) dim is the
+// vector, each step adds one row.
+// CHECK-LABEL: func @column_sum
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: arith.addf {{.*}} : vector<64xf32>
+// CHECK-NOT: vector.reduction
+func.func @column_sum(%x: tensor<8x64x128xf32>) -> tensor<8x128xf32> {
+  %c = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x128xf32>
+  %f = linalg.fill ins(%c : f32) outs(%e : tensor<8x128xf32>) -> tensor<8x128xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(a, b, c) -> (a, b, c)>, affine_map<(a, b, c) -> (a, c)>], iterator_types = ["parallel", "reduction", "parallel"]} ins(%x : tensor<8x64x128xf32>) outs(%f : tensor<8x128xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %s = arith.addf %o, %a : f32
+    linalg.yield %s : f32
+  } -> tensor<8x128xf32>
+  return %r : tensor<8x128xf32>
+}
+
+// -----
+
+// What stays scalar loops: a transpose (its input is strided along the
+// innermost loop), i1 (packed bits in a vector, bytes in memory), a
+// dynamic shape, a row that no vector width divides.
+// CHECK-LABEL: func @left_alone
+// CHECK-NOT: vector.
+// CHECK-COUNT-4: linalg.generic
+// CHECK-NOT: vector.
+func.func @left_alone(%x: tensor<64x32xf32>, %m: tensor<8x64xi1>, %d: tensor<?x64xf32>,
+                      %o: tensor<4x20xf32>)
+    -> (tensor<32x64xf32>, tensor<8x64xi1>, tensor<?x64xf32>, tensor<4x20xf32>) {
+  %e = tensor.empty() : tensor<32x64xf32>
+  %t = linalg.generic {indexing_maps = [affine_map<(i, j) -> (j, i)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<64x32xf32>) outs(%e : tensor<32x64xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    linalg.yield %a : f32
+  } -> tensor<32x64xf32>
+  %em = tensor.empty() : tensor<8x64xi1>
+  %n = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%m : tensor<8x64xi1>) outs(%em : tensor<8x64xi1>) {
+  ^bb0(%a: i1, %b: i1):
+    %true = arith.constant true
+    %x1 = arith.xori %a, %true : i1
+    linalg.yield %x1 : i1
+  } -> tensor<8x64xi1>
+  %c0 = arith.constant 0 : index
+  %rows = tensor.dim %d, %c0 : tensor<?x64xf32>
+  %ed = tensor.empty(%rows) : tensor<?x64xf32>
+  %dd = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%d : tensor<?x64xf32>) outs(%ed : tensor<?x64xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    %s = arith.mulf %a, %a : f32
+    linalg.yield %s : f32
+  } -> tensor<?x64xf32>
+  %eo = tensor.empty() : tensor<4x20xf32>
+  %oo = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%o : tensor<4x20xf32>) outs(%eo : tensor<4x20xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    %s = arith.negf %a : f32
+    linalg.yield %s : f32
+  } -> tensor<4x20xf32>
+  return %t, %n, %dd, %oo : tensor<32x64xf32>, tensor<8x64xi1>, tensor<?x64xf32>, tensor<4x20xf32>
+}
