@@ -36,7 +36,7 @@ static constexpr const char *kCpuLowering =
     "func.func(convert-linalg-to-loops,convert-vector-to-scf{full-unroll}),"
     "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
     "convert-math-to-funcs{convert-ctlz=false},convert-vector-to-llvm,"
-    "finalize-memref-to-llvm,convert-math-to-llvm,convert-math-to-libm,"
+    "finalize-memref-to-llvm,moe-cpu-fma-to-fmuladd,convert-math-to-llvm,convert-math-to-libm,"
     "convert-arith-to-llvm,convert-index-to-llvm,convert-cf-to-llvm,"
     "convert-func-to-llvm,convert-ub-to-llvm,convert-openmp-to-llvm,"
     "reconcile-unrealized-casts";
@@ -57,6 +57,7 @@ void moe::registerCpuPipelines() {
   registerCpuFuseElementwisePass();
   registerCpuVectorizeGenericsPass();
   registerCpuStridedCopiesPass();
+  registerCpuFmaToFmulAddPass();
   registerCpuPlanMemoryPass();
   PassPipelineRegistration<>(
       "moe-cpu-lowering-pipeline",

@@ -115,6 +115,10 @@ void registerCpuPlanMemoryPass();
 std::unique_ptr<Pass> createCpuStridedCopiesPass();
 void registerCpuStridedCopiesPass();
 
+/// moe-cpu-fma-to-fmuladd: math.fma fused only where the CPU has FMA.
+std::unique_ptr<Pass> createCpuFmaToFmulAddPass();
+void registerCpuFmaToFmulAddPass();
+
 } // namespace moe
 } // namespace mlir
 
