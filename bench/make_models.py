@@ -18,6 +18,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXPORTERS = os.path.join(HERE, "..", "test", "Frontend", "Onnx", "Inputs")
+E2E_INPUTS = os.path.join(HERE, "..", "test", "e2e", "Inputs")
 
 
 def save_inputs(folder, names, arrays, outputs=()):
@@ -73,9 +74,44 @@ def exported(out, name, script, flags):
     # save_inputs rewrote the inputs only; torch's outputs stay.
 
 
+def decode_pair(out, k=4096, n=4096, block=128):
+    """One decode step (a token) through a k x n linear layer twice: int4
+    MatMulNBits (blocks of `block`, zero points), and fp32 MatMul with the
+    same weights dequantised, so their rows compare int4 with fp32."""
+    nbits = os.path.join(out, "decode_int4")
+    subprocess.run([sys.executable, os.path.join(E2E_INPUTS, "make_matmul_nbits.py"), nbits,
+                    "1", str(k), str(n), str(block), "zp"], check=True)
+    a = np.load(os.path.join(nbits, "data", "input_0.npy"))
+    y = np.load(os.path.join(nbits, "data", "output_0.npy"))
+    save_inputs(nbits, ["A"], [a], [("Y", y)])
+    # The fp32 weights: B^T from the reference itself, A @ W = y.
+    model = onnx.load(os.path.join(nbits, "model.onnx"))
+    init = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    q = np.empty((n, k), np.uint8)
+    q[:, 0::2] = init["B"].reshape(n, k // 2) & 15
+    q[:, 1::2] = init["B"].reshape(n, k // 2) >> 4
+    packed = init["zp"].reshape(n, -1)
+    zp = np.empty((n, 2 * packed.shape[1]), np.uint8)
+    zp[:, 0::2], zp[:, 1::2] = packed & 15, packed >> 4
+    w = ((q.reshape(n, k // block, block).astype(np.float32) - zp[:, :k // block, None]) *
+         init["scales"].reshape(n, k // block, 1)).reshape(n, k)
+    dense = os.path.join(out, "decode_fp32")
+    os.makedirs(dense, exist_ok=True)
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["A", "W"], ["Y"])], "g",
+        [helper.make_tensor_value_info("A", TensorProto.FLOAT, [1, k])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [1, n])],
+        [numpy_helper.from_array(np.ascontiguousarray(w.T), "W")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, os.path.join(dense, "model.onnx"))
+    save_inputs(dense, ["A"], [a], [("Y", y)])
+
+
 def main():
     out = sys.argv[1]
     matmul(out)
+    decode_pair(out)
     exported(out, "mixtral_moe", "export_mixtral_moe.py",
              ["--hidden", "256", "--ffn", "512", "--experts", "8", "--top-k", "2",
               "--seq", "64", "--opset", "17"])

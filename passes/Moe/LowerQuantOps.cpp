@@ -1,5 +1,7 @@
 //===- LowerQuantOps.cpp - moe quantization ops as linalg -----------------===//
 
+#include "LoweringHelpers.h"
+
 #include "moe/Dialect/Moe/MoeOps.h"
 #include "moe/Passes/Moe/Passes.h"
 
@@ -220,19 +222,8 @@ struct LowerQMatmul : OpRewritePattern<QMatmulOp> {
                             b, l, acc, arith::MulFOp::create(b, l, args[0], w))));
             })
             .getResult(0);
-    if (Value bias = op.getBias()) {
-      AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx);
-      AffineMap biasMap = AffineMap::get(rank, 0, getAffineDimExpr(rank - 1, ctx));
-      result = linalg::GenericOp::create(
-                   rewriter, loc, resultType, ValueRange{result, bias}, result,
-                   ArrayRef{identity, biasMap, identity},
-                   SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-                   [&](OpBuilder &b, Location l, ValueRange args) {
-                     linalg::YieldOp::create(
-                         b, l, Value(arith::AddFOp::create(b, l, args[0], args[1])));
-                   })
-                   .getResult(0);
-    }
+    if (Value bias = op.getBias())
+      result = addBias(rewriter, loc, result, bias);
     rewriter.replaceOp(op, result);
     return success();
   }
@@ -262,6 +253,24 @@ struct MoeLowerToLinalg : moe::impl::MoeLowerToLinalgBase<MoeLowerToLinalg> {
 
 } // namespace
 
+Value moe::addBias(OpBuilder &b, Location loc, Value result, Value bias) {
+  MLIRContext *ctx = b.getContext();
+  auto type = cast<RankedTensorType>(result.getType());
+  int64_t rank = type.getRank();
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx);
+  AffineMap biasMap = AffineMap::get(rank, 0, getAffineDimExpr(rank - 1, ctx));
+  return linalg::GenericOp::create(
+             b, loc, type, ValueRange{result, bias}, result,
+             ArrayRef{identity, biasMap, identity},
+             SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               linalg::YieldOp::create(
+                   nb, l, Value(arith::AddFOp::create(nb, l, args[0], args[1])));
+             })
+      .getResult(0);
+}
+
 void moe::populateLowerQuantOpsPatterns(RewritePatternSet &patterns) {
   patterns.add<LowerDequantize, LowerQuantize, LowerQMatmul>(patterns.getContext());
+  populateLowerPackedQMatmulPatterns(patterns);
 }

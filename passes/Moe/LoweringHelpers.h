@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/PatternMatch.h"
 
 namespace mlir::moe {
 
@@ -35,6 +36,13 @@ inline Value convertFloat(OpBuilder &b, Location loc, Value v, Type to) {
 inline Value castTo(OpBuilder &b, Location loc, Value v, Type type) {
   return v.getType() == type ? v : Value(tensor::CastOp::create(b, loc, type, v));
 }
+
+/// `result[..., n] + bias[n]` as one elementwise linalg.generic.
+Value addBias(OpBuilder &b, Location loc, Value result, Value bias);
+
+/// moe.qmatmul over constant int4 weights with the weights kept packed
+/// (LowerPackedQMatmul.cpp); preferred over the generic lowering.
+void populateLowerPackedQMatmulPatterns(RewritePatternSet &patterns);
 
 } // namespace mlir::moe
 

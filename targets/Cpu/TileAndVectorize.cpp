@@ -30,7 +30,8 @@
 using namespace mlir;
 
 /// The schedule of one matmul, marked with `moe.tile_id = id`: cache tiles
-/// that divide its dims, then 8 x 32 x 1 register tiles.
+/// that divide its dims, then 8 x 32 x 1 register tiles (m x 128/m for
+/// m < 8 rows).
 static std::string scheduleFor(int64_t id, int64_t m, int64_t n, int64_t k,
                                bool allowParallel = true) {
   auto divisor = [](int64_t dim, std::initializer_list<int64_t> options) {
@@ -39,7 +40,17 @@ static std::string scheduleFor(int64_t id, int64_t m, int64_t n, int64_t k,
         return option;
     return int64_t(1);
   };
-  int64_t mc = divisor(m, {64, 32, 16, 8});
+  // Fewer than 8 rows (a decode step's tokens): the register tile is all
+  // of them by up to 128 columns, so a step still has 8 accumulators.
+  int64_t mr = m < 8 ? m : 8;
+  int64_t nr = 32;
+  if (m < 8)
+    for (int64_t cols : {128, 64, 32})
+      if (cols * m <= 128 && n % cols == 0) {
+        nr = cols;
+        break;
+      }
+  int64_t mc = m < 8 ? m : divisor(m, {64, 32, 16, 8});
   int64_t nc = divisor(n, {256, 128, 64, 32});
   int64_t kc = divisor(k, {256, 128, 64, 32, 16, 8, 4, 2});
   // Cache tiles of big enough matmuls are spread over threads (an
@@ -64,7 +75,7 @@ static std::string scheduleFor(int64_t id, int64_t m, int64_t n, int64_t k,
           "(!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)\n";
   os
      << "    %r" << id << ", %rl" << id << ":3 = transform.structured.tile_using_for %c" << id
-     << " tile_sizes [8, 32, 1] : (!transform.any_op) -> (!transform.any_op, "
+     << " tile_sizes [" << mr << ", " << nr << ", 1] : (!transform.any_op) -> (!transform.any_op, "
         "!transform.any_op, !transform.any_op, !transform.any_op)\n"
      << "    transform.structured.vectorize %r" << id << " : !transform.any_op\n"
      << "    %f" << id << " = transform.get_parent_op %rl" << id
@@ -83,7 +94,8 @@ static std::string scheduleFor(int64_t id, int64_t m, int64_t n, int64_t k,
 /// C[batch..., rows..., n] += A[batch..., rows..., k] * B[batch..., k, n]
 /// (no batch dims: B is one weight shared by all rows), with n a multiple
 /// of the register tile's 32 and B static. Rows may be dynamic when there
-/// are no batch dims; static rows must be a multiple of the tile's 8.
+/// are no batch dims; static rows must be a multiple of the tile's 8, or
+/// fewer than 8 without batch dims.
 /// nullopt for anything else.
 static std::optional<unsigned> tileableMatmulBatchDims(linalg::GenericOp generic) {
   if (generic.getNumDpsInputs() != 2 || generic.getNumDpsInits() != 1 ||
@@ -130,7 +142,9 @@ static std::optional<unsigned> tileableMatmulBatchDims(linalg::GenericOp generic
   for (int64_t d : b.getShape().drop_back(2))
     batchElems *= d;
   int64_t rows = c.getNumElements() / c.getShape().back() / batchElems;
-  return rows % 8 == 0 ? std::optional<unsigned>(batch) : std::nullopt;
+  // A few rows (decode) are one register tile of their own.
+  return rows % 8 == 0 || (rows < 8 && batch == 0) ? std::optional<unsigned>(batch)
+                                                    : std::nullopt;
 }
 
 /// `value` with its dims [0, split) collapsed into one and [split, rank - 1)

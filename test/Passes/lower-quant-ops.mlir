@@ -70,3 +70,32 @@ func.func @rms_norm(%x: tensor<?x8xf32>, %g: tensor<8xf32>) -> tensor<?x8xf32> {
   %0 = moe.rms_norm %x, %g {epsilon = 1.0e-06 : f64} : tensor<?x8xf32>, tensor<8xf32>
   return %0 : tensor<?x8xf32>
 }
+
+// -----
+
+// Constant int4 weights stay packed, two to a byte, low nibble first
+// ([N, K/G, G/2] bytes); the product unpacks them in its body (signed:
+// shift left then arithmetic right for the low nibble), per group, then
+// scales the group sums and subtracts zero point times the group's x sum.
+// CHECK-LABEL: func @qmatmul_int4_packed
+// CHECK-DAG: arith.constant dense<{{\[\[\[}}33, 67], [-85, -17]]{{.*}} : tensor<2x2x2xi8>
+// CHECK-DAG: arith.constant dense<{{\[\[}}1.000000e+00, -1.000000e+00], [2.000000e+00, -8.000000e+00]]> : tensor<2x2xf32>
+// CHECK: tensor.expand_shape {{.*}} into tensor<3x2x2x2xf32>
+// CHECK: linalg.generic
+// CHECK: linalg.generic
+// CHECK: arith.shli
+// CHECK: arith.shrsi
+// CHECK: arith.shrsi
+// CHECK: arith.sitofp
+// CHECK: arith.sitofp
+// CHECK: linalg.generic
+// CHECK: linalg.generic
+// CHECK: arith.subf
+// CHECK-NOT: i4
+func.func @qmatmul_int4_packed(%x: tensor<3x8xf32>) -> tensor<3x2xf32> {
+  %w = arith.constant dense<[[1, 2, 3, 4, -5, -6, -1, -2], [0, 1, 2, 3, 4, 5, 6, 7]]> : tensor<2x8xi4>
+  %s = arith.constant dense<[[0.5, 0.25], [1.0, 2.0]]> : tensor<2x2xf32>
+  %z = arith.constant dense<[[1, -1], [2, -8]]> : tensor<2x2xi4>
+  %0 = moe.qmatmul %x, %w, %s zero_point %z {group_size = 4 : i64} : (tensor<3x8xf32>, tensor<2x8xi4>, tensor<2x2xf32>, tensor<2x2xi4>) -> tensor<3x2xf32>
+  return %0 : tensor<3x2xf32>
+}

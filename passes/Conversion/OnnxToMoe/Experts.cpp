@@ -169,8 +169,9 @@ FailureOr<Value> dequantizeExpertWeight(OnnxNode &node, unsigned weightIndex,
   Value scales = node.input(scaleIndex);
   auto packedType = dyn_cast_or_null<RankedTensorType>(packed ? packed.getType() : Type());
   auto scaleType = dyn_cast_or_null<RankedTensorType>(scales ? scales.getType() : Type());
-  if (!packedType || !packedType.hasStaticShape() || packedType.getRank() != 3)
-    return node.emitError() << name << " weights must be a static 3-d tensor";
+  if (!packedType || !packedType.hasStaticShape() || packedType.getRank() != 3 ||
+      !packedType.getElementType().isInteger(8))
+    return node.emitError() << name << " weights must be a static 3-d tensor of bytes";
   if (!scaleType || !scaleType.hasStaticShape())
     return node.emitError() << name << " needs static scales";
   int64_t pack = 8 / bits;

@@ -4,6 +4,7 @@
 #define MOE_PASSES_CONVERSION_ONNXTOMOE_HELPERS_H
 
 #include "moe/Conversion/OnnxToMoe/OnnxToMoe.h"
+#include "moe/Support/ConstantBytes.h"
 
 namespace mlir::linalg {
 class GenericOp;
@@ -65,20 +66,10 @@ Value wrapIndex(OpBuilder &b, Location loc, Value index, Value data,
 /// when it is not that.
 std::optional<Value> foldConstantGeneric(OpBuilder &b, linalg::GenericOp generic);
 
-/// The bytes of a constant with 8-bit elements (dense or dense_resource,
-/// splats expanded), else nothing.
-std::optional<std::vector<char>> constantBytes(Value value);
-
 /// `count` values of `bits` (4 or 8) from packed bytes, low bits first,
 /// one byte each.
 std::vector<char> unpackBits(ArrayRef<char> packed, int64_t count,
                              int64_t bits);
-
-/// A constant of `type` from bytes in MLIR's storage layout (a byte per
-/// element up to 8 bits): dense when small, a dense_resource blob named
-/// `name` when large, as the importer does.
-Value bytesConstant(OpBuilder &b, Location loc, RankedTensorType type,
-                    ArrayRef<char> bytes, StringRef name);
 
 /// Coordinates into the gathered tensor for one output element, given the
 /// element of the indices input read there (null without one).

@@ -100,7 +100,8 @@ LogicalResult convertMatMulNBits(OnnxNode &node) {
     return node.emitError() << "g_idx is not supported";
   int64_t blocks = k / block;
   std::optional<std::vector<char>> packed = constantBytes(node.input(1));
-  if (!packed || static_cast<int64_t>(packed->size()) != n * blocks * block * bits / 8)
+  auto packedType = dyn_cast<ShapedType>(node.input(1) ? node.input(1).getType() : Type());
+  if (!packed || !packedType || !packedType.getElementType().isInteger(8) || static_cast<int64_t>(packed->size()) != n * blocks * block * bits / 8)
     return node.emitError() << "B must be a constant of N * k_blocks * "
                                "block_size * bits / 8 bytes";
   OpBuilder &b = node.builder();

@@ -59,6 +59,24 @@ func.func @untileable(%a: tensor<6x8xf32>, %b: tensor<8x20xf32>, %c: tensor<6x20
 
 // -----
 
+// One row (a decode step): the register tile is the row by 128 columns,
+// eight vectors of accumulators carried through k.
+// CHECK-LABEL: func @one_row
+// CHECK: scf.for %{{.*}} = %c0 to %c256 step %c128
+// CHECK: scf.for %{{.*}} = %c0 to %c64 step %c1 iter_args({{.*}}) -> ({{.*}}vector<1x128xf32>)
+// CHECK:   math.fma {{.*}} : vector<1x128xf32>
+func.func @one_row(%a: tensor<1x64xf32>, %b: tensor<64x256xf32>, %c: tensor<1x256xf32>) -> tensor<1x256xf32> {
+  %0 = linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : tensor<1x64xf32>, tensor<64x256xf32>) outs(%c : tensor<1x256xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<1x256xf32>
+  return %0 : tensor<1x256xf32>
+}
+
+// -----
+
 // Big enough to share (two 64 x 256 cache tiles, 2^21 multiply-adds): the
 // cache tiles are an scf.forall (threads after bufferization), with the
 // register tiles inside each (the single-trip k tile folds away).

@@ -1,0 +1,32 @@
+//===- ConstantBytes.h - Raw bytes of constant tensors ----------*- C++ -*-===//
+//
+// Weights reach the passes as arith.constant of dense or dense_resource
+// elements; packing them (int4 nibbles, MatMulNBits blocks) works on their
+// bytes in MLIR's storage layout: one byte per element up to 8 bits.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MOE_SUPPORT_CONSTANTBYTES_H
+#define MOE_SUPPORT_CONSTANTBYTES_H
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+
+#include <optional>
+#include <vector>
+
+namespace mlir::moe {
+
+/// The bytes of a constant with integer elements of 2 to 8 bits, one byte
+/// each (dense or dense_resource, splats expanded), else nothing.
+std::optional<std::vector<char>> constantBytes(Value value);
+
+/// A constant of `type` from bytes in MLIR's storage layout (a byte per
+/// element up to 8 bits): dense when small, a dense_resource blob named
+/// `name` when large, as the importer does.
+Value bytesConstant(OpBuilder &b, Location loc, RankedTensorType type,
+                    ArrayRef<char> bytes, StringRef name);
+
+} // namespace mlir::moe
+
+#endif // MOE_SUPPORT_CONSTANTBYTES_H

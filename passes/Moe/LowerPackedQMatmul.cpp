@@ -1,0 +1,258 @@
+//===- LowerPackedQMatmul.cpp - int4 qmatmul with weights kept packed -----===//
+//
+// moe.qmatmul over constant 4-bit weights (MatMulNBits, QMoE, the
+// quantizer's int4): the weights stay two to a byte in the compiled model,
+// [N, K/G, G/2] bytes, low nibble first, and are unpacked in registers
+// inside the product; no float copy of them is ever made.
+//
+//   xs[m, g, p, j]    = x[m, g*G + 2j + p]          (even/odd k apart)
+//   dot[m, n, g]      = sum_j xs[m,g,0,j] * lo(w[n,g,j]) + xs[m,g,1,j] * hi(w[n,g,j])
+//   y[m, n]           = sum_g scale[n, g] * (dot[m, n, g] - zp[n, g] * xsum[m, g])
+//
+// with xsum[m, g] the group's sum of x, needed only with zero points. Every
+// map is a projected permutation with the group's bytes innermost, so the
+// CPU backend vectorises the product along them: 16 bytes a step, shifts
+// and int-to-float conversions on vectors.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LoweringHelpers.h"
+
+#include "moe/Dialect/Moe/MoeOps.h"
+#include "moe/Passes/Moe/Passes.h"
+#include "moe/Support/ConstantBytes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+
+using namespace mlir;
+using namespace mlir::moe;
+
+namespace {
+
+/// A 4-bit value from the low bits of a byte of MLIR's storage.
+float nibbleValue(char byte, bool isUnsigned) {
+  int v = static_cast<unsigned char>(byte) & 0xF;
+  return isUnsigned || v < 8 ? float(v) : float(v - 16);
+}
+
+/// A linalg.generic with one result of `init`'s type.
+Value generic(OpBuilder &b, Location loc, ValueRange ins, Value init,
+              ArrayRef<AffineMap> maps, ArrayRef<utils::IteratorType> iterators,
+              function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{init.getType()}, ins, ValueRange{init}, maps, iterators,
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               linalg::YieldOp::create(nb, nl, body(nb, nl, args));
+             })
+      .getResult(0);
+}
+
+/// An f32 tensor of `sizes` filled with zeros.
+Value zeros(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes) {
+  Value empty = tensor::EmptyOp::create(b, loc, sizes, b.getF32Type());
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+  return linalg::FillOp::create(b, loc, zero, empty).getResult(0);
+}
+
+struct LowerPackedInt4QMatmul : OpRewritePattern<QMatmulOp> {
+  LowerPackedInt4QMatmul(MLIRContext *ctx) : OpRewritePattern(ctx, /*benefit=*/2) {}
+
+  LogicalResult matchAndRewrite(QMatmulOp op, PatternRewriter &rewriter) const override {
+    auto xType = cast<RankedTensorType>(op.getInput().getType());
+    auto wType = cast<RankedTensorType>(op.getWeight().getType());
+    auto scaleType = cast<RankedTensorType>(op.getScale().getType());
+    auto resultType = cast<RankedTensorType>(op.getType());
+    if (wType.getElementTypeBitWidth() != 4 || !xType.getElementType().isF32() ||
+        !scaleType.getElementType().isF32() || !wType.hasStaticShape() ||
+        !scaleType.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "not f32 times static 4-bit weights");
+    std::optional<std::vector<char>> weights = constantBytes(op.getWeight());
+    if (!weights)
+      return rewriter.notifyMatchFailure(op, "weights are not a constant");
+    int64_t n = wType.getDimSize(0), k = wType.getDimSize(1);
+    int64_t group = op.getGroupSize() ? static_cast<int64_t>(op.getGroupSize()) : k;
+    if (k % 2 != 0 || group % 2 != 0 || k % group != 0)
+      return rewriter.notifyMatchFailure(op, "groups of an odd number of weights");
+    int64_t groups = k / group, half = group / 2;
+    bool isUnsigned = wType.getElementType().isUnsignedInteger();
+
+    // Zero points, when given, must be constants too: they become floats.
+    std::optional<std::vector<char>> zpBytes;
+    if (Value zp = op.getZeroPoint()) {
+      zpBytes = constantBytes(zp);
+      if (!zpBytes)
+        return rewriter.notifyMatchFailure(op, "zero points are not a constant");
+    }
+    // Where the scale (and zero point) of weight group (row, g) is: one for
+    // all, one per row, or one per group.
+    int64_t scaleCount = scaleType.getNumElements();
+    auto paramIndex = [&](int64_t row, int64_t g) -> int64_t {
+      if (scaleCount == 1)
+        return 0;
+      return op.getGroupSize() ? row * groups + g : row;
+    };
+
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Type i8 = rewriter.getI8Type(), f32 = rewriter.getF32Type();
+
+    // The weights, two to a byte: [n, g, j] holds k = g*G + 2j (low
+    // nibble) and k + 1 (high nibble).
+    std::vector<char> packed(n * k / 2);
+    for (int64_t i = 0; i < n * k / 2; ++i)
+      packed[i] = static_cast<char>(((*weights)[2 * i] & 0xF) |
+                                    (((*weights)[2 * i + 1] & 0xF) << 4));
+    Value bytes = bytesConstant(rewriter, loc, RankedTensorType::get({n, groups, half}, i8),
+                                packed, "qmatmul_int4");
+
+    // Scales (and zero points) as [n, groups].
+    auto paramType = RankedTensorType::get({n, groups}, f32);
+    Value scale = op.getScale();
+    if (scaleType.getShape() != paramType.getShape()) {
+      SmallVector<ReassociationIndices> all;
+      if (scaleType.getRank() == 1 && scaleCount == n && scaleCount != 1)
+        scale = tensor::ExpandShapeOp::create(rewriter, loc, paramType, scale,
+                                              SmallVector<ReassociationIndices>{{0, 1}});
+      else {
+        SmallVector<AffineExpr> firsts(scaleType.getRank(), getAffineConstantExpr(0, ctx));
+        AffineMap identity = AffineMap::getMultiDimIdentityMap(2, ctx);
+        scale = generic(rewriter, loc, scale, tensor::EmptyOp::create(rewriter, loc, paramType, {}),
+                        {AffineMap::get(2, 0, firsts, ctx), identity},
+                        {utils::IteratorType::parallel, utils::IteratorType::parallel},
+                        [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+      }
+    }
+    Value zeroPoints;
+    if (zpBytes) {
+      std::vector<float> values(n * groups);
+      for (int64_t row = 0; row < n; ++row)
+        for (int64_t g = 0; g < groups; ++g)
+          values[row * groups + g] = nibbleValue((*zpBytes)[paramIndex(row, g)], isUnsigned);
+      zeroPoints = arith::ConstantOp::create(
+          rewriter, loc, DenseElementsAttr::get(paramType, ArrayRef<float>(values)));
+    }
+
+    // x as [m, k], then its even and odd k apart: [m, groups, 2, G/2].
+    int64_t rank = xType.getRank();
+    Value x = op.getInput();
+    if (rank == 1)
+      x = tensor::ExpandShapeOp::create(rewriter, loc, RankedTensorType::get({1, k}, f32), x,
+                                        SmallVector<ReassociationIndices>{{0, 1}});
+    else if (rank > 2)
+      x = tensor::CollapseShapeOp::create(
+          rewriter, loc, x,
+          SmallVector<ReassociationIndices>{llvm::to_vector(llvm::seq<int64_t>(0, rank - 1)),
+                                            {rank - 1}});
+    OpFoldResult m = tensor::getMixedSize(rewriter, loc, x, 0);
+    int64_t mStatic = cast<RankedTensorType>(x.getType()).getDimSize(0);
+    Value pairs = tensor::ExpandShapeOp::create(
+        rewriter, loc, RankedTensorType::get({mStatic, groups, half, 2}, f32), x,
+        SmallVector<ReassociationIndices>{{0}, {1, 2, 3}},
+        SmallVector<OpFoldResult>{m, rewriter.getIndexAttr(groups), rewriter.getIndexAttr(half),
+                                  rewriter.getIndexAttr(2)});
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    auto map = [&](unsigned loops, ArrayRef<AffineExpr> exprs) {
+      return AffineMap::get(loops, 0, exprs, ctx);
+    };
+    using utils::IteratorType;
+    IteratorType par = IteratorType::parallel, red = IteratorType::reduction;
+    Value split = generic(
+        rewriter, loc, pairs,
+        tensor::EmptyOp::create(rewriter, loc,
+                                SmallVector<OpFoldResult>{m, rewriter.getIndexAttr(groups),
+                                                          rewriter.getIndexAttr(2),
+                                                          rewriter.getIndexAttr(half)},
+                                f32),
+        {map(4, {d(0), d(1), d(3), d(2)}), map(4, {d(0), d(1), d(2), d(3)})},
+        {par, par, par, par}, [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+    auto parity = [&](int64_t p) {
+      SmallVector<OpFoldResult> offsets = {rewriter.getIndexAttr(0), rewriter.getIndexAttr(0),
+                                           rewriter.getIndexAttr(p), rewriter.getIndexAttr(0)};
+      SmallVector<OpFoldResult> sizes = {m, rewriter.getIndexAttr(groups),
+                                         rewriter.getIndexAttr(1), rewriter.getIndexAttr(half)};
+      SmallVector<OpFoldResult> strides(4, rewriter.getIndexAttr(1));
+      return tensor::ExtractSliceOp::create(
+                 rewriter, loc, RankedTensorType::get({mStatic, groups, half}, f32), split,
+                 offsets, sizes, strides)
+          .getResult();
+    };
+    Value even = parity(0), odd = parity(1);
+
+    // The product per group, nibbles unpacked in the body.
+    Value c4 = arith::ConstantOp::create(rewriter, loc, rewriter.getIntegerAttr(i8, 4));
+    Value c15 = arith::ConstantOp::create(rewriter, loc, rewriter.getIntegerAttr(i8, 15));
+    SmallVector<OpFoldResult> dotSizes = {m, rewriter.getIndexAttr(n),
+                                          rewriter.getIndexAttr(groups)};
+    Value dot = generic(
+        rewriter, loc, ValueRange{even, odd, bytes}, zeros(rewriter, loc, dotSizes),
+        {map(4, {d(0), d(2), d(3)}), map(4, {d(0), d(2), d(3)}), map(4, {d(1), d(2), d(3)}),
+         map(4, {d(0), d(1), d(2)})},
+        {par, par, par, red}, [&](OpBuilder &b, Location l, ValueRange args) {
+          Value byte = args[2];
+          Value lo = isUnsigned ? Value(arith::AndIOp::create(b, l, byte, c15))
+                                : Value(arith::ShRSIOp::create(
+                                      b, l, arith::ShLIOp::create(b, l, byte, c4), c4));
+          Value hi = isUnsigned ? Value(arith::ShRUIOp::create(b, l, byte, c4))
+                                : Value(arith::ShRSIOp::create(b, l, byte, c4));
+          Value pair = arith::AddFOp::create(
+              b, l, arith::MulFOp::create(b, l, args[0], arith::SIToFPOp::create(b, l, f32, lo)),
+              arith::MulFOp::create(b, l, args[1], arith::SIToFPOp::create(b, l, f32, hi)));
+          // One combiner, so the reduction can be split into partials.
+          return arith::AddFOp::create(b, l, args[3], pair);
+        });
+
+    SmallVector<Value> ins = {dot, scale};
+    SmallVector<AffineMap> maps = {map(3, {d(0), d(1), d(2)}), map(3, {d(1), d(2)})};
+    if (zeroPoints) {
+      SmallVector<OpFoldResult> sumSizes = {m, rewriter.getIndexAttr(groups)};
+      Value sums = generic(rewriter, loc, ValueRange{even, odd}, zeros(rewriter, loc, sumSizes),
+                           {map(3, {d(0), d(1), d(2)}), map(3, {d(0), d(1), d(2)}),
+                            map(3, {d(0), d(1)})},
+                           {par, par, red}, [](OpBuilder &b, Location l, ValueRange args) {
+                             return arith::AddFOp::create(
+                                 b, l, args[2], arith::AddFOp::create(b, l, args[0], args[1]));
+                           });
+      ins.append({zeroPoints, sums});
+      maps.append({map(3, {d(1), d(2)}), map(3, {d(0), d(2)})});
+    }
+    maps.push_back(map(3, {d(0), d(1)}));
+    bool hasZp = static_cast<bool>(zeroPoints);
+    SmallVector<OpFoldResult> outSizes = {m, rewriter.getIndexAttr(n)};
+    Value product = generic(
+        rewriter, loc, ins, zeros(rewriter, loc, outSizes), maps, {par, par, red},
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value v = args[0];
+          if (hasZp)
+            v = arith::SubFOp::create(b, l, v, arith::MulFOp::create(b, l, args[2], args[3]));
+          return arith::AddFOp::create(b, l, args.back(),
+                                       arith::MulFOp::create(b, l, v, args[1]));
+        });
+
+    // Back to the op's shape.
+    if (rank == 1)
+      product = tensor::CollapseShapeOp::create(rewriter, loc, product,
+                                                SmallVector<ReassociationIndices>{{0, 1}});
+    else if (rank > 2) {
+      SmallVector<OpFoldResult> shape = tensor::getMixedSizes(rewriter, loc, op.getInput());
+      shape.back() = rewriter.getIndexAttr(n);
+      product = tensor::ExpandShapeOp::create(
+          rewriter, loc, resultType, product,
+          SmallVector<ReassociationIndices>{llvm::to_vector(llvm::seq<int64_t>(0, rank - 1)),
+                                            {rank - 1}},
+          shape);
+    }
+    if (Value bias = op.getBias())
+      product = addBias(rewriter, loc, product, bias);
+    rewriter.replaceOp(op, castTo(rewriter, loc, product, resultType));
+    return success();
+  }
+};
+
+} // namespace
+
+void moe::populateLowerPackedQMatmulPatterns(RewritePatternSet &patterns) {
+  patterns.add<LowerPackedInt4QMatmul>(patterns.getContext());
+}
