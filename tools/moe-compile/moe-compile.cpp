@@ -8,6 +8,7 @@
 
 #include "moe/Frontend/Onnx/Import.h"
 #include "moe/InitAll.h"
+#include "moe/Passes/Moe/Passes.h"
 #include "moe/Pipelines/Pipelines.h"
 #include "moe/Support/Diagnostics.h"
 #include "moe/Support/FileOutput.h"
@@ -94,6 +95,31 @@ static cl::opt<Weights> weightsMode(
                           "the two together, under the names given at compile "
                           "time)")),
     cl::cat(category));
+enum class Quantize { None, Int8, Int4 };
+static cl::opt<Quantize> quantize(
+    "quantize", cl::init(Quantize::None),
+    cl::desc("Quantize constant matmul weights (weight-only, data-free)"),
+    cl::values(clEnumValN(Quantize::None, "none", "keep them as they are (default)"),
+               clEnumValN(Quantize::Int8, "int8", "8-bit, one scale per output channel"),
+               clEnumValN(Quantize::Int4, "int4",
+                          "4-bit, one scale per group of --quantize-group weights along K")),
+    cl::cat(category));
+static cl::opt<int64_t> quantizeGroup(
+    "quantize-group",
+    cl::desc("Weights per scale along K (default: 128 for int4, 0 = per channel for int8)"),
+    cl::init(-1), cl::cat(category));
+static cl::opt<bool> quantizeAsymmetric(
+    "quantize-asymmetric",
+    cl::desc("Unsigned weights with zero points (default: signed, symmetric)"),
+    cl::cat(category));
+static cl::opt<std::string> quantizeMethod(
+    "quantize-method", cl::init("clip"),
+    cl::desc("rtn: round to nearest over the full range; clip (default): the "
+             "clipping of each channel or group that least distorts its weights"),
+    cl::cat(category));
+static cl::opt<std::string> quantizeLayers(
+    "quantize-layers", cl::init("non-router"),
+    cl::desc("all, or non-router (default: routers stay float)"), cl::cat(category));
 static cl::list<std::string>
     shapes("shape",
            cl::desc("Pin the dims of a graph input, e.g. input_ids=1,128 "
@@ -170,6 +196,16 @@ int main(int argc, char **argv) {
         << "--target=" << targetName << " is not supported (cpu)\n";
     return 1;
   }
+  if (quantizeMethod != "clip" && quantizeMethod != "rtn") {
+    llvm::WithColor::error(llvm::errs(), "moe-compile")
+        << "--quantize-method=" << quantizeMethod << ": the methods are rtn and clip\n";
+    return 1;
+  }
+  if (quantizeLayers != "all" && quantizeLayers != "non-router") {
+    llvm::WithColor::error(llvm::errs(), "moe-compile")
+        << "--quantize-layers=" << quantizeLayers << ": the choices are all and non-router\n";
+    return 1;
+  }
   if (optLevel > 3) {
     llvm::WithColor::error(llvm::errs(), "moe-compile")
         << "-O" << optLevel << ": the levels are 0 to 3\n";
@@ -182,6 +218,16 @@ int main(int argc, char **argv) {
     if (failed(applyPassManagerCLOptions(pm)))
       return 1;
     moe::buildOnnxToMoePipeline(pm);
+    if (quantize != Quantize::None) {
+      moe::MoeQuantizeWeightsOptions options;
+      options.bits = quantize == Quantize::Int8 ? 8 : 4;
+      options.groupSize = quantizeGroup >= 0 ? quantizeGroup.getValue()
+                          : quantize == Quantize::Int4 ? 128 : 0;
+      options.symmetric = !quantizeAsymmetric;
+      options.clipSearch = quantizeMethod == "clip";
+      options.layers = quantizeLayers;
+      pm.addPass(moe::createMoeQuantizeWeights(options));
+    }
     if (failed(pm.run(*module)))
       return 1;
   }

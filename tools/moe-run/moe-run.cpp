@@ -120,6 +120,9 @@ double toDouble(const char *p, int dtype) {
 struct Comparison {
   std::string error;   // shape or dtype mismatch
   double maxAbs = 0, maxRel = 0;
+  // sqrt(sum of squared differences / sum of squared expected values): the
+  // figure quantized models are judged by.
+  double rmsRel = 0;
   int64_t mismatches = 0;
 };
 
@@ -150,6 +153,7 @@ Comparison compare(const moe_tensor &got, const HostTensor &want) {
       stride *= got.shape[d];
     }
   std::vector<int64_t> index(got.rank, 0);
+  double squaredDiff = 0, squaredExpected = 0;
   for (int64_t i = 0; i < count; ++i) {
     int64_t at = 0;
     for (int d = 0; d < got.rank; ++d)
@@ -161,6 +165,8 @@ Comparison compare(const moe_tensor &got, const HostTensor &want) {
     if (std::isnan(diff))
       diff = INFINITY;
     c.maxAbs = std::max(c.maxAbs, diff);
+    squaredDiff += diff * diff;
+    squaredExpected += b * b;
     if (b != 0)
       c.maxRel = std::max(c.maxRel, diff / std::fabs(b));
     if (!same && (exact || diff > absTol + relTol * std::fabs(b)))
@@ -171,6 +177,8 @@ Comparison compare(const moe_tensor &got, const HostTensor &want) {
       index[d] = 0;
     }
   }
+  c.rmsRel = squaredExpected > 0 ? std::sqrt(squaredDiff / squaredExpected)
+                                 : (squaredDiff > 0 ? INFINITY : 0.0);
   return c;
 }
 
@@ -298,9 +306,11 @@ int main(int argc, char **argv) {
       } else {
         entry["max_abs_error"] = c.maxAbs;
         entry["max_rel_error"] = c.maxRel;
+        entry["rms_rel_error"] = c.rmsRel;
         entry["mismatches"] = c.mismatches;
-        line += llvm::formatv(": max abs error {0:e3}, max rel error {1:e3}, {2} "
-                              "outside tolerance", c.maxAbs, c.maxRel, c.mismatches).str();
+        line += llvm::formatv(": max abs error {0:e3}, max rel error {1:e3}, rms rel error "
+                              "{2:e3}, {3} outside tolerance",
+                              c.maxAbs, c.maxRel, c.rmsRel, c.mismatches).str();
       }
       line += ok ? " ok" : " MISMATCH";
     }

@@ -10,19 +10,28 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-out = sys.argv[1]
-m, k, n = (int(v) for v in sys.argv[2:5])
-rng = np.random.default_rng(int(sys.argv[5]) if len(sys.argv) > 5 else 3)
-a = rng.standard_normal((m, k)).astype(np.float32)
-w = rng.standard_normal((k, n)).astype(np.float32)
-graph = helper.make_graph([helper.make_node("MatMul", ["a", "w"], ["c"])], "g",
-                          [helper.make_tensor_value_info("a", TensorProto.FLOAT, [m, k])],
-                          [helper.make_tensor_value_info("c", TensorProto.FLOAT, [m, n])],
-                          [numpy_helper.from_array(w, "w")])
-model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-model.ir_version = 8
-os.makedirs(os.path.join(out, "data"), exist_ok=True)
-onnx.save(model, os.path.join(out, "model.onnx"))
-c = (a.astype(np.float64) @ w.astype(np.float64)).astype(np.float32)
-np.save(os.path.join(out, "data", "input_0.npy"), a)
-np.save(os.path.join(out, "data", "output_0.npy"), c)
+
+def write_matmul(out, a, w, c):
+    """OUT_DIR/model.onnx computing a @ w (w an initializer), with a as
+    input_0 and `c` as the expected output_0."""
+    m, k = a.shape
+    n = w.shape[1]
+    graph = helper.make_graph([helper.make_node("MatMul", ["a", "w"], ["c"])], "g",
+                              [helper.make_tensor_value_info("a", TensorProto.FLOAT, [m, k])],
+                              [helper.make_tensor_value_info("c", TensorProto.FLOAT, [m, n])],
+                              [numpy_helper.from_array(w, "w")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    os.makedirs(os.path.join(out, "data"), exist_ok=True)
+    onnx.save(model, os.path.join(out, "model.onnx"))
+    np.save(os.path.join(out, "data", "input_0.npy"), a)
+    np.save(os.path.join(out, "data", "output_0.npy"), c)
+
+
+if __name__ == "__main__":
+    m, k, n = (int(v) for v in sys.argv[2:5])
+    rng = np.random.default_rng(int(sys.argv[5]) if len(sys.argv) > 5 else 3)
+    a = rng.standard_normal((m, k)).astype(np.float32)
+    w = rng.standard_normal((k, n)).astype(np.float32)
+    c = (a.astype(np.float64) @ w.astype(np.float64)).astype(np.float32)
+    write_matmul(sys.argv[1], a, w, c)

@@ -61,4 +61,32 @@ def MoeLowerToLinalg : Pass<"moe-lower-to-linalg"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def MoeQuantizeWeights : Pass<"moe-quantize-weights"> {
+  let summary = "Weight-only int8/int4 quantization of constant matmul weights";
+  let description = [{
+    Post-training, data-free: every matmul of an activation by a constant
+    f32 weight [K, N] becomes `moe.qmatmul` over integer weights [N, K]
+    quantized per output channel (`group-size=0`) or per group of K, with
+    symmetric (signed, no zero point) or asymmetric (unsigned with zero
+    points) ranges. With `clip-search`, each channel or group tries ranges
+    clipped to 100%, 97.5%, ... 50% of its extremes and keeps the one with
+    the least squared error of the dequantised weights, instead of plain
+    round-to-nearest over the full range. `layers=non-router` (the
+    default) leaves matmuls that feed `moe.route` (the router) in float.
+  }];
+  let options = [
+    Option<"bits", "bits", "int64_t", "8", "Weight bits: 8 or 4">,
+    Option<"groupSize", "group-size", "int64_t", "0",
+           "Weights per scale along K (0: one scale per output channel)">,
+    Option<"symmetric", "symmetric", "bool", "true",
+           "Signed weights without zero points (else unsigned with zero points)">,
+    Option<"clipSearch", "clip-search", "bool", "true",
+           "Search a clipping ratio per channel or group (else round-to-nearest)">,
+    Option<"layers", "layers", "std::string", "\"non-router\"",
+           "Which matmuls: all, or non-router (routers stay float)">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::moe::MoeDialect"];
+}
+
 #endif // MOE_PASSES_MOE_PASSES_TD

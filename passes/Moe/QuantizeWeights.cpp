@@ -1,0 +1,267 @@
+//===- QuantizeWeights.cpp - Weight-only int8/int4 quantization -----------===//
+//
+// A matmul of activations by a constant f32 weight B [K, N] (what ONNX
+// MatMul/Gemm with an initializer become) turns into moe.qmatmul over the
+// quantized transpose W [N, K], so decode reads 1 or 1/2 byte per weight
+// instead of 4. Scales are per output channel or per group of K; the
+// range is the channel's or group's extremes, optionally clipped where
+// that lowers the squared error of the dequantised weights (outliers
+// otherwise stretch the step for every other weight).
+//
+//===----------------------------------------------------------------------===//
+
+#include "moe/Dialect/Moe/MoeOps.h"
+#include "moe/Passes/Moe/Passes.h"
+#include "moe/Support/ConstantBytes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/BuiltinDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
+
+#include <cmath>
+#include <cstring>
+
+namespace mlir::moe {
+#define GEN_PASS_DEF_MOEQUANTIZEWEIGHTS
+#include "moe/Passes/Moe/Passes.h.inc"
+} // namespace mlir::moe
+
+using namespace mlir;
+using namespace mlir::moe;
+
+namespace {
+
+/// How one channel or group of weights is stored.
+struct Quantized {
+  float scale = 1.0f;
+  int zeroPoint = 0; // asymmetric only
+  double squaredError = 0;
+};
+
+struct Scheme {
+  int bits;
+  bool symmetric;
+  bool clipSearch;
+};
+
+/// Quantizes `values` into `q` (one integer each) under `scheme`: the
+/// range [lo, hi] of the values, scaled by the clipping ratio that gives
+/// the least squared error when searching.
+Quantized quantizeGroup(ArrayRef<float> values, const Scheme &scheme, int8_t *q) {
+  float lo = 0, hi = 0;
+  for (float v : values) {
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  int levels = (1 << scheme.bits) - 1;
+  int qmin = scheme.symmetric ? -(1 << (scheme.bits - 1)) : 0;
+  int qmax = scheme.symmetric ? (1 << (scheme.bits - 1)) - 1 : levels;
+  auto tryRatio = [&](double ratio, int8_t *out) {
+    Quantized result;
+    double step;
+    if (scheme.symmetric) {
+      double amax = std::max(-lo, hi) * ratio;
+      step = amax / qmax;
+    } else {
+      step = (hi - lo) * ratio / levels;
+    }
+    if (!(step > 0)) // all zeros
+      step = 1;
+    result.scale = static_cast<float>(step);
+    if (!scheme.symmetric)
+      result.zeroPoint = static_cast<int>(std::clamp<double>(
+          std::nearbyint(static_cast<float>(-lo * ratio) / result.scale), 0, levels));
+    for (size_t i = 0; i < values.size(); ++i) {
+      // In f32, as the weights and scales are.
+      double level = std::nearbyint(values[i] / result.scale) + result.zeroPoint;
+      int stored = static_cast<int>(std::clamp<double>(level, qmin, qmax));
+      double back = (stored - result.zeroPoint) * double(result.scale);
+      result.squaredError += (back - values[i]) * (back - values[i]);
+      if (out)
+        out[i] = static_cast<int8_t>(stored);
+    }
+    return result;
+  };
+  double best = 1.0;
+  if (scheme.clipSearch) {
+    double bestError = tryRatio(1.0, nullptr).squaredError;
+    for (int step = 1; step <= 20; ++step) {
+      double ratio = 1.0 - 0.025 * step;
+      double error = tryRatio(ratio, nullptr).squaredError;
+      if (error < bestError) {
+        bestError = error;
+        best = ratio;
+      }
+    }
+  }
+  return tryRatio(best, q);
+}
+
+/// Whether `value` is a zero-filled tensor (a matmul's fresh accumulator).
+bool isZeroFill(Value value) {
+  auto fill = value.getDefiningOp<linalg::FillOp>();
+  return fill && matchPattern(fill.getInputs()[0], m_AnyZeroFloat());
+}
+
+/// Whether `value` reaches the scores of a moe.route through shape ops and
+/// elementwise generics (the router's logits).
+bool feedsRouter(Value value, int depth = 0) {
+  if (depth > 4)
+    return false;
+  for (Operation *user : value.getUsers()) {
+    if (isa<RouteOp>(user))
+      return true;
+    if (isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp, tensor::CastOp,
+            tensor::ReshapeOp, linalg::GenericOp>(user))
+      for (Value result : user->getResults())
+        if (feedsRouter(result, depth + 1))
+          return true;
+  }
+  return false;
+}
+
+/// The constant weight B [K, N] of a matmul generic
+/// C[..., n] = sum_k A[..., k] * B[k, n] from zero, or null.
+Value constantWeightOf(linalg::GenericOp generic) {
+  if (generic.getNumDpsInputs() != 2 || generic.getNumDpsInits() != 1 ||
+      generic.getNumReductionLoops() != 1 || generic.getNumLoops() < 2 ||
+      !generic.hasPureTensorSemantics() || !isZeroFill(generic.getDpsInits()[0]))
+    return {};
+  Value b = generic.getDpsInputs()[1];
+  auto bType = dyn_cast<RankedTensorType>(b.getType());
+  auto aType = dyn_cast<RankedTensorType>(generic.getDpsInputs()[0].getType());
+  if (!bType || !aType || bType.getRank() != 2 || !bType.hasStaticShape() ||
+      !bType.getElementType().isF32() || !aType.getElementType().isF32() ||
+      !matchPattern(b, m_Constant()))
+    return {};
+  MLIRContext *ctx = generic.getContext();
+  unsigned loops = generic.getNumLoops();
+  SmallVector<AffineExpr> aExprs, cExprs;
+  for (unsigned i = 0; i + 2 < loops; ++i) {
+    aExprs.push_back(getAffineDimExpr(i, ctx));
+    cExprs.push_back(getAffineDimExpr(i, ctx));
+  }
+  AffineExpr n = getAffineDimExpr(loops - 2, ctx), k = getAffineDimExpr(loops - 1, ctx);
+  aExprs.push_back(k);
+  cExprs.push_back(n);
+  SmallVector<AffineMap> expected = {AffineMap::get(loops, 0, aExprs, ctx),
+                                     AffineMap::get(loops, 0, {k, n}, ctx),
+                                     AffineMap::get(loops, 0, cExprs, ctx)};
+  if (generic.getIndexingMapsArray() != expected ||
+      !linalg::detail::isContractionBody(
+          generic.getRegion().front(), [](Operation *first, Operation *second) {
+            return (isa<arith::MulFOp>(first) && isa<arith::AddFOp>(second)) ||
+                   (isa<arith::AddFOp>(first) && isa<arith::MulFOp>(second));
+          }))
+    return {};
+  return b;
+}
+
+/// The f32 values of a constant, row-major.
+std::optional<std::vector<float>> floatValues(Value value) {
+  Attribute attr;
+  if (!matchPattern(value, m_Constant(&attr)))
+    return std::nullopt;
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
+    auto range = dense.getValues<float>();
+    return std::vector<float>(range.begin(), range.end());
+  }
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
+    if (AsmResourceBlob *blob = resource.getRawHandle().getBlob()) {
+      ArrayRef<char> bytes = blob->getData();
+      std::vector<float> values(bytes.size() / sizeof(float));
+      std::memcpy(values.data(), bytes.data(), values.size() * sizeof(float));
+      return values;
+    }
+  return std::nullopt;
+}
+
+struct MoeQuantizeWeights : moe::impl::MoeQuantizeWeightsBase<MoeQuantizeWeights> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (bits != 8 && bits != 4) {
+      emitError(getOperation()->getLoc()) << "moe-quantize-weights: bits must be 8 or 4, not "
+                                          << static_cast<int64_t>(bits);
+      return signalPassFailure();
+    }
+    if (layers != "all" && layers != "non-router") {
+      emitError(getOperation()->getLoc())
+          << "moe-quantize-weights: layers must be all or non-router, not '" << static_cast<std::string>(layers) << "'";
+      return signalPassFailure();
+    }
+    SmallVector<std::pair<linalg::GenericOp, Value>> matmuls;
+    getOperation()->walk([&](linalg::GenericOp generic) {
+      if (Value b = constantWeightOf(generic))
+        if (layers == "all" || !feedsRouter(generic.getResult(0)))
+          matmuls.push_back({generic, b});
+    });
+    Scheme scheme{static_cast<int>(bits), symmetric, clipSearch};
+    for (auto [generic, b] : matmuls)
+      if (failed(quantize(generic, b, scheme)))
+        return signalPassFailure();
+  }
+
+  LogicalResult quantize(linalg::GenericOp generic, Value b, const Scheme &scheme) {
+    auto bType = cast<RankedTensorType>(b.getType());
+    int64_t k = bType.getDimSize(0), n = bType.getDimSize(1);
+    int64_t group = groupSize > 0 ? groupSize : k;
+    if (k % group != 0) {
+      // Some layers do not divide: they keep one scale per channel.
+      group = k;
+    }
+    std::optional<std::vector<float>> weights = floatValues(b);
+    if (!weights || static_cast<int64_t>(weights->size()) != k * n)
+      return generic.emitError("moe-quantize-weights: cannot read the weight constant");
+    int64_t groups = k / group;
+    std::vector<char> q(n * k);
+    std::vector<float> scales(n * groups);
+    std::vector<char> zeroPoints(n * groups);
+    std::vector<float> column(group);
+    for (int64_t row = 0; row < n; ++row)
+      for (int64_t g = 0; g < groups; ++g) {
+        for (int64_t i = 0; i < group; ++i)
+          column[i] = (*weights)[(g * group + i) * n + row];
+        Quantized result = quantizeGroup(
+            column, scheme, reinterpret_cast<int8_t *>(&q[row * k + g * group]));
+        scales[row * groups + g] = result.scale;
+        zeroPoints[row * groups + g] = static_cast<char>(result.zeroPoint);
+      }
+    if (scheme.bits == 4)
+      for (char &v : q)
+        v = static_cast<char>(v & 0xF);
+
+    OpBuilder builder(generic);
+    Location loc = generic.getLoc();
+    MLIRContext *ctx = builder.getContext();
+    Type storage = IntegerType::get(ctx, scheme.bits,
+                                    scheme.symmetric ? IntegerType::Signless
+                                                     : IntegerType::Unsigned);
+    Value weight = bytesConstant(builder, loc, RankedTensorType::get({n, k}, storage), q,
+                                 "quantized_weight");
+    bool perChannel = groups == 1 && groupSize == 0;
+    auto paramType = perChannel ? RankedTensorType::get({n}, builder.getF32Type())
+                                : RankedTensorType::get({n, groups}, builder.getF32Type());
+    Value scale = arith::ConstantOp::create(
+        builder, loc, DenseElementsAttr::get(paramType, ArrayRef<float>(scales)));
+    Value zeroPoint;
+    if (!scheme.symmetric)
+      zeroPoint = bytesConstant(builder, loc, paramType.clone(storage), zeroPoints,
+                                "quantized_zero_point");
+    auto op = QMatmulOp::create(builder, loc, generic.getDpsInputs()[0], weight, scale,
+                                zeroPoint, /*bias=*/Value(),
+                                builder.getI64IntegerAttr(perChannel ? 0 : group));
+    Value result = op.getResult();
+    if (result.getType() != generic.getResultTypes()[0])
+      result = tensor::CastOp::create(builder, loc, generic.getResultTypes()[0], result);
+    generic.getResult(0).replaceAllUsesWith(result);
+    generic.erase();
+    return success();
+  }
+};
+
+} // namespace
