@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "moe/Dialect/Moe/MoeOps.h"
+#include "moe/Dialect/Npu/NpuOps.h"
 #include "moe/Passes/Moe/Passes.h"
 #include "moe/Support/ConstantBytes.h"
 
@@ -21,6 +22,9 @@
 #include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
+
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
 #include <cstring>
@@ -40,6 +44,7 @@ struct Quantized {
   float scale = 1.0f;
   int zeroPoint = 0; // asymmetric only
   double squaredError = 0;
+  double maxError = 0;
 };
 
 struct Scheme {
@@ -81,6 +86,7 @@ Quantized quantizeGroup(ArrayRef<float> values, const Scheme &scheme, int8_t *q)
       int stored = static_cast<int>(std::clamp<double>(level, qmin, qmax));
       double back = (stored - result.zeroPoint) * double(result.scale);
       result.squaredError += (back - values[i]) * (back - values[i]);
+      result.maxError = std::max(result.maxError, std::fabs(back - values[i]));
       if (out)
         out[i] = static_cast<int8_t>(stored);
     }
@@ -182,6 +188,7 @@ std::optional<std::vector<float>> floatValues(Value value) {
 
 struct MoeQuantizeWeights : moe::impl::MoeQuantizeWeightsBase<MoeQuantizeWeights> {
   using Base::Base;
+  llvm::raw_ostream *reportStream = nullptr;
 
   void runOnOperation() override {
     if (bits != 8 && bits != 4) {
@@ -194,16 +201,62 @@ struct MoeQuantizeWeights : moe::impl::MoeQuantizeWeightsBase<MoeQuantizeWeights
           << "moe-quantize-weights: layers must be all or non-router, not '" << static_cast<std::string>(layers) << "'";
       return signalPassFailure();
     }
+    FailureOr<int> width = storageBits();
+    if (failed(width))
+      return signalPassFailure();
+    // The report: one line per quantized layer, its weights' error
+    // relative to their largest magnitude (max) and to their norm (RMS).
+    std::unique_ptr<llvm::raw_fd_ostream> reportFile;
+    if (!report.empty() && report != "-") {
+      std::error_code ec;
+      reportFile = std::make_unique<llvm::raw_fd_ostream>(report, ec);
+      if (ec) {
+        emitError(getOperation()->getLoc())
+            << "moe-quantize-weights: cannot write the report '"
+            << static_cast<std::string>(report) << "': " << ec.message();
+        return signalPassFailure();
+      }
+    }
+    reportStream = reportFile ? reportFile.get() : report == "-" ? &llvm::errs() : nullptr;
+    if (reportStream)
+      *reportStream << llvm::formatv("{0,-32} {1,11} {2,-4} {3,-9} {4,11} {5,11}\n", "layer",
+                                     "K x N", "bits", "scales", "max rel", "rms rel");
     SmallVector<std::pair<linalg::GenericOp, Value>> matmuls;
     getOperation()->walk([&](linalg::GenericOp generic) {
       if (Value b = constantWeightOf(generic))
         if (layers == "all" || !feedsRouter(generic.getResult(0)))
           matmuls.push_back({generic, b});
     });
-    Scheme scheme{static_cast<int>(bits), symmetric, clipSearch};
+    Scheme scheme{*width, symmetric, clipSearch};
     for (auto [generic, b] : matmuls)
       if (failed(quantize(generic, b, scheme)))
         return signalPassFailure();
+  }
+
+  /// The weight width to store: the one asked for, unless the module's
+  /// target lacks it (then the next wider one it has, when allowed).
+  FailureOr<int> storageBits() {
+    Operation *root = getOperation();
+    ModuleOp module = isa<ModuleOp>(root) ? cast<ModuleOp>(root)
+                                          : root->getParentOfType<ModuleOp>();
+    auto target = module ? module->getAttrOfType<npu::TargetAttr>(
+                               npu::NpuDialect::kTargetAttrName)
+                         : npu::TargetAttr();
+    int wanted = static_cast<int>(bits);
+    if (!target)
+      return wanted;
+    Builder b(root->getContext());
+    for (int width : {4, 8}) {
+      if (width < wanted || (width > wanted && !nearestLegal))
+        continue;
+      if (target.supports(b.getIntegerType(width)))
+        return width;
+    }
+    emitError(root->getLoc()) << "moe-quantize-weights: target '" << target.getName()
+                              << "' has no " << wanted << "-bit integers for weights"
+                              << (nearestLegal ? " nor a wider width" : "")
+                              << " (its element types: " << target.getDtypes() << ")";
+    return failure();
   }
 
   LogicalResult quantize(linalg::GenericOp generic, Value b, const Scheme &scheme) {
@@ -222,15 +275,34 @@ struct MoeQuantizeWeights : moe::impl::MoeQuantizeWeightsBase<MoeQuantizeWeights
     std::vector<float> scales(n * groups);
     std::vector<char> zeroPoints(n * groups);
     std::vector<float> column(group);
+    double squaredError = 0, squaredWeights = 0, maxError = 0, maxWeight = 0;
     for (int64_t row = 0; row < n; ++row)
       for (int64_t g = 0; g < groups; ++g) {
-        for (int64_t i = 0; i < group; ++i)
+        for (int64_t i = 0; i < group; ++i) {
           column[i] = (*weights)[(g * group + i) * n + row];
+          squaredWeights += double(column[i]) * column[i];
+          maxWeight = std::max(maxWeight, std::fabs(double(column[i])));
+        }
         Quantized result = quantizeGroup(
             column, scheme, reinterpret_cast<int8_t *>(&q[row * k + g * group]));
         scales[row * groups + g] = result.scale;
         zeroPoints[row * groups + g] = static_cast<char>(result.zeroPoint);
+        squaredError += result.squaredError;
+        maxError = std::max(maxError, result.maxError);
       }
+    if (reportStream) {
+      std::string layer;
+      llvm::raw_string_ostream name(layer);
+      if (auto named = dyn_cast<NameLoc>(generic.getLoc()))
+        name << named.getName().getValue();
+      else
+        name << generic.getLoc();
+      *reportStream << llvm::formatv(
+          "{0,-32} {1,5}x{2,-5} int{3} {4,-9} {5,11:e3} {6,11:e3}\n", layer, k, n, scheme.bits,
+          groupSize > 0 && groups > 1 ? "g" + std::to_string(group) : std::string("channel"),
+          maxWeight > 0 ? maxError / maxWeight : 0.0,
+          squaredWeights > 0 ? std::sqrt(squaredError / squaredWeights) : 0.0);
+    }
     if (scheme.bits == 4)
       for (char &v : q)
         v = static_cast<char>(v & 0xF);

@@ -58,3 +58,4 @@ func.func @router(%x: tensor<3x4xf32>) -> (tensor<3x1xf32>, tensor<3x1xi32>) {
   %weights, %ids = moe.route softmax %r {k = 1 : i64} : tensor<3x2xf32> -> tensor<3x1xf32>, tensor<3x1xi32>
   return %weights, %ids : tensor<3x1xf32>, tensor<3x1xi32>
 }
+

@@ -120,6 +120,12 @@ static cl::opt<std::string> quantizeMethod(
 static cl::opt<std::string> quantizeLayers(
     "quantize-layers", cl::init("non-router"),
     cl::desc("all, or non-router (default: routers stay float)"), cl::cat(category));
+static cl::opt<std::string> quantizeReport(
+    "quantize-report",
+    cl::desc("Write each quantized layer's weight error (max and RMS, relative to the "
+             "float weights) to this file ('-': stderr); the output error on sample "
+             "inputs is what moe-run --data prints against the float model's outputs"),
+    cl::cat(category));
 static cl::list<std::string>
     shapes("shape",
            cl::desc("Pin the dims of a graph input, e.g. input_ids=1,128 "
@@ -226,6 +232,7 @@ int main(int argc, char **argv) {
       options.symmetric = !quantizeAsymmetric;
       options.clipSearch = quantizeMethod == "clip";
       options.layers = quantizeLayers;
+      options.report = quantizeReport;
       pm.addPass(moe::createMoeQuantizeWeights(options));
     }
     if (failed(pm.run(*module)))

@@ -73,6 +73,9 @@ def MoeQuantizeWeights : Pass<"moe-quantize-weights"> {
     the least squared error of the dequantised weights, instead of plain
     round-to-nearest over the full range. `layers=non-router` (the
     default) leaves matmuls that feed `moe.route` (the router) in float.
+    When the module carries a target (`npu.target`), its element types
+    decide: weights of a width it lacks are refused with a diagnostic, or,
+    with `nearest-legal`, stored in the narrowest width it has above.
   }];
   let options = [
     Option<"bits", "bits", "int64_t", "8", "Weight bits: 8 or 4">,
@@ -84,6 +87,10 @@ def MoeQuantizeWeights : Pass<"moe-quantize-weights"> {
            "Search a clipping ratio per channel or group (else round-to-nearest)">,
     Option<"layers", "layers", "std::string", "\"non-router\"",
            "Which matmuls: all, or non-router (routers stay float)">,
+    Option<"nearestLegal", "nearest-legal", "bool", "false",
+           "On a target without the requested width, use the next wider one it has">,
+    Option<"report", "report", "std::string", "",
+           "Write each layer's weight error (max and RMS, relative) to this file ('-': stderr)">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::moe::MoeDialect"];
