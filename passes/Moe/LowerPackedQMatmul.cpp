@@ -101,12 +101,8 @@ struct LowerPackedInt4QMatmul : OpRewritePattern<QMatmulOp> {
 
     // The weights, two to a byte: [n, g, j] holds k = g*G + 2j (low
     // nibble) and k + 1 (high nibble).
-    std::vector<char> packed(n * k / 2);
-    for (int64_t i = 0; i < n * k / 2; ++i)
-      packed[i] = static_cast<char>(((*weights)[2 * i] & 0xF) |
-                                    (((*weights)[2 * i + 1] & 0xF) << 4));
     Value bytes = bytesConstant(rewriter, loc, RankedTensorType::get({n, groups, half}, i8),
-                                packed, "qmatmul_int4");
+                                packNibbles(*weights), "qmatmul_int4");
 
     // Scales (and zero points) as [n, groups].
     auto paramType = RankedTensorType::get({n, groups}, f32);
@@ -182,8 +178,6 @@ struct LowerPackedInt4QMatmul : OpRewritePattern<QMatmulOp> {
     Value even = parity(0), odd = parity(1);
 
     // The product per group, nibbles unpacked in the body.
-    Value c4 = arith::ConstantOp::create(rewriter, loc, rewriter.getIntegerAttr(i8, 4));
-    Value c15 = arith::ConstantOp::create(rewriter, loc, rewriter.getIntegerAttr(i8, 15));
     SmallVector<OpFoldResult> dotSizes = {m, rewriter.getIndexAttr(n),
                                           rewriter.getIndexAttr(groups)};
     Value dot = generic(
@@ -191,12 +185,7 @@ struct LowerPackedInt4QMatmul : OpRewritePattern<QMatmulOp> {
         {map(4, {d(0), d(2), d(3)}), map(4, {d(0), d(2), d(3)}), map(4, {d(1), d(2), d(3)}),
          map(4, {d(0), d(1), d(2)})},
         {par, par, par, red}, [&](OpBuilder &b, Location l, ValueRange args) {
-          Value byte = args[2];
-          Value lo = isUnsigned ? Value(arith::AndIOp::create(b, l, byte, c15))
-                                : Value(arith::ShRSIOp::create(
-                                      b, l, arith::ShLIOp::create(b, l, byte, c4), c4));
-          Value hi = isUnsigned ? Value(arith::ShRUIOp::create(b, l, byte, c4))
-                                : Value(arith::ShRSIOp::create(b, l, byte, c4));
+          auto [lo, hi] = unpackNibbles(b, l, args[2], isUnsigned);
           Value pair = arith::AddFOp::create(
               b, l, arith::MulFOp::create(b, l, args[0], arith::SIToFPOp::create(b, l, f32, lo)),
               arith::MulFOp::create(b, l, args[1], arith::SIToFPOp::create(b, l, f32, hi)));
@@ -252,6 +241,73 @@ struct LowerPackedInt4QMatmul : OpRewritePattern<QMatmulOp> {
 };
 
 } // namespace
+
+std::vector<char> moe::packNibbles(ArrayRef<char> values) {
+  std::vector<char> packed(values.size() / 2);
+  for (size_t i = 0; i < packed.size(); ++i)
+    packed[i] = static_cast<char>((values[2 * i] & 0xF) | ((values[2 * i + 1] & 0xF) << 4));
+  return packed;
+}
+
+std::pair<Value, Value> moe::unpackNibbles(OpBuilder &b, Location loc, Value byte,
+                                           bool isUnsigned) {
+  Type i8 = byte.getType();
+  Value c4 = arith::ConstantOp::create(b, loc, b.getIntegerAttr(i8, 4));
+  if (isUnsigned)
+    return {arith::AndIOp::create(b, loc, byte,
+                                  arith::ConstantOp::create(b, loc, b.getIntegerAttr(i8, 15))),
+            arith::ShRUIOp::create(b, loc, byte, c4)};
+  // Shifting the low nibble up first makes the arithmetic shift extend its
+  // sign.
+  return {arith::ShRSIOp::create(b, loc, arith::ShLIOp::create(b, loc, byte, c4), c4),
+          arith::ShRSIOp::create(b, loc, byte, c4)};
+}
+
+Value moe::unpackNibble(OpBuilder &b, Location loc, Value byte, Value index, bool isUnsigned) {
+  auto [lo, hi] = unpackNibbles(b, loc, byte, isUnsigned);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  Value odd = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                    arith::AndIOp::create(b, loc, index, one), one);
+  return arith::SelectOp::create(b, loc, odd, hi, lo);
+}
+
+std::optional<PackedInt4> moe::packInt4Constant(OpBuilder &b, Location loc, Value value) {
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  if (!type || !type.hasStaticShape() || type.getRank() == 0 ||
+      type.getElementTypeBitWidth() != 4 || type.getShape().back() % 2 != 0)
+    return std::nullopt;
+  std::optional<std::vector<char>> values = constantBytes(value);
+  if (!values || static_cast<int64_t>(values->size()) != type.getNumElements())
+    return std::nullopt;
+  SmallVector<int64_t> shape(type.getShape());
+  shape.back() /= 2;
+  MLIRContext *ctx = b.getContext();
+  int64_t rank = type.getRank();
+  SmallVector<AffineExpr> exprs;
+  for (int64_t d = 0; d < rank; ++d)
+    exprs.push_back(d + 1 == rank ? getAffineDimExpr(d, ctx).floorDiv(2)
+                                  : getAffineDimExpr(d, ctx));
+  return PackedInt4{bytesConstant(b, loc, RankedTensorType::get(shape, b.getI8Type()),
+                                  packNibbles(*values), "int4_packed"),
+                    AffineMap::get(rank, 0, exprs, ctx)};
+}
+
+Value moe::widenInt4Constant(OpBuilder &b, Location loc, Value value) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (type.getElementTypeBitWidth() != 4)
+    return value;
+  std::optional<std::vector<char>> values = constantBytes(value);
+  if (!values || static_cast<int64_t>(values->size()) != type.getNumElements())
+    return {};
+  bool isUnsigned = type.getElementType().isUnsignedInteger();
+  for (char &v : *values) {
+    int nibble = v & 0xF;
+    v = static_cast<char>(isUnsigned || nibble < 8 ? nibble : nibble - 16);
+  }
+  Type wide = IntegerType::get(b.getContext(), 8,
+                               isUnsigned ? IntegerType::Unsigned : IntegerType::Signless);
+  return bytesConstant(b, loc, type.clone(wide), *values, "int4_widened");
+}
 
 void moe::populateLowerPackedQMatmulPatterns(RewritePatternSet &patterns) {
   patterns.add<LowerPackedInt4QMatmul>(patterns.getContext());

@@ -4,6 +4,7 @@
 
 #include "moe/Dialect/Moe/MoeOps.h"
 #include "moe/Passes/Moe/Passes.h"
+#include "moe/Support/ConstantBytes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -71,25 +72,29 @@ using QuantBody =
 
 /// One parallel linalg.generic over `data` whose elements of
 /// `resultElement` come from `body`, the scale and zero point read through
-/// their layout's map (what quantize and dequantize share).
+/// their layout's map (what quantize and dequantize share). Packed data
+/// (two int4 to a byte) comes with its map and the result's sizes.
 Value mapWithQuantParams(PatternRewriter &rewriter, Location loc, Value data,
                          Value scale, Value zeroPoint,
                          std::optional<uint64_t> axis, uint64_t blockSize,
-                         Type resultElement, QuantBody body) {
+                         Type resultElement, QuantBody body,
+                         AffineMap dataMap = {}, ArrayRef<OpFoldResult> sizes = {}) {
   MLIRContext *ctx = rewriter.getContext();
-  int64_t rank = cast<RankedTensorType>(data.getType()).getRank();
+  SmallVector<OpFoldResult> resultSizes(sizes);
+  if (resultSizes.empty())
+    resultSizes = tensor::getMixedSizes(rewriter, loc, data);
+  int64_t rank = resultSizes.size();
   AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx);
   AffineMap sMap = scaleMap(ctx, rank, cast<RankedTensorType>(scale.getType()),
                             axis, blockSize);
   SmallVector<Value> ins = {data, scale};
-  SmallVector<AffineMap> maps = {identity, sMap};
+  SmallVector<AffineMap> maps = {dataMap ? dataMap : identity, sMap};
   if (zeroPoint) {
     ins.push_back(asSignless(rewriter, loc, zeroPoint));
     maps.push_back(sMap);
   }
   maps.push_back(identity);
-  Value init = tensor::EmptyOp::create(
-      rewriter, loc, tensor::getMixedSizes(rewriter, loc, data), resultElement);
+  Value init = tensor::EmptyOp::create(rewriter, loc, resultSizes, resultElement);
   return linalg::GenericOp::create(
              rewriter, loc, init.getType(), ins, init, maps,
              SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
@@ -105,17 +110,42 @@ struct LowerDequantize : OpRewritePattern<DequantizeOp> {
   LogicalResult matchAndRewrite(DequantizeOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    Type storage = cast<RankedTensorType>(op.getInput().getType()).getElementType();
+    auto inputType = cast<RankedTensorType>(op.getInput().getType());
+    Type storage = inputType.getElementType();
     Type floatType = cast<RankedTensorType>(op.getScale().getType()).getElementType();
+    Value data = asSignless(rewriter, loc, op.getInput());
+    Value zeroPoint = op.getZeroPoint();
+    AffineMap dataMap;
+    SmallVector<OpFoldResult> sizes;
+    // Constant int4 data stays packed (LLVM has no form for sub-byte
+    // constant arrays); its zero points, constants too, are widened.
+    std::optional<PackedInt4> packed;
+    // Checked before anything is built: a failing pattern leaves no IR.
+    bool zeroPointConstant =
+        !zeroPoint || cast<RankedTensorType>(zeroPoint.getType()).getElementTypeBitWidth() != 4 ||
+        constantBytes(zeroPoint).has_value();
+    if (inputType.getElementTypeBitWidth() == 4 && zeroPointConstant &&
+        (packed = packInt4Constant(rewriter, loc, op.getInput()))) {
+      data = packed->bytes;
+      dataMap = packed->map;
+      sizes = getAsIndexOpFoldResult(rewriter.getContext(), inputType.getShape());
+      if (zeroPoint)
+        zeroPoint = widenInt4Constant(rewriter, loc, zeroPoint);
+    }
+    int64_t rank = inputType.getRank();
+    bool isUnsigned = cast<IntegerType>(storage).isUnsigned();
     Value result = mapWithQuantParams(
-        rewriter, loc, asSignless(rewriter, loc, op.getInput()), op.getScale(),
-        op.getZeroPoint(), op.getAxis(), op.getBlockSize(), floatType,
+        rewriter, loc, data, op.getScale(), zeroPoint, op.getAxis(), op.getBlockSize(),
+        floatType,
         [&](OpBuilder &b, Location l, Value q, Value scale, Value zp) -> Value {
+          if (packed)
+            q = unpackNibble(b, l, q, linalg::IndexOp::create(b, l, rank - 1), isUnsigned);
           Value x = intToFloat(b, l, q, storage, floatType);
           if (zp)
             x = arith::SubFOp::create(b, l, x, intToFloat(b, l, zp, storage, floatType));
           return arith::MulFOp::create(b, l, x, scale);
-        });
+        },
+        dataMap, sizes);
     rewriter.replaceOp(op, result);
     return success();
   }

@@ -14,6 +14,9 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include <optional>
+#include <vector>
+
 namespace mlir::moe {
 
 /// The float type computations on `element` use: f32 for narrower floats.
@@ -39,6 +42,30 @@ inline Value castTo(OpBuilder &b, Location loc, Value v, Type type) {
 
 /// `result[..., n] + bias[n]` as one elementwise linalg.generic.
 Value addBias(OpBuilder &b, Location loc, Value result, Value bias);
+
+/// 4-bit values (a byte each, low bits) two to a byte, low nibble first.
+std::vector<char> packNibbles(ArrayRef<char> values);
+
+/// The low and high nibbles of an i8 `byte` as i8 values, sign-extended
+/// unless `isUnsigned`.
+std::pair<Value, Value> unpackNibbles(OpBuilder &b, Location loc, Value byte,
+                                      bool isUnsigned);
+
+/// The nibble of `byte` that holds element `index` of a packed dim (the
+/// low one for even indices).
+Value unpackNibble(OpBuilder &b, Location loc, Value byte, Value index, bool isUnsigned);
+
+/// A constant 4-bit tensor [..., K] (K even) kept packed: bytes [..., K/2]
+/// and the map from the tensor's loops to the byte holding each element.
+struct PackedInt4 {
+  Value bytes;
+  AffineMap map;
+};
+std::optional<PackedInt4> packInt4Constant(OpBuilder &b, Location loc, Value value);
+
+/// A constant 4-bit tensor as 8-bit integers of the same values and
+/// signedness (`value` itself when not 4-bit; null when not a constant).
+Value widenInt4Constant(OpBuilder &b, Location loc, Value value);
 
 /// moe.qmatmul over constant int4 weights with the weights kept packed
 /// (LowerPackedQMatmul.cpp); preferred over the generic lowering.

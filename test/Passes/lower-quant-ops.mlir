@@ -99,3 +99,25 @@ func.func @qmatmul_int4_packed(%x: tensor<3x8xf32>) -> tensor<3x2xf32> {
   %0 = moe.qmatmul %x, %w, %s zero_point %z {group_size = 4 : i64} : (tensor<3x8xf32>, tensor<2x8xi4>, tensor<2x2xf32>, tensor<2x2xi4>) -> tensor<3x2xf32>
   return %0 : tensor<3x2xf32>
 }
+
+// -----
+
+// A constant int4 tensor that is dequantized (QMoE's experts) stays packed
+// two to a byte; each element reads its byte at [.., k floordiv 2] and
+// takes the nibble its parity selects. 4-bit zero points are widened.
+// CHECK-DAG: #[[BYTE:.*]] = affine_map<(d0, d1) -> (d0, d1 floordiv 2)>
+// CHECK-LABEL: func @dequantize_int4_packed
+// CHECK-DAG: %[[B:.*]] = arith.constant dense<{{\[\[}}33, 67], [-2, 1]]> : tensor<2x2xi8>
+// CHECK-DAG: %[[Z:.*]] = arith.constant dense<[8, 3]> : tensor<2xui8>
+// CHECK: linalg.generic {indexing_maps = [#[[BYTE]], {{.*}}]{{.*}} ins(%[[B]], %{{.*}}, %{{.*}} : tensor<2x2xi8>, tensor<2xf32>, tensor<2xi8>)
+// CHECK: linalg.index 1
+// CHECK: arith.select
+// CHECK: arith.uitofp
+// CHECK-NOT: i4
+func.func @dequantize_int4_packed() -> tensor<2x4xf32> {
+  %q = arith.constant dense<[[1, 2, 3, 4], [14, 15, 1, 0]]> : tensor<2x4xui4>
+  %s = arith.constant dense<[0.5, 0.25]> : tensor<2xf32>
+  %z = arith.constant dense<[8, 3]> : tensor<2xui4>
+  %0 = moe.dequantize %q, %s zero_point %z {axis = 0 : i64} : (tensor<2x4xui4>, tensor<2xf32>, tensor<2xui4>) -> tensor<2x4xf32>
+  return %0 : tensor<2x4xf32>
+}

@@ -4,9 +4,12 @@
     make_moe.py OUT_DIR KIND
 
 KIND relu: 4 experts, top-2, biases, routing weights as they are; silu:
-8 experts, top-2, weights renormalised over the two. Weights in the
-linear-layer layout: fc1 [E, inter, hidden], fc2 [E, hidden, inter]. Some
-tokens are sent to the same expert, some experts get none.
+8 experts, top-2, weights renormalised over the two; qmoe4 and qmoe8: the
+silu model as QMoE, its weights 4- or 8-bit unsigned with zero point
+2^(bits-1) and a scale per output row (the float weights are the
+dequantised ones). Weights in the linear-layer layout: fc1 [E, inter,
+hidden], fc2 [E, hidden, inter]. Some tokens are sent to the same expert,
+some experts get none.
 """
 import os
 import sys
@@ -24,9 +27,19 @@ router = rng.standard_normal((T, E)).astype(np.float32)
 router[:, E - 1] -= 10  # the last expert is chosen by no token
 w1 = (rng.standard_normal((E, I, H)) / 4).astype(np.float32)
 w2 = (rng.standard_normal((E, H, I)) / 4).astype(np.float32)
+bits = {"qmoe4": 4, "qmoe8": 8}.get(kind)
+if bits:
+    def quantized(shape):
+        q = rng.integers(0, 2 ** bits, shape).astype(np.uint8)
+        scale = (rng.random(shape[:2]) * 0.05 + 0.01).astype(np.float32)
+        w = ((q.astype(np.float32) - 2 ** (bits - 1)) * scale[:, :, None]).astype(np.float32)
+        packed = q if bits == 8 else (q[..., 0::2] | (q[..., 1::2] << 4)).astype(np.uint8)
+        return w, packed, scale
+    w1, q1, s1 = quantized((E, I, H))
+    w2, q2, s2 = quantized((E, H, I))
 b1 = rng.standard_normal((E, I)).astype(np.float32)
 b2 = rng.standard_normal((E, H)).astype(np.float32)
-normalize = kind == "silu"
+normalize = kind != "relu"
 
 probs = np.exp(router - router.max(axis=1, keepdims=True))
 probs /= probs.sum(axis=1, keepdims=True)
@@ -46,14 +59,22 @@ for t in range(T):
             o = w2[e] @ h
         y[t] += weight * o
 
-inputs = ["x", "router", "fc1", "b1" if kind == "relu" else "", "fc2"]
-if kind == "relu":
-    inputs.append("b2")
-init = [numpy_helper.from_array(w1, "fc1"), numpy_helper.from_array(w2, "fc2")]
-if kind == "relu":
-    init += [numpy_helper.from_array(b1, "b1"), numpy_helper.from_array(b2, "b2")]
-node = helper.make_node("MoE", inputs, ["y"], domain="com.microsoft", k=2,
-                        activation_type=kind, normalize_routing_weights=int(normalize))
+if bits:
+    inputs = ["x", "router", "fc1", "fc1_s", "", "fc2", "fc2_s"]
+    init = [numpy_helper.from_array(q1, "fc1"), numpy_helper.from_array(s1, "fc1_s"),
+            numpy_helper.from_array(q2, "fc2"), numpy_helper.from_array(s2, "fc2_s")]
+    node = helper.make_node("QMoE", inputs, ["y"], domain="com.microsoft", k=2,
+                            activation_type="silu", normalize_routing_weights=1,
+                            expert_weight_bits=bits)
+else:
+    inputs = ["x", "router", "fc1", "b1" if kind == "relu" else "", "fc2"]
+    if kind == "relu":
+        inputs.append("b2")
+    init = [numpy_helper.from_array(w1, "fc1"), numpy_helper.from_array(w2, "fc2")]
+    if kind == "relu":
+        init += [numpy_helper.from_array(b1, "b1"), numpy_helper.from_array(b2, "b2")]
+    node = helper.make_node("MoE", inputs, ["y"], domain="com.microsoft", k=2,
+                            activation_type=kind, normalize_routing_weights=int(normalize))
 graph = helper.make_graph([node], "g",
                           [helper.make_tensor_value_info("x", TensorProto.FLOAT, [T, H]),
                            helper.make_tensor_value_info("router", TensorProto.FLOAT, [T, E])],

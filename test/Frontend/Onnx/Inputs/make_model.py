@@ -186,6 +186,14 @@ def int4():
     return model([node], [], [helper.make_tensor_value_info("y", 22, [4])], [w], opset=21, ir=10)
 
 
+def int4_cast():
+    """An int4 initializer widened by Cast: too big to fold at compile time."""
+    w = raw_tensor("w", 22, [4, 64], bytes(range(128)))
+    nodes = [helper.make_node("Cast", ["w"], ["wf"], to=TensorProto.FLOAT, name="widen"),
+             helper.make_node("Add", ["x", "wf"], ["y"], name="add")]
+    return model(nodes, [f32("x", [4, 64])], [f32("y", [4, 64])], [w], opset=21, ir=10)
+
+
 def cycle():
     nodes = [helper.make_node("Relu", ["b"], ["a"], name="r1"),
              helper.make_node("Neg", ["a"], ["b"], name="r2"),
