@@ -224,7 +224,8 @@ struct MoeQuantizeWeights : moe::impl::MoeQuantizeWeightsBase<MoeQuantizeWeights
     SmallVector<std::pair<linalg::GenericOp, Value>> matmuls;
     getOperation()->walk([&](linalg::GenericOp generic) {
       if (Value b = constantWeightOf(generic))
-        if (layers == "all" || !feedsRouter(generic.getResult(0)))
+        if (cast<RankedTensorType>(b.getType()).getDimSize(1) >= minColumns &&
+            (layers == "all" || !feedsRouter(generic.getResult(0))))
           matmuls.push_back({generic, b});
     });
     Scheme scheme{*width, symmetric, clipSearch};

@@ -7,8 +7,8 @@
 // split reduction) into 16 partial results that each vector step adds a
 // block of rows to, reduced once at the end of the row, instead of a
 // dependent scalar chain LLVM may not reorder. Ops whose innermost loop
-// walks some operand with a stride (transposes), whose shapes are not
-// static, or that hold i1 (a byte in memory, a bit in a vector) stay
+// walks some operand with a stride (transposes), whose innermost extent is
+// not static, or that hold i1 (a byte in memory, a bit in a vector) stay
 // scalar loops. exp, tanh, erf and log on vectors become upstream's
 // polynomial approximations: LLVM would call libm once per lane.
 //
@@ -39,31 +39,48 @@ static constexpr int64_t kReductionLanes = 16;
 /// Rows of partials reduced per vector step of a split reduction.
 static constexpr int64_t kPartialRows = 16;
 
-/// Whether `op` can be cut into vector steps along its innermost loop:
-/// static shapes, no gathers, and every operand reading that loop
-/// contiguously (as its last index) or not at all (a broadcast).
+/// Whether `op` has only static shapes.
+static bool isStatic(linalg::LinalgOp op) {
+  return llvm::all_of(op->getOperandTypes(), [](Type type) {
+    auto shaped = dyn_cast<ShapedType>(type);
+    return !shaped || shaped.hasStaticShape();
+  });
+}
+
+/// Whether `op` can be cut into vector steps along its innermost loop: no
+/// gathers, a static innermost loop (outer ones may be dynamic: they are
+/// tiled by 1), and every operand reading that loop contiguously (as its
+/// last index) or not at all (a broadcast).
 static bool isVectorizable(linalg::LinalgOp op) {
   if (isa<linalg::FillOp>(op) || !op.hasPureTensorSemantics() || op.getNumLoops() == 0)
     return false;
-  for (Value operand : op->getOperands()) {
+  unsigned inner = op.getNumLoops() - 1;
+  if (ShapedType::isDynamic(op.getStaticLoopRanges()[inner]))
+    return false;
+  for (OpOperand &operand : op->getOpOperands()) {
     // Memory holds an i1 per byte; a vector of i1 loads and stores packed
     // bits.
-    auto type = dyn_cast<RankedTensorType>(operand.getType());
-    if (!type || !type.hasStaticShape() || !type.getElementType().isIntOrIndexOrFloat() ||
+    auto type = dyn_cast<RankedTensorType>(operand.get().getType());
+    if (!type || !type.getElementType().isIntOrIndexOrFloat() ||
         (!type.getElementType().isIndex() &&
          type.getElementType().getIntOrFloatBitWidth() < 8))
       return false;
+    AffineMap map = op.getMatchingIndexingMap(&operand);
+    for (auto [dim, expr] : llvm::enumerate(map.getResults()))
+      if (expr.isFunctionOfDim(inner) && type.isDynamicDim(dim))
+        return false;
   }
   // Gathers (tensor.extract in the body) would become vector gathers or
-  // scalar loads per lane; nested regions do not vectorise.
+  // scalar loads per lane; nested regions do not vectorise. The
+  // vectoriser's own check needs static shapes: for dynamic ones it runs
+  // on each tile.
   bool plain = true;
   op.getBlock()->walk([&](Operation *inner) {
     if (isa<tensor::ExtractOp>(inner) || inner->getNumRegions() != 0)
       plain = false;
   });
-  if (!plain || failed(linalg::vectorizeOpPrecondition(op)))
+  if (!plain || (isStatic(op) && failed(linalg::vectorizeOpPrecondition(op))))
     return false;
-  unsigned inner = op.getNumLoops() - 1;
   // Index 0 of a unit dim (keepdims, numpy broadcasting) reads nothing.
   return llvm::all_of(op.getIndexingMapsArray(), [&](AffineMap map) {
     if (!map.isProjectedPermutation(/*allowZeroInResults=*/true))
@@ -85,18 +102,25 @@ static void vectorizeOne(RewriterBase &rewriter, Operation *op) {
     rewriter.replaceOp(op, result->replacements);
 }
 
-/// Tiles `op` by `sizes` (loops of size 1 where 1) and vectorises the tile.
-static void tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op,
-                             ArrayRef<int64_t> sizes) {
+/// Tiles `op` by `sizes` (0: that loop untiled) with scf.for loops;
+/// returns the tiles' ops, none when tiling failed (`op` then stays).
+static SmallVector<Operation *> tileBy(RewriterBase &rewriter, linalg::LinalgOp op,
+                                       ArrayRef<int64_t> sizes) {
   rewriter.setInsertionPoint(op);
   scf::SCFTilingOptions options;
   options.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(), sizes));
   FailureOr<scf::SCFTilingResult> tiled =
       scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()), options);
   if (failed(tiled))
-    return;
+    return {};
   rewriter.replaceOp(op, tiled->replacements);
-  for (Operation *piece : tiled->tiledOps)
+  return SmallVector<Operation *>(tiled->tiledOps.begin(), tiled->tiledOps.end());
+}
+
+/// Tiles `op` by `sizes` (loops of size 1 where 1) and vectorises the tile.
+static void tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op,
+                             ArrayRef<int64_t> sizes) {
+  for (Operation *piece : tileBy(rewriter, op, sizes))
     vectorizeOne(rewriter, piece);
 }
 
@@ -130,6 +154,17 @@ static void vectorizeAlongInnermost(RewriterBase &rewriter, linalg::LinalgOp op)
       return;
   }
   unsigned loops = op.getNumLoops();
+  if (!isStatic(op)) {
+    // Run-time outer dims (an expert's tokens): a loop over them first, so
+    // each step is a static op along the innermost loop.
+    SmallVector<int64_t> outer(loops, 1);
+    outer.back() = 0;
+    for (Operation *piece : tileBy(rewriter, op, outer))
+      if (auto linalgPiece = dyn_cast<linalg::LinalgOp>(piece))
+        if (isStatic(linalgPiece))
+          vectorizeAlongInnermost(rewriter, linalgPiece);
+    return;
+  }
   int64_t extent = op.getStaticLoopRanges()[loops - 1];
   SmallVector<int64_t> sizes(loops, 1);
   if (!linalg::isReductionIterator(op.getIteratorTypesArray()[loops - 1])) {

@@ -1,8 +1,8 @@
 // A target without 4-bit integers: int4 is refused, naming the target and
 // its types, or stored as int8 with nearest-legal.
 
-// RUN: not moe-opt %s --moe-quantize-weights="bits=4" 2>&1 | FileCheck %s --check-prefix=NOINT4
-// RUN: moe-opt %s --moe-quantize-weights="bits=4 nearest-legal=true" 2>&1 | FileCheck %s --check-prefix=WIDER
+// RUN: not moe-opt %s --moe-quantize-weights="bits=4 min-columns=1" 2>&1 | FileCheck %s --check-prefix=NOINT4
+// RUN: moe-opt %s --moe-quantize-weights="bits=4 nearest-legal=true min-columns=1" 2>&1 | FileCheck %s --check-prefix=WIDER
 
 // NOINT4: moe-quantize-weights: target 'no-int4' has no 4-bit integers for weights (its element types: [f16, f32, i8])
 // WIDER-LABEL: func @on_target

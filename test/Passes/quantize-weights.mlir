@@ -1,6 +1,10 @@
-// RUN: moe-opt %s --moe-quantize-weights="clip-search=false" -split-input-file | FileCheck %s
-// RUN: moe-opt %s --moe-quantize-weights="bits=4 group-size=2 symmetric=false clip-search=false" -split-input-file | FileCheck %s --check-prefix=ASYM
-// RUN: moe-opt %s --moe-quantize-weights="layers=all" -split-input-file | FileCheck %s --check-prefix=ALL
+// RUN: moe-opt %s --moe-quantize-weights="clip-search=false min-columns=1" -split-input-file | FileCheck %s
+// RUN: moe-opt %s --moe-quantize-weights="bits=4 group-size=2 symmetric=false clip-search=false min-columns=1" -split-input-file | FileCheck %s --check-prefix=ASYM
+// RUN: moe-opt %s --moe-quantize-weights="layers=all min-columns=1" -split-input-file | FileCheck %s --check-prefix=ALL
+// By default, matmuls of fewer than 64 output columns (routers of exports
+// not raised to moe.route) stay float.
+// RUN: moe-opt %s --moe-quantize-weights -split-input-file | FileCheck %s --check-prefix=SMALL
+// SMALL-NOT: moe.qmatmul
 // RUN: not moe-opt %s --moe-quantize-weights="bits=3" -split-input-file 2>&1 | FileCheck %s --check-prefix=BITS
 
 #a = affine_map<(m, n, k) -> (m, k)>

@@ -87,6 +87,9 @@ def MoeQuantizeWeights : Pass<"moe-quantize-weights"> {
            "Search a clipping ratio per channel or group (else round-to-nearest)">,
     Option<"layers", "layers", "std::string", "\"non-router\"",
            "Which matmuls: all, or non-router (routers stay float)">,
+    Option<"minColumns", "min-columns", "int64_t", "64",
+           "Matmuls with fewer output columns stay float: they save little, and "
+           "are the routers of exports not raised to moe.route">,
     Option<"nearestLegal", "nearest-legal", "bool", "false",
            "On a target without the requested width, use the next wider one it has">,
     Option<"report", "report", "std::string", "",
