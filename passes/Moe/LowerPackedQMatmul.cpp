@@ -69,10 +69,10 @@ struct LowerPackedInt4QMatmul : OpRewritePattern<QMatmulOp> {
         !scaleType.getElementType().isF32() || !wType.hasStaticShape() ||
         !scaleType.hasStaticShape())
       return rewriter.notifyMatchFailure(op, "not f32 times static 4-bit weights");
-    std::optional<std::vector<char>> weights = constantBytes(op.getWeight());
-    if (!weights)
-      return rewriter.notifyMatchFailure(op, "weights are not a constant");
     int64_t n = wType.getDimSize(0), k = wType.getDimSize(1);
+    std::optional<std::vector<char>> weights = constantBytes(op.getWeight());
+    if (!weights || static_cast<int64_t>(weights->size()) != n * k)
+      return rewriter.notifyMatchFailure(op, "weights are not a constant");
     int64_t group = op.getGroupSize() ? static_cast<int64_t>(op.getGroupSize()) : k;
     if (k % 2 != 0 || group % 2 != 0 || k % group != 0)
       return rewriter.notifyMatchFailure(op, "groups of an odd number of weights");
@@ -83,7 +83,7 @@ struct LowerPackedInt4QMatmul : OpRewritePattern<QMatmulOp> {
     std::optional<std::vector<char>> zpBytes;
     if (Value zp = op.getZeroPoint()) {
       zpBytes = constantBytes(zp);
-      if (!zpBytes)
+      if (!zpBytes || static_cast<int64_t>(zpBytes->size()) != scaleType.getNumElements())
         return rewriter.notifyMatchFailure(op, "zero points are not a constant");
     }
     // Where the scale (and zero point) of weight group (row, g) is: one for
@@ -108,7 +108,6 @@ struct LowerPackedInt4QMatmul : OpRewritePattern<QMatmulOp> {
     auto paramType = RankedTensorType::get({n, groups}, f32);
     Value scale = op.getScale();
     if (scaleType.getShape() != paramType.getShape()) {
-      SmallVector<ReassociationIndices> all;
       if (scaleType.getRank() == 1 && scaleCount == n && scaleCount != 1)
         scale = tensor::ExpandShapeOp::create(rewriter, loc, paramType, scale,
                                               SmallVector<ReassociationIndices>{{0, 1}});

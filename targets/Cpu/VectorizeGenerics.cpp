@@ -200,7 +200,12 @@ static void vectorizeAlongInnermost(RewriterBase &rewriter, linalg::LinalgOp op)
   SmallVector<int64_t> partialSizes(partial.getNumLoops(), 1);
   int64_t rows = extent / kReductionLanes;
   partialSizes.back() = kReductionLanes;
-  partialSizes[partialSizes.size() - 2] = rows % kPartialRows == 0 ? kPartialRows : rows;
+  // Rows of partials per step: the most, up to kPartialRows, that divide
+  // them (a whole long row in one vector would not fit the registers).
+  int64_t step = kPartialRows;
+  while (rows % step != 0)
+    step /= 2;
+  partialSizes[partialSizes.size() - 2] = step;
   if (isVectorizable(partial))
     tileAndVectorize(rewriter, partial, partialSizes);
   linalg::LinalgOp combine = split->resultCombiningLinalgOp;
