@@ -20,7 +20,11 @@ import time
 TYPES = ["f32", "f16", "bf16", "i8", "i4", "i32", "i64", "ui8", "ui4", "i1", "index"]
 PIPELINES = [["--canonicalize"], ["--moe-optimize-pipeline"], ["--moe-decompose-experts"],
              ["--moe-onnx-to-moe-pipeline"], ["--moe-convert-onnx-to-moe"],
-             ["--mlir-print-op-generic"], ["--cse", "--canonicalize"]]
+             ["--mlir-print-op-generic"], ["--cse", "--canonicalize"],
+             ["--moe-lower-to-linalg"], ["--moe-quantize-weights=min-columns=1"],
+             ["--moe-quantize-weights=bits=4 group-size=2 symmetric=false min-columns=1"],
+             ["--moe-cpu-tile-and-vectorize"], ["--moe-cpu-vectorize-generics"],
+             ["--moe-cpu-strided-copies"], ["--moe-cpu-fma-to-fmuladd"]]
 
 
 def chunks(root):
