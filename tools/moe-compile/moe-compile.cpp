@@ -119,7 +119,9 @@ static cl::opt<std::string> quantizeMethod(
     cl::cat(category));
 static cl::opt<std::string> quantizeLayers(
     "quantize-layers", cl::init("non-router"),
-    cl::desc("all, or non-router (default: routers stay float)"), cl::cat(category));
+    cl::desc("all, or non-router (default: routers stay float, and so do matmuls of "
+             "fewer than 64 output columns: the routers of exports not raised to moe.route)"),
+    cl::cat(category));
 static cl::opt<std::string> quantizeReport(
     "quantize-report",
     cl::desc("Write each quantized layer's weight error (max and RMS, relative to the "
@@ -232,6 +234,9 @@ int main(int argc, char **argv) {
       options.symmetric = !quantizeAsymmetric;
       options.clipSearch = quantizeMethod == "clip";
       options.layers = quantizeLayers;
+      // "all" means every matmul, the small ones too.
+      if (quantizeLayers == "all")
+        options.minColumns = 1;
       options.report = quantizeReport;
       pm.addPass(moe::createMoeQuantizeWeights(options));
     }

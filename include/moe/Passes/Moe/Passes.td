@@ -29,7 +29,10 @@ def MoeLowerQuantOps : Pass<"moe-lower-quant-ops"> {
     element by element: the scale and zero point are read through an
     indexing map for their layout (per tensor, per axis, blocked), and
     moe.qmatmul dequantizes each weight inside the contraction, so no float
-    copy of the weights is made. moe.rms_norm becomes a sum of squares and
+    copy of the weights is made; over constant int4 weights it keeps them
+    packed two to a byte and computes per group (LowerPackedQMatmul.cpp).
+    A dequantized constant int4 tensor is stored packed as well, each
+    element unpacked from its byte. moe.rms_norm becomes a sum of squares and
     an elementwise normalisation. This is the portable form every target
     can take; targets with integer matmul units use their own lowering
     instead.
