@@ -221,8 +221,9 @@ struct CpuVectorizeGenerics
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(CpuVectorizeGenerics)
   StringRef getArgument() const override { return "moe-cpu-vectorize-generics"; }
   StringRef getDescription() const override {
-    return "Vectorise static elementwise ops and reductions along their "
-           "innermost loop, with partial vectors for innermost reductions";
+    return "Vectorise elementwise ops and reductions along their static "
+           "innermost loop (run-time outer dims become loops), with partial "
+           "vectors for long innermost reductions";
   }
   void getDependentDialects(DialectRegistry &registry) const override {
     registry.insert<arith::ArithDialect, linalg::LinalgDialect, math::MathDialect,
