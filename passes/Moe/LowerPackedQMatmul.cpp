@@ -32,29 +32,11 @@ using namespace mlir::moe;
 
 namespace {
 
-/// A 4-bit value from the low bits of a byte of MLIR's storage.
-float nibbleValue(char byte, bool isUnsigned) {
+/// The integer a 4-bit value holds in the low bits of a byte of MLIR's
+/// storage.
+int nibbleValue(char byte, bool isUnsigned) {
   int v = static_cast<unsigned char>(byte) & 0xF;
-  return isUnsigned || v < 8 ? float(v) : float(v - 16);
-}
-
-/// A linalg.generic with one result of `init`'s type.
-Value generic(OpBuilder &b, Location loc, ValueRange ins, Value init,
-              ArrayRef<AffineMap> maps, ArrayRef<utils::IteratorType> iterators,
-              function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{init.getType()}, ins, ValueRange{init}, maps, iterators,
-             [&](OpBuilder &nb, Location nl, ValueRange args) {
-               linalg::YieldOp::create(nb, nl, body(nb, nl, args));
-             })
-      .getResult(0);
-}
-
-/// An f32 tensor of `sizes` filled with zeros.
-Value zeros(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes) {
-  Value empty = tensor::EmptyOp::create(b, loc, sizes, b.getF32Type());
-  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
-  return linalg::FillOp::create(b, loc, zero, empty).getResult(0);
+  return isUnsigned || v < 8 ? v : v - 16;
 }
 
 struct LowerPackedInt4QMatmul : OpRewritePattern<QMatmulOp> {
@@ -114,10 +96,12 @@ struct LowerPackedInt4QMatmul : OpRewritePattern<QMatmulOp> {
       else {
         SmallVector<AffineExpr> firsts(scaleType.getRank(), getAffineConstantExpr(0, ctx));
         AffineMap identity = AffineMap::getMultiDimIdentityMap(2, ctx);
-        scale = generic(rewriter, loc, scale, tensor::EmptyOp::create(rewriter, loc, paramType, {}),
-                        {AffineMap::get(2, 0, firsts, ctx), identity},
+        scale = generic(rewriter, loc, tensor::EmptyOp::create(rewriter, loc, paramType, {}),
+                        scale, {AffineMap::get(2, 0, firsts, ctx), identity},
                         {utils::IteratorType::parallel, utils::IteratorType::parallel},
-                        [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+                        [](OpBuilder &b, Location l, ValueRange args) {
+                          linalg::YieldOp::create(b, l, args[0]);
+                        });
       }
     }
     Value zeroPoints;
@@ -125,7 +109,8 @@ struct LowerPackedInt4QMatmul : OpRewritePattern<QMatmulOp> {
       std::vector<float> values(n * groups);
       for (int64_t row = 0; row < n; ++row)
         for (int64_t g = 0; g < groups; ++g)
-          values[row * groups + g] = nibbleValue((*zpBytes)[paramIndex(row, g)], isUnsigned);
+          values[row * groups + g] =
+              static_cast<float>(nibbleValue((*zpBytes)[paramIndex(row, g)], isUnsigned));
       zeroPoints = arith::ConstantOp::create(
           rewriter, loc, DenseElementsAttr::get(paramType, ArrayRef<float>(values)));
     }
@@ -155,14 +140,15 @@ struct LowerPackedInt4QMatmul : OpRewritePattern<QMatmulOp> {
     using utils::IteratorType;
     IteratorType par = IteratorType::parallel, red = IteratorType::reduction;
     Value split = generic(
-        rewriter, loc, pairs,
+        rewriter, loc,
         tensor::EmptyOp::create(rewriter, loc,
                                 SmallVector<OpFoldResult>{m, rewriter.getIndexAttr(groups),
                                                           rewriter.getIndexAttr(2),
                                                           rewriter.getIndexAttr(half)},
                                 f32),
-        {map(4, {d(0), d(1), d(3), d(2)}), map(4, {d(0), d(1), d(2), d(3)})},
-        {par, par, par, par}, [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+        pairs, {map(4, {d(0), d(1), d(3), d(2)}), map(4, {d(0), d(1), d(2), d(3)})},
+        {par, par, par, par},
+        [](OpBuilder &b, Location l, ValueRange args) { linalg::YieldOp::create(b, l, args[0]); });
     auto parity = [&](int64_t p) {
       SmallVector<OpFoldResult> offsets = {rewriter.getIndexAttr(0), rewriter.getIndexAttr(0),
                                            rewriter.getIndexAttr(p), rewriter.getIndexAttr(0)};
@@ -179,8 +165,9 @@ struct LowerPackedInt4QMatmul : OpRewritePattern<QMatmulOp> {
     // The product per group, nibbles unpacked in the body.
     SmallVector<OpFoldResult> dotSizes = {m, rewriter.getIndexAttr(n),
                                           rewriter.getIndexAttr(groups)};
+    Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(0));
     Value dot = generic(
-        rewriter, loc, ValueRange{even, odd, bytes}, zeros(rewriter, loc, dotSizes),
+        rewriter, loc, filled(rewriter, loc, dotSizes, zero), ValueRange{even, odd, bytes},
         {map(4, {d(0), d(2), d(3)}), map(4, {d(0), d(2), d(3)}), map(4, {d(1), d(2), d(3)}),
          map(4, {d(0), d(1), d(2)})},
         {par, par, par, red}, [&](OpBuilder &b, Location l, ValueRange args) {
@@ -189,19 +176,23 @@ struct LowerPackedInt4QMatmul : OpRewritePattern<QMatmulOp> {
               b, l, arith::MulFOp::create(b, l, args[0], arith::SIToFPOp::create(b, l, f32, lo)),
               arith::MulFOp::create(b, l, args[1], arith::SIToFPOp::create(b, l, f32, hi)));
           // One combiner, so the reduction can be split into partials.
-          return arith::AddFOp::create(b, l, args[3], pair);
+          linalg::YieldOp::create(b, l, Value(arith::AddFOp::create(b, l, args[3], pair)));
         });
 
     SmallVector<Value> ins = {dot, scale};
     SmallVector<AffineMap> maps = {map(3, {d(0), d(1), d(2)}), map(3, {d(1), d(2)})};
     if (zeroPoints) {
       SmallVector<OpFoldResult> sumSizes = {m, rewriter.getIndexAttr(groups)};
-      Value sums = generic(rewriter, loc, ValueRange{even, odd}, zeros(rewriter, loc, sumSizes),
+      Value sums = generic(rewriter, loc, filled(rewriter, loc, sumSizes, zero),
+                           ValueRange{even, odd},
                            {map(3, {d(0), d(1), d(2)}), map(3, {d(0), d(1), d(2)}),
                             map(3, {d(0), d(1)})},
                            {par, par, red}, [](OpBuilder &b, Location l, ValueRange args) {
-                             return arith::AddFOp::create(
-                                 b, l, args[2], arith::AddFOp::create(b, l, args[0], args[1]));
+                             linalg::YieldOp::create(
+                                 b, l,
+                                 Value(arith::AddFOp::create(
+                                     b, l, args[2],
+                                     arith::AddFOp::create(b, l, args[0], args[1]))));
                            });
       ins.append({zeroPoints, sums});
       maps.append({map(3, {d(1), d(2)}), map(3, {d(0), d(2)})});
@@ -210,13 +201,15 @@ struct LowerPackedInt4QMatmul : OpRewritePattern<QMatmulOp> {
     bool hasZp = static_cast<bool>(zeroPoints);
     SmallVector<OpFoldResult> outSizes = {m, rewriter.getIndexAttr(n)};
     Value product = generic(
-        rewriter, loc, ins, zeros(rewriter, loc, outSizes), maps, {par, par, red},
+        rewriter, loc, filled(rewriter, loc, outSizes, zero), ins, maps, {par, par, red},
         [&](OpBuilder &b, Location l, ValueRange args) {
           Value v = args[0];
           if (hasZp)
             v = arith::SubFOp::create(b, l, v, arith::MulFOp::create(b, l, args[2], args[3]));
-          return arith::AddFOp::create(b, l, args.back(),
-                                       arith::MulFOp::create(b, l, v, args[1]));
+          linalg::YieldOp::create(
+              b, l,
+              Value(arith::AddFOp::create(b, l, args.back(),
+                                          arith::MulFOp::create(b, l, v, args[1]))));
         });
 
     // Back to the op's shape.
@@ -299,10 +292,8 @@ Value moe::widenInt4Constant(OpBuilder &b, Location loc, Value value) {
   if (!values || static_cast<int64_t>(values->size()) != type.getNumElements())
     return {};
   bool isUnsigned = type.getElementType().isUnsignedInteger();
-  for (char &v : *values) {
-    int nibble = v & 0xF;
-    v = static_cast<char>(isUnsigned || nibble < 8 ? nibble : nibble - 16);
-  }
+  for (char &v : *values)
+    v = static_cast<char>(nibbleValue(v, isUnsigned));
   Type wide = IntegerType::get(b.getContext(), 8,
                                isUnsigned ? IntegerType::Unsigned : IntegerType::Signless);
   return bytesConstant(b, loc, type.clone(wide), *values, "int4_widened");

@@ -41,20 +41,6 @@ Value toIndex(OpBuilder &b, Location loc, Value v) {
   return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
 }
 
-/// A tensor of `sizes` filled with `value`.
-Value filled(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes, Value value) {
-  Value empty = tensor::EmptyOp::create(b, loc, sizes, value.getType());
-  return linalg::FillOp::create(b, loc, value, empty).getResult(0);
-}
-
-/// A generic over `outType` (one init) with the given inputs and maps.
-Value generic(OpBuilder &b, Location loc, Value init, ValueRange ins,
-              ArrayRef<AffineMap> maps, ArrayRef<IT> iterators,
-              function_ref<void(OpBuilder &, Location, ValueRange)> body) {
-  return linalg::GenericOp::create(b, loc, init.getType(), ins, init, maps, iterators, body)
-      .getResult(0);
-}
-
 struct LowerRoute : OpRewritePattern<RouteOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(RouteOp op, PatternRewriter &rewriter) const override {

@@ -10,6 +10,7 @@
 #define MOE_PASSES_MOE_LOWERINGHELPERS_H
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/PatternMatch.h"
@@ -38,6 +39,20 @@ inline Value convertFloat(OpBuilder &b, Location loc, Value v, Type to) {
 /// fewer dims).
 inline Value castTo(OpBuilder &b, Location loc, Value v, Type type) {
   return v.getType() == type ? v : Value(tensor::CastOp::create(b, loc, type, v));
+}
+
+/// A tensor of `sizes` filled with `value`.
+inline Value filled(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes, Value value) {
+  Value empty = tensor::EmptyOp::create(b, loc, sizes, value.getType());
+  return linalg::FillOp::create(b, loc, value, empty).getResult(0);
+}
+
+/// A linalg.generic with one result of `init`'s type; `body` yields.
+inline Value generic(OpBuilder &b, Location loc, Value init, ValueRange ins,
+                     ArrayRef<AffineMap> maps, ArrayRef<utils::IteratorType> iterators,
+                     function_ref<void(OpBuilder &, Location, ValueRange)> body) {
+  return linalg::GenericOp::create(b, loc, init.getType(), ins, init, maps, iterators, body)
+      .getResult(0);
 }
 
 /// `result[..., n] + bias[n]` as one elementwise linalg.generic.
