@@ -10,26 +10,34 @@
 
 using namespace mlir;
 
-std::optional<std::vector<char>> moe::constantBytes(Value value) {
+std::optional<std::vector<char>> moe::constantRawBytes(Value value) {
   Attribute attr;
   if (!value || !matchPattern(value, m_Constant(&attr)))
     return std::nullopt;
-  auto elements = dyn_cast<ElementsAttr>(attr);
-  if (!elements || !elements.getElementType().isInteger())
-    return std::nullopt;
-  unsigned bits = elements.getElementType().getIntOrFloatBitWidth();
-  if (bits < 2 || bits > 8)
-    return std::nullopt;
   if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
     ArrayRef<char> raw = dense.getRawData();
-    if (dense.isSplat())
-      return std::vector<char>(dense.getNumElements(), raw.front());
-    return std::vector<char>(raw.begin(), raw.end());
+    if (!dense.isSplat())
+      return std::vector<char>(raw.begin(), raw.end());
+    std::vector<char> bytes;
+    bytes.reserve(raw.size() * dense.getNumElements());
+    for (int64_t i = 0; i < dense.getNumElements(); ++i)
+      bytes.insert(bytes.end(), raw.begin(), raw.end());
+    return bytes;
   }
   if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
     if (AsmResourceBlob *blob = resource.getRawHandle().getBlob())
       return std::vector<char>(blob->getData().begin(), blob->getData().end());
   return std::nullopt;
+}
+
+std::optional<std::vector<char>> moe::constantBytes(Value value) {
+  auto type = value ? dyn_cast<ShapedType>(value.getType()) : ShapedType();
+  if (!type || !type.getElementType().isInteger())
+    return std::nullopt;
+  unsigned bits = type.getElementTypeBitWidth();
+  if (bits < 2 || bits > 8)
+    return std::nullopt;
+  return constantRawBytes(value);
 }
 
 /// Constants up to this many elements stay inline, like the importer's.

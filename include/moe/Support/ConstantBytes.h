@@ -17,6 +17,10 @@
 
 namespace mlir::moe {
 
+/// The bytes of a constant tensor in MLIR's storage layout (dense or
+/// dense_resource, splats expanded), else nothing.
+std::optional<std::vector<char>> constantRawBytes(Value value);
+
 /// The bytes of a constant with integer elements of 2 to 8 bits, one byte
 /// each (dense or dense_resource, splats expanded), else nothing.
 std::optional<std::vector<char>> constantBytes(Value value);
