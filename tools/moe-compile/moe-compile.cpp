@@ -209,6 +209,14 @@ int main(int argc, char **argv) {
         << "--quantize-method=" << quantizeMethod << ": the methods are rtn and clip\n";
     return 1;
   }
+  if (quantizeGroup < -1 ||
+      (quantize == Quantize::Int4 && quantizeGroup > 0 && quantizeGroup % 2 != 0)) {
+    llvm::WithColor::error(llvm::errs(), "moe-compile")
+        << "--quantize-group=" << quantizeGroup
+        << ": a group is 0 (one scale per channel) or a positive number of weights, even for "
+           "int4 (two to a byte)\n";
+    return 1;
+  }
   if (quantizeLayers != "all" && quantizeLayers != "non-router") {
     llvm::WithColor::error(llvm::errs(), "moe-compile")
         << "--quantize-layers=" << quantizeLayers << ": the choices are all and non-router\n";
