@@ -112,7 +112,7 @@ def main():
     out = sys.argv[1]
     matmul(out)
     decode_pair(out)
-    exported(out, "mixtral_moe", "export_mixtral_moe.py",
+    exported(out, "mixtral_moe", "export_moe_block.py",
              ["--hidden", "256", "--ffn", "512", "--experts", "8", "--top-k", "2",
               "--seq", "64", "--opset", "17"])
     exported(out, "llama_attention", "export_llama_attention.py",

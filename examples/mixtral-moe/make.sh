@@ -6,6 +6,6 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-/usr/bin/python3 "$root/test/Frontend/Onnx/Inputs/export_mixtral_moe.py" \
+/usr/bin/python3 "$root/test/Frontend/Onnx/Inputs/export_moe_block.py" \
   "$here/model.onnx" --data "$here/test_data_set_0" \
   --hidden 32 --ffn 64 --experts 4 --top-k 2 --seq 16 --opset 14 2>/dev/null

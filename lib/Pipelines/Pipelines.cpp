@@ -18,7 +18,9 @@ void moe::buildMoeOptimizePipeline(OpPassManager &pm) {
   pm.addPass(createCSEPass());
 }
 
-void moe::buildOnnxToMoePipeline(OpPassManager &pm) {
+void moe::buildOnnxToMoePipeline(OpPassManager &pm, bool raise) {
+  if (raise)
+    pm.addPass(moe::createMoeRaiseMoe());
   pm.addPass(moe::createConvertOnnxToMoe());
   buildMoeOptimizePipeline(pm);
 }
@@ -31,7 +33,8 @@ void moe::registerMoePipelines() {
       [](OpPassManager &pm) { buildMoeOptimizePipeline(pm); });
   PassPipelineRegistration<>(
       "moe-onnx-to-moe-pipeline",
-      "The onnx dialect to the moe level (moe-convert-onnx-to-moe, then "
+      "The onnx dialect to the moe level (moe-raise-moe, "
+      "moe-convert-onnx-to-moe, then "
       "moe-optimize-pipeline): what moe-compile --compile-to=moe runs",
       [](OpPassManager &pm) { buildOnnxToMoePipeline(pm); });
 }

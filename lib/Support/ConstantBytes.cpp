@@ -14,6 +14,10 @@ std::optional<std::vector<char>> moe::constantRawBytes(Value value) {
   Attribute attr;
   if (!value || !matchPattern(value, m_Constant(&attr)))
     return std::nullopt;
+  return attributeRawBytes(attr);
+}
+
+std::optional<std::vector<char>> moe::attributeRawBytes(Attribute attr) {
   if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
     ArrayRef<char> raw = dense.getRawData();
     if (!dense.isSplat())

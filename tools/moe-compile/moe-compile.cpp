@@ -63,6 +63,12 @@ static cl::opt<Phase> compileTo(
                clEnumValN(Phase::Llvm, "llvm",
                           "the LLVM dialect, after moe-cpu-lowering-pipeline")),
     cl::cat(category));
+static cl::opt<bool> noRaise(
+    "no-raise", cl::init(false),
+    cl::desc("Convert exported MoE layers node by node instead of raising "
+             "them to moe.route + moe.experts (to compare, or to work around "
+             "a raising that goes wrong)"),
+    cl::cat(category));
 static cl::opt<std::string>
     targetName("target", cl::init("cpu"),
                cl::desc("The target: cpu (the only one so far)"),
@@ -233,7 +239,7 @@ int main(int argc, char **argv) {
     PassManager pm(&context);
     if (failed(applyPassManagerCLOptions(pm)))
       return 1;
-    moe::buildOnnxToMoePipeline(pm);
+    moe::buildOnnxToMoePipeline(pm, /*raise=*/!noRaise);
     if (quantize != Quantize::None) {
       moe::MoeQuantizeWeightsOptions options;
       options.bits = quantize == Quantize::Int8 ? 8 : 4;

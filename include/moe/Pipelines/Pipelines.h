@@ -16,9 +16,10 @@ namespace moe {
 /// decomposed into their dropless form, and common subexpressions merged.
 void buildMoeOptimizePipeline(OpPassManager &pm);
 
-/// From the imported onnx dialect to the moe level: every onnx.node
-/// converted, then the moe-level optimisations.
-void buildOnnxToMoePipeline(OpPassManager &pm);
+/// From the imported onnx dialect to the moe level: exported expert loops
+/// raised (unless `raise` is false), every onnx.node converted, then the
+/// moe-level optimisations.
+void buildOnnxToMoePipeline(OpPassManager &pm, bool raise = true);
 
 /// Registers every pipeline above with the pass registry.
 void registerMoePipelines();

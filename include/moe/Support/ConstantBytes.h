@@ -21,6 +21,10 @@ namespace mlir::moe {
 /// dense_resource, splats expanded), else nothing.
 std::optional<std::vector<char>> constantRawBytes(Value value);
 
+/// The same for the elements attribute itself (an ONNX Constant node's
+/// `value` before conversion, for instance).
+std::optional<std::vector<char>> attributeRawBytes(Attribute attr);
+
 /// The bytes of a constant with integer elements of 2 to 8 bits, one byte
 /// each (dense or dense_resource, splats expanded), else nothing.
 std::optional<std::vector<char>> constantBytes(Value value);

@@ -7,6 +7,7 @@
 
 namespace mlir {
 class RewritePatternSet;
+class RewriterBase;
 namespace moe {
 
 #define GEN_PASS_DECL
@@ -24,6 +25,12 @@ void populateLowerNormOpsPatterns(RewritePatternSet &patterns);
 void populateLowerAttentionOpsPatterns(RewritePatternSet &patterns);
 /// moe.route, dispatch, grouped_matmul and combine -> linalg and scf.
 void populateLowerRoutingOpsPatterns(RewritePatternSet &patterns);
+
+/// Raises the exported expert loop whose output sum is `root` (an onnx
+/// Add or ScatterElements) into moe.route + moe.experts and returns the
+/// value that replaced the sum; fails, changing nothing, when the sum is
+/// not a routed-experts layer.
+FailureOr<Value> raiseRoutedExperts(RewriterBase &rewriter, Operation *root);
 
 #define GEN_PASS_REGISTRATION
 #include "moe/Passes/Moe/Passes.h.inc"

@@ -22,6 +22,28 @@ def MoeDecomposeExperts : Pass<"moe-decompose-experts"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def MoeRaiseMoe : Pass<"moe-raise-moe"> {
+  let summary = "Raise exported MoE expert loops to moe.route + moe.experts";
+  let description = [{
+    Runs on the onnx level, before conversion. A HuggingFace MoE block
+    exported by torch is its Python loop unrolled: per expert, NonZero over
+    a one-hot slice of the top-k indices, a Gather of the chosen tokens, the
+    expert FFN, a Gather of each slot's routing weight and a
+    ScatterElements added into the output. A sum whose every term is such
+    an expert (all E of the routing, each once, FFNs of one form with
+    constant weights: swiglu, silu, relu or gelu, with or without biases),
+    plus at most one shared expert (optionally gated by a sigmoid, as in
+    Qwen-MoE), becomes `moe.route` (softmax or sigmoid scoring, top-k,
+    renormalisation, scaling read from the graph) and one `moe.experts`
+    with the weights stacked per expert. Reshapes that keep rows, same-type
+    casts, identities and no-op expands are seen through, so other sizes,
+    expert counts, top-k, opsets and symbolic batch/sequence raise alike;
+    anything else is left as it is.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::moe::MoeDialect"];
+}
+
 def MoeLowerQuantOps : Pass<"moe-lower-quant-ops"> {
   let summary = "moe.quantize, moe.dequantize, moe.qmatmul and moe.rms_norm as linalg";
   let description = [{
