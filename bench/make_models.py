@@ -115,6 +115,12 @@ def main():
     exported(out, "mixtral_moe", "export_moe_block.py",
              ["--hidden", "256", "--ffn", "512", "--experts", "8", "--top-k", "2",
               "--seq", "64", "--opset", "17"])
+    exported(out, "mixtral_moe_decode", "export_moe_block.py",
+             ["--hidden", "256", "--ffn", "512", "--experts", "8", "--top-k", "2",
+              "--seq", "1", "--opset", "17"])
+    exported(out, "deepseek_moe", "export_moe_block.py",
+             ["--style", "deepseek", "--hidden", "256", "--ffn", "128", "--experts", "32",
+              "--top-k", "6", "--shared", "2", "--seq", "64", "--opset", "17"])
     exported(out, "llama_attention", "export_llama_attention.py",
              ["--hidden", "256", "--heads", "8", "--kv-heads", "2", "--seq", "128",
               "--opset", "17"])

@@ -8,6 +8,8 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 
+#include <cstring>
+
 using namespace mlir;
 
 std::optional<std::vector<char>> moe::constantRawBytes(Value value) {
@@ -42,6 +44,19 @@ std::optional<std::vector<char>> moe::constantBytes(Value value) {
   if (bits < 2 || bits > 8)
     return std::nullopt;
   return constantRawBytes(value);
+}
+
+std::vector<char> moe::transposeMatrixBytes(ArrayRef<char> bytes,
+                                            int64_t batch, int64_t rows,
+                                            int64_t cols, unsigned width) {
+  std::vector<char> transposed(bytes.size());
+  int64_t matrix = rows * cols * width;
+  for (int64_t m = 0; m < batch; ++m)
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c)
+        std::memcpy(&transposed[m * matrix + (c * rows + r) * width],
+                    &bytes[m * matrix + (r * cols + c) * width], width);
+  return transposed;
 }
 
 /// Constants up to this many elements stay inline, like the importer's.

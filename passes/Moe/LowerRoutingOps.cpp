@@ -16,6 +16,7 @@
 
 #include "moe/Dialect/Moe/MoeOps.h"
 #include "moe/Passes/Moe/Passes.h"
+#include "moe/Support/ConstantBytes.h"
 #include "LoweringHelpers.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -278,6 +279,29 @@ struct LowerDispatch : OpRewritePattern<DispatchOp> {
   }
 };
 
+/// The expert weights [E, M, K] as [E, K, M], so that each expert's product
+/// is a plain (rows x K) @ (K x M) matmul the targets tile: transposed at
+/// compile time when they are constants, else by a linalg.transpose.
+Value kMajorWeights(OpBuilder &b, Location loc, Value rhs) {
+  auto type = cast<RankedTensorType>(rhs.getType());
+  SmallVector<int64_t> shape = {type.getDimSize(0), type.getDimSize(2),
+                                type.getDimSize(1)};
+  auto transposedType = type.clone(shape);
+  unsigned width = type.getElementTypeBitWidth() / 8;
+  if (type.hasStaticShape() && width > 0 && type.getElementTypeBitWidth() % 8 == 0)
+    if (std::optional<std::vector<char>> bytes = constantRawBytes(rhs))
+      if (bytes->size() == size_t(type.getNumElements()) * width)
+        return bytesConstant(
+            b, loc, transposedType,
+            transposeMatrixBytes(*bytes, shape[0], shape[2], shape[1], width),
+            "moe_expert_weights_kmajor");
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, rhs);
+  std::swap(sizes[1], sizes[2]);
+  Value init = tensor::EmptyOp::create(b, loc, sizes, type.getElementType());
+  return linalg::TransposeOp::create(b, loc, rhs, init, ArrayRef<int64_t>{0, 2, 1})
+      .getResult()[0];
+}
+
 struct LowerGroupedMatmul : OpRewritePattern<GroupedMatmulOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(GroupedMatmulOp op, PatternRewriter &rewriter) const override {
@@ -296,6 +320,7 @@ struct LowerGroupedMatmul : OpRewritePattern<GroupedMatmulOp> {
     Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getFloatAttr(element, 0.0));
     Value init = filled(rewriter, loc, {rows, width}, zero);
     Value c0 = cst(rewriter, loc, 0), c1 = cst(rewriter, loc, 1);
+    Value kMajor = kMajorWeights(rewriter, loc, rhs);
     Value rowCount = getValueOrCreateConstantIndexOp(rewriter, loc, rows);
     AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
                kk = getAffineDimExpr(2, ctx);
@@ -318,17 +343,17 @@ struct LowerGroupedMatmul : OpRewritePattern<GroupedMatmulOp> {
               SmallVector<OpFoldResult> lhsSizes = {count, depth};
               Value rowsIn = tensor::ExtractSliceOp::create(b, l, lhs, at, lhsSizes, ones);
               SmallVector<OpFoldResult> wOffsets = {e, b.getIndexAttr(0), b.getIndexAttr(0)};
-              SmallVector<OpFoldResult> wSizes = {b.getIndexAttr(1), width, depth};
+              SmallVector<OpFoldResult> wSizes = {b.getIndexAttr(1), depth, width};
               SmallVector<OpFoldResult> wStrides(3, b.getIndexAttr(1));
               auto wType = RankedTensorType::get(
-                  {rhsType.getDimSize(1), rhsType.getDimSize(2)}, rhsType.getElementType());
-              Value weight = tensor::ExtractSliceOp::create(b, l, wType, rhs, wOffsets, wSizes,
-                                                            wStrides);
+                  {rhsType.getDimSize(2), rhsType.getDimSize(1)}, rhsType.getElementType());
+              Value weight = tensor::ExtractSliceOp::create(b, l, wType, kMajor, wOffsets,
+                                                            wSizes, wStrides);
               SmallVector<OpFoldResult> outSizes = {count, width};
               Value acc = filled(b, l, outSizes, zero);
               Value product = generic(
                   b, l, acc, ValueRange{rowsIn, weight},
-                  {AffineMap::get(3, 0, {m, kk}, ctx), AffineMap::get(3, 0, {n, kk}, ctx),
+                  {AffineMap::get(3, 0, {m, kk}, ctx), AffineMap::get(3, 0, {kk, n}, ctx),
                    AffineMap::get(3, 0, {m, n}, ctx)},
                   {IT::parallel, IT::parallel, IT::reduction},
                   [&](OpBuilder &nb, Location nl, ValueRange args) {

@@ -28,7 +28,6 @@
 #include "llvm/ADT/SetVector.h"
 
 #include <cmath>
-#include <cstring>
 #include <map>
 
 namespace mlir::moe {
@@ -897,13 +896,8 @@ std::optional<std::vector<char>> outInBytes(const Linear &linear) {
     return std::nullopt;
   if (!linear.inOut)
     return bytes;
-  int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
-  std::vector<char> transposed(bytes->size());
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c)
-      std::memcpy(&transposed[(c * rows + r) * width],
-                  &(*bytes)[(r * cols + c) * width], width);
-  return transposed;
+  return transposeMatrixBytes(*bytes, 1, type.getDimSize(0),
+                              type.getDimSize(1), width);
 }
 
 /// One constant holding the parts, each of `partType`, stacked along a new

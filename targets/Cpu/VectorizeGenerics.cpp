@@ -178,7 +178,11 @@ static void vectorizeAlongInnermost(RewriterBase &rewriter, linalg::LinalgOp op)
   }
   if (extent % kReductionLanes != 0)
     return;
-  if (extent == kReductionLanes || op.getNumReductionLoops() != 1) {
+  // Splitting renumbers the reduction loop, which linalg.index in the body
+  // would not follow (the router's rank count compares expert numbers):
+  // such reductions are only vectorised whole.
+  if (extent == kReductionLanes || op.getNumReductionLoops() != 1 ||
+      op.hasIndexSemantics()) {
     // A short row (or one reduction of several) is one vector per step.
     sizes.back() = extent;
     if (extent <= 4 * kReductionLanes)

@@ -29,6 +29,12 @@ std::optional<std::vector<char>> attributeRawBytes(Attribute attr);
 /// each (dense or dense_resource, splats expanded), else nothing.
 std::optional<std::vector<char>> constantBytes(Value value);
 
+/// `batch` matrices of rows x cols elements of `width` bytes each, every
+/// one transposed (cols x rows), as packed bytes.
+std::vector<char> transposeMatrixBytes(ArrayRef<char> bytes, int64_t batch,
+                                       int64_t rows, int64_t cols,
+                                       unsigned width);
+
 /// A constant of `type` from bytes in MLIR's storage layout (a byte per
 /// element up to 8 bits): dense when small, a dense_resource blob named
 /// `name` when large, as the importer does.

@@ -143,3 +143,30 @@ func.func @dynamic_rows(%x: tensor<?x256xf32>, %init: tensor<?xf32>) -> tensor<?
   } -> tensor<?xf32>
   return %r : tensor<?xf32>
 }
+
+// -----
+
+// A reduction that reads its own loop index (the router's rank count) is
+// not split into partials: the split would renumber the index. It is
+// vectorised whole, 32 lanes per row, the index a vector step.
+#rank_in = affine_map<(t, e, o) -> (t, o)>
+#rank_out = affine_map<(t, e, o) -> (t, e)>
+// CHECK-LABEL: func @indexed_reduction
+// CHECK-NOT: tensor.expand_shape
+// CHECK: vector.step : vector<32xindex>
+// CHECK: vector.reduction <add>, {{.*}} : vector<32xi32> into i32
+func.func @indexed_reduction(%s: tensor<4x32xf32>) -> tensor<4x32xi32> {
+  %c = arith.constant 0 : i32
+  %e = tensor.empty() : tensor<4x32xi32>
+  %f = linalg.fill ins(%c : i32) outs(%e : tensor<4x32xi32>) -> tensor<4x32xi32>
+  %r = linalg.generic {indexing_maps = [#rank_in, #rank_out], iterator_types = ["parallel", "parallel", "reduction"]} ins(%s : tensor<4x32xf32>) outs(%f : tensor<4x32xi32>) {
+  ^bb0(%a: f32, %o: i32):
+    %i = linalg.index 2 : index
+    %j = linalg.index 1 : index
+    %lt = arith.cmpi ult, %i, %j : index
+    %one = arith.extui %lt : i1 to i32
+    %s2 = arith.addi %o, %one : i32
+    linalg.yield %s2 : i32
+  } -> tensor<4x32xi32>
+  return %r : tensor<4x32xi32>
+}
