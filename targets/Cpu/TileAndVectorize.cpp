@@ -13,8 +13,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "moe/Target/Cpu/Cpu.h"
+#include "moe/Support/ConstantBytes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -26,6 +28,9 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassRegistry.h"
+
+#include <cstring>
+#include <functional>
 
 using namespace mlir;
 
@@ -171,6 +176,59 @@ static Value collapseRows(OpBuilder &b, Location loc, Value value) {
   return tensor::CollapseShapeOp::create(b, loc, value, groups);
 }
 
+/// The 32-column panel of B at column `col`, as a [k, 32] tensor.
+using PanelOf = std::function<Value(OpBuilder &, Location, Value col)>;
+
+/// Panels of a constant B [k, n] (or of one matrix, at a run-time index,
+/// of a constant [e, k, n]: an expert's weights) read from a copy packed
+/// panel by panel, [.., n/32, k, 32], made at compile time: each panel is
+/// then contiguous, where in B its rows are a whole row of B apart and
+/// the streaming of weights (the cost of few-row products) stalls.
+static std::optional<PanelOf> packedConstantPanels(OpBuilder &b, Location loc, Value rhs) {
+  Value source = rhs;
+  Value matrix; // the run-time index into a stack of matrices, if any
+  if (auto slice = rhs.getDefiningOp<tensor::ExtractSliceOp>()) {
+    auto sourceType = cast<RankedTensorType>(slice.getSource().getType());
+    auto sliceType = cast<RankedTensorType>(rhs.getType());
+    if (sourceType.getRank() != 3 || sliceType.getRank() != 2 ||
+        sourceType.getShape().drop_front() != sliceType.getShape() || !slice.hasUnitStride())
+      return std::nullopt;
+    SmallVector<OpFoldResult> offsets = slice.getMixedOffsets();
+    if (!isConstantIntValue(offsets[1], 0) || !isConstantIntValue(offsets[2], 0))
+      return std::nullopt;
+    source = slice.getSource();
+    matrix = getValueOrCreateConstantIndexOp(b, loc, offsets[0]);
+  }
+  auto type = cast<RankedTensorType>(source.getType());
+  if (!type.hasStaticShape() || !type.getElementType().isF32() ||
+      type.getShape().back() % 32 != 0)
+    return std::nullopt;
+  std::optional<std::vector<char>> bytes = moe::constantRawBytes(source);
+  if (!bytes || bytes->size() != size_t(type.getNumElements()) * 4)
+    return std::nullopt;
+  int64_t n = type.getShape().back(), k = type.getShape().end()[-2];
+  int64_t batch = type.getNumElements() / (n * k), panels = n / 32;
+  std::vector<char> packed(bytes->size());
+  for (int64_t m = 0; m < batch; ++m)
+    for (int64_t p = 0; p < panels; ++p)
+      for (int64_t r = 0; r < k; ++r)
+        std::memcpy(&packed[(((m * panels + p) * k + r) * 32) * 4],
+                    &(*bytes)[((m * k + r) * n + p * 32) * 4], 32 * 4);
+  SmallVector<int64_t> shape = {batch, panels, k, 32};
+  Value packedValue = moe::bytesConstant(b, loc, type.clone(shape), packed, "moe_packed_panels");
+  return PanelOf([=](OpBuilder &nb, Location l, Value col) -> Value {
+    Value panel = arith::DivUIOp::create(nb, l, col, arith::ConstantIndexOp::create(nb, l, 32));
+    SmallVector<OpFoldResult> offsets = {matrix ? OpFoldResult(matrix) : nb.getIndexAttr(0),
+                                         panel, nb.getIndexAttr(0), nb.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes = {nb.getIndexAttr(1), nb.getIndexAttr(1),
+                                       nb.getIndexAttr(k), nb.getIndexAttr(32)};
+    SmallVector<OpFoldResult> strides(4, nb.getIndexAttr(1));
+    return tensor::ExtractSliceOp::create(
+        nb, l, RankedTensorType::get({k, 32}, nb.getF32Type()), packedValue, offsets, sizes,
+        strides);
+  });
+}
+
 /// C[m, n] += A[m, k] * B[k, n] for a run-time m (a few tokens, often):
 /// A and C are padded with zero rows to a multiple of 8, then for each
 /// 32-column panel of B (spread over threads when the matmul is big
@@ -202,6 +260,14 @@ static Value tileDynamicRows(OpBuilder &b, Location loc, Value lhs, Value rhs,
   Value lhsPadded = padRows(lhs, k), accPadded = padRows(acc, n);
   auto panelType = RankedTensorType::get({ShapedType::kDynamic, 32}, f32);
   auto blockType = RankedTensorType::get({8, 32}, f32);
+  PanelOf rhsPanelAt = [&](OpBuilder &nb, Location l, Value col) -> Value {
+    SmallVector<OpFoldResult> rhsOffsets = {zero, col};
+    SmallVector<OpFoldResult> rhsSizes = {nb.getIndexAttr(k), nb.getIndexAttr(32)};
+    return tensor::ExtractSliceOp::create(nb, l, RankedTensorType::get({k, 32}, f32), rhs,
+                                          rhsOffsets, rhsSizes, unitStrides);
+  };
+  if (std::optional<PanelOf> packed = packedConstantPanels(b, loc, rhs))
+    rhsPanelAt = *packed;
 
   // Where the panel at column `col` sits in the padded C.
   SmallVector<OpFoldResult> panelSizes = {padded, b.getIndexAttr(32)};
@@ -210,10 +276,7 @@ static Value tileDynamicRows(OpBuilder &b, Location loc, Value lhs, Value rhs,
   auto panel = [&](OpBuilder &nb, Value col, Value into) {
     Value accPanel = tensor::ExtractSliceOp::create(nb, loc, panelType, into,
                                                     panelOffsets(col), panelSizes, unitStrides);
-    SmallVector<OpFoldResult> rhsOffsets = {zero, col};
-    SmallVector<OpFoldResult> rhsSizes = {nb.getIndexAttr(k), nb.getIndexAttr(32)};
-    Value rhsPanel = tensor::ExtractSliceOp::create(
-        nb, loc, RankedTensorType::get({k, 32}, f32), rhs, rhsOffsets, rhsSizes, unitStrides);
+    Value rhsPanel = rhsPanelAt(nb, loc, col);
     auto blocks = scf::ForOp::create(
         nb, loc, index(0), padded, c8, ValueRange{accPanel},
         [&](OpBuilder &bb, Location, Value row, ValueRange iterArgs) {

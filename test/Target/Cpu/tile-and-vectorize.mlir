@@ -125,6 +125,29 @@ func.func @dynamic_rows(%a: tensor<?x16xf32>, %b: tensor<16x64xf32>, %c: tensor<
 
 // -----
 
+// An expert's constant weights at a run-time expert index (a grouped
+// matmul): the stack is repacked at compile time panel by panel
+// ([experts, n/32, k, 32]), and each panel is one contiguous slice of it.
+// CHECK-LABEL: func @expert_weights
+// CHECK: %[[PACKED:.*]] = arith.constant dense_resource<moe_packed_panels> : tensor<2x2x4x32xf32>
+// CHECK: scf.for %[[COL:.*]] = %c0 to %c64 step %c32
+// CHECK:   %[[PANEL:.*]] = arith.divui %[[COL]], %c32
+// CHECK:   tensor.extract_slice %[[PACKED]][%{{.*}}, %[[PANEL]], 0, 0] [1, 1, 4, 32] [1, 1, 1, 1] : tensor<2x2x4x32xf32> to tensor<4x32xf32>
+// CHECK:   math.fma {{.*}} : vector<8x32xf32>
+func.func @expert_weights(%a: tensor<?x4xf32>, %e: index, %c: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  %w = arith.constant dense<1.5> : tensor<2x4x64xf32>
+  %b = tensor.extract_slice %w[%e, 0, 0] [1, 4, 64] [1, 1, 1] : tensor<2x4x64xf32> to tensor<4x64xf32>
+  %0 = linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : tensor<?x4xf32>, tensor<4x64xf32>) outs(%c : tensor<?x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<?x64xf32>
+  return %0 : tensor<?x64xf32>
+}
+
+// -----
+
 // Batched (attention heads: Q K^T with K already transposed): batch dims
 // collapse into one, and each batch is one register-tiled matmul.
 // CHECK-LABEL: func @batched
