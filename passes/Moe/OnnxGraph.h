@@ -1,0 +1,78 @@
+//===- OnnxGraph.h - Reading onnx.node graphs for what they compute -*- C++ -*-===//
+//
+// The raising passes read exported subgraphs at the onnx level by meaning:
+// through nodes that do not change the data (same-type casts, identities,
+// no-op expands) and reshapes that keep rows or element order, with the
+// small integer tensors exporters compute shapes with folded.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MOE_PASSES_MOE_ONNXGRAPH_H
+#define MOE_PASSES_MOE_ONNXGRAPH_H
+
+#include "moe/Dialect/Onnx/OnnxOps.h"
+
+#include "mlir/IR/BuiltinAttributeInterfaces.h"
+
+#include <optional>
+
+namespace mlir::moe::graph {
+
+/// The default-domain onnx.node of `type` defining `v`, else null.
+onnx::NodeOp nodeOf(Value v, StringRef type);
+
+/// The integer attribute `name` of `node`, else `otherwise`.
+int64_t intAttrOr(onnx::NodeOp node, StringRef name, int64_t otherwise);
+
+/// The integer list attribute `name` of `node`, else nothing.
+std::optional<SmallVector<int64_t>> intsAttrOf(onnx::NodeOp node,
+                                               StringRef name);
+
+/// Input `i` of `node` when present (not onnx.none), else null.
+Value input(onnx::NodeOp node, unsigned i);
+
+/// The rank of a ranked tensor `v`, else -1.
+int64_t rankOf(Value v);
+
+/// The shape of a ranked tensor `v`.
+ArrayRef<int64_t> shapeOf(Value v);
+
+/// The elements attribute of a constant: an initializer (arith.constant) or
+/// a Constant node's `value`.
+ElementsAttr constantAttr(Value v);
+
+/// Integers of a small shape-like tensor; entries not known at compile time
+/// (dims of Shape that are dynamic) are ShapedType::kDynamic.
+std::optional<SmallVector<int64_t>> foldInts(Value v, unsigned depth = 0);
+
+/// The single known integer of `v`, else nothing.
+std::optional<int64_t> foldInt(Value v);
+
+/// The single float of a constant `v` (a scalar or a one-element tensor).
+std::optional<double> foldScalar(Value v);
+
+/// Whether `v` is all zeros: a zero constant or ConstantOfShape of zero.
+bool isZeroConstant(Value v);
+
+/// Sees through nodes that leave the data as it is: Identity, a Cast to the
+/// element type it already has, an Expand that broadcasts nothing.
+Value skipNoOps(Value v);
+
+/// Reshape, Flatten, Squeeze or Unsqueeze: nodes that keep element order.
+bool isReshapeLike(onnx::NodeOp node);
+
+/// The value whose rows `v` holds in the same order: reshapes that keep the
+/// (static) last dim only regroup rows, so they are seen through.
+Value rowSource(Value v);
+
+/// The first rank-2 value among `v` and the row views it comes from: the
+/// rows as a [rows, columns] matrix; null when there is none.
+Value rowMatrix(Value v);
+
+/// The value whose elements `v` holds in the same row-major order: every
+/// reshape keeps it.
+Value linearSource(Value v);
+
+} // namespace mlir::moe::graph
+
+#endif // MOE_PASSES_MOE_ONNXGRAPH_H
