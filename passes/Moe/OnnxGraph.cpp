@@ -138,6 +138,58 @@ std::optional<SmallVector<int64_t>> graph::foldInts(Value v, unsigned depth) {
   if (type == "Squeeze" || type == "Unsqueeze" || type == "Reshape" ||
       type == "Cast" || type == "Identity")
     return foldInts(input(node, 0), depth + 1);
+  if (type == "ConstantOfShape") {
+    auto shape = foldInts(input(node, 0), depth + 1);
+    auto value = dyn_cast_or_null<DenseIntElementsAttr>(node.getAttrs().get("value"));
+    if (!shape || shape->size() != 1 || (*shape)[0] < 0 || (*shape)[0] > 64)
+      return std::nullopt;
+    int64_t fill = value && value.getNumElements() == 1
+                       ? (*value.getValues<APInt>().begin()).getSExtValue()
+                       : 0;
+    return SmallVector<int64_t>((*shape)[0], fill);
+  }
+  // Elementwise integer arithmetic of shape computations (torch's expand
+  // writes "where(shape == -1, 1, shape)"); a single value broadcasts.
+  if (type == "Mul" || type == "Add" || type == "Sub" || type == "Equal" ||
+      type == "Where") {
+    SmallVector<SmallVector<int64_t>> operands;
+    size_t size = 1;
+    for (Value operand : node.getInputs()) {
+      auto ints = foldInts(operand, depth + 1);
+      if (!ints || (ints->size() != 1 && size != 1 && ints->size() != size))
+        return std::nullopt;
+      size = std::max(size, ints->size());
+      operands.push_back(std::move(*ints));
+    }
+    SmallVector<int64_t> result;
+    for (size_t i = 0; i < size; ++i) {
+      auto at = [&](unsigned o) { return operands[o][operands[o].size() == 1 ? 0 : i]; };
+      // Unknown entries are dims from Shape: unknown through arithmetic,
+      // and never equal to a negative number.
+      bool unknown = at(0) == ShapedType::kDynamic ||
+                     (operands.size() > 1 && at(1) == ShapedType::kDynamic);
+      if (type == "Equal" && unknown) {
+        int64_t other = at(0) == ShapedType::kDynamic ? at(1) : at(0);
+        if (other == ShapedType::kDynamic || other >= 0)
+          return std::nullopt;
+        result.push_back(0);
+      } else if (unknown && type != "Where")
+        result.push_back(ShapedType::kDynamic);
+      else if (type == "Mul")
+        result.push_back(at(0) * at(1));
+      else if (type == "Add")
+        result.push_back(at(0) + at(1));
+      else if (type == "Sub")
+        result.push_back(at(0) - at(1));
+      else if (type == "Equal")
+        result.push_back(at(0) == at(1));
+      else if (at(0) == ShapedType::kDynamic)
+        return std::nullopt;
+      else
+        result.push_back(at(0) ? at(1) : at(2));
+    }
+    return result;
+  }
   return std::nullopt;
 }
 
@@ -256,4 +308,42 @@ Value graph::linearSource(Value v) {
       return v;
     v = input(node, 0);
   }
+}
+
+void graph::eraseDeadOnnx(RewriterBase &rewriter, ArrayRef<Operation *> roots) {
+  SmallVector<Operation *> worklist(roots.begin(), roots.end());
+  llvm::SmallPtrSet<Operation *, 32> erased;
+  while (!worklist.empty()) {
+    Operation *op = worklist.pop_back_val();
+    if (erased.contains(op) || !op->use_empty() ||
+        !isa<onnx::NodeOp, arith::ConstantOp>(op))
+      continue;
+    for (Value operand : op->getOperands())
+      if (Operation *def = operand.getDefiningOp())
+        worklist.push_back(def);
+    erased.insert(op);
+    rewriter.eraseOp(op);
+  }
+}
+
+void graph::raiseEach(
+    Operation *root, ArrayRef<StringRef> opTypes, bool latestFirst,
+    function_ref<FailureOr<Value>(RewriterBase &, Operation *)> raise) {
+  SmallVector<Operation *> candidates;
+  root->walk([&](onnx::NodeOp node) {
+    if (llvm::is_contained(opTypes, node.getOpType()))
+      candidates.push_back(node);
+  });
+  if (latestFirst)
+    std::reverse(candidates.begin(), candidates.end());
+  // Candidates are only visited once, before any op is created, so an
+  // erased one is never confused with a new op at its address.
+  struct Listener : RewriterBase::Listener {
+    llvm::SmallPtrSet<Operation *, 32> erased;
+    void notifyOperationErased(Operation *op) override { erased.insert(op); }
+  } listener;
+  IRRewriter rewriter(root->getContext(), &listener);
+  for (Operation *candidate : candidates)
+    if (!listener.erased.contains(candidate))
+      (void)raise(rewriter, candidate);
 }

@@ -13,6 +13,7 @@
 #include "moe/Dialect/Onnx/OnnxOps.h"
 
 #include "mlir/IR/BuiltinAttributeInterfaces.h"
+#include "mlir/IR/PatternMatch.h"
 
 #include <optional>
 
@@ -72,6 +73,16 @@ Value rowMatrix(Value v);
 /// The value whose elements `v` holds in the same row-major order: every
 /// reshape keeps it.
 Value linearSource(Value v);
+
+/// Erases what only fed `roots` and is unused now: onnx nodes and
+/// constants, which have no effects.
+void eraseDeadOnnx(RewriterBase &rewriter, ArrayRef<Operation *> roots);
+
+/// Tries `raise` at every onnx.node of one of `opTypes` under `root` (the
+/// latest first with `latestFirst`: a sum is raised whole before its
+/// partial sums are tried), skipping nodes an earlier raising erased.
+void raiseEach(Operation *root, ArrayRef<StringRef> opTypes, bool latestFirst,
+               function_ref<FailureOr<Value>(RewriterBase &, Operation *)> raise);
 
 } // namespace mlir::moe::graph
 

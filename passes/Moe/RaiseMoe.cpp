@@ -707,23 +707,6 @@ Value outInWeight(OpBuilder &b, Location loc, const Linear &linear,
                        *bytes, name);
 }
 
-/// Erases what only fed `values` (onnx nodes and constants have no effects).
-void eraseDeadSlice(RewriterBase &rewriter, ArrayRef<Operation *> roots) {
-  SmallVector<Operation *> worklist(roots.begin(), roots.end());
-  llvm::SmallPtrSet<Operation *, 32> erased;
-  while (!worklist.empty()) {
-    Operation *op = worklist.pop_back_val();
-    if (erased.contains(op) || !op->use_empty() ||
-        !isa<onnx::NodeOp, arith::ConstantOp>(op))
-      continue;
-    for (Value operand : op->getOperands())
-      if (Operation *def = operand.getDefiningOp())
-        worklist.push_back(def);
-    erased.insert(op);
-    rewriter.eraseOp(op);
-  }
-}
-
 } // namespace
 
 FailureOr<Value> moe::raiseRoutedExperts(RewriterBase &rewriter,
@@ -865,32 +848,15 @@ FailureOr<Value> moe::raiseRoutedExperts(RewriterBase &rewriter,
                  .getResult(0);
   }
   rewriter.replaceAllUsesWith(sum, result);
-  eraseDeadSlice(rewriter, {root});
+  eraseDeadOnnx(rewriter, {root});
   return result;
 }
 
 namespace {
 struct MoeRaiseMoePass : moe::impl::MoeRaiseMoeBase<MoeRaiseMoePass> {
   void runOnOperation() override {
-    // Latest sums first: the largest sum (with its shared expert) raises
-    // before the partial sums inside it are tried.
-    SmallVector<Operation *> candidates;
-    getOperation()->walk([&](onnx::NodeOp node) {
-      if (node.getOpType() == "Add" || node.getOpType() == "ScatterElements")
-        candidates.push_back(node);
-    });
-    IRRewriter rewriter(&getContext());
-    llvm::SmallPtrSet<Operation *, 32> erased;
-    struct Listener : RewriterBase::Listener {
-      llvm::SmallPtrSet<Operation *, 32> &erased;
-      explicit Listener(llvm::SmallPtrSet<Operation *, 32> &erased)
-          : erased(erased) {}
-      void notifyOperationErased(Operation *op) override { erased.insert(op); }
-    } listener(erased);
-    rewriter.setListener(&listener);
-    for (Operation *candidate : llvm::reverse(candidates))
-      if (!erased.contains(candidate))
-        (void)raiseRoutedExperts(rewriter, candidate);
+    raiseEach(getOperation(), {"Add", "ScatterElements"}, /*latestFirst=*/true,
+              raiseRoutedExperts);
   }
 };
 } // namespace

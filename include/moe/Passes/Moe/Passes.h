@@ -32,6 +32,11 @@ void populateLowerRoutingOpsPatterns(RewritePatternSet &patterns);
 /// not a routed-experts layer.
 FailureOr<Value> raiseRoutedExperts(RewriterBase &rewriter, Operation *root);
 
+/// Raises the scaled dot-product attention whose output is `root` (the
+/// onnx MatMul of the softmax by V) into moe.attention and returns its
+/// output; fails, changing nothing, when it is not attention.
+FailureOr<Value> raiseAttention(RewriterBase &rewriter, Operation *root);
+
 #define GEN_PASS_REGISTRATION
 #include "moe/Passes/Moe/Passes.h.inc"
 

@@ -44,6 +44,24 @@ def MoeRaiseMoe : Pass<"moe-raise-moe"> {
                            "::mlir::moe::MoeDialect"];
 }
 
+def MoeRaiseAttention : Pass<"moe-raise-attention"> {
+  let summary = "Raise exported scaled dot-product attention to moe.attention";
+  let description = [{
+    Runs on the onnx level, before conversion. softmax((Q K^T) * scale +
+    mask) V as torch exports it (a MatMul by a transposed K, Div or Mul by
+    constants on either side, an additive mask, Softmax over the keys, a
+    MatMul by V) becomes `moe.attention`. GQA's repeat_kv in front of K and
+    V (Unsqueeze at axis 2, Expand along it, Reshape) is undone, so the op
+    reads the kv heads themselves. A mask whose values are 0 and -inf
+    (constants, or Trilu of a filled constant as torch's triu gives) and
+    whose visible keys form a causal or sliding-window band becomes the
+    `causal` / `window_left` / `window_right` attributes; any other additive
+    float mask stays an operand. Anything else is left as it is.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::moe::MoeDialect"];
+}
+
 def MoeLowerQuantOps : Pass<"moe-lower-quant-ops"> {
   let summary = "moe.quantize, moe.dequantize, moe.qmatmul and moe.rms_norm as linalg";
   let description = [{

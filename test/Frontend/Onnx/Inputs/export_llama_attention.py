@@ -6,7 +6,9 @@
 
 The block is the HuggingFace Llama attention written out: q/k/v
 projections, rotary embedding by rotate_half, repeat_kv for the kv heads, a
-causal mask from triu, softmax in fp32, and the output projection. Shapes
+causal mask from triu (--window W adds Mistral's sliding window; --mask
+bias an additive distance bias instead), softmax in fp32, and the output
+projection. Shapes
 are static, so everything the exporter writes to compute shapes must fold.
 """
 import argparse
@@ -31,8 +33,9 @@ def repeat_kv(x, n_rep):
 
 
 class LlamaAttention(nn.Module):
-    def __init__(self, hidden, heads, kv_heads):
+    def __init__(self, hidden, heads, kv_heads, window=0, mask="causal"):
         super().__init__()
+        self.window, self.mask_kind = window, mask
         self.heads, self.kv_heads = heads, kv_heads
         self.head_dim = hidden // heads
         self.q_proj = nn.Linear(hidden, heads * self.head_dim, bias=False)
@@ -50,7 +53,16 @@ class LlamaAttention(nn.Module):
         k = repeat_kv(k, self.heads // self.kv_heads)
         v = repeat_kv(v, self.heads // self.kv_heads)
         scores = torch.matmul(q, k.transpose(2, 3)) / math.sqrt(self.head_dim)
-        mask = torch.full((s, s), float("-inf")).triu(1)
+        if self.mask_kind == "causal":
+            mask = torch.full((s, s), float("-inf")).triu(1)
+            if self.window:
+                # Mistral's sliding window: also hide keys more than
+                # `window` positions back.
+                mask = mask + torch.full((s, s), float("-inf")).tril(-self.window - 1)
+        else:
+            # Any additive mask (ALiBi-like slopes): not a band.
+            pos = torch.arange(s, dtype=torch.float32)
+            mask = -0.1 * (pos[:, None] - pos[None, :]).abs()
         scores = scores + mask
         probs = nn.functional.softmax(scores, dim=-1, dtype=torch.float32)
         out = torch.matmul(probs, v).transpose(1, 2).reshape(b, s, -1)
@@ -64,11 +76,15 @@ def main():
     ap.add_argument("--heads", type=int, default=4)
     ap.add_argument("--kv-heads", type=int, default=2)
     ap.add_argument("--seq", type=int, default=8)
+    ap.add_argument("--window", type=int, default=0,
+                    help="sliding window: keys at most this many positions back")
+    ap.add_argument("--mask", choices=["causal", "bias"], default="causal",
+                    help="causal (triu of -inf), or a distance bias that is no band")
     ap.add_argument("--data", help="also write test_data_set-style inputs and torch's outputs here")
     ap.add_argument("--opset", type=int, default=14)
     args = ap.parse_args()
     torch.manual_seed(0)
-    block = LlamaAttention(args.hidden, args.heads, args.kv_heads).eval()
+    block = LlamaAttention(args.hidden, args.heads, args.kv_heads, args.window, args.mask).eval()
     head_dim = args.hidden // args.heads
     x = torch.randn(1, args.seq, args.hidden)
     pos = torch.arange(args.seq, dtype=torch.float32)[:, None]
