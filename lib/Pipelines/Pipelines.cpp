@@ -19,8 +19,10 @@ void moe::buildMoeOptimizePipeline(OpPassManager &pm) {
 }
 
 void moe::buildOnnxToMoePipeline(OpPassManager &pm, bool raise) {
-  if (raise)
+  if (raise) {
     pm.addPass(moe::createMoeRaiseMoe());
+    pm.addPass(moe::createMoeRaiseAttention());
+  }
   pm.addPass(moe::createConvertOnnxToMoe());
   buildMoeOptimizePipeline(pm);
 }
@@ -33,7 +35,7 @@ void moe::registerMoePipelines() {
       [](OpPassManager &pm) { buildMoeOptimizePipeline(pm); });
   PassPipelineRegistration<>(
       "moe-onnx-to-moe-pipeline",
-      "The onnx dialect to the moe level (moe-raise-moe, "
+      "The onnx dialect to the moe level (moe-raise-moe, moe-raise-attention, "
       "moe-convert-onnx-to-moe, then "
       "moe-optimize-pipeline): what moe-compile --compile-to=moe runs",
       [](OpPassManager &pm) { buildOnnxToMoePipeline(pm); });

@@ -409,4 +409,5 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
 
 void moe::populateLowerAttentionOpsPatterns(RewritePatternSet &patterns) {
   patterns.add<LowerRope, LowerAttention>(patterns.getContext());
+  populateLowerAttentionTiledPatterns(patterns);
 }

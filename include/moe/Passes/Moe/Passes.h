@@ -23,6 +23,9 @@ void populateLowerQuantOpsPatterns(RewritePatternSet &patterns);
 void populateLowerNormOpsPatterns(RewritePatternSet &patterns);
 /// moe.rope and moe.attention -> linalg.generic (the direct form).
 void populateLowerAttentionOpsPatterns(RewritePatternSet &patterns);
+/// moe.attention -> tiled online softmax (flash form) where its shape
+/// suits; preferred over the direct form (part of the patterns above).
+void populateLowerAttentionTiledPatterns(RewritePatternSet &patterns);
 /// moe.route, dispatch, grouped_matmul and combine -> linalg and scf.
 void populateLowerRoutingOpsPatterns(RewritePatternSet &patterns);
 
