@@ -6,6 +6,12 @@ noisy: absolute times mean little).
 
     compare.py --build BUILD --models DIR --ort-dir NODE_MODULES_PARENT
                [--runs 20] [--threads 1] [--fma-peak BINARY]
+               [--read-bandwidth BINARY]
+
+A model with limits.json also gets the fraction of this machine's limit each
+side reaches: its FLOPs over the measured FMA peak (times threads), or, for
+one token through an MoE block, the chosen experts' weight bytes over the
+measured read bandwidth at those threads.
 """
 import argparse
 import json
@@ -44,9 +50,34 @@ def main():
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--fma-peak")
+    ap.add_argument("--read-bandwidth")
     args = ap.parse_args()
 
-    print(f"{'model':<18} {'moe ms':>10} {'ORT ms':>10} {'moe/ORT':>9}  numerics")
+    peak = None
+    if args.fma_peak:
+        peak = json.loads(subprocess.run([args.fma_peak], capture_output=True, text=True,
+                                         check=True).stdout)
+    bandwidth = None
+    if args.read_bandwidth:
+        bandwidth = json.loads(subprocess.run([args.read_bandwidth, str(args.threads)],
+                                              capture_output=True, text=True,
+                                              check=True).stdout)["gbps"]
+
+    def limit_fraction(folder, ms):
+        path = os.path.join(folder, "limits.json")
+        if not os.path.exists(path):
+            return ""
+        with open(path) as f:
+            limits = json.load(f)
+        if limits["bytes"] and bandwidth:
+            return f"{100 * limits['bytes'] / (ms * 1e-3) * 1e-9 / bandwidth:5.1f}% BW"
+        if limits["flops"] and peak:
+            gflops = limits["flops"] / (ms * 1e-3) * 1e-9
+            return f"{100 * gflops / (peak['gflops'] * args.threads):5.1f}% FMA"
+        return ""
+
+    print(f"{'model':<26} {'moe ms':>10} {'ORT ms':>10} {'moe/ORT':>9}  numerics  "
+          f"{'moe limit':>10} {'ORT limit':>10}")
     results = {}
     for name in sorted(os.listdir(args.models)):
         folder = os.path.join(args.models, name)
@@ -55,17 +86,18 @@ def main():
         moe_ms, ok = moe_time(args, folder)
         ort_ms = ort_time(args, folder)
         results[name] = (moe_ms, ort_ms)
-        print(f"{name:<18} {moe_ms:>10.3f} {ort_ms:>10.3f} {moe_ms / ort_ms:>8.2f}x  "
-              f"{'match' if ok else 'MISMATCH'}")
+        print(f"{name:<26} {moe_ms:>10.3f} {ort_ms:>10.3f} {moe_ms / ort_ms:>8.2f}x  "
+              f"{'match   ' if ok else 'MISMATCH'}  {limit_fraction(folder, moe_ms):>10} "
+              f"{limit_fraction(folder, ort_ms):>10}")
+    if bandwidth:
+        print(f"read bandwidth, measured on {args.threads} thread(s): {bandwidth:.1f} GB/s")
     if "decode_int4" in results and "decode_fp32" in results:
         # Decode reads every weight once: int4 moves an eighth of fp32's bytes.
         moe_int4, ort_int4 = results["decode_int4"]
         moe_fp32, ort_fp32 = results["decode_fp32"]
         print(f"decode 4096x4096: int4 is {moe_fp32 / moe_int4:.2f}x faster than fp32 in moe, "
               f"{ort_fp32 / ort_int4:.2f}x in ORT; int4 moe/ORT MatMulNBits {moe_int4 / ort_int4:.2f}x")
-    if args.fma_peak and "matmul1024" in results:
-        peak = json.loads(subprocess.run([args.fma_peak], capture_output=True, text=True,
-                                         check=True).stdout)
+    if peak and "matmul1024" in results:
         flops = 2.0 * 1024 ** 3
         moe_gflops = flops / (results["matmul1024"][0] * 1e-3) * 1e-9
         ort_gflops = flops / (results["matmul1024"][1] * 1e-3) * 1e-9

@@ -1,11 +1,20 @@
 #!/usr/bin/env python3
 """Makes the benchmark models and their inputs (not kept in git).
 
-    make_models.py OUT_DIR
+    make_models.py OUT_DIR [--large]
 
 Each model gets OUT_DIR/<name>/model.onnx, test_data_set_0/input_N.pb (and
 the reference output_N.pb), and inputs.json naming the raw little-endian
-input files (input_N.bin) and shapes for the ONNX Runtime side.
+input files (input_N.bin) and shapes for the ONNX Runtime side. Models
+whose cost has a floor write limits.json: the FLOPs they must do and the
+bytes they must read (the chosen experts' weights for one token), which
+compare.py divides by this machine's measured FMA peak and read bandwidth.
+
+--large adds the issue-8 sizes (hidden 1024: a Mixtral-style block with 8
+experts of width 2816, top-2; a DeepSeek-style block with 2 shared and 64
+routed experts of width 512, top-6; GQA attention with 16 query and 4 kv
+heads of dim 64 at sequence 2048, causal and with a 256-token window), a
+few GB of exports and minutes of compiling.
 """
 import json
 import os
@@ -108,22 +117,56 @@ def decode_pair(out, k=4096, n=4096, block=128):
     save_inputs(dense, ["A"], [a], [("Y", y)])
 
 
+def write_limits(out, name, flops=0, read_bytes=0):
+    with open(os.path.join(out, name, "limits.json"), "w") as f:
+        json.dump({"flops": flops, "bytes": read_bytes}, f)
+
+
+def moe_block(out, name, style, hidden, ffn, experts, top_k, seq, shared=0):
+    """An exported MoE block and its floor: prefill does the chosen experts'
+    FLOPs; one token reads the chosen experts' weights (and the shared ones)."""
+    flags = ["--style", style, "--hidden", str(hidden), "--ffn", str(ffn),
+             "--experts", str(experts), "--top-k", str(top_k), "--seq", str(seq),
+             "--opset", "17"]
+    if style == "deepseek":
+        flags += ["--shared", str(shared)]
+    exported(out, name, "export_moe_block.py", flags)
+    expert = 3 * hidden * ffn
+    shared_params = 3 * hidden * ffn * shared
+    router = hidden * experts
+    flops = 2 * seq * (top_k * expert + shared_params + router)
+    read = 4 * (top_k * expert + shared_params + router)
+    write_limits(out, name, flops=flops, read_bytes=read if seq == 1 else 0)
+
+
+def attention_block(out, name, hidden, heads, kv_heads, seq, window=0):
+    flags = ["--hidden", str(hidden), "--heads", str(heads), "--kv-heads", str(kv_heads),
+             "--seq", str(seq), "--opset", "17"]
+    if window:
+        flags += ["--window", str(window)]
+    exported(out, name, "export_llama_attention.py", flags)
+    dim = hidden // heads
+    # Query-key pairs the mask leaves: causal, or at most window + 1 keys.
+    pairs = sum(min(i + 1, window + 1) if window else i + 1 for i in range(seq))
+    projections = 2 * seq * hidden * (2 * hidden + 2 * kv_heads * dim)
+    write_limits(out, name, flops=projections + 2 * 2 * heads * dim * pairs)
+
+
 def main():
     out = sys.argv[1]
+    if "--large" in sys.argv[2:]:
+        moe_block(out, "issue_mixtral_prefill128", "mixtral", 1024, 2816, 8, 2, 128)
+        moe_block(out, "issue_mixtral_decode", "mixtral", 1024, 2816, 8, 2, 1)
+        moe_block(out, "issue_deepseek_prefill128", "deepseek", 1024, 512, 64, 6, 128, shared=2)
+        moe_block(out, "issue_deepseek_decode", "deepseek", 1024, 512, 64, 6, 1, shared=2)
+        attention_block(out, "issue_gqa_causal2048", 1024, 16, 4, 2048)
+        attention_block(out, "issue_gqa_window256_2048", 1024, 16, 4, 2048, window=256)
     matmul(out)
     decode_pair(out)
-    exported(out, "mixtral_moe", "export_moe_block.py",
-             ["--hidden", "256", "--ffn", "512", "--experts", "8", "--top-k", "2",
-              "--seq", "64", "--opset", "17"])
-    exported(out, "mixtral_moe_decode", "export_moe_block.py",
-             ["--hidden", "256", "--ffn", "512", "--experts", "8", "--top-k", "2",
-              "--seq", "1", "--opset", "17"])
-    exported(out, "deepseek_moe", "export_moe_block.py",
-             ["--style", "deepseek", "--hidden", "256", "--ffn", "128", "--experts", "32",
-              "--top-k", "6", "--shared", "2", "--seq", "64", "--opset", "17"])
-    exported(out, "llama_attention", "export_llama_attention.py",
-             ["--hidden", "256", "--heads", "8", "--kv-heads", "2", "--seq", "128",
-              "--opset", "17"])
+    moe_block(out, "mixtral_moe", "mixtral", 256, 512, 8, 2, 64)
+    moe_block(out, "mixtral_moe_decode", "mixtral", 256, 512, 8, 2, 1)
+    moe_block(out, "deepseek_moe", "deepseek", 256, 128, 32, 6, 64, shared=2)
+    attention_block(out, "llama_attention", 256, 8, 2, 128)
 
 
 if __name__ == "__main__":
