@@ -179,15 +179,22 @@ struct DecomposeExperts : OpRewritePattern<ExpertsOp> {
                                        op.getIndices(), experts);
     Value sorted = dispatch.getSortedTokens();
     Value offsets = dispatch.getOffsets();
-    Value gate = GroupedMatmulOp::create(rewriter, loc, sorted, op.getFc1(),
+    // Each projection named for what it is (reports, diagnostics).
+    auto named = [&](StringRef projection) -> Location {
+      std::string name = projection.str();
+      if (auto layer = dyn_cast<NameLoc>(loc))
+        name = (layer.getName().getValue() + "." + projection).str();
+      return NameLoc::get(rewriter.getStringAttr(name), loc);
+    };
+    Value gate = GroupedMatmulOp::create(rewriter, named("fc1"), sorted, op.getFc1(),
                                          offsets, op.getFc1Bias());
     Value up;
     if (op.getFc3())
-      up = GroupedMatmulOp::create(rewriter, loc, sorted, op.getFc3(), offsets,
+      up = GroupedMatmulOp::create(rewriter, named("fc3"), sorted, op.getFc3(), offsets,
                                    op.getFc3Bias());
     Value hidden =
         buildActivation(rewriter, loc, op.getActivation(), gate, up);
-    Value down = GroupedMatmulOp::create(rewriter, loc, hidden, op.getFc2(),
+    Value down = GroupedMatmulOp::create(rewriter, named("fc2"), hidden, op.getFc2(),
                                          offsets, op.getFc2Bias());
     Value result = CombineOp::create(rewriter, loc, down,
                                      dispatch.getPermutation(), op.getWeights());

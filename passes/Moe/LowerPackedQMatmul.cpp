@@ -39,6 +39,25 @@ int nibbleValue(char byte, bool isUnsigned) {
   return isUnsigned || v < 8 ? v : v - 16;
 }
 
+/// The constant `v` is, or whose matrix at a run-time leading index it is
+/// (a slice [e, 0, ...] of one matrix, rank-reduced: an expert's weights);
+/// sets `index` in the second case.
+Value stackSource(Value v, std::optional<OpFoldResult> &index) {
+  auto slice = v.getDefiningOp<tensor::ExtractSliceOp>();
+  if (!slice || !slice.hasUnitStride())
+    return v;
+  auto sourceType = cast<RankedTensorType>(slice.getSource().getType());
+  auto type = cast<RankedTensorType>(v.getType());
+  SmallVector<OpFoldResult> offsets = slice.getMixedOffsets();
+  if (sourceType.getRank() != type.getRank() + 1 ||
+      sourceType.getShape().drop_front() != type.getShape() ||
+      !llvm::all_of(ArrayRef<OpFoldResult>(offsets).drop_front(),
+                    [](OpFoldResult o) { return isConstantIntValue(o, 0); }))
+    return v;
+  index = offsets[0];
+  return slice.getSource();
+}
+
 struct LowerPackedInt4QMatmul : OpRewritePattern<QMatmulOp> {
   LowerPackedInt4QMatmul(MLIRContext *ctx) : OpRewritePattern(ctx, /*benefit=*/2) {}
 
@@ -52,8 +71,13 @@ struct LowerPackedInt4QMatmul : OpRewritePattern<QMatmulOp> {
         !scaleType.hasStaticShape())
       return rewriter.notifyMatchFailure(op, "not f32 times static 4-bit weights");
     int64_t n = wType.getDimSize(0), k = wType.getDimSize(1);
-    std::optional<std::vector<char>> weights = constantBytes(op.getWeight());
-    if (!weights || static_cast<int64_t>(weights->size()) != n * k)
+    // A constant, or one expert's matrix (at a run-time index) of a
+    // constant stack: the stack is packed whole and the matrix sliced.
+    std::optional<OpFoldResult> expert;
+    Value weightSource = stackSource(op.getWeight(), expert);
+    std::optional<std::vector<char>> weights = constantBytes(weightSource);
+    int64_t stack = weights ? static_cast<int64_t>(weights->size()) / (n * k) : 0;
+    if (!weights || static_cast<int64_t>(weights->size()) != stack * n * k || stack < 1)
       return rewriter.notifyMatchFailure(op, "weights are not a constant");
     int64_t group = op.getGroupSize() ? static_cast<int64_t>(op.getGroupSize()) : k;
     if (k % 2 != 0 || group % 2 != 0 || k % group != 0)
@@ -64,8 +88,10 @@ struct LowerPackedInt4QMatmul : OpRewritePattern<QMatmulOp> {
     // Zero points, when given, must be constants too: they become floats.
     std::optional<std::vector<char>> zpBytes;
     if (Value zp = op.getZeroPoint()) {
-      zpBytes = constantBytes(zp);
-      if (!zpBytes || static_cast<int64_t>(zpBytes->size()) != scaleType.getNumElements())
+      std::optional<OpFoldResult> zpExpert;
+      zpBytes = constantBytes(stackSource(zp, zpExpert));
+      if (!zpBytes || zpExpert.has_value() != expert.has_value() ||
+          static_cast<int64_t>(zpBytes->size()) != stack * scaleType.getNumElements())
         return rewriter.notifyMatchFailure(op, "zero points are not a constant");
     }
     // Where the scale (and zero point) of weight group (row, g) is: one for
@@ -83,8 +109,17 @@ struct LowerPackedInt4QMatmul : OpRewritePattern<QMatmulOp> {
 
     // The weights, two to a byte: [n, g, j] holds k = g*G + 2j (low
     // nibble) and k + 1 (high nibble).
-    Value bytes = bytesConstant(rewriter, loc, RankedTensorType::get({n, groups, half}, i8),
+    auto stacked = [&](ArrayRef<int64_t> shape) {
+      SmallVector<int64_t> all;
+      if (expert)
+        all.push_back(stack);
+      llvm::append_range(all, shape);
+      return all;
+    };
+    Value bytes = bytesConstant(rewriter, loc, RankedTensorType::get(stacked({n, groups, half}), i8),
                                 packNibbles(*weights), "qmatmul_int4");
+    if (expert)
+      bytes = matrixOf(rewriter, loc, bytes, *expert);
 
     // Scales (and zero points) as [n, groups].
     auto paramType = RankedTensorType::get({n, groups}, f32);
@@ -106,13 +141,23 @@ struct LowerPackedInt4QMatmul : OpRewritePattern<QMatmulOp> {
     }
     Value zeroPoints;
     if (zpBytes) {
-      std::vector<float> values(n * groups);
-      for (int64_t row = 0; row < n; ++row)
-        for (int64_t g = 0; g < groups; ++g)
-          values[row * groups + g] =
-              static_cast<float>(nibbleValue((*zpBytes)[paramIndex(row, g)], isUnsigned));
-      zeroPoints = arith::ConstantOp::create(
-          rewriter, loc, DenseElementsAttr::get(paramType, ArrayRef<float>(values)));
+      std::vector<float> values(stack * n * groups);
+      for (int64_t matrix = 0; matrix < stack; ++matrix)
+        for (int64_t row = 0; row < n; ++row)
+          for (int64_t g = 0; g < groups; ++g)
+            values[(matrix * n + row) * groups + g] = static_cast<float>(nibbleValue(
+                (*zpBytes)[matrix * scaleCount + paramIndex(row, g)], isUnsigned));
+      auto zpType = RankedTensorType::get(stacked({n, groups}), f32);
+      if (expert) {
+        zeroPoints = bytesConstant(
+            rewriter, loc, zpType,
+            ArrayRef<char>(reinterpret_cast<const char *>(values.data()), values.size() * 4),
+            "qmatmul_int4_zero_points");
+        zeroPoints = matrixOf(rewriter, loc, zeroPoints, *expert);
+      } else {
+        zeroPoints = arith::ConstantOp::create(
+            rewriter, loc, DenseElementsAttr::get(zpType, ArrayRef<float>(values)));
+      }
     }
 
     // x as [m, k], then its even and odd k apart: [m, groups, 2, G/2].

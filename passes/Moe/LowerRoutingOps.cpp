@@ -304,6 +304,65 @@ Value kMajorWeights(OpBuilder &b, Location loc, Value rhs) {
 
 struct LowerGroupedMatmul : OpRewritePattern<GroupedMatmulOp> {
   using OpRewritePattern::OpRewritePattern;
+
+  /// Integer expert weights, dequantized per (expert, row, group of K):
+  /// moe.dequantize along the last axis in blocks (QMoE's form and
+  /// moe-quantize-weights'). Null for other weights.
+  static DequantizeOp quantizedExperts(Value rhs) {
+    auto dequantize = rhs.getDefiningOp<DequantizeOp>();
+    if (!dequantize || dequantize.getAxis() != std::optional<uint64_t>(2) ||
+        dequantize.getBlockSize() == 0 ||
+        cast<RankedTensorType>(dequantize.getScale().getType()).getRank() != 3 ||
+        !cast<RankedTensorType>(rhs.getType()).hasStaticShape())
+      return {};
+    return dequantize;
+  }
+
+  /// Each expert's rows times its integer weights as a moe.qmatmul on the
+  /// expert's slices, so the weights stay integers (packed for int4) and
+  /// no float copy of them is made.
+  static Value lowerQuantized(OpBuilder &rewriter, Location loc, GroupedMatmulOp op,
+                              DequantizeOp dequantize, Value init) {
+    Value lhs = op.getLhs(), offsets = op.getOffsets(), bias = op.getBias();
+    auto qType = cast<RankedTensorType>(dequantize.getInput().getType());
+    auto scaleType = cast<RankedTensorType>(dequantize.getScale().getType());
+    int64_t experts = qType.getDimSize(0), n = qType.getDimSize(1), k = qType.getDimSize(2);
+    int64_t groups = scaleType.getDimSize(2);
+    Value c0 = cst(rewriter, loc, 0), c1 = cst(rewriter, loc, 1);
+    Value rowCount = tensor::DimOp::create(rewriter, loc, lhs, 0);
+    return scf::ForOp::create(
+               rewriter, loc, c0, cst(rewriter, loc, experts), c1, ValueRange{init},
+               [&](OpBuilder &b, Location l, Value e, ValueRange iter) {
+                 auto bound = [&](Value i) {
+                   Value v = toIndex(b, l, tensor::ExtractOp::create(b, l, offsets, i));
+                   return Value(arith::MinSIOp::create(
+                       b, l, arith::MaxSIOp::create(b, l, v, c0), rowCount));
+                 };
+                 Value start = bound(e);
+                 Value end = arith::MaxSIOp::create(
+                     b, l, bound(arith::AddIOp::create(b, l, e, c1)), start);
+                 Value count = arith::SubIOp::create(b, l, end, start);
+                 SmallVector<OpFoldResult> ones = {b.getIndexAttr(1), b.getIndexAttr(1)};
+                 SmallVector<OpFoldResult> at = {start, b.getIndexAttr(0)};
+                 SmallVector<OpFoldResult> lhsSizes = {count, b.getIndexAttr(k)};
+                 Value rowsIn = tensor::ExtractSliceOp::create(b, l, lhs, at, lhsSizes, ones);
+                 Value zeroPoint = dequantize.getZeroPoint()
+                                       ? matrixOf(b, l, dequantize.getZeroPoint(), e)
+                                       : Value();
+                 Value biasRow = bias ? matrixOf(b, l, bias, e) : Value();
+                 Value product =
+                     QMatmulOp::create(b, l, rowsIn, matrixOf(b, l, dequantize.getInput(), e),
+                                       matrixOf(b, l, dequantize.getScale(), e), zeroPoint,
+                                       biasRow, b.getI64IntegerAttr(groups == 1 ? k : k / groups))
+                         .getResult();
+                 SmallVector<OpFoldResult> outSizes = {count, b.getIndexAttr(n)};
+                 Value updated =
+                     tensor::InsertSliceOp::create(b, l, product, iter[0], at, outSizes, ones);
+                 scf::YieldOp::create(b, l, updated);
+               })
+        .getResult(0);
+  }
+
   LogicalResult matchAndRewrite(GroupedMatmulOp op, PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     MLIRContext *ctx = getContext();
@@ -320,6 +379,12 @@ struct LowerGroupedMatmul : OpRewritePattern<GroupedMatmulOp> {
     Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getFloatAttr(element, 0.0));
     Value init = filled(rewriter, loc, {rows, width}, zero);
     Value c0 = cst(rewriter, loc, 0), c1 = cst(rewriter, loc, 1);
+    if (auto dequantize = quantizedExperts(rhs)) {
+      rewriter.replaceOp(op, castTo(rewriter, loc,
+                                    lowerQuantized(rewriter, loc, op, dequantize, init),
+                                    resultType));
+      return success();
+    }
     Value kMajor = kMajorWeights(rewriter, loc, rhs);
     Value rowCount = getValueOrCreateConstantIndexOp(rewriter, loc, rows);
     AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),

@@ -55,6 +55,21 @@ inline Value generic(OpBuilder &b, Location loc, Value init, ValueRange ins,
       .getResult(0);
 }
 
+/// Matrix `index` of a stack [stack, ...] (one expert's weights, say), as
+/// a rank-reduced slice.
+inline Value matrixOf(OpBuilder &b, Location loc, Value stacked, OpFoldResult index) {
+  auto type = cast<RankedTensorType>(stacked.getType());
+  SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0));
+  offsets[0] = index;
+  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1)};
+  for (int64_t d : type.getShape().drop_front())
+    sizes.push_back(b.getIndexAttr(d));
+  SmallVector<OpFoldResult> strides(type.getRank(), b.getIndexAttr(1));
+  return tensor::ExtractSliceOp::create(
+      b, loc, RankedTensorType::get(type.getShape().drop_front(), type.getElementType()),
+      stacked, offsets, sizes, strides);
+}
+
 /// `result[..., n] + bias[n]` as one elementwise linalg.generic.
 Value addBias(OpBuilder &b, Location loc, Value result, Value bias);
 

@@ -216,10 +216,112 @@ struct MoeQuantizeWeights : moe::impl::MoeQuantizeWeightsBase<MoeQuantizeWeights
             (layers == "all" || !feedsRouter(generic.getResult(0))))
           matmuls.push_back({generic, b});
     });
+    // Routed experts' stacked weights [E, N, K] (never routers).
+    SmallVector<GroupedMatmulOp> expertMatmuls;
+    getOperation()->walk([&](GroupedMatmulOp op) {
+      auto type = cast<RankedTensorType>(op.getRhs().getType());
+      if (type.hasStaticShape() && type.getElementType().isF32() &&
+          type.getDimSize(1) >= minColumns && floatValues(op.getRhs()))
+        expertMatmuls.push_back(op);
+    });
     Scheme scheme{*width, symmetric, clipSearch};
     for (auto [generic, b] : matmuls)
       if (failed(quantize(generic, b, scheme)))
         return signalPassFailure();
+    for (GroupedMatmulOp op : expertMatmuls)
+      if (failed(quantizeExperts(op, scheme)))
+        return signalPassFailure();
+  }
+
+  /// Quantized rows: `rows` rows of `k` weights, `at(row, i)` the i-th
+  /// weight of a row, each row in groups of `group` along k.
+  struct QuantizedRows {
+    std::vector<char> q;
+    std::vector<float> scales;
+    std::vector<char> zeroPoints;
+  };
+  QuantizedRows quantizeRows(int64_t rows, int64_t k, int64_t group, const Scheme &scheme,
+                             function_ref<float(int64_t, int64_t)> at, Location loc,
+                             StringRef shape) {
+    int64_t groups = k / group;
+    QuantizedRows out{std::vector<char>(rows * k), std::vector<float>(rows * groups),
+                      std::vector<char>(rows * groups)};
+    std::vector<float> column(group);
+    double squaredError = 0, squaredWeights = 0, maxError = 0, maxWeight = 0;
+    for (int64_t row = 0; row < rows; ++row)
+      for (int64_t g = 0; g < groups; ++g) {
+        for (int64_t i = 0; i < group; ++i) {
+          column[i] = at(row, g * group + i);
+          squaredWeights += double(column[i]) * column[i];
+          maxWeight = std::max(maxWeight, std::fabs(double(column[i])));
+        }
+        Quantized result = quantizeGroup(
+            column, scheme, reinterpret_cast<int8_t *>(&out.q[row * k + g * group]));
+        out.scales[row * groups + g] = result.scale;
+        out.zeroPoints[row * groups + g] = static_cast<char>(result.zeroPoint);
+        squaredError += result.squaredError;
+        maxError = std::max(maxError, result.maxError);
+      }
+    if (reportStream) {
+      std::string layer;
+      llvm::raw_string_ostream name(layer);
+      if (auto named = dyn_cast<NameLoc>(loc))
+        name << named.getName().getValue();
+      else
+        name << loc;
+      *reportStream << llvm::formatv(
+          "{0,-32} {1,11} int{2} {3,-9} {4,11:e3} {5,11:e3}\n", layer, shape, scheme.bits,
+          groupSize > 0 && groups > 1 ? "g" + std::to_string(group) : std::string("channel"),
+          maxWeight > 0 ? maxError / maxWeight : 0.0,
+          squaredWeights > 0 ? std::sqrt(squaredError / squaredWeights) : 0.0);
+    }
+    if (scheme.bits == 4)
+      for (char &v : out.q)
+        v = static_cast<char>(v & 0xF);
+    return out;
+  }
+
+  Type storageType(MLIRContext *ctx, const Scheme &scheme) {
+    return IntegerType::get(ctx, scheme.bits,
+                            scheme.symmetric ? IntegerType::Signless : IntegerType::Unsigned);
+  }
+
+  /// Expert weights [E, N, K] (linear layout) quantized per expert row and
+  /// group along K: the grouped matmul then reads moe.dequantize of the
+  /// integers, which its lowering fuses into the product.
+  LogicalResult quantizeExperts(GroupedMatmulOp op, const Scheme &scheme) {
+    Value rhs = op.getRhs();
+    auto type = cast<RankedTensorType>(rhs.getType());
+    int64_t experts = type.getDimSize(0), n = type.getDimSize(1), k = type.getDimSize(2);
+    int64_t group = groupSize > 0 && k % groupSize == 0 ? int64_t(groupSize) : k;
+    std::optional<std::vector<float>> weights = floatValues(rhs);
+    if (!weights || static_cast<int64_t>(weights->size()) != experts * n * k)
+      return op.emitError("moe-quantize-weights: cannot read the expert weights");
+    std::string shape = std::to_string(experts) + "x" + std::to_string(k) + "x" +
+                        std::to_string(n);
+    QuantizedRows rows = quantizeRows(
+        experts * n, k, group, scheme,
+        [&](int64_t row, int64_t i) { return (*weights)[row * k + i]; }, op.getLoc(), shape);
+    OpBuilder builder(op);
+    Location loc = op.getLoc();
+    Type storage = storageType(builder.getContext(), scheme);
+    int64_t groups = k / group;
+    Value q = bytesConstant(builder, loc, RankedTensorType::get({experts, n, k}, storage), rows.q,
+                            "quantized_experts");
+    auto paramType = RankedTensorType::get({experts, n, groups}, builder.getF32Type());
+    Value scale = bytesConstant(
+        builder, loc, paramType,
+        ArrayRef<char>(reinterpret_cast<const char *>(rows.scales.data()), rows.scales.size() * 4),
+        "quantized_experts_scale");
+    Value zeroPoint;
+    if (!scheme.symmetric)
+      zeroPoint = bytesConstant(builder, loc, paramType.clone(storage), rows.zeroPoints,
+                                "quantized_experts_zero_point");
+    auto dequantize = DequantizeOp::create(builder, loc, q, scale, zeroPoint,
+                                           builder.getI64IntegerAttr(2),
+                                           builder.getI64IntegerAttr(group));
+    op.getRhsMutable().assign(dequantize.getResult());
+    return success();
   }
 
   /// The weight width to store: the one asked for, unless the module's
@@ -260,48 +362,17 @@ struct MoeQuantizeWeights : moe::impl::MoeQuantizeWeightsBase<MoeQuantizeWeights
     if (!weights || static_cast<int64_t>(weights->size()) != k * n)
       return generic.emitError("moe-quantize-weights: cannot read the weight constant");
     int64_t groups = k / group;
-    std::vector<char> q(n * k);
-    std::vector<float> scales(n * groups);
-    std::vector<char> zeroPoints(n * groups);
-    std::vector<float> column(group);
-    double squaredError = 0, squaredWeights = 0, maxError = 0, maxWeight = 0;
-    for (int64_t row = 0; row < n; ++row)
-      for (int64_t g = 0; g < groups; ++g) {
-        for (int64_t i = 0; i < group; ++i) {
-          column[i] = (*weights)[(g * group + i) * n + row];
-          squaredWeights += double(column[i]) * column[i];
-          maxWeight = std::max(maxWeight, std::fabs(double(column[i])));
-        }
-        Quantized result = quantizeGroup(
-            column, scheme, reinterpret_cast<int8_t *>(&q[row * k + g * group]));
-        scales[row * groups + g] = result.scale;
-        zeroPoints[row * groups + g] = static_cast<char>(result.zeroPoint);
-        squaredError += result.squaredError;
-        maxError = std::max(maxError, result.maxError);
-      }
-    if (reportStream) {
-      std::string layer;
-      llvm::raw_string_ostream name(layer);
-      if (auto named = dyn_cast<NameLoc>(generic.getLoc()))
-        name << named.getName().getValue();
-      else
-        name << generic.getLoc();
-      *reportStream << llvm::formatv(
-          "{0,-32} {1,5}x{2,-5} int{3} {4,-9} {5,11:e3} {6,11:e3}\n", layer, k, n, scheme.bits,
-          groupSize > 0 && groups > 1 ? "g" + std::to_string(group) : std::string("channel"),
-          maxWeight > 0 ? maxError / maxWeight : 0.0,
-          squaredWeights > 0 ? std::sqrt(squaredError / squaredWeights) : 0.0);
-    }
-    if (scheme.bits == 4)
-      for (char &v : q)
-        v = static_cast<char>(v & 0xF);
-
+    std::string shape = llvm::formatv("{0,5}x{1,-5}", k, n).str();
+    QuantizedRows rows = quantizeRows(
+        n, k, group, scheme, [&](int64_t row, int64_t i) { return (*weights)[i * n + row]; },
+        generic.getLoc(), shape);
+    std::vector<char> &q = rows.q;
+    std::vector<float> &scales = rows.scales;
+    std::vector<char> &zeroPoints = rows.zeroPoints;
     OpBuilder builder(generic);
     Location loc = generic.getLoc();
     MLIRContext *ctx = builder.getContext();
-    Type storage = IntegerType::get(ctx, scheme.bits,
-                                    scheme.symmetric ? IntegerType::Signless
-                                                     : IntegerType::Unsigned);
+    Type storage = storageType(ctx, scheme);
     Value weight = bytesConstant(builder, loc, RankedTensorType::get({n, k}, storage), q,
                                  "quantized_weight");
     bool perChannel = groups == 1 && groupSize == 0;

@@ -274,6 +274,17 @@ struct CpuVectorizeGenerics
     };
     lower(acrossLanes, vector::VectorMultiReductionLowering::InnerReduction);
     lower(acrossRows, vector::VectorMultiReductionLowering::InnerParallel);
+    // The lanes of a horizontal sum are partials already (a split
+    // reduction's, or a row's in vector order): summing them as a tree is
+    // as good as in lane order, and a lane-order chain of scalar adds was
+    // most of an int4 GEMV's time.
+    module.walk([&](vector::ReductionOp reduction) {
+      if (isa<FloatType>(reduction.getType()) &&
+          (reduction.getKind() == vector::CombiningKind::ADD ||
+           reduction.getKind() == vector::CombiningKind::MUL))
+        reduction.setFastmathAttr(
+            arith::FastMathFlagsAttr::get(&getContext(), arith::FastMathFlags::reassoc));
+    });
 
     // Math on vectors only: scalar calls keep libm's accuracy.
     SmallVector<Operation *> vectorMath;

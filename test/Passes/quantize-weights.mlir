@@ -63,3 +63,23 @@ func.func @router(%x: tensor<3x4xf32>) -> (tensor<3x1xf32>, tensor<3x1xi32>) {
   return %weights, %ids : tensor<3x1xf32>, tensor<3x1xi32>
 }
 
+
+// -----
+
+// Routed experts' stacked weights [E, N, K]: each expert row quantized
+// (per channel, or per group of K), the grouped matmul then reads
+// moe.dequantize of the integers along the last axis in blocks, which its
+// lowering fuses into the product. Expert 0 row 0 is [1, -2, 4, 8]: max 8,
+// scale 8/127; row 1 [0.5, 0.5, 0.5, 0.5]: scale 0.5/127.
+// CHECK-LABEL: func @experts
+// CHECK-DAG: %[[Q:.*]] = arith.constant dense<{{\[\[\[}}16, -32, 64, 127], [127, 127, 127, 127]], {{.*}}> : tensor<2x2x4xi8>
+// CHECK-DAG: %[[S:.*]] = arith.constant dense<{{\[\[\[}}0.0629{{[0-9]*}}], [0.00393{{[0-9]*}}]], {{.*}}> : tensor<2x2x1xf32>
+// CHECK:     %[[W:.*]] = moe.dequantize %[[Q]], %[[S]] {axis = 2 : i64, block_size = 4 : i64} : (tensor<2x2x4xi8>, tensor<2x2x1xf32>) -> tensor<2x2x4xf32>
+// CHECK:     moe.grouped_matmul %{{.*}}, %[[W]], %{{.*}}
+// ASYM-LABEL: func @experts
+// ASYM:     moe.dequantize %{{.*}}, %{{.*}} zero_point %{{.*}} {axis = 2 : i64, block_size = 2 : i64} : (tensor<2x2x4xui4>, tensor<2x2x2xf32>, tensor<2x2x2xui4>) -> tensor<2x2x4xf32>
+func.func @experts(%x: tensor<?x4xf32>, %offsets: tensor<3xi32>) -> tensor<?x2xf32> {
+  %w = arith.constant dense<[[[1.0, -2.0, 4.0, 8.0], [0.5, 0.5, 0.5, 0.5]], [[1.0, 1.0, 1.0, 1.0], [-1.0, 2.0, -3.0, 4.0]]]> : tensor<2x2x4xf32>
+  %y = moe.grouped_matmul %x, %w, %offsets : (tensor<?x4xf32>, tensor<2x2x4xf32>, tensor<3xi32>) -> tensor<?x2xf32>
+  return %y : tensor<?x2xf32>
+}
