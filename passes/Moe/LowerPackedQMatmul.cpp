@@ -58,6 +58,30 @@ Value stackSource(Value v, std::optional<OpFoldResult> &index) {
   return slice.getSource();
 }
 
+/// Scales [n, g] as [g, n]: transposed at compile time when they are a
+/// constant (or an expert's slice of a constant stack), else by a
+/// linalg.transpose.
+Value groupMajorScales(OpBuilder &b, Location loc, Value scale) {
+  auto type = cast<RankedTensorType>(scale.getType());
+  int64_t n = type.getDimSize(0), groups = type.getDimSize(1);
+  std::optional<OpFoldResult> index;
+  Value source = stackSource(scale, index);
+  std::optional<std::vector<char>> bytes = constantRawBytes(source);
+  int64_t stack = bytes ? static_cast<int64_t>(bytes->size()) / (n * groups * 4) : 0;
+  if (bytes && stack >= 1 && static_cast<int64_t>(bytes->size()) == stack * n * groups * 4) {
+    SmallVector<int64_t> shape;
+    if (index)
+      shape.push_back(stack);
+    shape.append({groups, n});
+    Value transposed =
+        bytesConstant(b, loc, RankedTensorType::get(shape, type.getElementType()),
+                      transposeMatrixBytes(*bytes, stack, n, groups, 4), "qmatmul_int4_scales");
+    return index ? matrixOf(b, loc, transposed, *index) : transposed;
+  }
+  Value init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{groups, n}, type.getElementType());
+  return linalg::TransposeOp::create(b, loc, scale, init, ArrayRef<int64_t>{1, 0}).getResult()[0];
+}
+
 struct LowerPackedInt4QMatmul : OpRewritePattern<QMatmulOp> {
   LowerPackedInt4QMatmul(MLIRContext *ctx) : OpRewritePattern(ctx, /*benefit=*/2) {}
 
@@ -116,8 +140,22 @@ struct LowerPackedInt4QMatmul : OpRewritePattern<QMatmulOp> {
       llvm::append_range(all, shape);
       return all;
     };
-    Value bytes = bytesConstant(rewriter, loc, RankedTensorType::get(stacked({n, groups, half}), i8),
-                                packNibbles(*weights), "qmatmul_int4");
+    // With scales per group and 16 or more output channels a step, the
+    // bytes are stored k-major, [g, j, n], so the product is vectorised
+    // along n: each step a broadcast of x times 16+ channels' weights, no
+    // horizontal sums (a decode step's GEMV). Else [n, g, j], vectorised
+    // along the group's bytes.
+    bool nMajor = n % 16 == 0 && op.getGroupSize() && scaleType.getRank() == 2 &&
+                  scaleType.getDimSize(0) == n && scaleType.getDimSize(1) == groups;
+    std::vector<char> packed = packNibbles(*weights);
+    if (nMajor)
+      packed = transposeMatrixBytes(packed, stack, n, groups * half, 1);
+    Value bytes = bytesConstant(
+        rewriter, loc,
+        RankedTensorType::get(stacked(nMajor ? ArrayRef<int64_t>{groups, half, n}
+                                             : ArrayRef<int64_t>{n, groups, half}),
+                              i8),
+        packed, "qmatmul_int4");
     if (expert)
       bytes = matrixOf(rewriter, loc, bytes, *expert);
 
@@ -139,15 +177,19 @@ struct LowerPackedInt4QMatmul : OpRewritePattern<QMatmulOp> {
                         });
       }
     }
+    if (nMajor)
+      scale = groupMajorScales(rewriter, loc, scale);
     Value zeroPoints;
     if (zpBytes) {
       std::vector<float> values(stack * n * groups);
       for (int64_t matrix = 0; matrix < stack; ++matrix)
         for (int64_t row = 0; row < n; ++row)
           for (int64_t g = 0; g < groups; ++g)
-            values[(matrix * n + row) * groups + g] = static_cast<float>(nibbleValue(
-                (*zpBytes)[matrix * scaleCount + paramIndex(row, g)], isUnsigned));
-      auto zpType = RankedTensorType::get(stacked({n, groups}), f32);
+            values[nMajor ? (matrix * groups + g) * n + row : (matrix * n + row) * groups + g] =
+                static_cast<float>(nibbleValue(
+                    (*zpBytes)[matrix * scaleCount + paramIndex(row, g)], isUnsigned));
+      auto zpType = RankedTensorType::get(
+          stacked(nMajor ? ArrayRef<int64_t>{groups, n} : ArrayRef<int64_t>{n, groups}), f32);
       if (expert) {
         zeroPoints = bytesConstant(
             rewriter, loc, zpType,
@@ -208,24 +250,41 @@ struct LowerPackedInt4QMatmul : OpRewritePattern<QMatmulOp> {
     Value even = parity(0), odd = parity(1);
 
     // The product per group, nibbles unpacked in the body.
-    SmallVector<OpFoldResult> dotSizes = {m, rewriter.getIndexAttr(n),
-                                          rewriter.getIndexAttr(groups)};
     Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(0));
-    Value dot = generic(
-        rewriter, loc, filled(rewriter, loc, dotSizes, zero), ValueRange{even, odd, bytes},
-        {map(4, {d(0), d(2), d(3)}), map(4, {d(0), d(2), d(3)}), map(4, {d(1), d(2), d(3)}),
-         map(4, {d(0), d(1), d(2)})},
-        {par, par, par, red}, [&](OpBuilder &b, Location l, ValueRange args) {
-          auto [lo, hi] = unpackNibbles(b, l, args[2], isUnsigned);
-          Value pair = arith::AddFOp::create(
-              b, l, arith::MulFOp::create(b, l, args[0], arith::SIToFPOp::create(b, l, f32, lo)),
-              arith::MulFOp::create(b, l, args[1], arith::SIToFPOp::create(b, l, f32, hi)));
-          // One combiner, so the reduction can be split into partials.
-          linalg::YieldOp::create(b, l, Value(arith::AddFOp::create(b, l, args[3], pair)));
-        });
+    auto dotBody = [&](OpBuilder &b, Location l, ValueRange args) {
+      auto [lo, hi] = unpackNibbles(b, l, args[2], isUnsigned);
+      Value pair = arith::AddFOp::create(
+          b, l, arith::MulFOp::create(b, l, args[0], arith::SIToFPOp::create(b, l, f32, lo)),
+          arith::MulFOp::create(b, l, args[1], arith::SIToFPOp::create(b, l, f32, hi)));
+      // One combiner, so the reduction can be split into partials.
+      linalg::YieldOp::create(b, l, Value(arith::AddFOp::create(b, l, args[3], pair)));
+    };
+    Value dot;
+    if (nMajor) {
+      // dot[m, g, n], loops (m, g, j, n): n innermost.
+      SmallVector<OpFoldResult> dotSizes = {m, rewriter.getIndexAttr(groups),
+                                            rewriter.getIndexAttr(n)};
+      dot = generic(rewriter, loc, filled(rewriter, loc, dotSizes, zero),
+                    ValueRange{even, odd, bytes},
+                    {map(4, {d(0), d(1), d(2)}), map(4, {d(0), d(1), d(2)}),
+                     map(4, {d(1), d(2), d(3)}), map(4, {d(0), d(1), d(3)})},
+                    {par, par, red, par}, dotBody);
+    } else {
+      SmallVector<OpFoldResult> dotSizes = {m, rewriter.getIndexAttr(n),
+                                            rewriter.getIndexAttr(groups)};
+      dot = generic(rewriter, loc, filled(rewriter, loc, dotSizes, zero),
+                    ValueRange{even, odd, bytes},
+                    {map(4, {d(0), d(2), d(3)}), map(4, {d(0), d(2), d(3)}),
+                     map(4, {d(1), d(2), d(3)}), map(4, {d(0), d(1), d(2)})},
+                    {par, par, par, red}, dotBody);
+    }
 
+    // Loops (m, n, g), or (m, g, n) n-major; `param` maps a [n, g] (or
+    // [g, n]) parameter, `perGroup` the dot.
+    AffineExpr mm = d(0), nn = nMajor ? d(2) : d(1), gg = nMajor ? d(1) : d(2);
+    AffineMap param = nMajor ? map(3, {gg, nn}) : map(3, {nn, gg});
     SmallVector<Value> ins = {dot, scale};
-    SmallVector<AffineMap> maps = {map(3, {d(0), d(1), d(2)}), map(3, {d(1), d(2)})};
+    SmallVector<AffineMap> maps = {nMajor ? map(3, {mm, gg, nn}) : map(3, {mm, nn, gg}), param};
     if (zeroPoints) {
       SmallVector<OpFoldResult> sumSizes = {m, rewriter.getIndexAttr(groups)};
       Value sums = generic(rewriter, loc, filled(rewriter, loc, sumSizes, zero),
@@ -240,13 +299,15 @@ struct LowerPackedInt4QMatmul : OpRewritePattern<QMatmulOp> {
                                      arith::AddFOp::create(b, l, args[0], args[1]))));
                            });
       ins.append({zeroPoints, sums});
-      maps.append({map(3, {d(1), d(2)}), map(3, {d(0), d(2)})});
+      maps.append({param, map(3, {mm, gg})});
     }
-    maps.push_back(map(3, {d(0), d(1)}));
+    maps.push_back(map(3, {mm, nn}));
     bool hasZp = static_cast<bool>(zeroPoints);
     SmallVector<OpFoldResult> outSizes = {m, rewriter.getIndexAttr(n)};
     Value product = generic(
-        rewriter, loc, filled(rewriter, loc, outSizes, zero), ins, maps, {par, par, red},
+        rewriter, loc, filled(rewriter, loc, outSizes, zero), ins, maps,
+        nMajor ? SmallVector<utils::IteratorType>{par, red, par}
+               : SmallVector<utils::IteratorType>{par, par, red},
         [&](OpBuilder &b, Location l, ValueRange args) {
           Value v = args[0];
           if (hasZp)

@@ -121,3 +121,22 @@ func.func @dequantize_int4_packed() -> tensor<2x4xf32> {
   %0 = moe.dequantize %q, %s zero_point %z {axis = 0 : i64} : (tensor<2x4xui4>, tensor<2xf32>, tensor<2xui4>) -> tensor<2x4xf32>
   return %0 : tensor<2x4xf32>
 }
+
+// -----
+
+// 16 output channels or more with per-group scales: the bytes are stored
+// k-major ([K/G, G/2, N]: byte (g, j, n) holds weights k = g*G + 2j, 2j+1 of
+// channel n) and the per-group product runs with the channels innermost,
+// so it is vectorised along them with no horizontal sums; the scales are
+// transposed at compile time to [K/G, N].
+// CHECK-LABEL: func @qmatmul_int4_channels_inner
+// CHECK-DAG: arith.constant dense<{{.*}}> : tensor<2x1x16xi8>
+// CHECK-DAG: arith.constant dense<{{.*}}> : tensor<2x16xf32>
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}, #{{.*}}, #{{.*}}], iterator_types = ["parallel", "parallel", "reduction", "parallel"]}
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}, #{{.*}}], iterator_types = ["parallel", "reduction", "parallel"]}
+func.func @qmatmul_int4_channels_inner(%x: tensor<?x4xf32>) -> tensor<?x16xf32> {
+  %w = arith.constant dense<3> : tensor<16x4xi4>
+  %s = arith.constant dense<0.5> : tensor<16x2xf32>
+  %0 = moe.qmatmul %x, %w, %s {group_size = 2 : i64} : (tensor<?x4xf32>, tensor<16x4xi4>, tensor<16x2xf32>) -> tensor<?x16xf32>
+  return %0 : tensor<?x16xf32>
+}
