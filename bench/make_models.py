@@ -18,6 +18,7 @@ few GB of exports and minutes of compiling.
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -139,6 +140,33 @@ def moe_block(out, name, style, hidden, ffn, experts, top_k, seq, shared=0):
     write_limits(out, name, flops=flops, read_bytes=read if seq == 1 else 0)
 
 
+def int4_variant(out, source, name, block=128):
+    """The same block run int4: moe compiles the float export with
+    --quantize=int4 (RTN, zero points, blocks of `block`); ONNX Runtime runs
+    it rewritten to MatMulNBits with the same scheme (ort.onnx)."""
+    src, folder = os.path.join(out, source), os.path.join(out, name)
+    if os.path.exists(folder):
+        shutil.rmtree(folder)
+    shutil.copytree(src, folder)
+    subprocess.run([sys.executable, os.path.join(HERE, "to_matmul_nbits.py"),
+                    os.path.join(folder, "model.onnx"), os.path.join(folder, "ort.onnx"),
+                    str(block)], check=True)
+    with open(os.path.join(folder, "moe-flags.txt"), "w") as f:
+        f.write(f"--quantize=int4 --quantize-group={block} --quantize-asymmetric "
+                "--quantize-method=rtn\n")
+    # Compared with the float model's output: 4-bit weights are not exact.
+    with open(os.path.join(folder, "tolerance.json"), "w") as f:
+        json.dump({"atol": 0.1, "rtol": 0}, f)
+    limits = os.path.join(folder, "limits.json")
+    if os.path.exists(limits):
+        with open(limits) as f:
+            values = json.load(f)
+        # An eighth of the float weights' bytes (plus scales and zero points).
+        values["bytes"] = values["bytes"] * (0.5 + 8 / block) / 4
+        with open(limits, "w") as f:
+            json.dump(values, f)
+
+
 def attention_block(out, name, hidden, heads, kv_heads, seq, window=0):
     flags = ["--hidden", str(hidden), "--heads", str(heads), "--kv-heads", str(kv_heads),
              "--seq", str(seq), "--opset", "17"]
@@ -157,6 +185,7 @@ def main():
     if "--large" in sys.argv[2:]:
         moe_block(out, "issue_mixtral_prefill128", "mixtral", 1024, 2816, 8, 2, 128)
         moe_block(out, "issue_mixtral_decode", "mixtral", 1024, 2816, 8, 2, 1)
+        int4_variant(out, "issue_mixtral_decode", "issue_mixtral_decode_int4")
         moe_block(out, "issue_deepseek_prefill128", "deepseek", 1024, 512, 64, 6, 128, shared=2)
         moe_block(out, "issue_deepseek_decode", "deepseek", 1024, 512, 64, 6, 1, shared=2)
         attention_block(out, "issue_gqa_causal2048", 1024, 16, 4, 2048)
@@ -165,6 +194,8 @@ def main():
     decode_pair(out)
     moe_block(out, "mixtral_moe", "mixtral", 256, 512, 8, 2, 64)
     moe_block(out, "mixtral_moe_decode", "mixtral", 256, 512, 8, 2, 1)
+    int4_variant(out, "mixtral_moe_decode", "mixtral_moe_decode_int4")
+    int4_variant(out, "mixtral_moe", "mixtral_moe_int4")
     moe_block(out, "deepseek_moe", "deepseek", 256, 128, 32, 6, 64, shared=2)
     attention_block(out, "llama_attention", 256, 8, 2, 128)
 

@@ -1,16 +1,16 @@
 // Times a model under ONNX Runtime (onnxruntime-node, CPU) on the inputs
-// make_models.py wrote: node ort.js MODEL_DIR RUNS THREADS -> JSON.
+// make_models.py wrote: node ort.js MODEL_DIR RUNS THREADS [MODEL_FILE] -> JSON.
 const fs = require('fs');
 const path = require('path');
 const ort = require('onnxruntime-node');
 
-const [dir, runsArg, threadsArg] = process.argv.slice(2);
+const [dir, runsArg, threadsArg, modelArg] = process.argv.slice(2);
 const runs = Number(runsArg || 20), threads = Number(threadsArg || 1);
 const types = {float32: [Float32Array, 'float32'], int64: [BigInt64Array, 'int64'],
                int32: [Int32Array, 'int32']};
 
 (async () => {
-  const session = await ort.InferenceSession.create(path.join(dir, 'model.onnx'), {
+  const session = await ort.InferenceSession.create(path.join(dir, modelArg || 'model.onnx'), {
     intraOpNumThreads: threads, interOpNumThreads: 1,
     executionMode: 'sequential', graphOptimizationLevel: 'all'});
   const feeds = {};
