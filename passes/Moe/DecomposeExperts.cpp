@@ -9,6 +9,7 @@
 
 #include "moe/Dialect/Moe/MoeOps.h"
 #include "moe/Passes/Moe/Passes.h"
+#include "moe/Support/ConstantBytes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -163,6 +164,48 @@ Value addShared(OpBuilder &b, Location loc, Value routed, Value shared,
   return generic.getResult(0);
 }
 
+/// fc1 and fc3 of every expert stacked along its rows ([E, 2I, H], biases
+/// [E, 2I]) when they are constants of one type: gated FFNs then run one
+/// grouped matmul for both projections.
+std::optional<std::pair<Value, Value>> fuseGateUp(OpBuilder &b, Location loc, ExpertsOp op) {
+  Value fc1 = op.getFc1(), fc3 = op.getFc3();
+  if (!fc3 || fc1.getType() != fc3.getType() ||
+      bool(op.getFc1Bias()) != bool(op.getFc3Bias()))
+    return std::nullopt;
+  auto type = cast<RankedTensorType>(fc1.getType());
+  unsigned width = type.getElementTypeBitWidth() / 8;
+  if (!type.hasStaticShape() || width == 0 || type.getElementTypeBitWidth() % 8)
+    return std::nullopt;
+  int64_t experts = type.getDimSize(0);
+  auto interleave = [&](Value a, Value c) -> std::optional<std::vector<char>> {
+    std::optional<std::vector<char>> x = constantRawBytes(a), y = constantRawBytes(c);
+    if (!x || !y || x->size() != y->size() || x->size() % experts)
+      return std::nullopt;
+    size_t part = x->size() / experts;
+    std::vector<char> both;
+    both.reserve(2 * x->size());
+    for (int64_t e = 0; e < experts; ++e) {
+      both.insert(both.end(), x->begin() + e * part, x->begin() + (e + 1) * part);
+      both.insert(both.end(), y->begin() + e * part, y->begin() + (e + 1) * part);
+    }
+    return both;
+  };
+  std::optional<std::vector<char>> weights = interleave(fc1, fc3);
+  if (!weights)
+    return std::nullopt;
+  std::optional<std::vector<char>> biases;
+  if (op.getFc1Bias() && !(biases = interleave(op.getFc1Bias(), op.getFc3Bias())))
+    return std::nullopt;
+  SmallVector<int64_t> shape(type.getShape());
+  shape[1] *= 2;
+  Value fused = bytesConstant(b, loc, type.clone(shape), *weights, "moe_fc1_fc3");
+  Value fusedBias;
+  if (biases)
+    fusedBias = bytesConstant(b, loc, type.clone({experts, shape[1]}), *biases,
+                              "moe_fc1_fc3_bias");
+  return std::make_pair(fused, fusedBias);
+}
+
 struct DecomposeExperts : OpRewritePattern<ExpertsOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -186,12 +229,31 @@ struct DecomposeExperts : OpRewritePattern<ExpertsOp> {
         name = (layer.getName().getValue() + "." + projection).str();
       return NameLoc::get(rewriter.getStringAttr(name), loc);
     };
-    Value gate = GroupedMatmulOp::create(rewriter, named("fc1"), sorted, op.getFc1(),
-                                         offsets, op.getFc1Bias());
-    Value up;
-    if (op.getFc3())
-      up = GroupedMatmulOp::create(rewriter, named("fc3"), sorted, op.getFc3(), offsets,
-                                   op.getFc3Bias());
+    Value gate, up;
+    if (std::optional<std::pair<Value, Value>> fused = fuseGateUp(rewriter, loc, op)) {
+      // One product for both projections: the tokens are read once and
+      // each expert's GEMM is twice as wide.
+      Value both = GroupedMatmulOp::create(rewriter, named("fc1_fc3"), sorted, fused->first,
+                                           offsets, fused->second);
+      int64_t width = op.getFc1().getType().getDimSize(1);
+      auto half = [&](int64_t column) {
+        SmallVector<OpFoldResult> offsetsAt = {rewriter.getIndexAttr(0),
+                                               rewriter.getIndexAttr(column)};
+        SmallVector<OpFoldResult> sizes = {tensor::getMixedSize(rewriter, loc, both, 0),
+                                           rewriter.getIndexAttr(width)};
+        SmallVector<OpFoldResult> strides(2, rewriter.getIndexAttr(1));
+        return tensor::ExtractSliceOp::create(rewriter, loc, both, offsetsAt, sizes, strides)
+            .getResult();
+      };
+      gate = half(0);
+      up = half(width);
+    } else {
+      gate = GroupedMatmulOp::create(rewriter, named("fc1"), sorted, op.getFc1(), offsets,
+                                     op.getFc1Bias());
+      if (op.getFc3())
+        up = GroupedMatmulOp::create(rewriter, named("fc3"), sorted, op.getFc3(), offsets,
+                                     op.getFc3Bias());
+    }
     Value hidden =
         buildActivation(rewriter, loc, op.getActivation(), gate, up);
     Value down = GroupedMatmulOp::create(rewriter, named("fc2"), hidden, op.getFc2(),

@@ -121,3 +121,20 @@ func.func @dynamic_experts(%x: tensor<2x16xf32>, %w: tensor<2x1xf32>, %i: tensor
   %y = moe.experts relu %x, %w, %i fc1 %fc1 fc2 %fc2 : (tensor<2x16xf32>, tensor<2x1xf32>, tensor<2x1xi32>, tensor<?x32x16xf32>, tensor<?x16x32xf32>) -> tensor<2x16xf32>
   return %y : tensor<2x16xf32>
 }
+
+// -----
+
+// Constant gate and up projections are stacked per expert ([E, 2I, H]) and
+// run as one grouped matmul; the activation reads its two halves.
+// CHECK-LABEL: func @fused_gate_up
+// CHECK: %[[BOTH:.*]] = arith.constant dense<{{\[\[\[}}1.000000e+00, 1.000000e+00], [2.000000e+00, 2.000000e+00]], {{\[\[}}3.000000e+00, 3.000000e+00], [4.000000e+00, 4.000000e+00]]]> : tensor<2x2x2xf32>
+// CHECK: %[[H:.*]] = moe.grouped_matmul %{{.*}}, %[[BOTH]], %{{.*}} : (tensor<?x2xf32>, tensor<2x2x2xf32>, tensor<3xi32>) -> tensor<?x2xf32>
+// CHECK: tensor.extract_slice %[[H]][0, 0] [%{{.*}}, 1] [1, 1]
+// CHECK: tensor.extract_slice %[[H]][0, 1] [%{{.*}}, 1] [1, 1]
+// CHECK-NOT: moe.grouped_matmul %{{.*}}, %{{.*}}, %{{.*}} : (tensor<?x2xf32>
+func.func @fused_gate_up(%x: tensor<?x2xf32>, %w: tensor<?x1xf32>, %i: tensor<?x1xi32>, %w2: tensor<2x2x1xf32>) -> tensor<?x2xf32> {
+  %w1 = arith.constant dense<[[[1.0, 1.0]], [[3.0, 3.0]]]> : tensor<2x1x2xf32>
+  %w3 = arith.constant dense<[[[2.0, 2.0]], [[4.0, 4.0]]]> : tensor<2x1x2xf32>
+  %y = moe.experts swiglu %x, %w, %i fc1 %w1 fc2 %w2 fc3 %w3 : (tensor<?x2xf32>, tensor<?x1xf32>, tensor<?x1xi32>, tensor<2x1x2xf32>, tensor<2x2x1xf32>, tensor<2x1x2xf32>) -> tensor<?x2xf32>
+  return %y : tensor<?x2xf32>
+}
