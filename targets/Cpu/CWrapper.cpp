@@ -62,6 +62,69 @@ static void printDescriptorType(raw_ostream &os, size_t rank) {
 
 // The parts of the wrapper that do not depend on the model.
 static const char kWrapperRuntime[] = R"moec(
+/* The model's buffers: the generated code allocates through these
+ * (finalize-memref-to-llvm's generic functions), and so do outputs and
+ * input copies. Freed blocks of 64 KiB or more are kept, up to KEPT of
+ * them, for the next call instead of going back to the system: glibc
+ * returns big blocks to the kernel, and the next call faulted every page
+ * of them in again (a quarter of an MoE block's time). Each library has
+ * its own (hidden) allocator, so libraries never free each other's blocks. */
+#define HEADER 64
+#define KEEP_FROM ((size_t)64 * 1024)
+#define KEPT 64
+static char *kept[KEPT];
+static int kept_count;
+static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t block_size(char *p) { return ((size_t *)p)[-1]; }
+
+__attribute__((visibility("hidden"))) void *_mlir_memref_to_llvm_alloc(size_t size) {
+  if (size + HEADER >= KEEP_FROM) {
+    /* The smallest kept block that fits without wasting half of it. */
+    pthread_mutex_lock(&kept_lock);
+    int best = -1;
+    for (int i = 0; i < kept_count; ++i)
+      if (block_size(kept[i]) >= size && block_size(kept[i]) / 2 <= size &&
+          (best < 0 || block_size(kept[i]) < block_size(kept[best])))
+        best = i;
+    char *reused = NULL;
+    if (best >= 0) {
+      reused = kept[best];
+      kept[best] = kept[--kept_count];
+    }
+    pthread_mutex_unlock(&kept_lock);
+    if (reused)
+      return reused;
+  }
+  char *base = aligned_alloc(HEADER, (size + HEADER + HEADER - 1) / HEADER * HEADER);
+  if (!base)
+    return NULL;
+  ((size_t *)(base + HEADER))[-1] = size;
+  return base + HEADER;
+}
+
+__attribute__((visibility("hidden"))) void *_mlir_memref_to_llvm_aligned_alloc(size_t alignment,
+                                                                               size_t size) {
+  /* Every block is 64-byte aligned; the code asks for no more. */
+  return alignment <= HEADER ? _mlir_memref_to_llvm_alloc(size) : NULL;
+}
+
+__attribute__((visibility("hidden"))) void _mlir_memref_to_llvm_free(void *ptr) {
+  char *p = ptr;
+  if (!p)
+    return;
+  if (block_size(p) + HEADER >= KEEP_FROM) {
+    pthread_mutex_lock(&kept_lock);
+    int keep = kept_count < KEPT;
+    if (keep)
+      kept[kept_count++] = p;
+    pthread_mutex_unlock(&kept_lock);
+    if (keep)
+      return;
+  }
+  free(p - HEADER);
+}
+
 static size_t element_size(int32_t dtype) {
   switch (dtype) {
   case MOE_UINT8: case MOE_INT8: case MOE_BOOL: return 1;
@@ -108,7 +171,7 @@ static int64_t count_of(const moe_tensor *t) {
 static void *gather(const moe_tensor *t) {
   size_t es = element_size(t->dtype);
   int64_t n = count_of(t);
-  char *out = malloc(n > 0 ? (size_t)n * es : 1);
+  char *out = _mlir_memref_to_llvm_alloc(n > 0 ? (size_t)n * es : 1);
   if (!out)
     return NULL;
   if (is_row_major(t)) {
@@ -226,7 +289,7 @@ int moe_model_set_threads(int n) {
 void moe_model_release(moe_tensor *output) {
   if (!output)
     return;
-  free(output->owner);
+  _mlir_memref_to_llvm_free(output->owner);
   memset(output, 0, sizeof(*output));
 }
 )moec";
@@ -298,8 +361,8 @@ std::string moe::generateCpuWrapper(const ModelSignature &signature,
     os << "#define _GNU_SOURCE\n#include <dlfcn.h>\n#include <errno.h>\n"
           "#include <fcntl.h>\n#include <pthread.h>\n#include <sys/mman.h>\n"
           "#include <sys/stat.h>\n#include <unistd.h>\n";
-  os << "#include <stdarg.h>\n#include <stdio.h>\n#include <stdlib.h>\n"
-        "#include <string.h>\n"
+  os << "#include <pthread.h>\n#include <stdarg.h>\n#include <stdio.h>\n"
+        "#include <stdlib.h>\n#include <string.h>\n"
      << kModelApiHeader << "\n";
   size_t numIn = signature.inputs.size(), numOut = signature.outputs.size();
   os << "#define NUM_INPUTS " << numIn << "\n#define NUM_OUTPUTS " << numOut
@@ -416,7 +479,7 @@ std::string moe::generateCpuWrapper(const ModelSignature &signature,
         "        }\n"
         "  }\n"
         "  for (int i = 0; i < NUM_INPUTS; ++i)\n"
-        "    free(copies[i]);\n"
+        "    _mlir_memref_to_llvm_free(copies[i]);\n"
         "  return status;\n"
         "}\n";
   return text;

@@ -19,7 +19,9 @@ using namespace mlir;
 
 // Results of the entry function are owned by the caller: the deallocation
 // pipeline clones results that alias inputs or constants, so the C wrapper
-// can hand every output's buffer to free(). The canonicalize after
+// can hand every output's buffer to its free. Buffers are allocated through
+// the generic functions, which the wrapper defines (it keeps big blocks
+// for the next call; CWrapper.cpp). The canonicalize after
 // convert-scf-to-openmp inlines the memref.alloca_scope it wraps each loop
 // body in: scf-to-cf would give that scope several blocks, which it may
 // not have.
@@ -36,7 +38,7 @@ static constexpr const char *kCpuLowering =
     "func.func(convert-linalg-to-loops,convert-vector-to-scf{full-unroll}),"
     "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
     "convert-math-to-funcs{convert-ctlz=false},convert-vector-to-llvm,"
-    "finalize-memref-to-llvm,moe-cpu-fma-to-fmuladd,convert-math-to-llvm,convert-math-to-libm,"
+    "finalize-memref-to-llvm{use-generic-functions},moe-cpu-fma-to-fmuladd,convert-math-to-llvm,convert-math-to-libm,"
     "convert-arith-to-llvm,convert-index-to-llvm,convert-cf-to-llvm,"
     "convert-func-to-llvm,convert-ub-to-llvm,convert-openmp-to-llvm,"
     "reconcile-unrealized-casts";
