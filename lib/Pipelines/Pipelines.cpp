@@ -22,6 +22,7 @@ void moe::buildOnnxToMoePipeline(OpPassManager &pm, bool raise) {
   if (raise) {
     pm.addPass(moe::createMoeRaiseMoe());
     pm.addPass(moe::createMoeRaiseAttention());
+    pm.addPass(moe::createMoeRaiseNorms());
   }
   pm.addPass(moe::createConvertOnnxToMoe());
   buildMoeOptimizePipeline(pm);
@@ -36,6 +37,7 @@ void moe::registerMoePipelines() {
   PassPipelineRegistration<>(
       "moe-onnx-to-moe-pipeline",
       "The onnx dialect to the moe level (moe-raise-moe, moe-raise-attention, "
+      "moe-raise-norms, "
       "moe-convert-onnx-to-moe, then "
       "moe-optimize-pipeline): what moe-compile --compile-to=moe runs",
       [](OpPassManager &pm) { buildOnnxToMoePipeline(pm); });

@@ -104,7 +104,8 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
 
     Location loc = op.getLoc();
     MLIRContext *ctx = getContext();
-    int64_t groups = qHeads / kvHeads, offset = keys - rows;
+    // Without a cache, query i sits at position i (the op's definition).
+    int64_t groups = qHeads / kvHeads, offset = 0;
     double scale = op.getScale() ? op.getScale()->convertToDouble()
                                  : 1.0 / std::sqrt(static_cast<double>(depth));
     bool causal = op.getCausal();

@@ -171,7 +171,8 @@ struct Band {
 /// (visible) and -inf or below -1e30 (masked) and the visible keys of every
 /// query are exactly those of a causal / windowed band.
 std::optional<Band> bandOf(const MaskValues &mask) {
-  int64_t rows = mask.rows, cols = mask.cols, offset = cols - rows;
+  // moe.attention without a cache puts query i at position i.
+  int64_t rows = mask.rows, cols = mask.cols, offset = 0;
   std::vector<std::pair<int64_t, int64_t>> visible(rows, {-1, -1});
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t j = 0; j < cols; ++j) {
@@ -233,8 +234,13 @@ FailureOr<Value> moe::raiseAttention(RewriterBase &rewriter, Operation *root) {
   Value value = unrepeatKv(input(rootNode, 1));
 
   // Scores: (Q K^T) * scale [+ mask], the scale anywhere on the way.
+  // A factor outside the mask's addition scales the mask too: only a band
+  // of 0 and -inf (read as attributes) is unchanged by a positive one.
   double scale = 1.0;
   Value scores = peelScale(input(softmax, 0), scale);
+  double outerScale = scale;
+  if (outerScale <= 0.0)
+    return failure();
   Value mask;
   if (onnx::NodeOp add = nodeOf(scores, "Add")) {
     for (int side = 0; side < 2; ++side) {
@@ -273,7 +279,7 @@ FailureOr<Value> moe::raiseAttention(RewriterBase &rewriter, Operation *root) {
       band = bandOf(*values);
   if (mask && !band) {
     auto maskType = dyn_cast<RankedTensorType>(mask.getType());
-    if (!maskType || maskType.getRank() > 4 ||
+    if (!maskType || maskType.getRank() > 4 || outerScale != 1.0 ||
         !isa<FloatType>(maskType.getElementType()))
       return failure();
   }

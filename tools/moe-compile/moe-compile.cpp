@@ -65,10 +65,10 @@ static cl::opt<Phase> compileTo(
     cl::cat(category));
 static cl::opt<bool> noRaise(
     "no-raise", cl::init(false),
-    cl::desc("Convert exported MoE layers and attention node by node "
-             "instead of raising them to moe.route + moe.experts and "
-             "moe.attention (to compare, or to work around a raising that "
-             "goes wrong)"),
+    cl::desc("Convert exported MoE layers, attention and RMSNorm node by "
+             "node instead of raising them to moe.route + moe.experts, "
+             "moe.attention and moe.rms_norm (to compare, or to work around "
+             "a raising that goes wrong)"),
     cl::cat(category));
 static cl::opt<std::string>
     targetName("target", cl::init("cpu"),

@@ -40,6 +40,10 @@ FailureOr<Value> raiseRoutedExperts(RewriterBase &rewriter, Operation *root);
 /// output; fails, changing nothing, when it is not attention.
 FailureOr<Value> raiseAttention(RewriterBase &rewriter, Operation *root);
 
+/// Raises the RMSNorm whose last step is `root` (the onnx Mul by the
+/// weight) into moe.rms_norm; fails, changing nothing, otherwise.
+FailureOr<Value> raiseRmsNorm(RewriterBase &rewriter, Operation *root);
+
 #define GEN_PASS_REGISTRATION
 #include "moe/Passes/Moe/Passes.h.inc"
 

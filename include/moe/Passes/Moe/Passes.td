@@ -62,6 +62,18 @@ def MoeRaiseAttention : Pass<"moe-raise-attention"> {
                            "::mlir::moe::MoeDialect"];
 }
 
+def MoeRaiseNorms : Pass<"moe-raise-norms"> {
+  let summary = "Raise exported RMSNorm to moe.rms_norm";
+  let description = [{
+    Runs on the onnx level, before conversion. HuggingFace's RMSNorm as
+    torch exports it, w * (x * 1/sqrt(mean(x^2, -1) + eps)) (Pow or a Mul
+    of x by itself, ReduceMean over the last axis kept, Add of epsilon,
+    Sqrt, Reciprocal or a Div, a Mul by x and a Mul by a 1-d weight, in
+    either operand order), becomes one `moe.rms_norm` over the last axis.
+  }];
+  let dependentDialects = ["::mlir::moe::MoeDialect"];
+}
+
 def MoeLowerQuantOps : Pass<"moe-lower-quant-ops"> {
   let summary = "moe.quantize, moe.dequantize, moe.qmatmul and moe.rms_norm as linalg";
   let description = [{

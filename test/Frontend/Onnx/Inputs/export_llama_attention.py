@@ -20,6 +20,22 @@ from torch import nn
 from testdata import write_test_data
 
 
+class RMSNorm(nn.Module):
+    """HuggingFace's LlamaRMSNorm."""
+
+    def __init__(self, hidden, eps=1e-6):
+        super().__init__()
+        self.weight = nn.Parameter(torch.rand(hidden) + 0.5)
+        self.eps = eps
+
+    def forward(self, x):
+        dtype = x.dtype
+        x = x.to(torch.float32)
+        variance = x.pow(2).mean(-1, keepdim=True)
+        x = x * torch.rsqrt(variance + self.eps)
+        return self.weight * x.to(dtype)
+
+
 def rotate_half(x):
     half = x.shape[-1] // 2
     return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
@@ -33,9 +49,10 @@ def repeat_kv(x, n_rep):
 
 
 class LlamaAttention(nn.Module):
-    def __init__(self, hidden, heads, kv_heads, window=0, mask="causal"):
+    def __init__(self, hidden, heads, kv_heads, window=0, mask="causal", norm=False):
         super().__init__()
         self.window, self.mask_kind = window, mask
+        self.norm = RMSNorm(hidden) if norm else None
         self.heads, self.kv_heads = heads, kv_heads
         self.head_dim = hidden // heads
         self.q_proj = nn.Linear(hidden, heads * self.head_dim, bias=False)
@@ -45,6 +62,8 @@ class LlamaAttention(nn.Module):
 
     def forward(self, x, cos, sin):
         b, s, _ = x.shape
+        if self.norm is not None:
+            x = self.norm(x)
         q = self.q_proj(x).view(b, s, self.heads, self.head_dim).transpose(1, 2)
         k = self.k_proj(x).view(b, s, self.kv_heads, self.head_dim).transpose(1, 2)
         v = self.v_proj(x).view(b, s, self.kv_heads, self.head_dim).transpose(1, 2)
@@ -80,11 +99,14 @@ def main():
                     help="sliding window: keys at most this many positions back")
     ap.add_argument("--mask", choices=["causal", "bias"], default="causal",
                     help="causal (triu of -inf), or a distance bias that is no band")
+    ap.add_argument("--rms-norm", action="store_true",
+                    help="the decoder layer's input RMSNorm in front")
     ap.add_argument("--data", help="also write test_data_set-style inputs and torch's outputs here")
     ap.add_argument("--opset", type=int, default=14)
     args = ap.parse_args()
     torch.manual_seed(0)
-    block = LlamaAttention(args.hidden, args.heads, args.kv_heads, args.window, args.mask).eval()
+    block = LlamaAttention(args.hidden, args.heads, args.kv_heads, args.window, args.mask,
+                           args.rms_norm).eval()
     head_dim = args.hidden // args.heads
     x = torch.randn(1, args.seq, args.hidden)
     pos = torch.arange(args.seq, dtype=torch.float32)[:, None]
