@@ -11,6 +11,10 @@ and the script exits non-zero.
 
     tools/fuzz/mutate-onnx.py --moe-compile build/bin/moe-compile --seconds 120
     tools/fuzz/mutate-onnx.py --moe-compile build/bin/moe-compile --structural --runs 300
+    tools/fuzz/mutate-onnx.py --moe-compile build/bin/moe-compile --structural --models DIR
+
+--models mutates the .onnx files of DIR instead (exports of MoE and
+attention blocks: the raising passes then see perturbed subgraphs).
 """
 import argparse
 import pathlib
@@ -104,11 +108,15 @@ def main():
                     help="edit valid models instead of their bytes")
     ap.add_argument("--lib", action="store_true",
                     help="compile each mutant to a shared library (the CPU backend too)")
+    ap.add_argument("--models", help="mutate DIR/*.onnx instead of the node tests")
     ap.add_argument("--runs", type=int, default=0,
                     help="stop after this many runs (0: run for --seconds)")
     args = ap.parse_args()
     rng = random.Random(args.seed)
-    seeds = [p.read_bytes() for p in sorted(TESTDATA.glob("*/model.onnx"))]
+    if args.models:
+        seeds = [p.read_bytes() for p in sorted(pathlib.Path(args.models).glob("*.onnx"))]
+    else:
+        seeds = [p.read_bytes() for p in sorted(TESTDATA.glob("*/model.onnx"))]
     out = pathlib.Path(args.out)
     runs = crashes = 0
     deadline = time.time() + args.seconds
@@ -118,8 +126,8 @@ def main():
             seed = rng.choice(seeds)
             data = mutate_structure(seed, rng) if args.structural else mutate(seed, rng)
             model.write_bytes(data)
-            out = str(pathlib.Path(tmp) / "model.so") if args.lib else "-"
-            proc = subprocess.run([args.moe_compile, str(model), "-o", out],
+            target = str(pathlib.Path(tmp) / "model.so") if args.lib else "-"
+            proc = subprocess.run([args.moe_compile, str(model), "-o", target],
                                   capture_output=True, timeout=60)
             runs += 1
             err = proc.stderr.decode(errors="replace")

@@ -264,6 +264,9 @@ LogicalResult convertGather(OnnxNode &node) {
   if (failed(dataType) || failed(indicesType))
     return failure();
   int64_t rank = dataType->getRank();
+  // (normalizeAxis lets axis 0 through at rank 0, for ops that allow it.)
+  if (rank == 0)
+    return node.emitError() << "data must have rank 1 or more, not a scalar";
   FailureOr<int64_t> axis = normalizeAxis(node, node.intAttr("axis", 0), rank);
   if (failed(axis))
     return failure();
