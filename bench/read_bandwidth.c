@@ -23,13 +23,15 @@ static double now(void) {
 
 static void *sum_share(void *arg) {
   const float *p = buffer + (long)arg * per_thread;
-  /* Independent accumulators, so the adds keep up with the loads. */
-  float acc[16] = {0};
-  for (long i = 0; i < per_thread; i += 16)
-    for (int l = 0; l < 16; ++l)
+  /* Four vectors of independent accumulators, so the adds keep up with
+   * the loads (one chain of vector adds would cap it at a vector per add
+   * latency). */
+  float acc[64] = {0};
+  for (long i = 0; i < per_thread; i += 64)
+    for (int l = 0; l < 64; ++l)
       acc[l] += p[i + l];
   float total = 0;
-  for (int l = 0; l < 16; ++l)
+  for (int l = 0; l < 64; ++l)
     total += acc[l];
   /* The sum escapes, so the loads stay. */
   *(volatile float *)&acc[0] = total;
@@ -41,7 +43,7 @@ int main(int argc, char **argv) {
   if (threads < 1)
     threads = 1;
   long count = BYTES / sizeof(float);
-  per_thread = count / threads / 16 * 16;
+  per_thread = count / threads / 64 * 64;
   buffer = aligned_alloc(64, BYTES);
   if (!buffer)
     return 1;

@@ -7,8 +7,8 @@
 // registers (16 zmm on AVX-512), and each k step adds a broadcast column of
 // A times a row of B to it, as FMAs. The schedule is a transform-dialect script
 // applied by the upstream interpreter. A run-time row count (the tokens an
-// expert got) is padded with zero rows to a multiple of 8 and computed as
-// static 8 x 32 blocks, rows inside column panels, scheduled the same way.
+// expert got) is computed as static 8 x 32 blocks and 1 x 32 rows for the
+// rest, rows inside column panels, scheduled the same way.
 //
 //===----------------------------------------------------------------------===//
 
@@ -229,12 +229,15 @@ static std::optional<PanelOf> packedConstantPanels(OpBuilder &b, Location loc, V
   });
 }
 
+/// The schedule id of the one-row blocks of run-time-row matmul `id`.
+static int64_t singleRowTileId(int64_t id) { return -1 - id; }
+
 /// C[m, n] += A[m, k] * B[k, n] for a run-time m (a few tokens, often):
-/// A and C are padded with zero rows to a multiple of 8, then for each
-/// 32-column panel of B (spread over threads when the matmul is big
-/// enough), every 8-row block is a static 8 x 32 matmul marked
-/// `moe.tile_id = id`. Panels outside and rows inside keep the panel of B
-/// in L1 while the few rows pass over it.
+/// for each 32-column panel of B (spread over threads when the matmul is
+/// big enough), every whole 8-row block is a static 8 x 32 matmul marked
+/// `moe.tile_id = id`, and each row left a 1 x 32 one (its own schedule).
+/// Panels outside and rows inside keep the panel of B in L1 while the few
+/// rows pass over it.
 static Value tileDynamicRows(OpBuilder &b, Location loc, Value lhs, Value rhs,
                              Value acc, int64_t id) {
   auto accType = cast<RankedTensorType>(acc.getType());
@@ -244,22 +247,12 @@ static Value tileDynamicRows(OpBuilder &b, Location loc, Value lhs, Value rhs,
   auto index = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); };
   Value c8 = index(8);
   Value rows = tensor::DimOp::create(b, loc, acc, 0);
-  Value padded = arith::MulIOp::create(
-      b, loc, arith::DivUIOp::create(b, loc, arith::AddIOp::create(b, loc, rows, index(7)), c8),
-      c8);
-  Value extra = arith::SubIOp::create(b, loc, padded, rows);
+  // Whole 8-row blocks, then the rows left one at a time: a decode step's
+  // one token per expert multiplies once per weight, not eight times.
+  Value full = arith::SubIOp::create(b, loc, rows, arith::RemUIOp::create(b, loc, rows, c8));
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
   SmallVector<OpFoldResult> unitStrides = {one, one};
-  Value zeroF = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
-  auto padRows = [&](Value t, int64_t cols) {
-    SmallVector<OpFoldResult> low = {zero, zero}, high = {extra, zero};
-    return tensor::PadOp::create(b, loc, RankedTensorType::get({ShapedType::kDynamic, cols}, f32),
-                                 t, low, high, zeroF)
-        .getResult();
-  };
-  Value lhsPadded = padRows(lhs, k), accPadded = padRows(acc, n);
   auto panelType = RankedTensorType::get({ShapedType::kDynamic, 32}, f32);
-  auto blockType = RankedTensorType::get({8, 32}, f32);
   PanelOf rhsPanelAt = [&](OpBuilder &nb, Location l, Value col) -> Value {
     SmallVector<OpFoldResult> rhsOffsets = {zero, col};
     SmallVector<OpFoldResult> rhsSizes = {nb.getIndexAttr(k), nb.getIndexAttr(32)};
@@ -269,43 +262,51 @@ static Value tileDynamicRows(OpBuilder &b, Location loc, Value lhs, Value rhs,
   if (std::optional<PanelOf> packed = packedConstantPanels(b, loc, rhs))
     rhsPanelAt = *packed;
 
-  // Where the panel at column `col` sits in the padded C.
-  SmallVector<OpFoldResult> panelSizes = {padded, b.getIndexAttr(32)};
+  // Where the panel at column `col` sits in C.
+  SmallVector<OpFoldResult> panelSizes = {rows, b.getIndexAttr(32)};
   auto panelOffsets = [&](Value col) { return SmallVector<OpFoldResult>{zero, col}; };
-  // One panel: every 8-row block of it.
+  // Blocks of `height` rows from `from` to `to`, each a static matmul
+  // marked with `tile` for its schedule.
+  auto blocks = [&](OpBuilder &nb, Value rhsPanel, Value accPanel, Value from, Value to,
+                    int64_t height, int64_t tile) {
+    auto blockType = RankedTensorType::get({height, 32}, f32);
+    return scf::ForOp::create(
+               nb, loc, from, to, index(height), ValueRange{accPanel},
+               [&](OpBuilder &bb, Location, Value row, ValueRange iterArgs) {
+                 SmallVector<OpFoldResult> offsets = {row, zero};
+                 SmallVector<OpFoldResult> lhsSizes = {bb.getIndexAttr(height),
+                                                       bb.getIndexAttr(k)};
+                 SmallVector<OpFoldResult> blockSizes = {bb.getIndexAttr(height),
+                                                         bb.getIndexAttr(32)};
+                 Value lhsBlock = tensor::ExtractSliceOp::create(
+                     bb, loc, RankedTensorType::get({height, k}, f32), lhs, offsets, lhsSizes,
+                     unitStrides);
+                 Value accBlock = tensor::ExtractSliceOp::create(
+                     bb, loc, blockType, iterArgs[0], offsets, blockSizes, unitStrides);
+                 auto matmul = linalg::MatmulOp::create(bb, loc, TypeRange{blockType},
+                                                        ValueRange{lhsBlock, rhsPanel},
+                                                        ValueRange{accBlock});
+                 matmul->setAttr("moe.tile_id", bb.getI64IntegerAttr(tile));
+                 Value updated = tensor::InsertSliceOp::create(
+                     bb, loc, matmul.getResult(0), iterArgs[0], offsets, blockSizes,
+                     unitStrides);
+                 scf::YieldOp::create(bb, loc, updated);
+               })
+        .getResult(0);
+  };
   auto panel = [&](OpBuilder &nb, Value col, Value into) {
     Value accPanel = tensor::ExtractSliceOp::create(nb, loc, panelType, into,
                                                     panelOffsets(col), panelSizes, unitStrides);
     Value rhsPanel = rhsPanelAt(nb, loc, col);
-    auto blocks = scf::ForOp::create(
-        nb, loc, index(0), padded, c8, ValueRange{accPanel},
-        [&](OpBuilder &bb, Location, Value row, ValueRange iterArgs) {
-          SmallVector<OpFoldResult> offsets = {row, zero};
-          SmallVector<OpFoldResult> lhsSizes = {bb.getIndexAttr(8), bb.getIndexAttr(k)};
-          SmallVector<OpFoldResult> blockSizes = {bb.getIndexAttr(8), bb.getIndexAttr(32)};
-          Value lhsBlock = tensor::ExtractSliceOp::create(
-              bb, loc, RankedTensorType::get({8, k}, f32), lhsPadded, offsets, lhsSizes,
-              unitStrides);
-          Value accBlock = tensor::ExtractSliceOp::create(bb, loc, blockType, iterArgs[0],
-                                                          offsets, blockSizes, unitStrides);
-          auto matmul = linalg::MatmulOp::create(bb, loc, TypeRange{blockType},
-                                                 ValueRange{lhsBlock, rhsPanel},
-                                                 ValueRange{accBlock});
-          matmul->setAttr("moe.tile_id", bb.getI64IntegerAttr(id));
-          Value updated = tensor::InsertSliceOp::create(bb, loc, matmul.getResult(0),
-                                                        iterArgs[0], offsets, blockSizes,
-                                                        unitStrides);
-          scf::YieldOp::create(bb, loc, updated);
-        });
-    return blocks.getResult(0);
+    Value eights = blocks(nb, rhsPanel, accPanel, index(0), full, 8, id);
+    return blocks(nb, rhsPanel, eights, full, rows, 1, singleRowTileId(id));
   };
 
-  Value product;
   if (8 * n * k >= (int64_t(1) << 20)) {
     auto forall = scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{zero},
                                         ArrayRef<OpFoldResult>{b.getIndexAttr(n)},
                                         ArrayRef<OpFoldResult>{b.getIndexAttr(32)},
-                                        ValueRange{accPadded}, std::nullopt);
+                                        ValueRange{acc}, std::nullopt);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(forall.getBody());
     Value col = forall.getInductionVar(0);
@@ -313,21 +314,16 @@ static Value tileDynamicRows(OpBuilder &b, Location loc, Value lhs, Value rhs,
     b.setInsertionPointToStart(forall.getTerminator().getBody());
     tensor::ParallelInsertSliceOp::create(b, loc, result, forall.getRegionIterArgs()[0],
                                           panelOffsets(col), panelSizes, unitStrides);
-    product = forall.getResult(0);
-  } else {
-    auto loop = scf::ForOp::create(
-        b, loc, index(0), index(n), index(32), ValueRange{accPadded},
-        [&](OpBuilder &nb, Location, Value col, ValueRange iterArgs) {
-          Value updated = tensor::InsertSliceOp::create(
-              nb, loc, panel(nb, col, iterArgs[0]), iterArgs[0], panelOffsets(col),
-              panelSizes, unitStrides);
-          scf::YieldOp::create(nb, loc, updated);
-        });
-    product = loop.getResult(0);
+    return forall.getResult(0);
   }
-  SmallVector<OpFoldResult> origin = {zero, zero};
-  SmallVector<OpFoldResult> sizes = {rows, b.getIndexAttr(n)};
-  return tensor::ExtractSliceOp::create(b, loc, accType, product, origin, sizes, unitStrides);
+  return scf::ForOp::create(b, loc, index(0), index(n), index(32), ValueRange{acc},
+                            [&](OpBuilder &nb, Location, Value col, ValueRange iterArgs) {
+                              Value updated = tensor::InsertSliceOp::create(
+                                  nb, loc, panel(nb, col, iterArgs[0]), iterArgs[0],
+                                  panelOffsets(col), panelSizes, unitStrides);
+                              scf::YieldOp::create(nb, loc, updated);
+                            })
+      .getResult(0);
 }
 
 /// C[b] += A[b] * B[b] for static [batch, m, k] x [batch, k, n]: one
@@ -511,6 +507,7 @@ struct CpuTileAndVectorize
       } else {
         result = tileDynamicRows(rewriter, loc, a, b, c, id);
         body += scheduleFor(id, 8, 32, k);
+        body += scheduleFor(singleRowTileId(id), 1, 32, k);
       }
       auto original = cast<RankedTensorType>(generic.getResultTypes()[0]);
       if (original.getRank() != 2)

@@ -97,22 +97,20 @@ func.func @shared(%a: tensor<128x64xf32>, %b: tensor<64x256xf32>, %c: tensor<128
 
 // -----
 
-// A run-time row count (the tokens an expert got): A and C padded with zero
-// rows to a multiple of 8; for each 32-column panel of B, every 8-row block
-// a register-tiled 8 x 32 matmul; the real rows sliced out at the end.
+// A run-time row count (the tokens an expert got): for each 32-column panel
+// of B, every whole 8-row block a register-tiled 8 x 32 matmul, then each
+// row left a 1 x 32 one; no padding.
 // CHECK-LABEL: func @dynamic_rows
 // CHECK: %[[ROWS:.*]] = tensor.dim %{{.*}}, %c0
-// CHECK: %[[UP:.*]] = arith.addi %[[ROWS]], %c7
-// CHECK: %[[DIV:.*]] = arith.divui %[[UP]], %c8
-// CHECK: %[[PADDED:.*]] = arith.muli %[[DIV]], %c8
-// CHECK: %[[EXTRA:.*]] = arith.subi %[[PADDED]], %[[ROWS]]
-// CHECK: tensor.pad %{{.*}} low[0, 0] high[%[[EXTRA]], 0]
-// CHECK: tensor.pad %{{.*}} low[0, 0] high[%[[EXTRA]], 0]
-// CHECK: %[[PRODUCT:.*]] = scf.for %[[COL:.*]] = %c0 to %c64 step %c32
-// CHECK:   tensor.extract_slice %{{.*}}[0, %[[COL]]] [%[[PADDED]], 32] [1, 1]
-// CHECK:   scf.for %{{.*}} = %c0 to %[[PADDED]] step %c8
+// CHECK: %[[REM:.*]] = arith.remui %[[ROWS]], %c8
+// CHECK: %[[FULL:.*]] = arith.subi %[[ROWS]], %[[REM]]
+// CHECK-NOT: tensor.pad
+// CHECK: scf.for %[[COL:.*]] = %c0 to %c64 step %c32
+// CHECK:   tensor.extract_slice %{{.*}}[0, %[[COL]]] [%[[ROWS]], 32] [1, 1]
+// CHECK:   scf.for %{{.*}} = %c0 to %[[FULL]] step %c8
 // CHECK:     math.fma {{.*}} : vector<8x32xf32>
-// CHECK: tensor.extract_slice %[[PRODUCT]][0, 0] [%[[ROWS]], 64] [1, 1]
+// CHECK:   scf.for %{{.*}} = %[[FULL]] to %[[ROWS]] step %c1
+// CHECK:     math.fma {{.*}} : vector<1x32xf32>
 func.func @dynamic_rows(%a: tensor<?x16xf32>, %b: tensor<16x64xf32>, %c: tensor<?x64xf32>) -> tensor<?x64xf32> {
   %0 = linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : tensor<?x16xf32>, tensor<16x64xf32>) outs(%c : tensor<?x64xf32>) {
   ^bb0(%x: f32, %y: f32, %acc: f32):
