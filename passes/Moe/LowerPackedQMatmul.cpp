@@ -24,6 +24,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -253,9 +254,17 @@ struct LowerPackedInt4QMatmul : OpRewritePattern<QMatmulOp> {
     Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(0));
     auto dotBody = [&](OpBuilder &b, Location l, ValueRange args) {
       auto [lo, hi] = unpackNibbles(b, l, args[2], isUnsigned);
-      Value pair = arith::AddFOp::create(
-          b, l, arith::MulFOp::create(b, l, args[0], arith::SIToFPOp::create(b, l, f32, lo)),
-          arith::MulFOp::create(b, l, args[1], arith::SIToFPOp::create(b, l, f32, hi)));
+      Value loF = arith::SIToFPOp::create(b, l, f32, lo);
+      Value hiF = arith::SIToFPOp::create(b, l, f32, hi);
+      if (nMajor) {
+        // The reduction is not the vector dim: two fused multiply-adds
+        // into the running sum (plain mul/add pairs do not fuse).
+        Value acc = math::FmaOp::create(b, l, args[0], loF, args[3]);
+        linalg::YieldOp::create(b, l, Value(math::FmaOp::create(b, l, args[1], hiF, acc)));
+        return;
+      }
+      Value pair = arith::AddFOp::create(b, l, arith::MulFOp::create(b, l, args[0], loF),
+                                         arith::MulFOp::create(b, l, args[1], hiF));
       // One combiner, so the reduction can be split into partials.
       linalg::YieldOp::create(b, l, Value(arith::AddFOp::create(b, l, args[3], pair)));
     };
