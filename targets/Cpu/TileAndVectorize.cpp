@@ -498,7 +498,12 @@ struct CpuTileAndVectorize
       int64_t n = cType.getDimSize(1);
       int64_t k = cast<RankedTensorType>(b.getType()).getDimSize(0);
       Value result;
-      if (cType.hasStaticShape()) {
+      // A few rows (decode) times constant weights stream the weights:
+      // panels of a packed copy read contiguously beat the register tile
+      // over B's strided rows.
+      bool streamWeights = cType.hasStaticShape() && cType.getDimSize(0) < 8 &&
+                           n % 32 == 0 && moe::constantRawBytes(b).has_value();
+      if (cType.hasStaticShape() && !streamWeights) {
         auto matmul = linalg::MatmulOp::create(rewriter, loc, TypeRange{cType},
                                                ValueRange{a, b}, ValueRange{c});
         matmul->setAttr("moe.tile_id", rewriter.getI64IntegerAttr(id));

@@ -123,6 +123,27 @@ func.func @dynamic_rows(%a: tensor<?x16xf32>, %b: tensor<16x64xf32>, %c: tensor<
 
 // -----
 
+// One row times constant weights (a decode step through a layer): the
+// weights are streamed from a copy packed panel by panel, each 32-column
+// panel one contiguous slice, the row a 1 x 32 tile.
+// CHECK-LABEL: func @one_row_constant
+// CHECK: %[[PACKED:.*]] = arith.constant dense_resource<moe_packed_panels> : tensor<1x2x8x32xf32>
+// CHECK: scf.for %[[COL:.*]] = %c0 to %c64 step %c32
+// CHECK:   tensor.extract_slice %[[PACKED]][0, %{{.*}}, 0, 0] [1, 1, 8, 32] [1, 1, 1, 1]
+// CHECK:   math.fma {{.*}} : vector<1x32xf32>
+func.func @one_row_constant(%a: tensor<1x8xf32>, %c: tensor<1x64xf32>) -> tensor<1x64xf32> {
+  %b = arith.constant dense<0.5> : tensor<8x64xf32>
+  %0 = linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : tensor<1x8xf32>, tensor<8x64xf32>) outs(%c : tensor<1x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<1x64xf32>
+  return %0 : tensor<1x64xf32>
+}
+
+// -----
+
 // An expert's constant weights at a run-time expert index (a grouped
 // matmul): the stack is repacked at compile time panel by panel
 // ([experts, n/32, k, 32]), and each panel is one contiguous slice of it.
