@@ -3,6 +3,8 @@
 #include "moe/Support/ConstantBytes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -57,6 +59,22 @@ std::vector<char> moe::transposeMatrixBytes(ArrayRef<char> bytes,
         std::memcpy(&transposed[m * matrix + (c * rows + r) * width],
                     &bytes[m * matrix + (r * cols + c) * width], width);
   return transposed;
+}
+
+Value moe::stackSource(Value v, std::optional<OpFoldResult> &index) {
+  auto slice = v.getDefiningOp<tensor::ExtractSliceOp>();
+  if (!slice || !slice.hasUnitStride())
+    return v;
+  auto sourceType = cast<RankedTensorType>(slice.getSource().getType());
+  auto type = cast<RankedTensorType>(v.getType());
+  SmallVector<OpFoldResult> offsets = slice.getMixedOffsets();
+  if (sourceType.getRank() != type.getRank() + 1 ||
+      sourceType.getShape().drop_front() != type.getShape() ||
+      !llvm::all_of(ArrayRef<OpFoldResult>(offsets).drop_front(),
+                    [](OpFoldResult o) { return isConstantIntValue(o, 0); }))
+    return v;
+  index = offsets[0];
+  return slice.getSource();
 }
 
 /// Constants up to this many elements stay inline, like the importer's.

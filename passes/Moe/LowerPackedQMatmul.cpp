@@ -40,25 +40,6 @@ int nibbleValue(char byte, bool isUnsigned) {
   return isUnsigned || v < 8 ? v : v - 16;
 }
 
-/// The constant `v` is, or whose matrix at a run-time leading index it is
-/// (a slice [e, 0, ...] of one matrix, rank-reduced: an expert's weights);
-/// sets `index` in the second case.
-Value stackSource(Value v, std::optional<OpFoldResult> &index) {
-  auto slice = v.getDefiningOp<tensor::ExtractSliceOp>();
-  if (!slice || !slice.hasUnitStride())
-    return v;
-  auto sourceType = cast<RankedTensorType>(slice.getSource().getType());
-  auto type = cast<RankedTensorType>(v.getType());
-  SmallVector<OpFoldResult> offsets = slice.getMixedOffsets();
-  if (sourceType.getRank() != type.getRank() + 1 ||
-      sourceType.getShape().drop_front() != type.getShape() ||
-      !llvm::all_of(ArrayRef<OpFoldResult>(offsets).drop_front(),
-                    [](OpFoldResult o) { return isConstantIntValue(o, 0); }))
-    return v;
-  index = offsets[0];
-  return slice.getSource();
-}
-
 /// Scales [n, g] as [g, n]: transposed at compile time when they are a
 /// constant (or an expert's slice of a constant stack), else by a
 /// linalg.transpose.
@@ -268,28 +249,26 @@ struct LowerPackedInt4QMatmul : OpRewritePattern<QMatmulOp> {
       // One combiner, so the reduction can be split into partials.
       linalg::YieldOp::create(b, l, Value(arith::AddFOp::create(b, l, args[3], pair)));
     };
-    Value dot;
-    if (nMajor) {
-      // dot[m, g, n], loops (m, g, j, n): n innermost.
-      SmallVector<OpFoldResult> dotSizes = {m, rewriter.getIndexAttr(groups),
-                                            rewriter.getIndexAttr(n)};
-      dot = generic(rewriter, loc, filled(rewriter, loc, dotSizes, zero),
-                    ValueRange{even, odd, bytes},
-                    {map(4, {d(0), d(1), d(2)}), map(4, {d(0), d(1), d(2)}),
-                     map(4, {d(1), d(2), d(3)}), map(4, {d(0), d(1), d(3)})},
-                    {par, par, red, par}, dotBody);
-    } else {
-      SmallVector<OpFoldResult> dotSizes = {m, rewriter.getIndexAttr(n),
-                                            rewriter.getIndexAttr(groups)};
-      dot = generic(rewriter, loc, filled(rewriter, loc, dotSizes, zero),
-                    ValueRange{even, odd, bytes},
-                    {map(4, {d(0), d(2), d(3)}), map(4, {d(0), d(2), d(3)}),
-                     map(4, {d(1), d(2), d(3)}), map(4, {d(0), d(1), d(2)})},
-                    {par, par, par, red}, dotBody);
-    }
+    // dot[m, n, g] over loops (m, n, g, j), or n-major dot[m, g, n] over
+    // loops (m, g, j, n): the channels innermost.
+    AffineExpr dm = d(0), dn = nMajor ? d(3) : d(1), dg = nMajor ? d(1) : d(2),
+               dj = nMajor ? d(2) : d(3);
+    SmallVector<OpFoldResult> dotSizes =
+        nMajor ? SmallVector<OpFoldResult>{m, rewriter.getIndexAttr(groups),
+                                           rewriter.getIndexAttr(n)}
+               : SmallVector<OpFoldResult>{m, rewriter.getIndexAttr(n),
+                                           rewriter.getIndexAttr(groups)};
+    Value dot = generic(
+        rewriter, loc, filled(rewriter, loc, dotSizes, zero), ValueRange{even, odd, bytes},
+        {map(4, {dm, dg, dj}), map(4, {dm, dg, dj}),
+         nMajor ? map(4, {dg, dj, dn}) : map(4, {dn, dg, dj}),
+         nMajor ? map(4, {dm, dg, dn}) : map(4, {dm, dn, dg})},
+        nMajor ? SmallVector<utils::IteratorType>{par, par, red, par}
+               : SmallVector<utils::IteratorType>{par, par, par, red},
+        dotBody);
 
     // Loops (m, n, g), or (m, g, n) n-major; `param` maps a [n, g] (or
-    // [g, n]) parameter, `perGroup` the dot.
+    // [g, n]) parameter.
     AffineExpr mm = d(0), nn = nMajor ? d(2) : d(1), gg = nMajor ? d(1) : d(2);
     AffineMap param = nMajor ? map(3, {gg, nn}) : map(3, {nn, gg});
     SmallVector<Value> ins = {dot, scale};

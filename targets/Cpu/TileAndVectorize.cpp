@@ -185,20 +185,9 @@ using PanelOf = std::function<Value(OpBuilder &, Location, Value col)>;
 /// then contiguous, where in B its rows are a whole row of B apart and
 /// the streaming of weights (the cost of few-row products) stalls.
 static std::optional<PanelOf> packedConstantPanels(OpBuilder &b, Location loc, Value rhs) {
-  Value source = rhs;
-  Value matrix; // the run-time index into a stack of matrices, if any
-  if (auto slice = rhs.getDefiningOp<tensor::ExtractSliceOp>()) {
-    auto sourceType = cast<RankedTensorType>(slice.getSource().getType());
-    auto sliceType = cast<RankedTensorType>(rhs.getType());
-    if (sourceType.getRank() != 3 || sliceType.getRank() != 2 ||
-        sourceType.getShape().drop_front() != sliceType.getShape() || !slice.hasUnitStride())
-      return std::nullopt;
-    SmallVector<OpFoldResult> offsets = slice.getMixedOffsets();
-    if (!isConstantIntValue(offsets[1], 0) || !isConstantIntValue(offsets[2], 0))
-      return std::nullopt;
-    source = slice.getSource();
-    matrix = getValueOrCreateConstantIndexOp(b, loc, offsets[0]);
-  }
+  std::optional<OpFoldResult> at;
+  Value source = moe::stackSource(rhs, at);
+  Value matrix = at ? getValueOrCreateConstantIndexOp(b, loc, *at) : Value();
   auto type = cast<RankedTensorType>(source.getType());
   if (!type.hasStaticShape() || !type.getElementType().isF32() ||
       type.getShape().back() % 32 != 0)

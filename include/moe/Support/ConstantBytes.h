@@ -11,6 +11,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
 
 #include <optional>
 #include <vector>
@@ -34,6 +35,11 @@ std::optional<std::vector<char>> constantBytes(Value value);
 std::vector<char> transposeMatrixBytes(ArrayRef<char> bytes, int64_t batch,
                                        int64_t rows, int64_t cols,
                                        unsigned width);
+
+/// The value `v` is one matrix of, at a run-time leading index: for a
+/// rank-reduced unit-stride slice [i, 0, ...] of one matrix of a stack (an
+/// expert's weights), the stack, with `index` set to i; else `v` itself.
+Value stackSource(Value v, std::optional<OpFoldResult> &index);
 
 /// A constant of `type` from bytes in MLIR's storage layout (a byte per
 /// element up to 8 bits): dense when small, a dense_resource blob named
