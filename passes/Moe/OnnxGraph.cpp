@@ -204,8 +204,14 @@ std::optional<double> graph::foldScalar(Value v) {
   ElementsAttr attr = constantAttr(v);
   if (!attr || attr.getNumElements() != 1)
     return std::nullopt;
-  if (auto floats = dyn_cast<DenseFPElementsAttr>(attr))
-    return (*floats.getValues<APFloat>().begin()).convertToDouble();
+  if (auto floats = dyn_cast<DenseFPElementsAttr>(attr)) {
+    // Through double semantics: convertToDouble asserts on formats (the
+    // 8-bit floats) it cannot read directly.
+    APFloat value = *floats.getValues<APFloat>().begin();
+    bool losesInfo = false;
+    value.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven, &losesInfo);
+    return value.convertToDouble();
+  }
   if (auto ints = dyn_cast<DenseIntElementsAttr>(attr))
     return double((*ints.getValues<APInt>().begin()).getSExtValue());
   return std::nullopt;
