@@ -192,3 +192,54 @@ bool moe_run::readTensorFile(const std::string &path, HostTensor &tensor,
     error = "'" + path + "': " + error;
   return ok;
 }
+
+bool moe_run::writeNpyFile(const std::string &path, const HostTensor &t,
+                           std::string &error) {
+  const char *descr = nullptr;
+  switch (t.dtype) {
+  case 1: descr = "<f4"; break;
+  case 2: descr = "|u1"; break;
+  case 3: descr = "|i1"; break;
+  case 4: case 16: descr = "<u2"; break;
+  case 5: descr = "<i2"; break;
+  case 6: descr = "<i4"; break;
+  case 7: descr = "<i8"; break;
+  case 9: descr = "|b1"; break;
+  case 10: descr = "<f2"; break;
+  case 11: descr = "<f8"; break;
+  case 12: descr = "<u4"; break;
+  case 13: descr = "<u8"; break;
+  default:
+    error = "no .npy type for ONNX dtype " + std::to_string(t.dtype);
+    return false;
+  }
+  std::string shape;
+  for (int64_t d : t.shape)
+    shape += std::to_string(d) + ", ";
+  if (t.shape.size() > 1)
+    shape.resize(shape.size() - 2);
+  else if (t.shape.size() == 1)
+    shape.resize(shape.size() - 1);
+  std::string header = std::string("{'descr': '") + descr +
+                       "', 'fortran_order': False, 'shape': (" + shape + "), }";
+  // The magic, version and length take 10 bytes; the header ends in '\n'
+  // and pads the whole to a multiple of 64.
+  size_t total = (10 + header.size() + 1 + 63) / 64 * 64;
+  header.append(total - 10 - header.size() - 1, ' ');
+  header += '\n';
+  std::ofstream out(path, std::ios::binary);
+  if (!out) {
+    error = "cannot write '" + path + "'";
+    return false;
+  }
+  out.write("\x93NUMPY\x01\x00", 8);
+  char len[2] = {char(header.size() & 0xff), char(header.size() >> 8)};
+  out.write(len, 2);
+  out << header;
+  out.write(t.data.data(), t.data.size());
+  if (!out) {
+    error = "cannot write '" + path + "'";
+    return false;
+  }
+  return true;
+}

@@ -25,6 +25,10 @@ size_t elementSize(int dtype);
 bool readTensorFile(const std::string &path, HostTensor &tensor,
                     std::string &error);
 
+/// Writes `tensor` as a NumPy array (.npy, format 1.0); bfloat16 as uint16.
+bool writeNpyFile(const std::string &path, const HostTensor &tensor,
+                  std::string &error);
+
 } // namespace moe_run
 
 #endif // MOE_TOOLS_MOE_RUN_TENSORFILE_H

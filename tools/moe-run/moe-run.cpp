@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "NpuModel.h"
 #include "TensorFile.h"
 #include "moe/Runtime/moe_model.h"
 
@@ -32,7 +33,7 @@ namespace cl = llvm::cl;
 
 static cl::OptionCategory category("moe-run options");
 static cl::opt<std::string> libraryPath(cl::Positional, cl::Required,
-                                        cl::desc("<model.so>"), cl::cat(category));
+                                        cl::desc("<model.so | program.npu>"), cl::cat(category));
 static cl::opt<std::string> dataDir("data", cl::Required,
                                     cl::desc("Folder with input_N.pb/.npy "
                                              "(and output_N.* to compare)"),
@@ -211,24 +212,35 @@ int main(int argc, char **argv) {
                               "its default: OMP_NUM_THREADS, else one per "
                               "core)\n");
 
-  std::string path = libraryPath;
-  if (path.find('/') == std::string::npos)
-    path = "./" + path;
-  void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (!handle)
-    return fail(llvm::Twine("cannot load '") + libraryPath + "': " + dlerror());
   Api api;
-  auto get = [&](const char *name) { return dlsym(handle, name); };
-  api.numInputs = reinterpret_cast<decltype(api.numInputs)>(get("moe_model_num_inputs"));
-  api.numOutputs = reinterpret_cast<decltype(api.numOutputs)>(get("moe_model_num_outputs"));
-  api.input = reinterpret_cast<decltype(api.input)>(get("moe_model_input"));
-  api.output = reinterpret_cast<decltype(api.output)>(get("moe_model_output"));
-  api.run = reinterpret_cast<decltype(api.run)>(get("moe_model_run"));
-  api.release = reinterpret_cast<decltype(api.release)>(get("moe_model_release"));
-  api.setThreads = reinterpret_cast<decltype(api.setThreads)>(get("moe_model_set_threads"));
-  if (!api.numInputs || !api.numOutputs || !api.input || !api.output ||
-      !api.run || !api.release || !api.setThreads)
-    return fail("'" + libraryPath + "' does not export the moe_model API");
+  bool npu = llvm::StringRef(libraryPath).ends_with(".npu");
+  if (npu) {
+    // An NPU program runs in the simulator behind the same API.
+    std::string error;
+    if (!loadNpuProgram(libraryPath, error))
+      return fail(error);
+    api = {npuNumInputs, npuNumOutputs, npuInput, npuOutput, npuRun, npuRelease,
+           npuSetThreads};
+  } else {
+    std::string path = libraryPath;
+    if (path.find('/') == std::string::npos)
+      path = "./" + path;
+    void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!handle)
+      return fail(llvm::Twine("cannot load '") + libraryPath + "': " + dlerror());
+    auto get = [&](const char *name) { return dlsym(handle, name); };
+    api.numInputs = reinterpret_cast<decltype(api.numInputs)>(get("moe_model_num_inputs"));
+    api.numOutputs = reinterpret_cast<decltype(api.numOutputs)>(get("moe_model_num_outputs"));
+    api.input = reinterpret_cast<decltype(api.input)>(get("moe_model_input"));
+    api.output = reinterpret_cast<decltype(api.output)>(get("moe_model_output"));
+    api.run = reinterpret_cast<decltype(api.run)>(get("moe_model_run"));
+    api.release = reinterpret_cast<decltype(api.release)>(get("moe_model_release"));
+    api.setThreads =
+        reinterpret_cast<decltype(api.setThreads)>(get("moe_model_set_threads"));
+    if (!api.numInputs || !api.numOutputs || !api.input || !api.output || !api.run ||
+        !api.release || !api.setThreads)
+      return fail("'" + libraryPath + "' does not export the moe_model API");
+  }
   int threadsInEffect = api.setThreads(static_cast<int>(threadCount));
 
   std::vector<HostTensor> inputs, expected;
@@ -321,7 +333,13 @@ int main(int argc, char **argv) {
   }
 
   llvm::json::Object report{{"outputs", std::move(outputsJson)}};
-  if (benchRuns > 0) {
+  if (npu) {
+    // Host time of a simulation says nothing about the chip: report the
+    // simulated time instead of timing runs.
+    report["simulated_ms"] = npuLastRunMilliseconds();
+    if (!json)
+      llvm::outs() << npuLastRunSummary() << "\n";
+  } else if (benchRuns > 0) {
     for (unsigned i = 0; i < warmups; ++i)
       if (runOnce(false) != MOE_OK)
         return fail(llvm::Twine("run failed: ") + error);
