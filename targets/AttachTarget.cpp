@@ -1,6 +1,7 @@
 //===- AttachTarget.cpp - Put a known target on the module ----------------===//
 
 #include "moe/Target/KnownTargets.h"
+#include "moe/Target/Npu/TargetDescription.h"
 #include "moe/Target/Passes.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -18,6 +19,16 @@ struct MoeAttachTargetPass
   using Base::Base;
 
   void runOnOperation() override {
+    if (StringRef(target).ends_with(".json")) {
+      std::string error;
+      npu::TargetAttr attr = npu::loadTargetFile(&getContext(), target, error);
+      if (!attr) {
+        getOperation().emitError() << "target description " << error;
+        return signalPassFailure();
+      }
+      getOperation()->setAttr(npu::NpuDialect::kTargetAttrName, attr);
+      return;
+    }
     std::optional<NamedAttribute> attr =
         moe::lookupKnownTarget(&getContext(), target);
     if (!attr) {

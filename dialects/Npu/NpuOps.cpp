@@ -65,6 +65,15 @@ LogicalResult DmaOp::verify() {
   if (srcType.hasStaticShape() && dstType.hasStaticShape() &&
       srcType.getNumElements() != dstType.getNumElements())
     return emitOpError("a layout change keeps the number of elements");
+  // The fractal of an [R, C] matrix is [C/16, R/16, 16, 16].
+  MemRefType nd = getLayout() == DmaLayout::NdToNz ? srcType : dstType;
+  MemRefType nz = getLayout() == DmaLayout::NdToNz ? dstType : srcType;
+  if (nd.hasStaticShape() && nz.hasStaticShape() &&
+      (nz.getDimSize(2) != 16 || nz.getDimSize(3) != 16 ||
+       nz.getDimSize(0) * 16 != nd.getDimSize(1) || nz.getDimSize(1) * 16 != nd.getDimSize(0)))
+    return emitOpError() << "the fractal of a " << nd.getDimSize(0) << "x" << nd.getDimSize(1)
+                         << " matrix is " << nd.getDimSize(1) / 16 << "x"
+                         << nd.getDimSize(0) / 16 << "x16x16";
   return success();
 }
 

@@ -6,7 +6,7 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 
-using namespace moe::npu;
+using namespace moe_npu;
 using llvm::StringRef;
 
 static const char *const kSpaceNames[] = {"gm", "l1", "l0a", "l0b", "l0c", "ub"};
@@ -14,9 +14,9 @@ static const char *const kPipeNames[] = {"scalar", "vector", "cube", "mte1",
                                          "mte2",   "mte3",   "fixpipe", "all"};
 static const char *const kTypeNames[] = {"f16", "bf16", "f32", "i8", "i32"};
 
-StringRef moe::npu::name(Space space) { return kSpaceNames[int(space)]; }
-StringRef moe::npu::name(Pipe pipe) { return kPipeNames[int(pipe)]; }
-StringRef moe::npu::name(DType type) { return kTypeNames[int(type)]; }
+StringRef moe_npu::name(Space space) { return kSpaceNames[int(space)]; }
+StringRef moe_npu::name(Pipe pipe) { return kPipeNames[int(pipe)]; }
+StringRef moe_npu::name(DType type) { return kTypeNames[int(type)]; }
 
 template <typename E, size_t N>
 static std::optional<E> lookup(const char *const (&names)[N], StringRef text) {
@@ -25,17 +25,17 @@ static std::optional<E> lookup(const char *const (&names)[N], StringRef text) {
       return E(i);
   return std::nullopt;
 }
-std::optional<Space> moe::npu::parseSpace(StringRef text) {
+std::optional<Space> moe_npu::parseSpace(StringRef text) {
   return lookup<Space>(kSpaceNames, text);
 }
-std::optional<Pipe> moe::npu::parsePipe(StringRef text) {
+std::optional<Pipe> moe_npu::parsePipe(StringRef text) {
   return lookup<Pipe>(kPipeNames, text);
 }
-std::optional<DType> moe::npu::parseDType(StringRef text) {
+std::optional<DType> moe_npu::parseDType(StringRef text) {
   return lookup<DType>(kTypeNames, text);
 }
 
-int64_t moe::npu::byteSize(DType type) {
+int64_t moe_npu::byteSize(DType type) {
   switch (type) {
   case DType::F16:
   case DType::BF16:
@@ -101,7 +101,7 @@ struct FieldReader {
 };
 } // namespace
 
-std::optional<TargetDesc> moe::npu::parseTargetJson(StringRef text,
+std::optional<TargetDesc> moe_npu::parseTargetJson(StringRef text,
                                                     std::string &error) {
   llvm::Expected<llvm::json::Value> parsed = llvm::json::parse(text);
   if (!parsed) {
@@ -218,7 +218,7 @@ std::optional<TargetDesc> moe::npu::parseTargetJson(StringRef text,
   return desc;
 }
 
-void moe::npu::printTargetJson(const TargetDesc &desc, llvm::raw_ostream &os,
+void moe_npu::printTargetJson(const TargetDesc &desc, llvm::raw_ostream &os,
                                bool pretty) {
   llvm::json::Array dtypes;
   for (const std::string &t : desc.dtypes)
@@ -285,12 +285,12 @@ static const char *const kOpNames[] = {
     "vec.reduce_sum", "vec.reduce_max", "vec.dup", "set_flag", "wait_flag",
     "barrier"};
 
-StringRef moe::npu::mnemonic(Opcode op) { return kOpNames[int(op)]; }
-std::optional<Opcode> moe::npu::parseOpcode(StringRef text) {
+StringRef moe_npu::mnemonic(Opcode op) { return kOpNames[int(op)]; }
+std::optional<Opcode> moe_npu::parseOpcode(StringRef text) {
   return lookup<Opcode>(kOpNames, text);
 }
 
-std::optional<Pipe> moe::npu::dmaPipe(Space src, Space dst) {
+std::optional<Pipe> moe_npu::dmaPipe(Space src, Space dst) {
   switch (src) {
   case Space::GM:
     if (dst == Space::L1 || dst == Space::UB)
@@ -314,7 +314,7 @@ std::optional<Pipe> moe::npu::dmaPipe(Space src, Space dst) {
   return std::nullopt;
 }
 
-Pipe moe::npu::pipeOf(const Instr &instr) {
+Pipe moe_npu::pipeOf(const Instr &instr) {
   switch (instr.op) {
   case Opcode::Dma:
     return dmaPipe(instr.regions[0].space, instr.regions[1].space)
@@ -343,7 +343,7 @@ static void printRegion(const Region &r, llvm::raw_ostream &os) {
   printDims(r.strides, os);
 }
 
-void moe::npu::printInstr(const Instr &instr, llvm::raw_ostream &os) {
+void moe_npu::printInstr(const Instr &instr, llvm::raw_ostream &os) {
   os << mnemonic(instr.op);
   switch (instr.op) {
   case Opcode::SetFlag:
@@ -368,7 +368,7 @@ void moe::npu::printInstr(const Instr &instr, llvm::raw_ostream &os) {
     os << " acc";
 }
 
-void moe::npu::printProgram(const Program &program, llvm::raw_ostream &os) {
+void moe_npu::printProgram(const Program &program, llvm::raw_ostream &os) {
   os << "moe-npu-program " << kProgramFormatVersion << "\n";
   os << "target ";
   printTargetJson(program.target, os, /*pretty=*/false);
@@ -501,7 +501,7 @@ static bool parseInstr(StringRef line, Instr &instr, std::string &why) {
   return true;
 }
 
-std::optional<Program> moe::npu::parseProgram(StringRef text, std::string &error) {
+std::optional<Program> moe_npu::parseProgram(StringRef text, std::string &error) {
   LineParser lines{text, 0, error};
   Program program;
   std::optional<StringRef> line = lines.next();

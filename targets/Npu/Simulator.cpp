@@ -1,6 +1,7 @@
 //===- Simulator.cpp - Functional and cycle model of an NPU core ---------===//
 
 #include "moe/Target/Npu/Simulator.h"
+#include "moe/Target/Npu/Hazards.h"
 
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
@@ -9,26 +10,26 @@
 #include <cmath>
 #include <cstring>
 
-using namespace moe::npu;
+using namespace moe_npu;
 
-float moe::npu::halfToFloat(uint16_t bits) {
+float moe_npu::halfToFloat(uint16_t bits) {
   _Float16 h;
   std::memcpy(&h, &bits, 2);
   return float(h);
 }
-uint16_t moe::npu::floatToHalf(float value) {
+uint16_t moe_npu::floatToHalf(float value) {
   _Float16 h = _Float16(value);
   uint16_t bits;
   std::memcpy(&bits, &h, 2);
   return bits;
 }
-float moe::npu::bf16ToFloat(uint16_t bits) {
+float moe_npu::bf16ToFloat(uint16_t bits) {
   uint32_t word = uint32_t(bits) << 16;
   float f;
   std::memcpy(&f, &word, 4);
   return f;
 }
-uint16_t moe::npu::floatToBf16(float value) {
+uint16_t moe_npu::floatToBf16(float value) {
   uint32_t word;
   std::memcpy(&word, &value, 4);
   if (std::isnan(value))
@@ -99,68 +100,7 @@ static bool isFloat(DType t) {
   return t == DType::F16 || t == DType::BF16 || t == DType::F32;
 }
 
-/// Byte offsets of a region's elements in row-major order of its shape.
-static void offsetsOf(const Region &r, std::vector<int64_t> &out) {
-  int64_t eb = byteSize(r.type);
-  out.clear();
-  out.reserve(r.numElements());
-  size_t rank = r.shape.size();
-  if (r.numElements() == 0)
-    return;
-  llvm::SmallVector<int64_t, 4> index(rank, 0);
-  int64_t inner = r.shape.back(), innerStride = r.strides.back() * eb;
-  while (true) {
-    int64_t base = r.offset;
-    for (size_t d = 0; d + 1 < rank; ++d)
-      base += index[d] * r.strides[d] * eb;
-    for (int64_t i = 0; i < inner; ++i)
-      out.push_back(base + i * innerStride);
-    int d = int(rank) - 2;
-    for (; d >= 0; --d) {
-      if (++index[d] < r.shape[d])
-        break;
-      index[d] = 0;
-    }
-    if (d < 0)
-      return;
-  }
-}
-
-/// Bytes from the region's first to one past its last element.
-static int64_t extentOf(const Region &r) {
-  if (r.numElements() == 0)
-    return 0;
-  int64_t last = 0;
-  for (size_t d = 0; d < r.shape.size(); ++d)
-    last += (r.shape[d] - 1) * r.strides[d];
-  return (last + 1) * byteSize(r.type);
-}
-
-/// Elements per contiguous run: the innermost dims that are packed.
-static int64_t contiguousRun(const Region &r) {
-  int64_t run = 1, expect = 1;
-  for (size_t d = r.shape.size(); d-- > 0;) {
-    if (r.shape[d] == 1)
-      continue;
-    if (r.strides[d] != expect)
-      break;
-    run *= r.shape[d];
-    expect *= r.shape[d];
-  }
-  return run;
-}
-
 namespace {
-
-constexpr int64_t kGranule = 32;
-using Clock = std::array<int64_t, kNumPipes>;
-
-/// What the race check remembers about 32 bytes of one buffer.
-struct Granule {
-  int8_t writer = -1;
-  int64_t writeSeq = 0;
-  std::array<int64_t, kNumPipes> readSeq{};
-};
 
 struct PendingFlag {
   bool set = false;
@@ -175,7 +115,7 @@ struct Simulator::Impl {
   SimOptions options;
   SimReport report;
   std::array<std::vector<uint8_t>, kNumSpaces> memory;
-  std::array<std::vector<Granule>, kNumSpaces> granules;
+  std::unique_ptr<HazardTracker> hazards;
   std::array<int64_t, kNumPipes> free{};
   std::array<Clock, kNumPipes> clocks{};
   std::vector<PendingFlag> flags;
@@ -189,8 +129,10 @@ struct Simulator::Impl {
               memory[int(Space::GM)].begin() + program.dataOffset);
     for (int s = 1; s < kNumSpaces; ++s)
       memory[s].assign(program.target.buffers[s].size, 0);
+    std::array<int64_t, kNumSpaces> sizes;
     for (int s = 0; s < kNumSpaces; ++s)
-      granules[s].resize((memory[s].size() + kGranule - 1) / kGranule);
+      sizes[s] = memory[s].size();
+    hazards = std::make_unique<HazardTracker>(sizes);
     flags.resize(kNumPipes * kNumPipes * program.target.eventIds);
   }
 
@@ -232,55 +174,26 @@ struct Simulator::Impl {
   /// The race check and bookkeeping of one access by `pipe`.
   bool access(const Region &r, Pipe pipe, bool write, std::string &why) {
     int p = int(pipe);
-    int64_t seq = clocks[p][p];
-    std::vector<Granule> &gs = granules[int(r.space)];
-    int64_t eb = byteSize(r.type);
-    int64_t run = contiguousRun(r);
-    // Walk contiguous runs; the offsets of their first elements come from
-    // the region with the runs collapsed to one element.
-    Region heads = r;
-    int64_t remaining = run;
-    while (remaining > 1 && !heads.shape.empty()) {
-      int64_t d = heads.shape.back();
-      if (d == 1) {
-        heads.shape.pop_back();
-        heads.strides.pop_back();
-        continue;
-      }
-      remaining /= d;
-      heads.shape.pop_back();
-      heads.strides.pop_back();
-    }
-    if (heads.shape.empty()) {
-      heads.shape.push_back(1);
-      heads.strides.push_back(1);
-    }
-    offsetsOf(heads, scratchC);
-    for (int64_t start : scratchC) {
-      for (int64_t g = start / kGranule, e = (start + run * eb - 1) / kGranule; g <= e; ++g) {
-        Granule &gr = gs[g];
-        if (gr.writer >= 0 && gr.writer != p && gr.writeSeq > clocks[p][gr.writer]) {
-          why = llvm::formatv("{0} {1}@{2} which {3} wrote, with no flag ordering them",
-                              write ? "writes" : "reads", name(r.space), g * kGranule,
-                              name(Pipe(gr.writer)));
-          return false;
-        }
-        if (write) {
-          for (int q = 0; q < kNumPipes; ++q)
-            if (q != p && gr.readSeq[q] > clocks[p][q]) {
-              why = llvm::formatv("writes {0}@{1} which {2} still reads, with no flag "
-                                  "ordering them",
-                                  name(r.space), g * kGranule, name(Pipe(q)));
-              return false;
-            }
-          gr.writer = int8_t(p);
-          gr.writeSeq = seq;
-          gr.readSeq = {};
-        } else {
-          gr.readSeq[p] = seq;
-        }
-      }
-    }
+    bool raced = false;
+    hazards->check(r, pipe, write, clocks[p],
+                   [&](Pipe other, int64_t, bool writeAfterRead, int64_t byte) {
+                     if (raced)
+                       return;
+                     raced = true;
+                     why = writeAfterRead
+                               ? llvm::formatv("writes {0}@{1} which {2} still reads, with "
+                                               "no flag ordering them",
+                                               name(r.space), byte, name(other))
+                                     .str()
+                               : llvm::formatv("{0} {1}@{2} which {3} wrote, with no flag "
+                                               "ordering them",
+                                               write ? "writes" : "reads", name(r.space),
+                                               byte, name(other))
+                                     .str();
+                   });
+    if (raced)
+      return false;
+    hazards->record(r, pipe, write, clocks[p][p]);
     return true;
   }
 
@@ -325,8 +238,8 @@ bool Simulator::Impl::dma(const Instr &in, std::string &why) {
   if (!access(src, *pipe, false, why) || !access(dst, *pipe, true, why))
     return false;
   if (options.functional) {
-    offsetsOf(src, scratchA);
-    offsetsOf(dst, scratchB);
+    elementOffsets(src, scratchA);
+    elementOffsets(dst, scratchB);
     const uint8_t *s = memory[int(src.space)].data();
     uint8_t *d = memory[int(dst.space)].data();
     if (src.type == dst.type) {
@@ -341,7 +254,9 @@ bool Simulator::Impl::dma(const Instr &in, std::string &why) {
   int64_t eb = std::max(byteSize(src.type), byteSize(dst.type));
   int64_t run = std::min(contiguousRun(src), contiguousRun(dst)) * eb;
   int64_t runs = src.numElements() * eb / run;
-  int64_t effective = runs * ((run + kGranule - 1) / kGranule * kGranule);
+  // A DMA moves whole 32-byte bursts.
+  constexpr int64_t burst = 32;
+  int64_t effective = runs * ((run + burst - 1) / burst * burst);
   TargetDesc::PipeSpec s = spec(*pipe);
   int64_t perCycle = s.bytesPerCycle;
   if (src.space == Space::GM || dst.space == Space::GM) {
@@ -380,15 +295,15 @@ bool Simulator::Impl::mmad(const Instr &in, std::string &why) {
   int64_t m = a.shape[0], k = a.shape[1], n = b.shape[1];
   if (options.functional) {
     std::vector<float> fa(m * k), fb(k * n), fc(m * n, 0.f);
-    offsetsOf(a, scratchA);
+    elementOffsets(a, scratchA);
     const uint8_t *ma = memory[int(Space::L0A)].data();
     for (int64_t i = 0; i < m * k; ++i)
       fa[i] = float(load(ma + scratchA[i], a.type));
-    offsetsOf(b, scratchA);
+    elementOffsets(b, scratchA);
     const uint8_t *mb = memory[int(Space::L0B)].data();
     for (int64_t i = 0; i < k * n; ++i)
       fb[i] = float(load(mb + scratchA[i], b.type));
-    offsetsOf(c, scratchB);
+    elementOffsets(c, scratchB);
     uint8_t *mc = memory[int(Space::L0C)].data();
     if (in.accumulate)
       for (int64_t i = 0; i < m * n; ++i)
@@ -458,7 +373,7 @@ bool Simulator::Impl::vector(const Instr &in, std::string &why) {
     uint8_t *ub = memory[int(Space::UB)].data();
     std::vector<double> x, y;
     auto read = [&](const Region &r, std::vector<double> &v) {
-      offsetsOf(r, scratchA);
+      elementOffsets(r, scratchA);
       v.resize(scratchA.size());
       for (size_t i = 0; i < v.size(); ++i)
         v[i] = load(ub + scratchA[i], r.type);
@@ -510,7 +425,7 @@ bool Simulator::Impl::vector(const Instr &in, std::string &why) {
         }
       }
     }
-    offsetsOf(dst, scratchB);
+    elementOffsets(dst, scratchB);
     for (size_t i = 0; i < out.size(); ++i)
       store(ub + scratchB[i], dst.type, out[i]);
   }

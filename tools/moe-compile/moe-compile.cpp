@@ -13,6 +13,10 @@
 #include "moe/Support/Diagnostics.h"
 #include "moe/Support/FileOutput.h"
 #include "moe/Target/Cpu/Cpu.h"
+#include "moe/Target/KnownTargets.h"
+#include "moe/Target/Npu/EmitProgram.h"
+#include "moe/Target/Npu/TargetDescription.h"
+#include "moe/Target/Passes.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -27,8 +31,8 @@ using namespace mlir;
 namespace cl = llvm::cl;
 
 namespace {
-enum class Emit { Default, Mlir, Llvm, Asm, Obj, Lib };
-enum class Phase { Import, Moe, Llvm };
+enum class Emit { Default, Mlir, Llvm, Asm, Obj, Lib, Npu };
+enum class Phase { Import, Moe, Llvm, Npu };
 } // namespace
 
 static cl::OptionCategory category("moe-compile options");
@@ -43,14 +47,17 @@ static cl::opt<std::string> outputPath("o", cl::init("-"),
 static cl::opt<Emit> emit(
     "emit", cl::init(Emit::Default),
     cl::desc("What to write (default: from -o's extension: .so lib, .o obj, "
-             ".s asm, .ll llvm, else mlir)"),
+             ".s asm, .ll llvm, .npu npu, else mlir)"),
     cl::values(clEnumValN(Emit::Mlir, "mlir", "MLIR text after --compile-to"),
                clEnumValN(Emit::Llvm, "llvm", "LLVM IR text, optimised"),
                clEnumValN(Emit::Asm, "asm", "assembly for the target CPU"),
                clEnumValN(Emit::Obj, "obj", "an object file"),
                clEnumValN(Emit::Lib, "lib",
                           "a shared library with the C API of moe_model.h, "
-                          "and its header next to it (model.h)")),
+                          "and its header next to it (model.h)"),
+               clEnumValN(Emit::Npu, "npu",
+                          "an NPU program (docs/npu-formats.md) for moe-npu-sim and "
+                          "moe-run; needs an NPU --target")),
     cl::cat(category));
 static cl::opt<Phase> compileTo(
     "compile-to", cl::init(Phase::Moe),
@@ -61,7 +68,10 @@ static cl::opt<Phase> compileTo(
                           "linalg/tensor/arith/math and moe ops, after "
                           "moe-onnx-to-moe-pipeline (default)"),
                clEnumValN(Phase::Llvm, "llvm",
-                          "the LLVM dialect, after moe-cpu-lowering-pipeline")),
+                          "the LLVM dialect, after moe-cpu-lowering-pipeline"),
+               clEnumValN(Phase::Npu, "npu",
+                          "npu ops with their flags, after moe-npu-lower and "
+                          "moe-npu-insert-sync (NPU targets)")),
     cl::cat(category));
 static cl::opt<bool> noRaise(
     "no-raise", cl::init(false),
@@ -72,7 +82,9 @@ static cl::opt<bool> noRaise(
     cl::cat(category));
 static cl::opt<std::string>
     targetName("target", cl::init("cpu"),
-               cl::desc("The target: cpu (the only one so far)"),
+               cl::desc("The target: cpu (default), a known NPU (npu-910b-like, "
+                        "npu-edge-like), or an NPU description file (.json, "
+                        "docs/npu-formats.md)"),
                cl::cat(category));
 static cl::opt<unsigned> optLevel("O", cl::init(2), cl::Prefix,
                                   cl::desc("Optimisation level 0-3 (default 2)"),
@@ -135,6 +147,11 @@ static cl::opt<std::string> quantizeReport(
              "float weights) to this file ('-': stderr); the output error on sample "
              "inputs is what moe-run --data prints against the float model's outputs"),
     cl::cat(category));
+static cl::opt<bool> printTarget(
+    "print-target-description",
+    cl::desc("Print the --target NPU's description as a description file (a start "
+             "for one of your own) and exit"),
+    cl::cat(category));
 static cl::list<std::string>
     shapes("shape",
            cl::desc("Pin the dims of a graph input, e.g. input_ids=1,128 "
@@ -183,6 +200,26 @@ int main(int argc, char **argv) {
       "Reads an ONNX model and writes it at the requested phase.\n");
 
   moe::registerAllPasses();
+  bool npuTarget = targetName != "cpu";
+  if (printTarget) {
+    MLIRContext context;
+    npu::TargetAttr attr;
+    std::string error;
+    if (StringRef(targetName).ends_with(".json")) {
+      attr = npu::loadTargetFile(&context, targetName, error);
+    } else if (auto known = moe::lookupKnownTarget(&context, targetName)) {
+      attr = dyn_cast<npu::TargetAttr>(known->getValue());
+    } else {
+      error = "unknown target '" + targetName + "'; known NPU targets: " +
+              llvm::join(moe::getKnownTargetNames(), ", ");
+    }
+    if (!attr) {
+      llvm::WithColor::error(llvm::errs(), "moe-compile") << error << "\n";
+      return 1;
+    }
+    moe_npu::printTargetJson(npu::toDescription(attr), llvm::outs());
+    return 0;
+  }
   onnx_import::ImportOptions options;
   if (failed(parseShapes(options)))
     return 1;
@@ -204,11 +241,23 @@ int main(int argc, char **argv) {
            : out.ends_with(".o")  ? Emit::Obj
            : out.ends_with(".s")  ? Emit::Asm
            : out.ends_with(".ll") ? Emit::Llvm
+           : out.ends_with(".npu") ? Emit::Npu
                                   : Emit::Mlir;
   }
-  if (targetName != "cpu") {
+  if (npuTarget && kind != Emit::Npu && kind != Emit::Mlir) {
     llvm::WithColor::error(llvm::errs(), "moe-compile")
-        << "--target=" << targetName << " is not supported (cpu)\n";
+        << "--target=" << targetName
+        << " writes an NPU program (-o model.npu or --emit=npu) or MLIR\n";
+    return 1;
+  }
+  if (!npuTarget && (kind == Emit::Npu || compileTo == Phase::Npu)) {
+    llvm::WithColor::error(llvm::errs(), "moe-compile")
+        << "an NPU program needs an NPU --target (e.g. npu-910b-like)\n";
+    return 1;
+  }
+  if (npuTarget && compileTo == Phase::Llvm) {
+    llvm::WithColor::error(llvm::errs(), "moe-compile")
+        << "--compile-to=llvm is a CPU phase; NPU targets stop at npu\n";
     return 1;
   }
   if (quantizeMethod != "clip" && quantizeMethod != "rtn") {
@@ -234,12 +283,20 @@ int main(int argc, char **argv) {
         << "-O" << optLevel << ": the levels are 0 to 3\n";
     return 1;
   }
-  Phase last = kind == Emit::Mlir ? compileTo.getValue() : Phase::Llvm;
+  Phase last = kind == Emit::Mlir ? compileTo.getValue()
+               : npuTarget        ? Phase::Npu
+                                  : Phase::Llvm;
 
   if (last >= Phase::Moe) {
     PassManager pm(&context);
     if (failed(applyPassManagerCLOptions(pm)))
       return 1;
+    if (npuTarget) {
+      // First, so that every pass after it sees what the chip supports.
+      moe::MoeAttachTargetOptions attach;
+      attach.target = targetName;
+      pm.addPass(moe::createMoeAttachTarget(attach));
+    }
     moe::buildOnnxToMoePipeline(pm, /*raise=*/!noRaise);
     if (quantize != Quantize::None) {
       moe::MoeQuantizeWeightsOptions options;
@@ -258,8 +315,17 @@ int main(int argc, char **argv) {
     if (failed(pm.run(*module)))
       return 1;
   }
+  if (last == Phase::Npu) {
+    PassManager pm(&context);
+    if (failed(applyPassManagerCLOptions(pm)))
+      return 1;
+    pm.addPass(moe::createMoeNpuLower());
+    pm.addNestedPass<func::FuncOp>(moe::createMoeNpuInsertSync());
+    if (failed(pm.run(*module)))
+      return 1;
+  }
   FailureOr<moe::ModelSignature> signature;
-  if (last >= Phase::Llvm) {
+  if (last == Phase::Llvm) {
     PassManager moeLowering(&context);
     if (failed(applyPassManagerCLOptions(moeLowering)))
       return 1;
@@ -279,7 +345,18 @@ int main(int argc, char **argv) {
 
   std::string error;
   LogicalResult written = success();
-  if (kind == Emit::Mlir) {
+  if (kind == Emit::Npu) {
+    FailureOr<moe_npu::Program> program = npu::buildNpuProgram(*module);
+    if (failed(program))
+      return 1;
+    written = moe::writeFileAtomically(
+        outputPath,
+        [&](raw_ostream &os) {
+          moe_npu::printProgram(*program, os);
+          return success();
+        },
+        error);
+  } else if (kind == Emit::Mlir) {
     written = moe::writeFileAtomically(
         outputPath,
         [&](raw_ostream &os) {

@@ -19,7 +19,7 @@
 
 #include <cstring>
 
-using namespace moe::npu;
+using namespace moe_npu;
 namespace cl = llvm::cl;
 
 static cl::OptionCategory category("moe-npu-sim options");

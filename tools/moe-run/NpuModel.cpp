@@ -11,7 +11,7 @@
 #include <cstring>
 #include <deque>
 
-using namespace moe::npu;
+using namespace moe_npu;
 
 namespace {
 struct Loaded {

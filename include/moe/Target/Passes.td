@@ -11,12 +11,55 @@ def MoeAttachTarget : Pass<"moe-attach-target", "::mlir::ModuleOp"> {
     Looks `target` up in the known-targets table and sets the module
     attribute that the target's passes and verifiers read (for NPUs,
     `npu.target = #npu.target<...>`), replacing one already there. An unknown
-    name is an error that lists the known ones.
+    name is an error that lists the known ones. A name ending in `.json` is
+    read as a target description file (docs/npu-formats.md).
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"",
-           "name from the known-targets table, e.g. npu-910b-like">
+           "name from the known-targets table, e.g. npu-910b-like, or a description file (.json)">
   ];
+  let dependentDialects = ["::mlir::npu::NpuDialect"];
+}
+
+def MoeNpuLower : Pass<"moe-npu-lower", "::mlir::ModuleOp"> {
+  let summary = "Lower the moe/linalg-level entry function to npu ops";
+  let description = [{
+    Needs `npu.target` on the module. The entry function's tensors become
+    memrefs in global memory (results become trailing arguments marked
+    `npu.output`), and each supported op becomes a straight-line kernel of
+    `npu.dma`/`npu.mmad` on views of the core's buffers: one
+    `memref.alloc` per buffer (the whole L1, L0A, ...), typed tiles carved
+    out of it with `memref.view`, global-memory tiles with `memref.subview`.
+    Shapes are static, so loops are unrolled here: a program is one
+    instruction stream per core.
+
+    Matmuls (a linalg contraction C[M,N] = A[M,K] B[K,N] into a zero fill)
+    are tiled by chooseMatmulTiles from the description: A and B go to L1 as
+    fractals (nd_to_nz) in stages along K, to L0A/L0B in steps, the cube
+    accumulates a C tile in L0C in f32 and the fixpipe writes it out in C's
+    type. L1, L0A and L0B hold two slots used in turn (double buffering).
+    No flags are placed here: `moe-npu-insert-sync` does that.
+
+    An op without an NPU lowering, or a type the target's cube lacks, is an
+    error naming the op.
+  }];
+  let dependentDialects = ["::mlir::npu::NpuDialect", "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def MoeNpuInsertSync : Pass<"moe-npu-insert-sync", "::mlir::func::FuncOp"> {
+  let summary = "Put the set_flag/wait_flag pairs a straight-line npu kernel needs";
+  let description = [{
+    Follows the function's npu ops in order, knowing each one's pipe and the
+    bytes it reads and writes (global-memory arguments laid out in order,
+    buffers at their views' offsets). Where an op touches bytes that an
+    earlier op of another pipe wrote (or reads, when this one writes) and no
+    flag already orders the two, it places `npu.set_flag` right after the
+    latest such op and `npu.wait_flag` right before this one, with an event
+    id free over that span; an op already ordered (transitively, through
+    earlier flags) gets none. So double-buffered slots used in turn only
+    wait for the use two steps back. Running out of event ids is an error.
+  }];
   let dependentDialects = ["::mlir::npu::NpuDialect"];
 }
 

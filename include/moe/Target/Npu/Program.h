@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-namespace moe::npu {
+namespace moe_npu {
 
 enum class Space : uint8_t { GM, L1, L0A, L0B, L0C, UB };
 constexpr int kNumSpaces = 6;
@@ -137,6 +137,6 @@ std::optional<Program> parseProgram(llvm::StringRef text, std::string &error);
 void printProgram(const Program &program, llvm::raw_ostream &os);
 void printInstr(const Instr &instr, llvm::raw_ostream &os);
 
-} // namespace moe::npu
+} // namespace moe_npu
 
 #endif // MOE_TARGET_NPU_PROGRAM_H

@@ -18,7 +18,7 @@
 #include <array>
 #include <memory>
 
-namespace moe::npu {
+namespace moe_npu {
 
 struct SimOptions {
   /// Compute what the instructions compute (off: only the cycle model and
@@ -69,6 +69,6 @@ uint16_t floatToHalf(float value);
 float bf16ToFloat(uint16_t bits);
 uint16_t floatToBf16(float value);
 
-} // namespace moe::npu
+} // namespace moe_npu
 
 #endif // MOE_TARGET_NPU_SIMULATOR_H

@@ -1,0 +1,213 @@
+//===- NpuRegions.cpp - The bytes an npu op touches -----------------------===//
+
+#include "moe/Target/Npu/NpuRegions.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Matchers.h"
+
+using namespace mlir;
+using namespace mlir::npu;
+namespace np = moe_npu;
+
+static std::optional<np::DType> dtypeOf(Type type) {
+  if (type.isF16())
+    return np::DType::F16;
+  if (type.isBF16())
+    return np::DType::BF16;
+  if (type.isF32())
+    return np::DType::F32;
+  if (type.isInteger(8))
+    return np::DType::I8;
+  if (type.isInteger(32))
+    return np::DType::I32;
+  return std::nullopt;
+}
+
+static np::Space spaceOf(MemRefType type) {
+  std::optional<MemSpace> space = getMemSpace(type);
+  return space ? np::Space(int(*space)) : np::Space::GM;
+}
+
+FailureOr<GmLayout> mlir::npu::layoutGlobalMemory(func::FuncOp func) {
+  GmLayout layout;
+  auto place = [&](Value value) -> LogicalResult {
+    auto type = dyn_cast<MemRefType>(value.getType());
+    if (!type || spaceOf(type) != np::Space::GM)
+      return success();
+    if (!type.hasStaticShape())
+      return func.emitError() << "the NPU needs static shapes, got " << type;
+    layout.base[value] = layout.bytes;
+    int64_t bytes = type.getNumElements() * type.getElementTypeBitWidth() / 8;
+    layout.bytes += (bytes + kGmAlign - 1) / kGmAlign * kGmAlign;
+    return success();
+  };
+  for (BlockArgument arg : func.getArguments())
+    if (failed(place(arg)))
+      return failure();
+  WalkResult walk = func.walk([&](memref::AllocOp alloc) {
+    return failed(place(alloc.getResult())) ? WalkResult::interrupt() : WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return failure();
+  return layout;
+}
+
+/// Bytes from the start of its space where the buffer `root` begins.
+static FailureOr<int64_t> baseOf(Value root, const GmLayout &layout, Operation *user) {
+  auto it = layout.base.find(root);
+  if (it != layout.base.end())
+    return it->second;
+  if (auto alloc = root.getDefiningOp<memref::AllocOp>())
+    return int64_t(0); // an on-chip alloc is the whole buffer
+  if (auto view = root.getDefiningOp<memref::ViewOp>()) {
+    std::optional<int64_t> shift = getConstantIntValue(view.getByteShift());
+    if (!shift)
+      return user->emitError("a buffer view needs a constant byte shift");
+    FailureOr<int64_t> base = baseOf(view.getSource(), layout, user);
+    if (failed(base))
+      return failure();
+    return *base + *shift;
+  }
+  return user->emitError() << "operand is not a view of a function argument or an "
+                              "npu buffer: "
+                           << root;
+}
+
+FailureOr<np::Region> mlir::npu::regionOf(Value memref, const GmLayout &layout,
+                                          Operation *user) {
+  auto type = dyn_cast<MemRefType>(memref.getType());
+  if (!type || !type.hasStaticShape())
+    return user->emitError() << "the NPU needs static memrefs, got " << memref.getType();
+  std::optional<np::DType> dtype = dtypeOf(type.getElementType());
+  if (!dtype)
+    return user->emitError() << "no NPU element type for " << type.getElementType();
+  Value root = memref;
+  while (auto subview = root.getDefiningOp<memref::SubViewOp>())
+    root = subview.getSource();
+  FailureOr<int64_t> base = baseOf(root, layout, user);
+  if (failed(base))
+    return failure();
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(type.getStridesAndOffset(strides, offset)) ||
+      ShapedType::isDynamic(offset) || llvm::any_of(strides, ShapedType::isDynamic))
+    return user->emitError() << "the NPU needs static strides, got " << type;
+  np::Region r;
+  r.space = spaceOf(type);
+  r.type = *dtype;
+  r.offset = *base + offset * np::byteSize(*dtype);
+  r.shape.assign(type.getShape().begin(), type.getShape().end());
+  r.strides.assign(strides.begin(), strides.end());
+  if (r.shape.empty()) {
+    r.shape.push_back(1);
+    r.strides.push_back(1);
+  }
+  return r;
+}
+
+/// An [R, C] matrix seen as its fractal [C/16, R/16, 16, 16].
+static np::Region asFractal(const np::Region &nd) {
+  np::Region r = nd;
+  int64_t rows = nd.shape[0], cols = nd.shape[1], s0 = nd.strides[0], s1 = nd.strides[1];
+  r.shape = {cols / 16, rows / 16, 16, 16};
+  r.strides = {16 * s1, 16 * s0, s0, s1};
+  return r;
+}
+
+FailureOr<np::Instr> mlir::npu::instrOf(Operation *op, const GmLayout &layout) {
+  np::Instr instr;
+  auto regions = [&](ValueRange values) -> LogicalResult {
+    for (Value v : values) {
+      FailureOr<np::Region> r = regionOf(v, layout, op);
+      if (failed(r))
+        return failure();
+      instr.regions.push_back(*r);
+    }
+    return success();
+  };
+  if (auto dma = dyn_cast<DmaOp>(op)) {
+    instr.op = np::Opcode::Dma;
+    if (failed(regions({dma.getSrc(), dma.getDst()})))
+      return failure();
+    if (dma.getLayout() == DmaLayout::NdToNz)
+      instr.regions[0] = asFractal(instr.regions[0]);
+    else if (dma.getLayout() == DmaLayout::NzToNd)
+      instr.regions[1] = asFractal(instr.regions[1]);
+    return instr;
+  }
+  if (auto mmad = dyn_cast<MmadOp>(op)) {
+    instr.op = np::Opcode::Mmad;
+    instr.accumulate = mmad.getAccumulate();
+    if (failed(regions({mmad.getA(), mmad.getB(), mmad.getC()})))
+      return failure();
+    return instr;
+  }
+  if (auto set = dyn_cast<SetFlagOp>(op)) {
+    instr.op = np::Opcode::SetFlag;
+    instr.from = np::Pipe(int(set.getFrom()));
+    instr.to = np::Pipe(int(set.getTo()));
+    instr.event = set.getEvent();
+    return instr;
+  }
+  if (auto wait = dyn_cast<WaitFlagOp>(op)) {
+    instr.op = np::Opcode::WaitFlag;
+    instr.from = np::Pipe(int(wait.getFrom()));
+    instr.to = np::Pipe(int(wait.getTo()));
+    instr.event = wait.getEvent();
+    return instr;
+  }
+  if (auto barrier = dyn_cast<BarrierOp>(op)) {
+    instr.op = np::Opcode::Barrier;
+    instr.from = np::Pipe(int(barrier.getPipe()));
+    return instr;
+  }
+  // Vector ops: the mnemonic after "npu." is the program's.
+  StringRef name = op->getName().getStringRef();
+  std::optional<np::Opcode> code =
+      name.consume_front("npu.") ? np::parseOpcode(name) : std::nullopt;
+  if (!code)
+    return op->emitError("has no NPU instruction");
+  instr.op = *code;
+  SmallVector<Value> memrefs;
+  for (Value operand : op->getOperands()) {
+    if (isa<MemRefType>(operand.getType())) {
+      memrefs.push_back(operand);
+      continue;
+    }
+    // The scalar operand of vec.adds/muls/maxs/dup.
+    Attribute value;
+    if (!matchPattern(operand, m_Constant(&value)))
+      return op->emitError("the NPU needs a constant scalar operand");
+    if (auto f = dyn_cast<FloatAttr>(value))
+      instr.scalar = f.getValueAsDouble();
+    else if (auto i = dyn_cast<IntegerAttr>(value))
+      instr.scalar = double(i.getInt());
+  }
+  if (failed(regions(memrefs)))
+    return failure();
+  return instr;
+}
+
+void mlir::npu::forEachAccess(const np::Instr &instr,
+                              llvm::function_ref<void(const np::Region &, bool)> fn) {
+  switch (instr.op) {
+  case np::Opcode::SetFlag:
+  case np::Opcode::WaitFlag:
+  case np::Opcode::Barrier:
+    return;
+  case np::Opcode::Mmad:
+    fn(instr.regions[0], false);
+    fn(instr.regions[1], false);
+    if (instr.accumulate)
+      fn(instr.regions[2], false);
+    fn(instr.regions[2], true);
+    return;
+  default:
+    for (size_t i = 0; i + 1 < instr.regions.size(); ++i)
+      fn(instr.regions[i], false);
+    fn(instr.regions.back(), true);
+  }
+}
