@@ -23,6 +23,16 @@ namespace {
 
 int64_t alignTo(int64_t x, int64_t a) { return (x + a - 1) / a * a; }
 
+/// "ONNX node 'name' " when the op came from one, for diagnostics.
+std::string nodeOf(Operation *op) {
+  Location loc = op->getLoc();
+  while (auto fused = dyn_cast<FusedLoc>(loc))
+    loc = fused.getLocations().front();
+  if (auto name = dyn_cast<NameLoc>(loc))
+    return "ONNX node '" + name.getName().str() + "': ";
+  return "";
+}
+
 /// Typed views of the core's buffers, each buffer one i8 allocation.
 class Buffers {
 public:
@@ -217,33 +227,33 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
       FailureOr<MatmulParts> mm =
           linalgOp ? matchMatmul(linalgOp) : FailureOr<MatmulParts>(failure());
       if (failed(mm))
-        return op.emitError() << "'" << op.getName()
+        return op.emitError() << nodeOf(&op) << "'" << op.getName()
                               << "' has no NPU lowering yet (the NPU target lowers "
                                  "matmuls so far)";
       if (!isZeroFill(mm->init))
-        return op.emitError("the NPU lowers matmuls into a zero fill only");
+        return op.emitError() << nodeOf(&op) << "the NPU lowers matmuls into a zero fill only";
       Type in = cast<ShapedType>(mm->a.getType()).getElementType();
       Type out = cast<ShapedType>(op.getResult(0).getType()).getElementType();
       CubeAttr cube = target.getCube(in);
       if (!cube || cast<ShapedType>(mm->b.getType()).getElementType() != in ||
           !cube.getAcc().isF32())
-        return op.emitError() << "matmul of " << in << ": the cube of " << target.getName()
+        return op.emitError() << nodeOf(&op) << "matmul of " << in << ": the cube of " << target.getName()
                               << " takes f16 or bf16 (a float model must be exported or "
                                  "converted to f16 for the NPU)";
       if (!(out.isF16() || out.isBF16() || out.isF32()))
-        return op.emitError() << "matmul into " << out << " has no NPU lowering";
+        return op.emitError() << nodeOf(&op) << "matmul into " << out << " has no NPU lowering";
       auto aType = cast<ShapedType>(mm->a.getType());
       auto cType = cast<ShapedType>(op.getResult(0).getType());
       int64_t M = aType.getDimSize(0), K = aType.getDimSize(1), N = cType.getDimSize(1);
       if (M % 16 || N % 16 || K % 16)
-        return op.emitError() << "matmul " << M << "x" << K << " * " << K << "x" << N
+        return op.emitError() << nodeOf(&op) << "matmul " << M << "x" << K << " * " << K << "x" << N
                               << ": the NPU lowering needs every dim a multiple of 16 "
                                  "(the cube's fractal) so far";
       np::TargetDesc::Cube shape = *desc.cube(in.isF16() ? "f16" : "bf16");
       std::optional<np::MatmulTiles> tiles = np::chooseMatmulTiles(
           desc, shape, M, N, K, in.getIntOrFloatBitWidth() / 8, out.getIntOrFloatBitWidth() / 8);
       if (!tiles)
-        return op.emitError() << "no matmul tile fits the buffers of " << target.getName();
+        return op.emitError() << nodeOf(&op) << "no matmul tile fits the buffers of " << target.getName();
       Value result = op.getResult(0);
       if (!map.contains(result)) {
         FailureOr<MemRefType> type = toGm(result.getType(), &op);
@@ -253,8 +263,9 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
       }
       for (Value operand : {mm->a, mm->b})
         if (!map.contains(operand))
-          return op.emitError("an operand of this matmul has no NPU form (only inputs "
-                              "and earlier matmuls so far)");
+          return op.emitError() << nodeOf(&op)
+                                << "an operand of this matmul has no NPU form (only inputs "
+                                   "and earlier matmuls so far)";
       emitMatmul(b, op.getLoc(), buffers, *tiles, map.lookup(mm->a), map.lookup(mm->b),
                  map.lookup(result));
     }

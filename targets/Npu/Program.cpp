@@ -219,45 +219,54 @@ std::optional<TargetDesc> moe_npu::parseTargetJson(StringRef text,
 }
 
 void moe_npu::printTargetJson(const TargetDesc &desc, llvm::raw_ostream &os,
-                               bool pretty) {
-  llvm::json::Array dtypes;
-  for (const std::string &t : desc.dtypes)
-    dtypes.push_back(t);
-  llvm::json::Array cubes;
-  for (const TargetDesc::Cube &c : desc.cubes)
-    cubes.push_back(llvm::json::Object{{"input", c.input}, {"acc", c.acc},
-                                       {"m", c.m}, {"k", c.k}, {"n", c.n}});
-  llvm::json::Object buffers;
-  for (Space space : {Space::L1, Space::L0A, Space::L0B, Space::L0C, Space::UB}) {
-    const TargetDesc::Buffer &b = desc.buffers[int(space)];
-    buffers[name(space)] = llvm::json::Object{{"size", b.size}, {"align", b.align}};
-  }
-  llvm::json::Object pipes;
-  for (int p = 0; p < kNumPipes; ++p)
-    if (desc.pipes[p])
-      pipes[name(Pipe(p))] =
-          llvm::json::Object{{"bytes_per_cycle", desc.pipes[p]->bytesPerCycle},
-                             {"latency", desc.pipes[p]->latency}};
-  llvm::json::Object root{{"format", "moe-npu-target"},
-                          {"version", kTargetFormatVersion},
-                          {"name", desc.name},
-                          {"cube_cores", desc.cubeCores},
-                          {"vector_cores", desc.vectorCores},
-                          {"clock_mhz", desc.clockMhz},
-                          {"vector_bytes", desc.vectorBytes},
-                          {"max_repeats", desc.maxRepeats},
-                          {"event_ids", desc.eventIds},
-                          {"l2_bytes", desc.l2Bytes},
-                          {"gm_bandwidth_gbps", desc.gmBandwidthGbps},
-                          {"link_bandwidth_gbps", desc.linkBandwidthGbps},
-                          {"dtypes", std::move(dtypes)},
-                          {"cubes", std::move(cubes)},
-                          {"buffers", std::move(buffers)},
-                          {"pipes", std::move(pipes)}};
+                              bool pretty) {
+  // Written field by field so that the file reads in the documented order.
+  llvm::json::OStream j(os, pretty ? 2 : 0);
+  j.object([&] {
+    j.attribute("format", "moe-npu-target");
+    j.attribute("version", kTargetFormatVersion);
+    j.attribute("name", desc.name);
+    j.attribute("cube_cores", desc.cubeCores);
+    j.attribute("vector_cores", desc.vectorCores);
+    j.attribute("clock_mhz", desc.clockMhz);
+    j.attribute("vector_bytes", desc.vectorBytes);
+    j.attribute("max_repeats", desc.maxRepeats);
+    j.attribute("event_ids", desc.eventIds);
+    j.attribute("l2_bytes", desc.l2Bytes);
+    j.attribute("gm_bandwidth_gbps", desc.gmBandwidthGbps);
+    j.attribute("link_bandwidth_gbps", desc.linkBandwidthGbps);
+    j.attributeArray("dtypes", [&] {
+      for (const std::string &t : desc.dtypes)
+        j.value(t);
+    });
+    j.attributeArray("cubes", [&] {
+      for (const TargetDesc::Cube &c : desc.cubes)
+        j.object([&] {
+          j.attribute("input", c.input);
+          j.attribute("acc", c.acc);
+          j.attribute("m", c.m);
+          j.attribute("k", c.k);
+          j.attribute("n", c.n);
+        });
+    });
+    j.attributeObject("buffers", [&] {
+      for (Space space : {Space::L1, Space::L0A, Space::L0B, Space::L0C, Space::UB})
+        j.attributeObject(name(space), [&] {
+          j.attribute("size", desc.buffers[int(space)].size);
+          j.attribute("align", desc.buffers[int(space)].align);
+        });
+    });
+    j.attributeObject("pipes", [&] {
+      for (int p = 0; p < kNumPipes; ++p)
+        if (desc.pipes[p])
+          j.attributeObject(name(Pipe(p)), [&] {
+            j.attribute("bytes_per_cycle", desc.pipes[p]->bytesPerCycle);
+            j.attribute("latency", desc.pipes[p]->latency);
+          });
+    });
+  });
   if (pretty)
-    os << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
-  else
-    os << llvm::json::Value(std::move(root));
+    os << "\n";
 }
 
 //===----------------------------------------------------------------------===//

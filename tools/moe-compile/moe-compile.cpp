@@ -37,8 +37,7 @@ enum class Phase { Import, Moe, Llvm, Npu };
 
 static cl::OptionCategory category("moe-compile options");
 
-static cl::opt<std::string> inputPath(cl::Positional, cl::Required,
-                                      cl::desc("<model.onnx>"),
+static cl::opt<std::string> inputPath(cl::Positional, cl::desc("<model.onnx>"),
                                       cl::cat(category));
 static cl::opt<std::string> outputPath("o", cl::init("-"),
                                        cl::desc("Output file ('-' for stdout)"),
@@ -201,38 +200,54 @@ int main(int argc, char **argv) {
 
   moe::registerAllPasses();
   bool npuTarget = targetName != "cpu";
-  if (printTarget) {
-    MLIRContext context;
-    npu::TargetAttr attr;
+  DialectRegistry registry;
+  moe::registerAllDialects(registry);
+  MLIRContext context(registry);
+  // Diagnostics name the ONNX node; a dump of the op after it says nothing
+  // to a user.
+  context.printOpOnDiagnostic(false);
+  // The NPU's description, read before anything else so that a bad one
+  // stops the compiler with its own message.
+  npu::TargetAttr npuDescription;
+  if (npuTarget || printTarget) {
     std::string error;
     if (StringRef(targetName).ends_with(".json")) {
-      attr = npu::loadTargetFile(&context, targetName, error);
+      npuDescription = npu::loadTargetFile(&context, targetName, error);
+      if (!npuDescription)
+        error = "target description " + error;
     } else if (auto known = moe::lookupKnownTarget(&context, targetName)) {
-      attr = dyn_cast<npu::TargetAttr>(known->getValue());
+      npuDescription = dyn_cast<npu::TargetAttr>(known->getValue());
     } else {
-      error = "unknown target '" + targetName + "'; known NPU targets: " +
-              llvm::join(moe::getKnownTargetNames(), ", ");
+      error = "unknown --target '" + targetName + "'; the targets are cpu, " +
+              llvm::join(moe::getKnownTargetNames(), ", ") +
+              " and NPU description files (.json)";
     }
-    if (!attr) {
+    if (!npuDescription) {
       llvm::WithColor::error(llvm::errs(), "moe-compile") << error << "\n";
       return 1;
     }
-    moe_npu::printTargetJson(npu::toDescription(attr), llvm::outs());
+  }
+  if (printTarget) {
+    moe_npu::printTargetJson(npu::toDescription(npuDescription), llvm::outs());
     return 0;
+  }
+  if (inputPath.empty()) {
+    llvm::WithColor::error(llvm::errs(), "moe-compile") << "no model given (moe-compile model.onnx ...)\n";
+    return 1;
   }
   onnx_import::ImportOptions options;
   if (failed(parseShapes(options)))
     return 1;
 
-  DialectRegistry registry;
-  moe::registerAllDialects(registry);
-  MLIRContext context(registry);
   moe::ToolDiagnosticHandler diagnostics(&context, llvm::errs());
 
   OwningOpRef<ModuleOp> module =
       onnx_import::importOnnxFile(&context, inputPath, options);
   if (!module)
     return 1;
+  // First, so that every pass sees what the chip supports.
+  if (npuDescription)
+    (*module)->setAttr(npu::NpuDialect::kTargetAttrName, npuDescription);
 
   Emit kind = emit;
   if (kind == Emit::Default) {
@@ -291,12 +306,6 @@ int main(int argc, char **argv) {
     PassManager pm(&context);
     if (failed(applyPassManagerCLOptions(pm)))
       return 1;
-    if (npuTarget) {
-      // First, so that every pass after it sees what the chip supports.
-      moe::MoeAttachTargetOptions attach;
-      attach.target = targetName;
-      pm.addPass(moe::createMoeAttachTarget(attach));
-    }
     moe::buildOnnxToMoePipeline(pm, /*raise=*/!noRaise);
     if (quantize != Quantize::None) {
       moe::MoeQuantizeWeightsOptions options;

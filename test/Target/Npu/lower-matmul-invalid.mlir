@@ -1,0 +1,54 @@
+// RUN: moe-opt %s --split-input-file --moe-attach-target=target=npu-910b-like --moe-npu-lower -verify-diagnostics
+// RUN: not moe-opt %s --split-input-file --moe-npu-lower 2>&1 | FileCheck %s --check-prefix=NOTARGET
+// NOTARGET: error: moe-npu-lower needs an npu.target on the module
+
+func.func @f32(%a: tensor<32x32xf32>, %b: tensor<32x32xf32>) -> tensor<32x32xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<32x32xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<32x32xf32>) -> tensor<32x32xf32>
+  // expected-error @+1 {{matmul of 'f32': the cube of npu-910b-like takes f16 or bf16}}
+  %c = linalg.matmul ins(%a, %b : tensor<32x32xf32>, tensor<32x32xf32>) outs(%f : tensor<32x32xf32>) -> tensor<32x32xf32>
+  return %c : tensor<32x32xf32>
+}
+
+// -----
+
+func.func @odd(%a: tensor<30x32xf16>, %b: tensor<32x32xf16>) -> tensor<30x32xf16> {
+  %zero = arith.constant 0.0 : f16
+  %e = tensor.empty() : tensor<30x32xf16>
+  %f = linalg.fill ins(%zero : f16) outs(%e : tensor<30x32xf16>) -> tensor<30x32xf16>
+  // expected-error @+1 {{matmul 30x32 * 32x32: the NPU lowering needs every dim a multiple of 16}}
+  %c = linalg.matmul ins(%a, %b : tensor<30x32xf16>, tensor<32x32xf16>) outs(%f : tensor<30x32xf16>) -> tensor<30x32xf16>
+  return %c : tensor<30x32xf16>
+}
+
+// -----
+
+func.func @accumulate(%a: tensor<32x32xf16>, %b: tensor<32x32xf16>, %c0: tensor<32x32xf16>) -> tensor<32x32xf16> {
+  // expected-error @+1 {{the NPU lowers matmuls into a zero fill only}}
+  %c = linalg.matmul ins(%a, %b : tensor<32x32xf16>, tensor<32x32xf16>) outs(%c0 : tensor<32x32xf16>) -> tensor<32x32xf16>
+  return %c : tensor<32x32xf16>
+}
+
+// -----
+
+func.func @relu(%a: tensor<32x32xf16>) -> tensor<32x32xf16> {
+  %zero = arith.constant 0.0 : f16
+  %e = tensor.empty() : tensor<32x32xf16>
+  // expected-error @+1 {{'linalg.generic' has no NPU lowering yet}}
+  %r = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%a : tensor<32x32xf16>) outs(%e : tensor<32x32xf16>) {
+  ^bb0(%x: f16, %o: f16):
+    %m = arith.maximumf %x, %zero : f16
+    linalg.yield %m : f16
+  } -> tensor<32x32xf16>
+  return %r : tensor<32x32xf16>
+}
+
+// -----
+
+// expected-error @+1 {{the NPU needs static tensor shapes}}
+func.func @dynamic(%a: tensor<?x32xf16>) -> tensor<?x32xf16> {
+  return %a : tensor<?x32xf16>
+}
