@@ -3,6 +3,9 @@
 #include "moe/Dialect/Npu/NpuDialect.h"
 #include "moe/Dialect/Npu/NpuOps.h"
 
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/TypeUtilities.h"
+
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectImplementation.h"

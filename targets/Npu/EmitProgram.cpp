@@ -7,6 +7,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "moe/Support/ConstantBytes.h"
 
 using namespace mlir;
 using namespace mlir::npu;
@@ -49,10 +50,36 @@ FailureOr<np::Program> mlir::npu::buildNpuProgram(ModuleOp module) {
     program.tensors.push_back(t);
   }
 
+  // Constants: their bytes are global memory's initial contents.
+  for (Operation *op : layout->constants) {
+    auto get = cast<memref::GetGlobalOp>(op);
+    auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(get, get.getNameAttr());
+    std::optional<std::vector<char>> bytes =
+        global && global.getInitialValue() ? moe::attributeRawBytes(*global.getInitialValue())
+                                           : std::nullopt;
+    if (!bytes)
+      return get.emitError("a constant without readable contents");
+    int64_t offset = layout->base.lookup(get.getResult());
+    if (program.data.empty())
+      program.dataOffset = offset;
+    program.data.resize(offset - program.dataOffset, 0);
+    program.data.insert(program.data.end(), bytes->begin(), bytes->end());
+    np::Tensor t;
+    t.kind = np::Tensor::Constant;
+    t.name = get.getName().str();
+    FailureOr<np::Region> region = regionOf(get.getResult(), *layout, get);
+    if (failed(region))
+      return failure();
+    t.type = region->type;
+    t.shape.assign(get.getType().getShape().begin(), get.getType().getShape().end());
+    t.offset = offset;
+    program.tensors.push_back(t);
+  }
+
   np::TargetDesc &desc = program.target;
   WalkResult walk = entry.walk([&](Operation *op) {
     if (isa<func::FuncOp, func::ReturnOp, arith::ConstantOp, memref::AllocOp, memref::ViewOp,
-            memref::SubViewOp>(op))
+            memref::SubViewOp, memref::ReinterpretCastOp, memref::GetGlobalOp>(op))
       return WalkResult::advance();
     if (!isa<NpuDialect>(op->getDialect())) {
       op->emitError("has no place in an NPU program: lower it first (moe-npu-lower)");

@@ -1,12 +1,15 @@
 //===- LowerToNpu.cpp - The entry function as npu kernels -----------------===//
 
+#include "NpuKernels.h"
 #include "moe/Target/Npu/MatmulTiling.h"
 #include "moe/Target/Npu/TargetDescription.h"
 #include "moe/Target/Passes.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/SymbolTable.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"
 
@@ -20,108 +23,6 @@ using namespace mlir::npu;
 namespace np = moe_npu;
 
 namespace {
-
-int64_t alignTo(int64_t x, int64_t a) { return (x + a - 1) / a * a; }
-
-/// "ONNX node 'name' " when the op came from one, for diagnostics.
-std::string nodeOf(Operation *op) {
-  Location loc = op->getLoc();
-  while (auto fused = dyn_cast<FusedLoc>(loc))
-    loc = fused.getLocations().front();
-  if (auto name = dyn_cast<NameLoc>(loc))
-    return "ONNX node '" + name.getName().str() + "': ";
-  return "";
-}
-
-/// Typed views of the core's buffers, each buffer one i8 allocation.
-class Buffers {
-public:
-  Buffers(OpBuilder &b, Location loc, Block *entry, TargetAttr target)
-      : b(b), loc(loc), entry(entry), target(target) {}
-
-  Value view(MemSpace space, int64_t offset, ArrayRef<int64_t> shape, Type element) {
-    auto key = std::make_tuple(int(space), offset, SmallVector<int64_t>(shape), element);
-    for (auto &[k, v] : cache)
-      if (k == key)
-        return v;
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointAfter(whole(space).getDefiningOp());
-    auto attr = MemSpaceAttr::get(b.getContext(), space);
-    auto type = MemRefType::get(shape, element, MemRefLayoutAttrInterface(), attr);
-    Value shift = arith::ConstantIndexOp::create(b, loc, offset);
-    Value v = memref::ViewOp::create(b, loc, type, whole(space), shift, ValueRange());
-    cache.push_back({key, v});
-    return v;
-  }
-
-private:
-  Value whole(MemSpace space) {
-    Value &buffer = buffers[int(space)];
-    if (!buffer) {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(entry);
-      auto type = MemRefType::get({target.getBuffer(space).getSize()}, b.getI8Type(),
-                                  MemRefLayoutAttrInterface(),
-                                  MemSpaceAttr::get(b.getContext(), space));
-      buffer = memref::AllocOp::create(b, loc, type);
-    }
-    return buffer;
-  }
-  OpBuilder &b;
-  Location loc;
-  Block *entry;
-  TargetAttr target;
-  std::array<Value, 6> buffers;
-  SmallVector<std::pair<std::tuple<int, int64_t, SmallVector<int64_t>, Type>, Value>> cache;
-};
-
-/// C = A B for static row-major [M,K] x [K,N] in global memory.
-void emitMatmul(OpBuilder &b, Location loc, Buffers &buffers, const np::MatmulTiles &t,
-                Value A, Value B, Value C) {
-  auto aType = cast<MemRefType>(A.getType());
-  auto cType = cast<MemRefType>(C.getType());
-  int64_t M = aType.getDimSize(0), K = aType.getDimSize(1), N = cType.getDimSize(1);
-  Type in = aType.getElementType(), f32 = b.getF32Type();
-  int64_t eb = in.getIntOrFloatBitWidth() / 8;
-  // Two slots of A and of B in L1, two in L0A and L0B, one or two in L0C.
-  int64_t a1 = alignTo(t.m * t.kL1 * eb, 512), b1 = alignTo(t.kL1 * t.n * eb, 512);
-  int64_t a0 = alignTo(t.m * t.k * eb, 512), b0 = alignTo(t.k * t.n * eb, 512);
-  int64_t c0 = alignTo(t.m * t.n * 4, 512);
-  auto sub = [&](Value v, ArrayRef<int64_t> offsets, ArrayRef<int64_t> sizes) {
-    SmallVector<int64_t> ones(sizes.size(), 1);
-    return memref::SubViewOp::create(b, loc, v, offsets, sizes, ones).getResult();
-  };
-  int64_t stage = 0, step = 0, tile = 0;
-  for (int64_t mi = 0; mi < M; mi += t.m) {
-    int64_t mt = std::min(t.m, M - mi);
-    for (int64_t ni = 0; ni < N; ni += t.n) {
-      int64_t nt = std::min(t.n, N - ni);
-      Value c = buffers.view(MemSpace::L0C, (tile++ % t.l0cSlots) * c0, {mt, nt}, f32);
-      bool first = true;
-      for (int64_t ks = 0; ks < K; ks += t.kL1) {
-        int64_t kl = std::min(t.kL1, K - ks);
-        int64_t s = stage++ % 2;
-        Value aL1 = buffers.view(MemSpace::L1, s * a1, {kl / 16, mt / 16, 16, 16}, in);
-        Value bL1 = buffers.view(MemSpace::L1, 2 * a1 + s * b1, {nt / 16, kl / 16, 16, 16}, in);
-        DmaOp::create(b, loc, sub(A, {mi, ks}, {mt, kl}), aL1, DmaLayout::NdToNz);
-        DmaOp::create(b, loc, sub(B, {ks, ni}, {kl, nt}), bL1, DmaLayout::NdToNz);
-        for (int64_t kk0 = 0; kk0 < kl; kk0 += t.k) {
-          int64_t kk = std::min(t.k, kl - kk0);
-          int64_t s0 = step++ % 2;
-          Value aL0 = buffers.view(MemSpace::L0A, s0 * a0, {mt, kk}, in);
-          Value bL0 = buffers.view(MemSpace::L0B, s0 * b0, {kk, nt}, in);
-          DmaOp::create(b, loc, sub(aL1, {kk0 / 16, 0, 0, 0}, {kk / 16, mt / 16, 16, 16}), aL0,
-                        DmaLayout::NzToNd);
-          DmaOp::create(b, loc, sub(bL1, {0, kk0 / 16, 0, 0}, {nt / 16, kk / 16, 16, 16}), bL0,
-                        DmaLayout::NzToNd);
-          MmadOp::create(b, loc, aL0, bL0, c, /*accumulate=*/!first);
-          first = false;
-        }
-      }
-      DmaOp::create(b, loc, c, sub(C, {mi, ni}, {mt, nt}), DmaLayout::None);
-    }
-  }
-}
 
 /// The A, B and C of a plain matmul into a zero fill, or failure.
 struct MatmulParts {
@@ -220,16 +121,58 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
       map.map(v, entry->getArgument(numInputs + i));
     }
 
+    // Global memory for a result: the output it is, or an intermediate.
+    auto resultMemref = [&](Value result, Operation *op) -> FailureOr<Value> {
+      if (map.contains(result))
+        return map.lookup(result);
+      FailureOr<MemRefType> type = toGm(result.getType(), op);
+      if (failed(type))
+        return failure();
+      Value v = memref::AllocOp::create(b, op->getLoc(), *type).getResult();
+      map.map(result, v);
+      return v;
+    };
+    SymbolTable symbols(func->getParentOfType<ModuleOp>());
     for (Operation &op : func.getBody().front()) {
-      if (isa<arith::ConstantOp, tensor::EmptyOp, linalg::FillOp, func::ReturnOp>(op))
-        continue; // a fill is read as the zero init of the matmul using it
+      if (isa<tensor::EmptyOp, linalg::FillOp, func::ReturnOp>(op))
+        continue; // a fill is read as the init of the op using it
+      if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
+        auto value = dyn_cast<ElementsAttr>(constant.getValue());
+        if (!value)
+          continue; // scalars are read where they are used
+        FailureOr<MemRefType> type = toGm(value.getType(), &op);
+        if (failed(type))
+          return failure();
+        // A constant tensor is global memory the program starts with.
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(lowered);
+        auto global = memref::GlobalOp::create(b, op.getLoc(), "npu_const", b.getStringAttr("private"),
+                                               *type, value, /*constant=*/true, IntegerAttr());
+        symbols.insert(global);
+        b.setInsertionPointToEnd(entry);
+        map.map(constant.getResult(),
+                memref::GetGlobalOp::create(b, op.getLoc(), *type, global.getSymName()).getResult());
+        continue;
+      }
       auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
       FailureOr<MatmulParts> mm =
           linalgOp ? matchMatmul(linalgOp) : FailureOr<MatmulParts>(failure());
-      if (failed(mm))
-        return op.emitError() << nodeOf(&op) << "'" << op.getName()
-                              << "' has no NPU lowering yet (the NPU target lowers "
-                                 "matmuls so far)";
+      if (failed(mm)) {
+        auto generic = dyn_cast<linalg::GenericOp>(op);
+        if (!generic || generic.getNumResults() != 1)
+          return op.emitError() << nodeOf(&op) << "'" << op.getName()
+                                << "' has no NPU lowering yet";
+        SmallVector<Value> ins;
+        for (Value in : generic.getDpsInputs()) {
+          if (!map.contains(in))
+            return op.emitError() << nodeOf(&op) << "an operand has no NPU form";
+          ins.push_back(map.lookup(in));
+        }
+        FailureOr<Value> out = resultMemref(generic.getResult(0), &op);
+        if (failed(out) || failed(emitVectorGeneric(b, buffers, generic, ins, *out)))
+          return failure();
+        continue;
+      }
       if (!isZeroFill(mm->init))
         return op.emitError() << nodeOf(&op) << "the NPU lowers matmuls into a zero fill only";
       Type in = cast<ShapedType>(mm->a.getType()).getElementType();
@@ -255,12 +198,8 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
       if (!tiles)
         return op.emitError() << nodeOf(&op) << "no matmul tile fits the buffers of " << target.getName();
       Value result = op.getResult(0);
-      if (!map.contains(result)) {
-        FailureOr<MemRefType> type = toGm(result.getType(), &op);
-        if (failed(type))
-          return failure();
-        map.map(result, memref::AllocOp::create(b, op.getLoc(), *type).getResult());
-      }
+      if (failed(resultMemref(result, &op)))
+        return failure();
       for (Value operand : {mm->a, mm->b})
         if (!map.contains(operand))
           return op.emitError() << nodeOf(&op)

@@ -47,7 +47,23 @@ FailureOr<GmLayout> mlir::npu::layoutGlobalMemory(func::FuncOp func) {
   for (BlockArgument arg : func.getArguments())
     if (failed(place(arg)))
       return failure();
-  WalkResult walk = func.walk([&](memref::AllocOp alloc) {
+  // Constants next (one copy per global), then intermediates.
+  llvm::StringMap<int64_t> globals;
+  WalkResult walk = func.walk([&](memref::GetGlobalOp get) {
+    auto found = globals.find(get.getName());
+    if (found != globals.end()) {
+      layout.base[get.getResult()] = found->second;
+      return WalkResult::advance();
+    }
+    if (failed(place(get.getResult())))
+      return WalkResult::interrupt();
+    globals[get.getName()] = layout.base[get.getResult()];
+    layout.constants.push_back(get);
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return failure();
+  walk = func.walk([&](memref::AllocOp alloc) {
     return failed(place(alloc.getResult())) ? WalkResult::interrupt() : WalkResult::advance();
   });
   if (walk.wasInterrupted())
@@ -85,8 +101,14 @@ FailureOr<np::Region> mlir::npu::regionOf(Value memref, const GmLayout &layout,
   if (!dtype)
     return user->emitError() << "no NPU element type for " << type.getElementType();
   Value root = memref;
-  while (auto subview = root.getDefiningOp<memref::SubViewOp>())
-    root = subview.getSource();
+  while (true) {
+    if (auto subview = root.getDefiningOp<memref::SubViewOp>())
+      root = subview.getSource();
+    else if (auto cast = root.getDefiningOp<memref::ReinterpretCastOp>())
+      root = cast.getSource();
+    else
+      break;
+  }
   FailureOr<int64_t> base = baseOf(root, layout, user);
   if (failed(base))
     return failure();

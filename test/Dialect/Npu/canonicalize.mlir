@@ -28,7 +28,7 @@ func.func @all_subsumes() {
 func.func @kept(%a: memref<128xf32, #npu.mem<ub>>) {
   npu.barrier cube
   npu.barrier vector
-  npu.vec.exp %a, %a : memref<128xf32, #npu.mem<ub>>
+  npu.vec.exp %a, %a : memref<128xf32, #npu.mem<ub>>, memref<128xf32, #npu.mem<ub>>
   npu.barrier vector
   return
 }

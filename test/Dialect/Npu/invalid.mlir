@@ -233,7 +233,7 @@ module attributes {npu.target = #npu.target<name = "fp-only", cube_cores = 1, ve
 
 func.func @vec_space(%b: memref<128xf32, #npu.mem<l1>>) {
   // expected-error @+1 {{vector operands must be in ub, got 'memref<128xf32, #npu.mem<l1>>'}}
-  npu.vec.exp %b, %b : memref<128xf32, #npu.mem<l1>>
+  npu.vec.exp %b, %b : memref<128xf32, #npu.mem<l1>>, memref<128xf32, #npu.mem<l1>>
   return
 }
 
@@ -249,7 +249,7 @@ func.func @vec_same_type(%a: memref<128xf32, #npu.mem<ub>>, %b: memref<64xf32, #
 
 func.func @vec_scalar(%a: memref<128xf32, #npu.mem<ub>>, %s: f16) {
   // expected-error @+1 {{scalar 'f16' must have the buffer's element type 'f32'}}
-  npu.vec.muls %a, %s, %a : memref<128xf32, #npu.mem<ub>>, f16
+  npu.vec.muls %a, %s, %a : memref<128xf32, #npu.mem<ub>>, memref<128xf32, #npu.mem<ub>>, f16
   return
 }
 

@@ -43,35 +43,35 @@ func.func @cube_tile(%g: memref<64x64xf16, #npu.mem<gm>>, %l1: memref<4x4x16x16x
 func.func @vector_unit(%x: memref<8x128xf32, #npu.mem<ub>>, %y: memref<8x128xf32, #npu.mem<ub>>,
     %r: memref<8x1xf32, #npu.mem<ub>>, %h: memref<8x128xf16, #npu.mem<ub>>, %s: f32) {
   // CHECK: npu.vec.add %{{.*}}, %{{.*}}, %{{.*}} : memref<8x128xf32, #npu.mem<ub>>
-  npu.vec.add %x, %y, %y : memref<8x128xf32, #npu.mem<ub>>
+  npu.vec.add %x, %y, %y : memref<8x128xf32, #npu.mem<ub>>, memref<8x128xf32, #npu.mem<ub>>, memref<8x128xf32, #npu.mem<ub>>
   // CHECK: npu.vec.sub
-  npu.vec.sub %x, %y, %y : memref<8x128xf32, #npu.mem<ub>>
+  npu.vec.sub %x, %y, %y : memref<8x128xf32, #npu.mem<ub>>, memref<8x128xf32, #npu.mem<ub>>, memref<8x128xf32, #npu.mem<ub>>
   // CHECK: npu.vec.mul
-  npu.vec.mul %x, %y, %y : memref<8x128xf32, #npu.mem<ub>>
+  npu.vec.mul %x, %y, %y : memref<8x128xf32, #npu.mem<ub>>, memref<8x128xf32, #npu.mem<ub>>, memref<8x128xf32, #npu.mem<ub>>
   // CHECK: npu.vec.div
-  npu.vec.div %x, %y, %y : memref<8x128xf32, #npu.mem<ub>>
+  npu.vec.div %x, %y, %y : memref<8x128xf32, #npu.mem<ub>>, memref<8x128xf32, #npu.mem<ub>>, memref<8x128xf32, #npu.mem<ub>>
   // CHECK: npu.vec.max
-  npu.vec.max %x, %y, %y : memref<8x128xf32, #npu.mem<ub>>
+  npu.vec.max %x, %y, %y : memref<8x128xf32, #npu.mem<ub>>, memref<8x128xf32, #npu.mem<ub>>, memref<8x128xf32, #npu.mem<ub>>
   // CHECK: npu.vec.min
-  npu.vec.min %x, %y, %y : memref<8x128xf32, #npu.mem<ub>>
+  npu.vec.min %x, %y, %y : memref<8x128xf32, #npu.mem<ub>>, memref<8x128xf32, #npu.mem<ub>>, memref<8x128xf32, #npu.mem<ub>>
   // CHECK: npu.vec.exp %{{.*}}, %{{.*}} : memref<8x128xf32, #npu.mem<ub>>
-  npu.vec.exp %x, %y : memref<8x128xf32, #npu.mem<ub>>
+  npu.vec.exp %x, %y : memref<8x128xf32, #npu.mem<ub>>, memref<8x128xf32, #npu.mem<ub>>
   // CHECK: npu.vec.ln
-  npu.vec.ln %x, %y : memref<8x128xf32, #npu.mem<ub>>
+  npu.vec.ln %x, %y : memref<8x128xf32, #npu.mem<ub>>, memref<8x128xf32, #npu.mem<ub>>
   // CHECK: npu.vec.abs
-  npu.vec.abs %x, %y : memref<8x128xf32, #npu.mem<ub>>
+  npu.vec.abs %x, %y : memref<8x128xf32, #npu.mem<ub>>, memref<8x128xf32, #npu.mem<ub>>
   // CHECK: npu.vec.sqrt
-  npu.vec.sqrt %x, %y : memref<8x128xf32, #npu.mem<ub>>
+  npu.vec.sqrt %x, %y : memref<8x128xf32, #npu.mem<ub>>, memref<8x128xf32, #npu.mem<ub>>
   // CHECK: npu.vec.rec
-  npu.vec.rec %x, %y : memref<8x128xf32, #npu.mem<ub>>
+  npu.vec.rec %x, %y : memref<8x128xf32, #npu.mem<ub>>, memref<8x128xf32, #npu.mem<ub>>
   // CHECK: npu.vec.relu
-  npu.vec.relu %x, %y : memref<8x128xf32, #npu.mem<ub>>
+  npu.vec.relu %x, %y : memref<8x128xf32, #npu.mem<ub>>, memref<8x128xf32, #npu.mem<ub>>
   // CHECK: npu.vec.adds %{{.*}}, %{{.*}}, %{{.*}} : memref<8x128xf32, #npu.mem<ub>>, f32
-  npu.vec.adds %x, %s, %y : memref<8x128xf32, #npu.mem<ub>>, f32
+  npu.vec.adds %x, %s, %y : memref<8x128xf32, #npu.mem<ub>>, memref<8x128xf32, #npu.mem<ub>>, f32
   // CHECK: npu.vec.muls
-  npu.vec.muls %x, %s, %y : memref<8x128xf32, #npu.mem<ub>>, f32
+  npu.vec.muls %x, %s, %y : memref<8x128xf32, #npu.mem<ub>>, memref<8x128xf32, #npu.mem<ub>>, f32
   // CHECK: npu.vec.maxs
-  npu.vec.maxs %x, %s, %y : memref<8x128xf32, #npu.mem<ub>>, f32
+  npu.vec.maxs %x, %s, %y : memref<8x128xf32, #npu.mem<ub>>, memref<8x128xf32, #npu.mem<ub>>, f32
   // CHECK: npu.vec.reduce_sum %{{.*}}, %{{.*}} : memref<8x128xf32, #npu.mem<ub>>, memref<8x1xf32, #npu.mem<ub>>
   npu.vec.reduce_sum %x, %r : memref<8x128xf32, #npu.mem<ub>>, memref<8x1xf32, #npu.mem<ub>>
   // CHECK: npu.vec.reduce_max

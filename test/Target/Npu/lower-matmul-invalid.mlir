@@ -32,18 +32,56 @@ func.func @accumulate(%a: tensor<32x32xf16>, %b: tensor<32x32xf16>, %c0: tensor<
 
 // -----
 
-func.func @relu(%a: tensor<32x32xf16>) -> tensor<32x32xf16> {
-  %zero = arith.constant 0.0 : f16
+func.func @transpose(%a: tensor<32x16xf16>) -> tensor<16x32xf16> {
+  %e = tensor.empty() : tensor<16x32xf16>
+  // expected-error @+1 {{an operand indexed out of loop order (a transpose) has no NPU lowering yet}}
+  %r = linalg.generic {indexing_maps = [affine_map<(i, j) -> (j, i)>, affine_map<(i, j) -> (i, j)>],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%a : tensor<32x16xf16>) outs(%e : tensor<16x32xf16>) {
+  ^bb0(%x: f16, %o: f16):
+    linalg.yield %x : f16
+  } -> tensor<16x32xf16>
+  return %r : tensor<16x32xf16>
+}
+
+// -----
+
+func.func @tanh(%a: tensor<32x32xf16>) -> tensor<32x32xf16> {
   %e = tensor.empty() : tensor<32x32xf16>
-  // expected-error @+1 {{'linalg.generic' has no NPU lowering yet}}
   %r = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>],
                        iterator_types = ["parallel", "parallel"]}
       ins(%a : tensor<32x32xf16>) outs(%e : tensor<32x32xf16>) {
   ^bb0(%x: f16, %o: f16):
-    %m = arith.maximumf %x, %zero : f16
-    linalg.yield %m : f16
+    // expected-error @+1 {{'math.tanh' on these operands has no vector-unit form yet}}
+    %t = math.tanh %x : f16
+    linalg.yield %t : f16
   } -> tensor<32x32xf16>
   return %r : tensor<32x32xf16>
+}
+
+// -----
+
+func.func @prod(%a: tensor<32x32xf16>) -> tensor<32xf16> {
+  %one = arith.constant 1.0 : f16
+  %e = tensor.empty() : tensor<32xf16>
+  %f = linalg.fill ins(%one : f16) outs(%e : tensor<32xf16>) -> tensor<32xf16>
+  // expected-error @+1 {{the vector unit reduces with a sum or a max only}}
+  %r = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>],
+                       iterator_types = ["parallel", "reduction"]}
+      ins(%a : tensor<32x32xf16>) outs(%f : tensor<32xf16>) {
+  ^bb0(%x: f16, %o: f16):
+    %p = arith.mulf %o, %x : f16
+    linalg.yield %p : f16
+  } -> tensor<32xf16>
+  return %r : tensor<32xf16>
+}
+
+// -----
+
+func.func @sort(%a: tensor<32xf16>) -> tensor<32xf16> {
+  // expected-error @+1 {{'tensor.extract_slice' has no NPU lowering yet}}
+  %s = tensor.extract_slice %a[0] [32] [1] : tensor<32xf16> to tensor<32xf16>
+  return %s : tensor<32xf16>
 }
 
 // -----

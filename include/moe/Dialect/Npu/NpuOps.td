@@ -67,14 +67,19 @@ def Npu_InUnifiedBuffer : NativeOpTrait<"InUnifiedBuffer"> {
 class Npu_VecOp<string mnemonic, list<Trait> traits = []>
     : Npu_Op<"vec." # mnemonic, !listconcat(traits, [Npu_InUnifiedBuffer])>;
 
+// Operands share shape and element type; their layouts may differ (a
+// stride of 0 broadcasts).
 class Npu_VecBinaryOp<string mnemonic, string what>
-    : Npu_VecOp<mnemonic, [SameTypeOperands]> {
+    : Npu_VecOp<mnemonic, [AllShapesMatch<["lhs", "rhs", "dst"]>,
+                           AllElementTypesMatch<["lhs", "rhs", "dst"]>]> {
   let summary = "elementwise " # what # " on the vector unit";
   let description = "`dst = lhs " # what # " rhs`, elementwise.";
   let arguments = (ins Arg<AnyMemRef, "", [MemRead]>:$lhs,
                    Arg<AnyMemRef, "", [MemRead]>:$rhs,
                    Arg<AnyMemRef, "", [MemWrite]>:$dst);
-  let assemblyFormat = "$lhs `,` $rhs `,` $dst attr-dict `:` type($dst)";
+  let assemblyFormat = [{
+    $lhs `,` $rhs `,` $dst attr-dict `:` type($lhs) `,` type($rhs) `,` type($dst)
+  }];
 }
 def Npu_VecAddOp : Npu_VecBinaryOp<"add", "+">;
 def Npu_VecSubOp : Npu_VecBinaryOp<"sub", "-">;
@@ -84,12 +89,13 @@ def Npu_VecMaxOp : Npu_VecBinaryOp<"max", "max">;
 def Npu_VecMinOp : Npu_VecBinaryOp<"min", "min">;
 
 class Npu_VecUnaryOp<string mnemonic, string what>
-    : Npu_VecOp<mnemonic, [SameTypeOperands]> {
+    : Npu_VecOp<mnemonic, [AllShapesMatch<["src", "dst"]>,
+                           AllElementTypesMatch<["src", "dst"]>]> {
   let summary = "elementwise " # what # " on the vector unit";
   let description = "`dst = " # what # "(src)`, elementwise.";
   let arguments = (ins Arg<AnyMemRef, "", [MemRead]>:$src,
                    Arg<AnyMemRef, "", [MemWrite]>:$dst);
-  let assemblyFormat = "$src `,` $dst attr-dict `:` type($dst)";
+  let assemblyFormat = "$src `,` $dst attr-dict `:` type($src) `,` type($dst)";
 }
 def Npu_VecExpOp : Npu_VecUnaryOp<"exp", "exp">;
 def Npu_VecLnOp : Npu_VecUnaryOp<"ln", "ln">;
@@ -99,7 +105,8 @@ def Npu_VecRecOp : Npu_VecUnaryOp<"rec", "1 /">;
 def Npu_VecReluOp : Npu_VecUnaryOp<"relu", "relu">;
 
 class Npu_VecScalarOp<string mnemonic, string what>
-    : Npu_VecOp<mnemonic, [AllTypesMatch<["src", "dst"]>]> {
+    : Npu_VecOp<mnemonic, [AllShapesMatch<["src", "dst"]>,
+                           AllElementTypesMatch<["src", "dst"]>]> {
   let summary = "elementwise " # what # " with a scalar on the vector unit";
   let description = "`dst = src " # what # " scalar`; the scalar has the "
                     # "element type.";
@@ -107,7 +114,7 @@ class Npu_VecScalarOp<string mnemonic, string what>
                    AnyTypeOf<[AnyFloat, AnySignlessInteger]>:$scalar,
                    Arg<AnyMemRef, "", [MemWrite]>:$dst);
   let assemblyFormat = [{
-    $src `,` $scalar `,` $dst attr-dict `:` type($dst) `,` type($scalar)
+    $src `,` $scalar `,` $dst attr-dict `:` type($src) `,` type($dst) `,` type($scalar)
   }];
   let hasVerifier = 1;
 }

@@ -21,7 +21,10 @@ namespace mlir::npu {
 constexpr int64_t kGmAlign = 512;
 
 struct GmLayout {
-  llvm::DenseMap<Value, int64_t> base; // arguments and gm allocations
+  /// Arguments, constants (memref.get_global) and gm allocations.
+  llvm::DenseMap<Value, int64_t> base;
+  /// One get_global per constant placed, in address order.
+  SmallVector<Operation *> constants;
   int64_t bytes = 0;
 };
 

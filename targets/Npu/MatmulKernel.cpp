@@ -1,0 +1,58 @@
+//===- MatmulKernel.cpp - A matmul on the cube ----------------------------===//
+
+#include "NpuKernels.h"
+
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+
+using namespace mlir;
+using namespace mlir::npu;
+
+static int64_t alignTo(int64_t x, int64_t a) { return (x + a - 1) / a * a; }
+
+/// C = A B for static row-major [M,K] x [K,N] in global memory.
+void mlir::npu::emitMatmul(OpBuilder &b, Location loc, Buffers &buffers,
+                           const moe_npu::MatmulTiles &t, Value A, Value B, Value C) {
+  auto aType = cast<MemRefType>(A.getType());
+  auto cType = cast<MemRefType>(C.getType());
+  int64_t M = aType.getDimSize(0), K = aType.getDimSize(1), N = cType.getDimSize(1);
+  Type in = aType.getElementType(), f32 = b.getF32Type();
+  int64_t eb = in.getIntOrFloatBitWidth() / 8;
+  // Two slots of A and of B in L1, two in L0A and L0B, one or two in L0C.
+  int64_t a1 = alignTo(t.m * t.kL1 * eb, 512), b1 = alignTo(t.kL1 * t.n * eb, 512);
+  int64_t a0 = alignTo(t.m * t.k * eb, 512), b0 = alignTo(t.k * t.n * eb, 512);
+  int64_t c0 = alignTo(t.m * t.n * 4, 512);
+  auto sub = [&](Value v, ArrayRef<int64_t> offsets, ArrayRef<int64_t> sizes) {
+    SmallVector<int64_t> ones(sizes.size(), 1);
+    return memref::SubViewOp::create(b, loc, v, offsets, sizes, ones).getResult();
+  };
+  int64_t stage = 0, step = 0, tile = 0;
+  for (int64_t mi = 0; mi < M; mi += t.m) {
+    int64_t mt = std::min(t.m, M - mi);
+    for (int64_t ni = 0; ni < N; ni += t.n) {
+      int64_t nt = std::min(t.n, N - ni);
+      Value c = buffers.view(MemSpace::L0C, (tile++ % t.l0cSlots) * c0, {mt, nt}, f32);
+      bool first = true;
+      for (int64_t ks = 0; ks < K; ks += t.kL1) {
+        int64_t kl = std::min(t.kL1, K - ks);
+        int64_t s = stage++ % 2;
+        Value aL1 = buffers.view(MemSpace::L1, s * a1, {kl / 16, mt / 16, 16, 16}, in);
+        Value bL1 = buffers.view(MemSpace::L1, 2 * a1 + s * b1, {nt / 16, kl / 16, 16, 16}, in);
+        DmaOp::create(b, loc, sub(A, {mi, ks}, {mt, kl}), aL1, DmaLayout::NdToNz);
+        DmaOp::create(b, loc, sub(B, {ks, ni}, {kl, nt}), bL1, DmaLayout::NdToNz);
+        for (int64_t kk0 = 0; kk0 < kl; kk0 += t.k) {
+          int64_t kk = std::min(t.k, kl - kk0);
+          int64_t s0 = step++ % 2;
+          Value aL0 = buffers.view(MemSpace::L0A, s0 * a0, {mt, kk}, in);
+          Value bL0 = buffers.view(MemSpace::L0B, s0 * b0, {kk, nt}, in);
+          DmaOp::create(b, loc, sub(aL1, {kk0 / 16, 0, 0, 0}, {kk / 16, mt / 16, 16, 16}), aL0,
+                        DmaLayout::NzToNd);
+          DmaOp::create(b, loc, sub(bL1, {0, kk0 / 16, 0, 0}, {nt / 16, kk / 16, 16, 16}), bL0,
+                        DmaLayout::NzToNd);
+          MmadOp::create(b, loc, aL0, bL0, c, /*accumulate=*/!first);
+          first = false;
+        }
+      }
+      DmaOp::create(b, loc, c, sub(C, {mi, ni}, {mt, nt}), DmaLayout::None);
+    }
+  }
+}

@@ -1,0 +1,62 @@
+//===- NpuKernels.h - Straight-line npu kernels of linalg ops ---*- C++ -*-===//
+//
+// What moe-npu-lower emits for one op: npu.dma/mmad/vec ops on views of the
+// core's buffers, loops unrolled, no flags (moe-npu-insert-sync adds them).
+// Operands and results are static memrefs in global memory.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MOE_TARGETS_NPU_NPUKERNELS_H
+#define MOE_TARGETS_NPU_NPUKERNELS_H
+
+#include "moe/Dialect/Npu/NpuOps.h"
+#include "moe/Target/Npu/MatmulTiling.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::npu {
+
+/// Typed views of the core's buffers, each buffer one i8 allocation at the
+/// top of the kernel's function.
+class Buffers {
+public:
+  Buffers(OpBuilder &b, Location loc, Block *entry, TargetAttr target)
+      : b(b), loc(loc), entry(entry), target(target) {}
+
+  /// The [shape] view of `element`s at `offset` bytes into `space`.
+  Value view(MemSpace space, int64_t offset, ArrayRef<int64_t> shape, Type element);
+  /// `base` seen with other sizes and element strides (0: broadcast).
+  Value restride(Value base, ArrayRef<int64_t> shape, ArrayRef<int64_t> strides);
+  int64_t size(MemSpace space) const { return target.getBuffer(space).getSize(); }
+  TargetAttr getTarget() const { return target; }
+
+private:
+  Value whole(MemSpace space);
+  OpBuilder &b;
+  Location loc;
+  Block *entry;
+  TargetAttr target;
+  std::array<Value, 6> buffers;
+  SmallVector<std::pair<std::tuple<int, int64_t, SmallVector<int64_t>, Type>, Value>> cache;
+};
+
+/// "ONNX node 'name': " when the op came from one, for diagnostics.
+std::string nodeOf(Operation *op);
+
+/// C = A B for static row-major [M,K] x [K,N] memrefs in global memory,
+/// with the given tiles.
+void emitMatmul(OpBuilder &b, Location loc, Buffers &buffers,
+                const moe_npu::MatmulTiles &tiles, Value A, Value B, Value C);
+
+/// An elementwise generic (inputs broadcast along dims their maps leave
+/// out) or one reducing its innermost dim, on the vector unit: chunks of
+/// rows stream into the unified buffer, the body runs as vector
+/// instructions, the result streams back. Fails with a diagnostic on a body
+/// or map it cannot take.
+LogicalResult emitVectorGeneric(OpBuilder &b, Buffers &buffers, linalg::GenericOp op,
+                                ArrayRef<Value> inputs, Value output);
+
+} // namespace mlir::npu
+
+#endif // MOE_TARGETS_NPU_NPUKERNELS_H
