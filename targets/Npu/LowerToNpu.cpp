@@ -1,6 +1,8 @@
 //===- LowerToNpu.cpp - The entry function as npu kernels -----------------===//
 
 #include "NpuKernels.h"
+#include "moe/Dialect/Moe/MoeOps.h"
+#include "moe/Passes/Moe/Passes.h"
 #include "moe/Target/Npu/MatmulTiling.h"
 #include "moe/Target/Npu/TargetDescription.h"
 #include "moe/Target/Passes.h"
@@ -10,8 +12,11 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/SymbolTable.h"
+
+#include <cmath>
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::moe {
 #define GEN_PASS_DEF_MOENPULOWER
@@ -64,9 +69,57 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
     for (auto func : module.getOps<func::FuncOp>())
       if (!func.isExternal())
         funcs.push_back(func);
+    // The moe ops without NPU kernels of their own (norms, quantization
+    // ops) as linalg first; attention keeps its op for the NPU's kernel.
+    RewritePatternSet patterns(&getContext());
+    moe::populateLowerNormOpsPatterns(patterns);
+    moe::populateLowerQuantOpsPatterns(patterns);
+    FrozenRewritePatternSet frozen(std::move(patterns));
+    for (func::FuncOp func : funcs)
+      if (failed(applyPatternsGreedily(func, frozen)))
+        return signalPassFailure();
     for (func::FuncOp func : funcs)
       if (failed(lower(func, target, desc)))
         return signalPassFailure();
+  }
+
+  LogicalResult lowerAttention(moe::AttentionOp op, OpBuilder &b, Buffers &buffers,
+                               IRMapping &map,
+                               function_ref<FailureOr<Value>(Value, Operation *)> resultMemref) {
+    if (op.getMask() || op.getPastKey() || op.getLayout() || !op.getPresent().empty() ||
+        !op.getSoftcap().isZero() || op.getNumGlobalTokens() != 0)
+      return op.emitError() << nodeOf(op)
+                            << "attention with an explicit mask, a KV cache, a block layout, "
+                               "softcap or global tokens has no NPU lowering yet";
+    auto qt = cast<RankedTensorType>(op.getQuery().getType());
+    auto kt = cast<RankedTensorType>(op.getKey().getType());
+    Type element = qt.getElementType();
+    if (!(element.isF16() || element.isBF16()) ||
+        kt.getElementType() != element ||
+        cast<RankedTensorType>(op.getOutput().getType()).getElementType() != element)
+      return op.emitError() << nodeOf(op) << "attention of " << element
+                            << ": the NPU computes it in f16 or bf16";
+    if (!qt.hasStaticShape() || !kt.hasStaticShape())
+      return op.emitError() << nodeOf(op) << "the NPU needs static attention shapes";
+    AttentionShape shape{qt.getDimSize(0), qt.getDimSize(1), kt.getDimSize(1), qt.getDimSize(2),
+                         kt.getDimSize(2), qt.getDimSize(3), 0.0, op.getCausal(),
+                         int64_t(op.getWindowLeft()), int64_t(op.getWindowRight())};
+    shape.scale = op.getScale() ? op.getScale()->convertToDouble()
+                                : 1.0 / std::sqrt(double(shape.dim));
+    if (shape.dim % 16 || shape.heads % shape.kvHeads)
+      return op.emitError() << nodeOf(op) << "attention of head dim " << shape.dim
+                            << ": the NPU needs a multiple of 16";
+    Value operands[3];
+    for (auto [i, v] : llvm::enumerate(ValueRange{op.getQuery(), op.getKey(), op.getValue()})) {
+      if (!map.contains(v))
+        return op.emitError() << nodeOf(op) << "an operand has no NPU form";
+      operands[i] = map.lookup(v);
+    }
+    FailureOr<Value> out = resultMemref(op.getOutput(), op);
+    if (failed(out))
+      return failure();
+    return emitAttention(b, buffers, shape, op, operands[0], operands[1], operands[2], *out,
+                         op->getParentOfType<ModuleOp>());
   }
 
   LogicalResult lower(func::FuncOp func, TargetAttr target, const np::TargetDesc &desc) {
@@ -152,6 +205,11 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
         b.setInsertionPointToEnd(entry);
         map.map(constant.getResult(),
                 memref::GetGlobalOp::create(b, op.getLoc(), *type, global.getSymName()).getResult());
+        continue;
+      }
+      if (auto attention = dyn_cast<moe::AttentionOp>(op)) {
+        if (failed(lowerAttention(attention, b, buffers, map, resultMemref)))
+          return failure();
         continue;
       }
       auto linalgOp = dyn_cast<linalg::LinalgOp>(op);

@@ -57,6 +57,21 @@ void emitMatmul(OpBuilder &b, Location loc, Buffers &buffers,
 LogicalResult emitVectorGeneric(OpBuilder &b, Buffers &buffers, linalg::GenericOp op,
                                 ArrayRef<Value> inputs, Value output);
 
+/// The shape and mask of an attention the NPU computes.
+struct AttentionShape {
+  int64_t batch, heads, kvHeads, queries, keys, dim;
+  double scale;
+  bool causal;
+  int64_t windowLeft, windowRight; // -1: unbounded
+};
+
+/// out[B,H,S,D] = softmax(scale Q K^T + mask) V for f16/bf16 memrefs in
+/// global memory, flash-style (see AttentionKernel.cpp). Fails with a
+/// diagnostic when no tile fits.
+LogicalResult emitAttention(OpBuilder &b, Buffers &buffers, const AttentionShape &shape,
+                            Operation *op, Value q, Value k, Value v, Value out,
+                            ModuleOp module);
+
 } // namespace mlir::npu
 
 #endif // MOE_TARGETS_NPU_NPUKERNELS_H

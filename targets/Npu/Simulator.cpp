@@ -252,7 +252,11 @@ bool Simulator::Impl::dma(const Instr &in, std::string &why) {
     }
   }
   int64_t eb = std::max(byteSize(src.type), byteSize(dst.type));
-  int64_t run = std::min(contiguousRun(src), contiguousRun(dst)) * eb;
+  // L0A/L0B take whole fractals (transposed or not, as a load2d does):
+  // such a load costs what its source's runs cost.
+  bool intoL0 = dst.space == Space::L0A || dst.space == Space::L0B;
+  int64_t run =
+      (intoL0 ? contiguousRun(src) : std::min(contiguousRun(src), contiguousRun(dst))) * eb;
   int64_t runs = src.numElements() * eb / run;
   // A DMA moves whole 32-byte bursts.
   constexpr int64_t burst = 32;

@@ -22,7 +22,6 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
@@ -329,9 +328,6 @@ int main(int argc, char **argv) {
     PassManager pm(&context);
     if (failed(applyPassManagerCLOptions(pm)))
       return 1;
-    // The moe ops without NPU kernels of their own become linalg first.
-    pm.addPass(moe::createMoeLowerToLinalg());
-    pm.addPass(createCanonicalizerPass());
     pm.addPass(moe::createMoeNpuLower());
     pm.addNestedPass<func::FuncOp>(moe::createMoeNpuInsertSync());
     if (failed(pm.run(*module)))

@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""An f16 attention and numpy's result: ONNX Attention-23 (GQA when the kv
+heads are fewer; causal with --causal), or with --window W a moe-level MLIR
+module (moe.attention with window_left = W, causal), which ONNX's
+Attention-23 cannot say.
+
+    make_npu_attention.py OUT_DIR B H HKV S L D [--causal] [--window W] [--seed S]
+
+The reference computes in f32 from the f16 inputs; query i sees key j when
+j <= i (causal) and j >= i - W (window).
+"""
+import argparse
+import os
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper
+
+p = argparse.ArgumentParser()
+p.add_argument("out")
+for name in ("b", "h", "hkv", "s", "l", "d"):
+    p.add_argument(name, type=int)
+p.add_argument("--causal", action="store_true")
+p.add_argument("--window", type=int, default=-1)
+p.add_argument("--seed", type=int, default=11)
+a = p.parse_args()
+rng = np.random.default_rng(a.seed)
+q = rng.standard_normal((a.b, a.h, a.s, a.d)).astype(np.float16)
+k = rng.standard_normal((a.b, a.hkv, a.l, a.d)).astype(np.float16)
+v = rng.standard_normal((a.b, a.hkv, a.l, a.d)).astype(np.float16)
+causal = a.causal or a.window >= 0
+
+group = a.h // a.hkv
+kf = np.repeat(k.astype(np.float32), group, axis=1)
+vf = np.repeat(v.astype(np.float32), group, axis=1)
+scores = q.astype(np.float32) @ kf.transpose(0, 1, 3, 2) / np.sqrt(a.d)
+i = np.arange(a.s)[:, None]
+j = np.arange(a.l)[None, :]
+seen = np.ones((a.s, a.l), bool)
+if causal:
+    seen &= j <= i
+if a.window >= 0:
+    seen &= j >= i - a.window
+scores = np.where(seen, scores, -np.inf)
+e = np.exp(scores - scores.max(-1, keepdims=True))
+ref = (e / e.sum(-1, keepdims=True)) @ vf
+
+os.makedirs(os.path.join(a.out, "data"), exist_ok=True)
+for n, x in enumerate((q, k, v)):
+    np.save(os.path.join(a.out, "data", f"input_{n}.npy"), x)
+np.save(os.path.join(a.out, "data", "output_0.npy"), ref.astype(np.float16))
+f16 = TensorProto.FLOAT16
+if a.window < 0:
+    node = helper.make_node("Attention", ["q", "k", "v"], ["y"], is_causal=int(causal),
+                            name="attention")
+    graph = helper.make_graph(
+        [node], "g",
+        [helper.make_tensor_value_info("q", f16, list(q.shape)),
+         helper.make_tensor_value_info("k", f16, list(k.shape)),
+         helper.make_tensor_value_info("v", f16, list(v.shape))],
+        [helper.make_tensor_value_info("y", f16, list(q.shape))])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 23)])
+    model.ir_version = 10
+    onnx.save(model, os.path.join(a.out, "model.onnx"))
+else:
+    qt = f"tensor<{a.b}x{a.h}x{a.s}x{a.d}xf16>"
+    kt = f"tensor<{a.b}x{a.hkv}x{a.l}x{a.d}xf16>"
+    with open(os.path.join(a.out, "model.mlir"), "w") as f:
+        f.write(f"""func.func @main(%q: {qt} {{onnx.name = "q"}}, %k: {kt} {{onnx.name = "k"}},
+                  %v: {kt} {{onnx.name = "v"}}) -> ({qt} {{onnx.name = "y"}}) {{
+  %y = moe.attention %q, %k, %v {{causal, window_left = {a.window} : i64}} : ({qt}, {kt}, {kt}) -> {qt}
+  return %y : {qt}
+}}
+""")
