@@ -115,7 +115,8 @@ LogicalResult mlir::npu::emitAttention(OpBuilder &b, Buffers &buffers, const Att
     auto tensorType = RankedTensorType::get({T, T}, f32);
     auto memrefType = MemRefType::get({T, T}, f32, MemRefLayoutAttrInterface(),
                                       MemSpaceAttr::get(b.getContext(), MemSpace::GM));
-    OpBuilder mb(module.getBodyRegion());
+    // Built detached: the symbol table inserts it under a unique name.
+    OpBuilder mb(b.getContext());
     auto global = memref::GlobalOp::create(
         mb, loc, "npu_mask", mb.getStringAttr("private"), memrefType,
         DenseElementsAttr::get(tensorType, ArrayRef<float>(values)), /*constant=*/true,

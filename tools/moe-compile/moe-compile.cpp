@@ -21,6 +21,7 @@
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
@@ -37,7 +38,8 @@ enum class Phase { Import, Moe, Llvm, Npu };
 
 static cl::OptionCategory category("moe-compile options");
 
-static cl::opt<std::string> inputPath(cl::Positional, cl::desc("<model.onnx>"),
+static cl::opt<std::string> inputPath(cl::Positional,
+                                      cl::desc("<model.onnx | module.mlir (moe level)>"),
                                       cl::cat(category));
 static cl::opt<std::string> outputPath("o", cl::init("-"),
                                        cl::desc("Output file ('-' for stdout)"),
@@ -241,8 +243,12 @@ int main(int argc, char **argv) {
 
   moe::ToolDiagnosticHandler diagnostics(&context, llvm::errs());
 
+  // An .mlir file is a module at the moe level (tests write what ONNX
+  // cannot say that way); everything else is an ONNX model.
   OwningOpRef<ModuleOp> module =
-      onnx_import::importOnnxFile(&context, inputPath, options);
+      StringRef(inputPath).ends_with(".mlir")
+          ? parseSourceFile<ModuleOp>(inputPath, &context)
+          : onnx_import::importOnnxFile(&context, inputPath, options);
   if (!module)
     return 1;
   // First, so that every pass sees what the chip supports.
