@@ -79,7 +79,8 @@ FailureOr<np::Program> mlir::npu::buildNpuProgram(ModuleOp module) {
   np::TargetDesc &desc = program.target;
   WalkResult walk = entry.walk([&](Operation *op) {
     if (isa<func::FuncOp, func::ReturnOp, arith::ConstantOp, memref::AllocOp, memref::ViewOp,
-            memref::SubViewOp, memref::ReinterpretCastOp, memref::GetGlobalOp>(op))
+            memref::SubViewOp, memref::ReinterpretCastOp, memref::GetGlobalOp,
+            memref::TransposeOp>(op))
       return WalkResult::advance();
     if (!isa<NpuDialect>(op->getDialect())) {
       op->emitError("has no place in an NPU program: lower it first (moe-npu-lower)");

@@ -29,26 +29,6 @@ namespace np = moe_npu;
 
 namespace {
 
-/// The A, B and C of a plain matmul into a zero fill, or failure.
-struct MatmulParts {
-  Value a, b, init;
-};
-FailureOr<MatmulParts> matchMatmul(linalg::LinalgOp op) {
-  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
-      !linalg::isaContractionOpInterface(op))
-    return failure();
-  MLIRContext *ctx = op->getContext();
-  AffineExpr m, n, k;
-  bindDims(ctx, m, n, k);
-  auto maps = op.getIndexingMapsArray();
-  SmallVector<AffineMap> want = {AffineMap::get(3, 0, {m, k}, ctx),
-                                 AffineMap::get(3, 0, {k, n}, ctx),
-                                 AffineMap::get(3, 0, {m, n}, ctx)};
-  if (maps != want)
-    return failure();
-  return MatmulParts{op.getDpsInputs()[0], op.getDpsInputs()[1], op.getDpsInits()[0]};
-}
-
 bool isZeroFill(Value init) {
   auto fill = init.getDefiningOp<linalg::FillOp>();
   return fill && (matchPattern(fill.value(), m_AnyZeroFloat()) ||
@@ -56,6 +36,8 @@ bool isZeroFill(Value init) {
 }
 
 struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
+  using Base::Base;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     auto target = module->getAttrOfType<TargetAttr>(NpuDialect::kTargetAttrName);
@@ -75,12 +57,117 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
     moe::populateLowerNormOpsPatterns(patterns);
     moe::populateLowerQuantOpsPatterns(patterns);
     FrozenRewritePatternSet frozen(std::move(patterns));
+    Type cubeType;
+    if (matmulType == "f16" || matmulType == "bf16") {
+      cubeType = matmulType == "f16" ? Type(Float16Type::get(&getContext()))
+                                     : Type(BFloat16Type::get(&getContext()));
+      if (!target.supports(cubeType) || !target.getCube(cubeType)) {
+        module.emitError() << "matmul-type=" << matmulType << ": " << target.getName()
+                           << "'s cube has no " << matmulType;
+        return signalPassFailure();
+      }
+    } else if (!matmulType.empty()) {
+      module.emitError() << "matmul-type=" << matmulType << ": the choices are f16 and bf16";
+      return signalPassFailure();
+    }
     for (func::FuncOp func : funcs)
-      if (failed(applyPatternsGreedily(func, frozen)))
+      if (failed(applyPatternsGreedily(func, frozen)) || failed(convertForCube(func, cubeType)))
         return signalPassFailure();
     for (func::FuncOp func : funcs)
       if (failed(lower(func, target, desc)))
         return signalPassFailure();
+  }
+
+  /// `v` itself when packed row-major, else a packed copy of it.
+  static Value contiguous(OpBuilder &b, Location loc, Buffers &buffers, Value v) {
+    auto type = cast<MemRefType>(v.getType());
+    if (type.getLayout().isIdentity())
+      return v;
+    auto packedType = MemRefType::get(type.getShape(), type.getElementType(),
+                                      MemRefLayoutAttrInterface(), type.getMemorySpace());
+    Value copy = memref::AllocOp::create(b, loc, packedType);
+    emitCopy(b, loc, buffers, v, copy);
+    return copy;
+  }
+
+  /// A packed memref seen with another shape of as many elements.
+  static Value reshaped(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape) {
+    auto type = cast<MemRefType>(v.getType());
+    if (type.getShape() == shape)
+      return v;
+    auto result = MemRefType::get(shape, type.getElementType(),
+                                  StridedLayoutAttr::get(b.getContext(), 0, packed(shape)),
+                                  type.getMemorySpace());
+    return memref::ReinterpretCastOp::create(b, loc, result, v, 0, shape, packed(shape));
+  }
+
+  /// Reshapes and slices as views of global memory where they can be;
+  /// transposes and concats as copies through the unified buffer.
+  LogicalResult lowerDataMovement(Operation *op, OpBuilder &b, Buffers &buffers, IRMapping &map,
+                                  function_ref<FailureOr<Value>(Value, Operation *)> resultMemref) {
+    Location loc = op->getLoc();
+    Value result = op->getResult(0);
+    auto resultType = cast<RankedTensorType>(result.getType());
+    if (!resultType.hasStaticShape())
+      return op->emitError() << nodeOf(op) << "the NPU needs static shapes";
+    SmallVector<Value> sources;
+    SmallVector<Value> read(op->getOperands());
+    if (auto transpose = dyn_cast<linalg::TransposeOp>(op))
+      read = {transpose.getInput()}; // the init is not read
+    for (Value operand : read) {
+      if (!isa<RankedTensorType>(operand.getType()) ||
+          (isa<tensor::ReshapeOp>(op) && operand == op->getOperands().back()))
+        continue; // the shape operand of a reshape is read from its type
+      if (!map.contains(operand))
+        return op->emitError() << nodeOf(op) << "an operand has no NPU form";
+      sources.push_back(map.lookup(operand));
+    }
+    // A view of the source, when the op is one.
+    Value view;
+    if (isa<tensor::ReshapeOp, tensor::ExpandShapeOp, tensor::CollapseShapeOp>(op)) {
+      view = reshaped(b, loc, contiguous(b, loc, buffers, sources[0]), resultType.getShape());
+    } else if (auto slice = dyn_cast<tensor::ExtractSliceOp>(op)) {
+      if (!slice.hasUnitStride() || slice.getSourceType().getRank() != resultType.getRank())
+        return op->emitError() << nodeOf(op) << "a strided or rank-reducing slice";
+      view = memref::SubViewOp::create(b, loc, sources[0], slice.getStaticOffsets(),
+                                       slice.getStaticSizes(), slice.getStaticStrides());
+    } else if (auto transpose = dyn_cast<linalg::TransposeOp>(op)) {
+      auto perm = AffineMapAttr::get(
+          AffineMap::getPermutationMap(transpose.getPermutation(), b.getContext()));
+      view = memref::TransposeOp::create(b, loc, sources[0], perm);
+    }
+    FailureOr<Value> out = view && !map.contains(result) ? FailureOr<Value>(Value())
+                                                         : resultMemref(result, op);
+    if (failed(out))
+      return failure();
+    if (!*out) {
+      if (isa<linalg::TransposeOp>(op)) {
+        // Later kernels want packed operands: make the transpose real.
+        FailureOr<Value> dst = resultMemref(result, op);
+        if (failed(dst))
+          return failure();
+        emitCopy(b, loc, buffers, view, *dst);
+        return success();
+      }
+      map.map(result, view);
+      return success();
+    }
+    if (view) {
+      emitCopy(b, loc, buffers, view, *out);
+      return success();
+    }
+    auto concat = cast<tensor::ConcatOp>(op);
+    int64_t dim = concat.getDim(), at = 0;
+    for (Value source : sources) {
+      auto type = cast<MemRefType>(source.getType());
+      SmallVector<int64_t> offsets(type.getRank(), 0), sizes(type.getShape()),
+          ones(type.getRank(), 1);
+      offsets[dim] = at;
+      at += sizes[dim];
+      emitCopy(b, loc, buffers, source,
+               memref::SubViewOp::create(b, loc, *out, offsets, sizes, ones));
+    }
+    return success();
   }
 
   LogicalResult lowerAttention(moe::AttentionOp op, OpBuilder &b, Buffers &buffers,
@@ -191,8 +278,10 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
         continue; // a fill is read as the init of the op using it
       if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
         auto value = dyn_cast<ElementsAttr>(constant.getValue());
-        if (!value)
-          continue; // scalars are read where they are used
+        Type element = value ? value.getElementType() : Type();
+        if (!value || !(element.isF16() || element.isBF16() || element.isF32() ||
+                        element.isInteger(8) || element.isInteger(32)))
+          continue; // scalars, and shapes (of reshapes), are read where they are used
         FailureOr<MemRefType> type = toGm(value.getType(), &op);
         if (failed(type))
           return failure();
@@ -209,6 +298,12 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
       }
       if (auto attention = dyn_cast<moe::AttentionOp>(op)) {
         if (failed(lowerAttention(attention, b, buffers, map, resultMemref)))
+          return failure();
+        continue;
+      }
+      if (isa<tensor::ReshapeOp, tensor::ExpandShapeOp, tensor::CollapseShapeOp,
+              tensor::ExtractSliceOp, linalg::TransposeOp, tensor::ConcatOp>(op)) {
+        if (failed(lowerDataMovement(&op, b, buffers, map, resultMemref)))
           return failure();
         continue;
       }
@@ -245,7 +340,8 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
         return op.emitError() << nodeOf(&op) << "matmul into " << out << " has no NPU lowering";
       auto aType = cast<ShapedType>(mm->a.getType());
       auto cType = cast<ShapedType>(op.getResult(0).getType());
-      int64_t M = aType.getDimSize(0), K = aType.getDimSize(1), N = cType.getDimSize(1);
+      int64_t K = aType.getShape().back(), N = cType.getShape().back();
+      int64_t M = aType.getNumElements() / K;
       if (M % 16 || N % 16 || K % 16)
         return op.emitError() << nodeOf(&op) << "matmul " << M << "x" << K << " * " << K << "x" << N
                               << ": the NPU lowering needs every dim a multiple of 16 "
@@ -263,8 +359,14 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
           return op.emitError() << nodeOf(&op)
                                 << "an operand of this matmul has no NPU form (only inputs "
                                    "and earlier matmuls so far)";
-      emitMatmul(b, op.getLoc(), buffers, *tiles, map.lookup(mm->a), map.lookup(mm->b),
-                 map.lookup(result));
+      // Batch dims fold into M: A and C as [M, K] and [M, N].
+      Value a = contiguous(b, op.getLoc(), buffers, map.lookup(mm->a));
+      Value c = map.lookup(result);
+      Value bMat = contiguous(b, op.getLoc(), buffers, map.lookup(mm->b));
+      if (!cast<MemRefType>(c.getType()).getLayout().isIdentity())
+        return op.emitError() << nodeOf(&op) << "a matmul writing a strided view";
+      emitMatmul(b, op.getLoc(), buffers, *tiles, reshaped(b, op.getLoc(), a, {M, K}), bMat,
+                 reshaped(b, op.getLoc(), c, {M, N}));
     }
     func::ReturnOp::create(b, func.getLoc());
     lowered.setVisibility(func.getVisibility());

@@ -56,3 +56,36 @@ void mlir::npu::emitMatmul(OpBuilder &b, Location loc, Buffers &buffers,
     }
   }
 }
+
+/// The A, B and C of a matmul into a zero fill: A [batch..., M, K] times a
+/// shared B [K, N] into C [batch..., M, N] (batch dims fold into M).
+FailureOr<MatmulParts> mlir::npu::matchMatmul(linalg::LinalgOp op) {
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      !linalg::isaContractionOpInterface(op) || op.getNumLoops() < 3)
+    return failure();
+  MLIRContext *ctx = op->getContext();
+  unsigned loops = op.getNumLoops(), batch = loops - 3;
+  SmallVector<AffineExpr> lead;
+  for (unsigned i = 0; i < batch; ++i)
+    lead.push_back(getAffineDimExpr(i, ctx));
+  AffineExpr m = getAffineDimExpr(batch, ctx), n = getAffineDimExpr(batch + 1, ctx),
+             k = getAffineDimExpr(batch + 2, ctx);
+  auto with = [&](std::initializer_list<AffineExpr> tail) {
+    SmallVector<AffineExpr> r(lead);
+    r.append(tail);
+    return AffineMap::get(loops, 0, r, ctx);
+  };
+  SmallVector<AffineMap> want = {with({m, k}), AffineMap::get(loops, 0, {k, n}, ctx),
+                                 with({m, n})};
+  if (op.getIndexingMapsArray() != want)
+    return failure();
+  return MatmulParts{op.getDpsInputs()[0], op.getDpsInputs()[1], op.getDpsInits()[0]};
+}
+
+/// Packed strides of a static shape.
+SmallVector<int64_t> mlir::npu::packed(ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> strides(shape.size(), 1);
+  for (int i = int(shape.size()) - 2; i >= 0; --i)
+    strides[i] = strides[i + 1] * shape[i + 1];
+  return strides;
+}

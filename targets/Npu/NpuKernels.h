@@ -12,6 +12,7 @@
 #include "moe/Dialect/Npu/NpuOps.h"
 #include "moe/Target/Npu/MatmulTiling.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/Builders.h"
 
@@ -44,6 +45,21 @@ private:
 /// "ONNX node 'name': " when the op came from one, for diagnostics.
 std::string nodeOf(Operation *op);
 
+/// The A, B and C init of a matmul: A [batch..., M, K] times a shared
+/// B [K, N] into C [batch..., M, N] (batch dims fold into M).
+struct MatmulParts {
+  Value a, b, init;
+};
+FailureOr<MatmulParts> matchMatmul(linalg::LinalgOp op);
+
+/// Packed row-major strides of a static shape.
+SmallVector<int64_t> packed(ArrayRef<int64_t> shape);
+
+/// With `cubeType` (f16 or bf16): every f32 matmul and attention of `func`
+/// computes in that type, its operands converted (constants at compile
+/// time), its result still f32; a null type changes nothing.
+LogicalResult convertForCube(func::FuncOp func, Type cubeType);
+
 /// C = A B for static row-major [M,K] x [K,N] memrefs in global memory,
 /// with the given tiles.
 void emitMatmul(OpBuilder &b, Location loc, Buffers &buffers,
@@ -56,6 +72,10 @@ void emitMatmul(OpBuilder &b, Location loc, Buffers &buffers,
 /// or map it cannot take.
 LogicalResult emitVectorGeneric(OpBuilder &b, Buffers &buffers, linalg::GenericOp op,
                                 ArrayRef<Value> inputs, Value output);
+
+/// dst = src for two global-memory views of one shape, through the unified
+/// buffer (any strides: transposes are views of the source).
+void emitCopy(OpBuilder &b, Location loc, Buffers &buffers, Value src, Value dst);
 
 /// The shape and mask of an attention the NPU computes.
 struct AttentionShape {

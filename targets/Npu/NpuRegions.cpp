@@ -106,6 +106,8 @@ FailureOr<np::Region> mlir::npu::regionOf(Value memref, const GmLayout &layout,
       root = subview.getSource();
     else if (auto cast = root.getDefiningOp<memref::ReinterpretCastOp>())
       root = cast.getSource();
+    else if (auto transpose = root.getDefiningOp<memref::TransposeOp>())
+      root = transpose.getIn();
     else
       break;
   }

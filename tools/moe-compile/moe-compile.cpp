@@ -148,6 +148,11 @@ static cl::opt<std::string> quantizeReport(
              "float weights) to this file ('-': stderr); the output error on sample "
              "inputs is what moe-run --data prints against the float model's outputs"),
     cl::cat(category));
+static cl::opt<std::string> npuMatmulType(
+    "npu-matmul-type",
+    cl::desc("NPU targets: compute f32 matmuls and attention in f16 or bf16 on the cube "
+             "(operands converted, sums and results f32; default: refuse f32 there)"),
+    cl::value_desc("f16|bf16"), cl::cat(category));
 static cl::opt<bool> printTarget(
     "print-target-description",
     cl::desc("Print the --target NPU's description as a description file (a start "
@@ -334,7 +339,9 @@ int main(int argc, char **argv) {
     PassManager pm(&context);
     if (failed(applyPassManagerCLOptions(pm)))
       return 1;
-    pm.addPass(moe::createMoeNpuLower());
+    moe::MoeNpuLowerOptions lowerOptions;
+    lowerOptions.matmulType = npuMatmulType;
+    pm.addPass(moe::createMoeNpuLower(lowerOptions));
     pm.addNestedPass<func::FuncOp>(moe::createMoeNpuInsertSync());
     if (failed(pm.run(*module)))
       return 1;

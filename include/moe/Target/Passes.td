@@ -41,8 +41,21 @@ def MoeNpuLower : Pass<"moe-npu-lower", "::mlir::ModuleOp"> {
     No flags are placed here: `moe-npu-insert-sync` does that.
 
     An op without an NPU lowering, or a type the target's cube lacks, is an
-    error naming the op.
+    error naming the op; with `matmul-type=f16` (or `bf16`) f32 matmuls and
+    attention compute in that type instead, operands converted (constant
+    weights at compile time), sums in f32, results f32.
+
+    Elementwise generics and innermost-dim reductions run on the vector
+    unit through the unified buffer; moe.attention as flash attention
+    (cube for Q K^T and P V, vector unit for the online softmax, tiles the
+    mask hides never computed); reshapes and slices stay views of global
+    memory, transposes and concats are copies through the unified buffer.
   }];
+  let options = [
+    Option<"matmulType", "matmul-type", "std::string", /*default=*/"\"\"",
+           "f16 or bf16: compute f32 matmuls and attention in this type (default: "
+           "refuse them)">
+  ];
   let dependentDialects = ["::mlir::npu::NpuDialect", "::mlir::memref::MemRefDialect",
                            "::mlir::arith::ArithDialect"];
 }
