@@ -277,6 +277,8 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
       if (isa<tensor::EmptyOp, linalg::FillOp, func::ReturnOp>(op))
         continue; // a fill is read as the init of the op using it
       if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
+        if (constant->use_empty())
+          continue; // e.g. an f32 weight whose f16 copy replaced it
         auto value = dyn_cast<ElementsAttr>(constant.getValue());
         Type element = value ? value.getElementType() : Type();
         if (!value || !(element.isF16() || element.isBF16() || element.isF32() ||

@@ -3,9 +3,9 @@
 // One query tile of 64, causal: one key tile, partly hidden, so one mask
 // constant; K^T reaches L0B transposed fractal by fractal; S leaves L0C for
 // the unified buffer; P goes back through L1 to L0A.
-// CHECK-LABEL: memref.global "private" constant @npu_mask : memref<64x64xf32, #npu.mem<gm>>
 // CHECK-LABEL: func.func @causal
-// CHECK: npu.dma %{{.*}}, %{{.*}} : memref<64x64xf32, #npu.mem<gm>>, memref<64x64xf32, #npu.mem<ub>>
+// CHECK: %[[MASK:.*]] = memref.get_global @npu_mask : memref<64x64xf32, #npu.mem<gm>>
+// CHECK: npu.dma %[[MASK]], %{{.*}} : memref<64x64xf32, #npu.mem<gm>>, memref<64x64xf32, #npu.mem<ub>>
 // CHECK: npu.vec.dup
 // CHECK: npu.dma %{{.*}}, %{{.*}} {layout = #npu.layout<nd_to_nz>} : memref<64x32xf16, strided<[32, 1]>, #npu.mem<gm>>, memref<2x4x16x16xf16, #npu.mem<l1>>
 // CHECK: npu.dma %{{.*}}, %{{.*}} : memref<2x4x16x16xf16, #npu.mem<l1>>, memref<2x4x16x16xf16, strided<[1024, 16, 1, 64]>, #npu.mem<l0b>>
@@ -22,6 +22,7 @@
 // CHECK: npu.dma %{{.*}}, %{{.*}} : memref<64x32xf16, #npu.mem<ub>>, memref<64x32xf16, strided<[32, 1]>, #npu.mem<gm>>
 // CHECK-NOT: npu.mmad
 // CHECK: return
+// CHECK: memref.global "private" constant @npu_mask : memref<64x64xf32, #npu.mem<gm>> = dense<
 func.func @causal(%q: tensor<1x1x64x32xf16>, %k: tensor<1x1x64x32xf16>, %v: tensor<1x1x64x32xf16>) -> tensor<1x1x64x32xf16> {
   %y = moe.attention %q, %k, %v {causal} : (tensor<1x1x64x32xf16>, tensor<1x1x64x32xf16>, tensor<1x1x64x32xf16>) -> tensor<1x1x64x32xf16>
   return %y : tensor<1x1x64x32xf16>

@@ -78,10 +78,22 @@ func.func @prod(%a: tensor<32x32xf16>) -> tensor<32xf16> {
 
 // -----
 
-func.func @slice(%a: tensor<32xf16>) -> tensor<16xf16> {
-  // expected-error @+1 {{'tensor.extract_slice' has no NPU lowering yet}}
-  %s = tensor.extract_slice %a[8] [16] [1] : tensor<32xf16> to tensor<16xf16>
+func.func @slice(%a: tensor<4x32xf16>) -> tensor<16xf16> {
+  // expected-error @+1 {{a strided or rank-reducing slice}}
+  %s = tensor.extract_slice %a[1, 8] [1, 16] [1, 1] : tensor<4x32xf16> to tensor<16xf16>
   return %s : tensor<16xf16>
+}
+
+// -----
+
+func.func @pad(%a: tensor<32xf16>) -> tensor<40xf16> {
+  %z = arith.constant 0.0 : f16
+  // expected-error @+1 {{'tensor.pad' has no NPU lowering yet}}
+  %p = tensor.pad %a low[4] high[4] {
+  ^bb0(%i: index):
+    tensor.yield %z : f16
+  } : tensor<32xf16> to tensor<40xf16>
+  return %p : tensor<40xf16>
 }
 
 // -----
