@@ -5,6 +5,9 @@
 // by the vector unit, the product leaves L0C in f32. The batch dim folds
 // into the matmul's rows. The transpose after it is a copy through the
 // unified buffer reading a transposed view; the reshape is a view.
+// CHECK-NOT: memref<64x32xf32
+// CHECK: memref.global "private" constant @npu_const{{.*}} : memref<64x32xf16, #npu.mem<gm>>
+// CHECK-NOT: memref<64x32xf32
 // CHECK-LABEL: func.func @main
 // CHECK: npu.vec.cast {{.*}} : memref<16x64xf32, strided<[64, 1]>, #npu.mem<ub>>, memref<16x64xf16, #npu.mem<ub>>
 // CHECK: %[[W:.*]] = memref.get_global @npu_const{{.*}} : memref<64x32xf16, #npu.mem<gm>>
@@ -15,8 +18,6 @@
 // CHECK: npu.dma %[[TS]], %{{.*}} : memref<1x2x32xf32, strided<[32, 512, 1]>, #npu.mem<gm>>, memref<1x2x32xf32, #npu.mem<ub>>
 // CHECK-NOT: npu.vec
 // CHECK: return
-// CHECK-NOT: memref<64x32xf32
-// CHECK: memref.global "private" constant @npu_const{{.*}} : memref<64x32xf16, #npu.mem<gm>>
 func.func @main(%x: tensor<2x16x64xf32>) -> tensor<16x2x32xf32> {
   %w = arith.constant dense<0.5> : tensor<64x32xf32>
   %zero = arith.constant 0.0 : f32
