@@ -240,7 +240,7 @@ func.func @vec_space(%b: memref<128xf32, #npu.mem<l1>>) {
 // -----
 
 func.func @vec_same_type(%a: memref<128xf32, #npu.mem<ub>>, %b: memref<64xf32, #npu.mem<ub>>) {
-  // expected-error @+1 {{requires all operands to have the same type}}
+  // expected-error @+1 {{failed to verify that all of {src, dst} have same shape}}
   "npu.vec.exp"(%a, %b) : (memref<128xf32, #npu.mem<ub>>, memref<64xf32, #npu.mem<ub>>) -> ()
   return
 }

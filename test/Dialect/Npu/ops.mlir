@@ -66,7 +66,7 @@ func.func @vector_unit(%x: memref<8x128xf32, #npu.mem<ub>>, %y: memref<8x128xf32
   npu.vec.rec %x, %y : memref<8x128xf32, #npu.mem<ub>>, memref<8x128xf32, #npu.mem<ub>>
   // CHECK: npu.vec.relu
   npu.vec.relu %x, %y : memref<8x128xf32, #npu.mem<ub>>, memref<8x128xf32, #npu.mem<ub>>
-  // CHECK: npu.vec.adds %{{.*}}, %{{.*}}, %{{.*}} : memref<8x128xf32, #npu.mem<ub>>, f32
+  // CHECK: npu.vec.adds %{{.*}}, %{{.*}}, %{{.*}} : memref<8x128xf32, #npu.mem<ub>>, memref<8x128xf32, #npu.mem<ub>>, f32
   npu.vec.adds %x, %s, %y : memref<8x128xf32, #npu.mem<ub>>, memref<8x128xf32, #npu.mem<ub>>, f32
   // CHECK: npu.vec.muls
   npu.vec.muls %x, %s, %y : memref<8x128xf32, #npu.mem<ub>>, memref<8x128xf32, #npu.mem<ub>>, f32
@@ -84,6 +84,15 @@ func.func @vector_unit(%x: memref<8x128xf32, #npu.mem<ub>>, %y: memref<8x128xf32
   npu.set_flag vector -> mte3, 3
   // CHECK: npu.barrier vector
   npu.barrier vector
+  return
+}
+
+
+// Operands share shape and element type; a stride of 0 broadcasts a row.
+// CHECK-LABEL: func @broadcast
+func.func @broadcast(%x: memref<8x128xf32, #npu.mem<ub>>, %row: memref<8x128xf32, strided<[0, 1]>, #npu.mem<ub>>) {
+  // CHECK: npu.vec.sub %{{.*}}, %{{.*}}, %{{.*}} : memref<8x128xf32, #npu.mem<ub>>, memref<8x128xf32, strided<[0, 1]>, #npu.mem<ub>>, memref<8x128xf32, #npu.mem<ub>>
+  npu.vec.sub %x, %row, %x : memref<8x128xf32, #npu.mem<ub>>, memref<8x128xf32, strided<[0, 1]>, #npu.mem<ub>>, memref<8x128xf32, #npu.mem<ub>>
   return
 }
 
