@@ -1,33 +1,24 @@
 //===- NpuOps.cpp - Verifiers of the npu ops ------------------------------===//
 
 #include "moe/Dialect/Npu/NpuOps.h"
+#include "moe/Target/Npu/Program.h"
 
 using namespace mlir;
 using namespace mlir::npu;
 
-/// The pipe that moves data from `src` to `dst`, if the core has that path.
+static_assert(int(MemSpace::GM) == int(moe_npu::Space::GM) &&
+                  int(MemSpace::UB) == int(moe_npu::Space::UB) &&
+                  int(Pipe::Scalar) == int(moe_npu::Pipe::Scalar) &&
+                  int(Pipe::Fixpipe) == int(moe_npu::Pipe::Fixpipe) &&
+                  int(Pipe::All) == int(moe_npu::Pipe::All),
+              "the dialect's enums and the program format's agree");
+
+/// The pipe that moves data from `src` to `dst`, if the core has that path:
+/// the program format's rule (the enums agree value for value).
 static std::optional<Pipe> dmaPipe(MemSpace src, MemSpace dst) {
-  switch (src) {
-  case MemSpace::GM:
-    if (dst == MemSpace::L1 || dst == MemSpace::UB)
-      return Pipe::MTE2;
-    break;
-  case MemSpace::L1:
-    if (dst == MemSpace::L0A || dst == MemSpace::L0B)
-      return Pipe::MTE1;
-    break;
-  case MemSpace::UB:
-    if (dst == MemSpace::GM || dst == MemSpace::L1)
-      return Pipe::MTE3;
-    break;
-  case MemSpace::L0C:
-    if (dst == MemSpace::GM || dst == MemSpace::UB)
-      return Pipe::Fixpipe;
-    break;
-  default:
-    break;
-  }
-  return std::nullopt;
+  std::optional<moe_npu::Pipe> pipe =
+      moe_npu::dmaPipe(moe_npu::Space(int(src)), moe_npu::Space(int(dst)));
+  return pipe ? std::optional<Pipe>(Pipe(int(*pipe))) : std::nullopt;
 }
 
 Pipe DmaOp::getPipe() {

@@ -49,13 +49,7 @@ void mlir::npu::emitCopy(OpBuilder &b, Location loc, Buffers &buffers, Value src
       DmaOp::create(b, loc, sub(src, offsets, sizes), staged, DmaLayout::None);
       DmaOp::create(b, loc, staged, sub(dst, offsets, sizes), DmaLayout::None);
     }
-    int d = int(outer.size()) - 1;
-    for (; d >= 0; --d) {
-      if (++outer[d] < shape[d])
-        break;
-      outer[d] = 0;
-    }
-    if (d < 0)
+    if (!nextIndex(outer, shape))
       break;
   }
 }

@@ -17,6 +17,15 @@ std::string mlir::npu::nodeOf(Operation *op) {
   return "";
 }
 
+bool mlir::npu::nextIndex(MutableArrayRef<int64_t> index, ArrayRef<int64_t> bounds) {
+  for (int d = int(index.size()) - 1; d >= 0; --d) {
+    if (++index[d] < bounds[d])
+      return true;
+    index[d] = 0;
+  }
+  return false;
+}
+
 Value Buffers::whole(MemSpace space) {
   Value &buffer = buffers[int(space)];
   if (!buffer) {

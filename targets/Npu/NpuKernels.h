@@ -52,6 +52,10 @@ struct MatmulParts {
 };
 FailureOr<MatmulParts> matchMatmul(linalg::LinalgOp op);
 
+/// Steps `index` (a prefix of `bounds`' dims) to the next index in row-major
+/// order; false after the last.
+bool nextIndex(MutableArrayRef<int64_t> index, ArrayRef<int64_t> bounds);
+
 /// Packed row-major strides of a static shape.
 SmallVector<int64_t> packed(ArrayRef<int64_t> shape);
 

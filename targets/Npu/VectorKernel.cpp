@@ -44,14 +44,6 @@ FailureOr<OperandMap> readMap(AffineMap map, unsigned loops) {
   return m;
 }
 
-/// Contiguous element strides of `shape`.
-SmallVector<int64_t> packedStrides(ArrayRef<int64_t> shape) {
-  SmallVector<int64_t> strides(shape.size(), 1);
-  for (int i = int(shape.size()) - 2; i >= 0; --i)
-    strides[i] = strides[i + 1] * shape[i + 1];
-  return strides;
-}
-
 /// One chunk of rows: the body of the generic as vector instructions over
 /// [rows, cols] views in the unified buffer.
 class ChunkEmitter {
@@ -352,19 +344,12 @@ LogicalResult mlir::npu::emitVectorGeneric(OpBuilder &b, Buffers &buffers,
       }
       SmallVector<int64_t> offsets, sizes;
       chunkOf(outMap, outer, r0, rcc, offsets, sizes);
-      Value dense = buffers.restride(result, sizes, packedStrides(sizes));
+      Value dense = buffers.restride(result, sizes, packed(sizes));
       DmaOp::create(b, loc, dense, sub(output, offsets, sizes), DmaLayout::None);
       if (emit.end() > ((chunk - 1) % 2 + 1) * slotBytes)
         return op.emitError() << nodeOf(op) << "internal: a chunk outgrew its slot";
     }
-    // The next index of the unrolled outer loops.
-    int d = int(outer.size()) - 1;
-    for (; d >= 0; --d) {
-      if (++outer[d] < loops[d])
-        break;
-      outer[d] = 0;
-    }
-    if (d < 0)
+    if (!nextIndex(outer, loops))
       break;
   }
   return success();
