@@ -11,21 +11,23 @@
 
 using namespace mlir;
 
-void moe::buildMoeOptimizePipeline(OpPassManager &pm) {
+void moe::buildMoeOptimizePipeline(OpPassManager &pm, bool decomposeExperts) {
   pm.addPass(createCanonicalizerPass());
-  pm.addPass(moe::createMoeDecomposeExperts());
-  pm.addPass(createCanonicalizerPass());
+  if (decomposeExperts) {
+    pm.addPass(moe::createMoeDecomposeExperts());
+    pm.addPass(createCanonicalizerPass());
+  }
   pm.addPass(createCSEPass());
 }
 
-void moe::buildOnnxToMoePipeline(OpPassManager &pm, bool raise) {
+void moe::buildOnnxToMoePipeline(OpPassManager &pm, bool raise, bool decomposeExperts) {
   if (raise) {
     pm.addPass(moe::createMoeRaiseMoe());
     pm.addPass(moe::createMoeRaiseAttention());
     pm.addPass(moe::createMoeRaiseNorms());
   }
   pm.addPass(moe::createConvertOnnxToMoe());
-  buildMoeOptimizePipeline(pm);
+  buildMoeOptimizePipeline(pm, decomposeExperts);
 }
 
 void moe::registerMoePipelines() {

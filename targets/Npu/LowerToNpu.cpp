@@ -3,6 +3,7 @@
 #include "NpuKernels.h"
 #include "moe/Dialect/Moe/MoeOps.h"
 #include "moe/Passes/Moe/Passes.h"
+#include "moe/Support/ConstantBytes.h"
 #include "moe/Target/Npu/MatmulTiling.h"
 #include "moe/Target/Npu/TargetDescription.h"
 #include "moe/Target/Passes.h"
@@ -14,6 +15,7 @@
 #include "mlir/IR/SymbolTable.h"
 
 #include <cmath>
+#include <cstring>
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -71,7 +73,8 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
       return signalPassFailure();
     }
     for (func::FuncOp func : funcs)
-      if (failed(applyPatternsGreedily(func, frozen)) || failed(convertForCube(func, cubeType)))
+      if (failed(applyPatternsGreedily(func, frozen)) || failed(decomposeExpertsDense(func)) ||
+          failed(convertForCube(func, cubeType)))
         return signalPassFailure();
     for (func::FuncOp func : funcs)
       if (failed(lower(func, target, desc)))
@@ -273,6 +276,16 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
       return v;
     };
     SymbolTable symbols(func->getParentOfType<ModuleOp>());
+    // A constant tensor is global memory the program starts with.
+    auto gmConstant = [&](Location loc, MemRefType type, Attribute value) -> Value {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(lowered);
+      auto global = memref::GlobalOp::create(b, loc, "npu_const", b.getStringAttr("private"),
+                                             type, value, /*constant=*/true, IntegerAttr());
+      symbols.insert(global);
+      b.setInsertionPointToEnd(entry);
+      return memref::GetGlobalOp::create(b, loc, type, global.getSymName()).getResult();
+    };
     for (Operation &op : func.getBody().front()) {
       if (isa<tensor::EmptyOp, linalg::FillOp, func::ReturnOp>(op))
         continue; // a fill is read as the init of the op using it
@@ -287,15 +300,7 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
         FailureOr<MemRefType> type = toGm(value.getType(), &op);
         if (failed(type))
           return failure();
-        // A constant tensor is global memory the program starts with.
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(lowered);
-        auto global = memref::GlobalOp::create(b, op.getLoc(), "npu_const", b.getStringAttr("private"),
-                                               *type, value, /*constant=*/true, IntegerAttr());
-        symbols.insert(global);
-        b.setInsertionPointToEnd(entry);
-        map.map(constant.getResult(),
-                memref::GetGlobalOp::create(b, op.getLoc(), *type, global.getSymName()).getResult());
+        map.map(constant.getResult(), gmConstant(op.getLoc(), *type, value));
         continue;
       }
       if (auto attention = dyn_cast<moe::AttentionOp>(op)) {
@@ -344,31 +349,57 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
       auto cType = cast<ShapedType>(op.getResult(0).getType());
       int64_t K = aType.getShape().back(), N = cType.getShape().back();
       int64_t M = aType.getNumElements() / K;
-      if (M % 16 || N % 16 || K % 16)
+      // A constant B whose columns are not whole fractals (a router's few
+      // experts) is padded with zero columns; C's extra columns are dropped.
+      int64_t paddedN = (N + 15) / 16 * 16;
+      std::optional<std::vector<char>> padBytes;
+      if (N != paddedN && matchPattern(mm->b, m_Constant()))
+        padBytes = moe::constantRawBytes(mm->b);
+      if (M % 16 || K % 16 || (N % 16 && !padBytes))
         return op.emitError() << nodeOf(&op) << "matmul " << M << "x" << K << " * " << K << "x" << N
                               << ": the NPU lowering needs every dim a multiple of 16 "
-                                 "(the cube's fractal) so far";
+                                 "(the cube's fractal; constant weights are padded) so far";
       np::TargetDesc::Cube shape = *desc.cube(in.isF16() ? "f16" : "bf16");
-      std::optional<np::MatmulTiles> tiles = np::chooseMatmulTiles(
-          desc, shape, M, N, K, in.getIntOrFloatBitWidth() / 8, out.getIntOrFloatBitWidth() / 8);
+      std::optional<np::MatmulTiles> tiles =
+          np::chooseMatmulTiles(desc, shape, M, paddedN, K, in.getIntOrFloatBitWidth() / 8,
+                                out.getIntOrFloatBitWidth() / 8);
       if (!tiles)
         return op.emitError() << nodeOf(&op) << "no matmul tile fits the buffers of " << target.getName();
       Value result = op.getResult(0);
       if (failed(resultMemref(result, &op)))
         return failure();
       for (Value operand : {mm->a, mm->b})
-        if (!map.contains(operand))
+        if (!map.contains(operand) && !(operand == mm->b && padBytes))
           return op.emitError() << nodeOf(&op)
                                 << "an operand of this matmul has no NPU form (only inputs "
                                    "and earlier matmuls so far)";
       // Batch dims fold into M: A and C as [M, K] and [M, N].
       Value a = contiguous(b, op.getLoc(), buffers, map.lookup(mm->a));
       Value c = map.lookup(result);
-      Value bMat = contiguous(b, op.getLoc(), buffers, map.lookup(mm->b));
       if (!cast<MemRefType>(c.getType()).getLayout().isIdentity())
         return op.emitError() << nodeOf(&op) << "a matmul writing a strided view";
-      emitMatmul(b, op.getLoc(), buffers, *tiles, reshaped(b, op.getLoc(), a, {M, K}), bMat,
-                 reshaped(b, op.getLoc(), c, {M, N}));
+      Location loc = op.getLoc();
+      Value a2 = reshaped(b, loc, a, {M, K});
+      if (padBytes) {
+        int64_t width = in.getIntOrFloatBitWidth() / 8;
+        std::vector<char> padded(K * paddedN * width, 0);
+        for (int64_t k = 0; k < K; ++k)
+          std::memcpy(&padded[k * paddedN * width], &(*padBytes)[k * N * width], N * width);
+        auto tensorType = RankedTensorType::get({K, paddedN}, in);
+        auto bPadded = gmConstant(loc, *toGm(tensorType, &op),
+                                  DenseElementsAttr::getFromRawBuffer(tensorType, padded));
+        auto wide = MemRefType::get({M, paddedN}, out, MemRefLayoutAttrInterface(),
+                                    MemSpaceAttr::get(b.getContext(), MemSpace::GM));
+        Value cPadded = memref::AllocOp::create(b, loc, wide);
+        emitMatmul(b, loc, buffers, *tiles, a2, bPadded, cPadded);
+        SmallVector<int64_t> zero = {0, 0}, sizes = {M, N}, ones = {1, 1};
+        emitCopy(b, loc, buffers,
+                 memref::SubViewOp::create(b, loc, cPadded, zero, sizes, ones),
+                 reshaped(b, loc, c, {M, N}));
+        continue;
+      }
+      Value bMat = contiguous(b, loc, buffers, map.lookup(mm->b));
+      emitMatmul(b, loc, buffers, *tiles, a2, bMat, reshaped(b, loc, c, {M, N}));
     }
     func::ReturnOp::create(b, func.getLoc());
     lowered.setVisibility(func.getVisibility());

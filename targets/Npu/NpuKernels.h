@@ -59,6 +59,11 @@ bool nextIndex(MutableArrayRef<int64_t> index, ArrayRef<int64_t> bounds);
 /// Packed row-major strides of a static shape.
 SmallVector<int64_t> packed(ArrayRef<int64_t> shape);
 
+/// Every moe.experts of `func` (with the moe.route feeding it) as dense
+/// linalg: a [tokens, experts] gate, every expert over every token, summed
+/// weighted by the gate (DenseExperts.cpp says why).
+LogicalResult decomposeExpertsDense(func::FuncOp func);
+
 /// With `cubeType` (f16 or bf16): every f32 matmul and attention of `func`
 /// computes in that type, its operands converted (constants at compile
 /// time), its result still f32; a null type changes nothing.

@@ -289,7 +289,7 @@ int64_t Tensor::numBytes() const {
 
 static const char *const kOpNames[] = {
     "dma",     "mmad",     "vec.add",  "vec.sub",  "vec.mul",  "vec.div",
-    "vec.max", "vec.min",  "vec.exp",  "vec.ln",   "vec.abs",  "vec.sqrt",
+    "vec.max", "vec.min",  "vec.cmpge", "vec.cmpgt", "vec.exp",  "vec.ln",   "vec.abs",  "vec.sqrt",
     "vec.rec", "vec.relu", "vec.cast", "vec.adds", "vec.muls", "vec.maxs",
     "vec.reduce_sum", "vec.reduce_max", "vec.dup", "set_flag", "wait_flag",
     "barrier"};
@@ -494,7 +494,7 @@ static bool parseInstr(StringRef line, Instr &instr, std::string &why) {
   }
   size_t want = *op == Opcode::Dma || *op == Opcode::VDup ? (*op == Opcode::Dma ? 2 : 1)
                 : *op == Opcode::Mmad                      ? 3
-                : *op >= Opcode::VAdd && *op <= Opcode::VMin ? 3
+                : *op >= Opcode::VAdd && *op <= Opcode::VCmpGt ? 3
                                                              : 2;
   if (args.size() != want)
     return why = llvm::formatv("expected {0} regions", want).str(), false;

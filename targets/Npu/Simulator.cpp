@@ -411,6 +411,8 @@ bool Simulator::Impl::vector(const Instr &in, std::string &why) {
           case Opcode::VDiv: v /= y[i]; break;
           case Opcode::VMax: v = std::max(v, y[i]); break;
           case Opcode::VMin: v = std::min(v, y[i]); break;
+          case Opcode::VCmpGe: v = v >= y[i] ? 1.0 : 0.0; break;
+          case Opcode::VCmpGt: v = v > y[i] ? 1.0 : 0.0; break;
           case Opcode::VExp: v = std::exp(v); break;
           case Opcode::VLn: v = std::log(v); break;
           case Opcode::VAbs: v = std::fabs(v); break;

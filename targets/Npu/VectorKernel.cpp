@@ -146,10 +146,11 @@ LogicalResult mlir::npu::emitVectorGeneric(OpBuilder &b, Buffers &buffers,
       int64_t c = maps[i].dimOf[n - 1] >= 0 ? cols : 1;
       total += alignTo(r * c * cast<MemRefType>(v.getType()).getElementTypeBitWidth() / 8, 32);
     }
+    // Each body value, and a constant side a comparison fills in.
     for (Operation &inner : body.without_terminator())
       for (Value r : inner.getResults())
         if (r.getType().isIntOrFloat())
-          total += alignTo(rc * cols * r.getType().getIntOrFloatBitWidth() / 8, 32) +
+          total += alignTo(rc * cols * 4, 32) * (isa<arith::CmpFOp>(inner) ? 2 : 1) +
                    alignTo(rc * 4, 32);
     total += alignTo(rc * cols * 4, 32);
     return total;
@@ -221,7 +222,12 @@ LogicalResult mlir::npu::emitVectorGeneric(OpBuilder &b, Buffers &buffers,
         if (inner.getNumResults() != 1)
           return inner.emitError() << nodeOf(op) << "'" << inner.getName()
                                    << "' has no vector-unit form";
-        Type type = inner.getResult(0).getType();
+        // A comparison's mask is a float of its operands' type (1 or 0).
+        Type type = isa<arith::CmpFOp>(inner) ? inner.getOperand(0).getType()
+                                              : inner.getResult(0).getType();
+        if (!type.isIntOrFloat() || !isa<FloatType>(type))
+          return inner.emitError() << nodeOf(op) << "'" << inner.getName()
+                                   << "' of " << type << " has no vector-unit form";
         Value dst = emit.temp({rcc, cols}, type);
         Value x = inner.getNumOperands() > 0 ? viewOf(inner.getOperand(0)) : Value();
         Value y = inner.getNumOperands() > 1 ? viewOf(inner.getOperand(1)) : Value();
@@ -309,6 +315,56 @@ LogicalResult mlir::npu::emitVectorGeneric(OpBuilder &b, Buffers &buffers,
             })
             .Case<arith::ExtFOp, arith::TruncFOp>([&](auto) {
               ok = x && (VecCastOp::create(b, loc, x, dst), true);
+            })
+            .Case([&](arith::CmpFOp cmp) {
+              // Both sides as views (a constant side filled in).
+              auto side = [&](Value view, std::optional<double> c) -> Value {
+                if (view)
+                  return view;
+                Value filled = emit.temp({rcc, cols}, type);
+                VecDupOp::create(b, loc, s(*c), filled);
+                return filled;
+              };
+              if ((!x && !cx) || (!y && !cy)) {
+                ok = false;
+                return;
+              }
+              Value l = side(x, cx), r = side(y, cy);
+              using P = arith::CmpFPredicate;
+              switch (cmp.getPredicate()) {
+              case P::OGE: case P::UGE: VecCmpGeOp::create(b, loc, l, r, dst); break;
+              case P::OGT: case P::UGT: VecCmpGtOp::create(b, loc, l, r, dst); break;
+              case P::OLE: case P::ULE: VecCmpGeOp::create(b, loc, r, l, dst); break;
+              case P::OLT: case P::ULT: VecCmpGtOp::create(b, loc, r, l, dst); break;
+              default: ok = false;
+              }
+            })
+            .Case([&](arith::SelectOp) {
+              // mask ? a : b = b + mask * (a - b), the mask being 1 or 0.
+              Value mask = x;
+              Value a = y, bv = inner.getNumOperands() > 2 ? viewOf(inner.getOperand(2)) : Value();
+              std::optional<double> ca = cy, cb = constOf(inner.getOperand(2));
+              if (!mask || (!a && !ca) || (!bv && !cb)) {
+                ok = false;
+                return;
+              }
+              if (a && bv) {
+                VecSubOp::create(b, loc, a, bv, dst);
+                VecMulOp::create(b, loc, dst, mask, dst);
+                VecAddOp::create(b, loc, dst, bv, dst);
+              } else if (a) {
+                VecAddsOp::create(b, loc, a, s(-*cb), dst);
+                VecMulOp::create(b, loc, dst, mask, dst);
+                VecAddsOp::create(b, loc, dst, s(*cb), dst);
+              } else if (bv) {
+                VecMulsOp::create(b, loc, bv, s(-1.0), dst);
+                VecAddsOp::create(b, loc, dst, s(*ca), dst);
+                VecMulOp::create(b, loc, dst, mask, dst);
+                VecAddOp::create(b, loc, dst, bv, dst);
+              } else {
+                VecMulsOp::create(b, loc, mask, s(*ca - *cb), dst);
+                VecAddsOp::create(b, loc, dst, s(*cb), dst);
+              }
             })
             .Default([&](Operation *) { ok = false; });
         if (!ok)

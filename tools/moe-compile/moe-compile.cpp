@@ -317,7 +317,9 @@ int main(int argc, char **argv) {
     PassManager pm(&context);
     if (failed(applyPassManagerCLOptions(pm)))
       return 1;
-    moe::buildOnnxToMoePipeline(pm, /*raise=*/!noRaise);
+    // The NPU takes moe.experts whole (its program cannot size a loop by
+    // the tokens an expert got); the CPU wants it decomposed.
+    moe::buildOnnxToMoePipeline(pm, /*raise=*/!noRaise, /*decomposeExperts=*/!npuTarget);
     if (quantize != Quantize::None) {
       moe::MoeQuantizeWeightsOptions options;
       options.bits = quantize == Quantize::Int8 ? 8 : 4;

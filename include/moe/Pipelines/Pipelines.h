@@ -14,12 +14,13 @@ namespace moe {
 
 /// Target-independent work at the moe level: canonical forms, routed experts
 /// decomposed into their dropless form, and common subexpressions merged.
-void buildMoeOptimizePipeline(OpPassManager &pm);
+void buildMoeOptimizePipeline(OpPassManager &pm, bool decomposeExperts = true);
 
 /// From the imported onnx dialect to the moe level: exported expert loops
 /// raised (unless `raise` is false), every onnx.node converted, then the
 /// moe-level optimisations.
-void buildOnnxToMoePipeline(OpPassManager &pm, bool raise = true);
+void buildOnnxToMoePipeline(OpPassManager &pm, bool raise = true,
+                            bool decomposeExperts = true);
 
 /// Registers every pipeline above with the pass registry.
 void registerMoePipelines();

@@ -87,6 +87,8 @@ def Npu_VecMulOp : Npu_VecBinaryOp<"mul", "*">;
 def Npu_VecDivOp : Npu_VecBinaryOp<"div", "/">;
 def Npu_VecMaxOp : Npu_VecBinaryOp<"max", "max">;
 def Npu_VecMinOp : Npu_VecBinaryOp<"min", "min">;
+def Npu_VecCmpGeOp : Npu_VecBinaryOp<"cmpge", ">= (1 or 0)">;
+def Npu_VecCmpGtOp : Npu_VecBinaryOp<"cmpgt", "> (1 or 0)">;
 
 class Npu_VecUnaryOp<string mnemonic, string what>
     : Npu_VecOp<mnemonic, [AllShapesMatch<["src", "dst"]>,

@@ -89,6 +89,7 @@ struct Region {
 enum class Opcode : uint8_t {
   Dma, Mmad,
   VAdd, VSub, VMul, VDiv, VMax, VMin,                // dst = a op b
+  VCmpGe, VCmpGt,                                    // dst = a >= b (> b) ? 1 : 0
   VExp, VLn, VAbs, VSqrt, VRec, VRelu, VCast,        // dst = f(a)
   VAdds, VMuls, VMaxs,                               // dst = a op scalar
   VReduceSum, VReduceMax,                            // dst = reduce(a, last dim)

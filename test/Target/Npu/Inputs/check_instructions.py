@@ -120,6 +120,8 @@ for dtype in ("f32", "f16"):
     vector_case("div", dtype, [8, 64], np.divide)
     vector_case("max", dtype, [8, 64], np.maximum)
     vector_case("min", dtype, [8, 64], np.minimum)
+    vector_case("cmpge", dtype, [8, 64], lambda a, b: (a >= b).astype(np.float32))
+    vector_case("cmpgt", dtype, [8, 64], lambda a, b: (a > b).astype(np.float32))
     vector_case("exp", dtype, [8, 64], np.exp, nargs=1)
     vector_case("ln", dtype, [8, 64], np.log, nargs=1)
     vector_case("abs", dtype, [8, 64], np.abs, nargs=1)
