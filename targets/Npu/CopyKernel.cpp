@@ -8,6 +8,7 @@
 
 #include "NpuKernels.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 
 using namespace mlir;
@@ -51,5 +52,30 @@ void mlir::npu::emitCopy(OpBuilder &b, Location loc, Buffers &buffers, Value src
     }
     if (!nextIndex(outer, shape))
       break;
+  }
+}
+
+void mlir::npu::emitFill(OpBuilder &b, Location loc, Buffers &buffers, Value dst, double value) {
+  auto type = cast<MemRefType>(dst.getType());
+  int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
+  int64_t eb = type.getElementTypeBitWidth() / 8;
+  TargetAttr target = buffers.getTarget();
+  // One vector instruction's worth of rows, filled once and stored as often
+  // as needed.
+  int64_t limit = target.getMaxRepeats() * target.getVectorBytes();
+  int64_t rc = std::max<int64_t>(1, std::min(rows, limit / (cols * eb)));
+  Value staged = buffers.view(MemSpace::UB, 0, {rc, cols}, type.getElementType());
+  Value scalar = arith::ConstantOp::create(
+      b, loc, type.getElementType(), b.getFloatAttr(type.getElementType(), value));
+  VecDupOp::create(b, loc, scalar, staged);
+  for (int64_t r0 = 0; r0 < rows; r0 += rc) {
+    int64_t rcc = std::min(rc, rows - r0);
+    SmallVector<int64_t> offsets = {r0, 0}, sizes = {rcc, cols}, ones = {1, 1};
+    Value src = rcc == rc ? staged
+                          : memref::SubViewOp::create(b, loc, staged, ArrayRef<int64_t>{0, 0},
+                                                      sizes, ones)
+                                .getResult();
+    DmaOp::create(b, loc, src, memref::SubViewOp::create(b, loc, dst, offsets, sizes, ones),
+                  DmaLayout::None);
   }
 }

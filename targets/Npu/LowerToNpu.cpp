@@ -355,13 +355,15 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
       std::optional<std::vector<char>> padBytes;
       if (N != paddedN && matchPattern(mm->b, m_Constant()))
         padBytes = moe::constantRawBytes(mm->b);
-      if (M % 16 || K % 16 || (N % 16 && !padBytes))
+      // Rows (tokens: one in decode) are padded with zero rows likewise.
+      int64_t paddedM = (M + 15) / 16 * 16;
+      if (K % 16 || (N % 16 && !padBytes))
         return op.emitError() << nodeOf(&op) << "matmul " << M << "x" << K << " * " << K << "x" << N
-                              << ": the NPU lowering needs every dim a multiple of 16 "
-                                 "(the cube's fractal; constant weights are padded) so far";
+                              << ": the NPU lowering needs K, and N of a weight that is not "
+                                 "constant, multiples of 16 (the cube's fractal) so far";
       np::TargetDesc::Cube shape = *desc.cube(in.isF16() ? "f16" : "bf16");
       std::optional<np::MatmulTiles> tiles =
-          np::chooseMatmulTiles(desc, shape, M, paddedN, K, in.getIntOrFloatBitWidth() / 8,
+          np::chooseMatmulTiles(desc, shape, paddedM, paddedN, K, in.getIntOrFloatBitWidth() / 8,
                                 out.getIntOrFloatBitWidth() / 8);
       if (!tiles)
         return op.emitError() << nodeOf(&op) << "no matmul tile fits the buffers of " << target.getName();
@@ -380,26 +382,45 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
         return op.emitError() << nodeOf(&op) << "a matmul writing a strided view";
       Location loc = op.getLoc();
       Value a2 = reshaped(b, loc, a, {M, K});
+      Value c2 = reshaped(b, loc, c, {M, N});
+      auto gmType = [&](ArrayRef<int64_t> shape, Type element) {
+        return MemRefType::get(shape, element, MemRefLayoutAttrInterface(),
+                               MemSpaceAttr::get(b.getContext(), MemSpace::GM));
+      };
+      SmallVector<int64_t> origin = {0, 0}, ones = {1, 1};
+      if (paddedM != M) {
+        Value padded = memref::AllocOp::create(b, loc, gmType({paddedM, K}, in));
+        emitCopy(b, loc, buffers,
+                 a2, memref::SubViewOp::create(b, loc, padded, origin,
+                                               ArrayRef<int64_t>{M, K}, ones));
+        emitFill(b, loc, buffers,
+                 memref::SubViewOp::create(b, loc, padded, ArrayRef<int64_t>{M, 0},
+                                           ArrayRef<int64_t>{paddedM - M, K}, ones),
+                 0.0);
+        a2 = padded;
+      }
+      Value bMat;
       if (padBytes) {
         int64_t width = in.getIntOrFloatBitWidth() / 8;
         std::vector<char> padded(K * paddedN * width, 0);
         for (int64_t k = 0; k < K; ++k)
           std::memcpy(&padded[k * paddedN * width], &(*padBytes)[k * N * width], N * width);
         auto tensorType = RankedTensorType::get({K, paddedN}, in);
-        auto bPadded = gmConstant(loc, *toGm(tensorType, &op),
-                                  DenseElementsAttr::getFromRawBuffer(tensorType, padded));
-        auto wide = MemRefType::get({M, paddedN}, out, MemRefLayoutAttrInterface(),
-                                    MemSpaceAttr::get(b.getContext(), MemSpace::GM));
-        Value cPadded = memref::AllocOp::create(b, loc, wide);
-        emitMatmul(b, loc, buffers, *tiles, a2, bPadded, cPadded);
-        SmallVector<int64_t> zero = {0, 0}, sizes = {M, N}, ones = {1, 1};
-        emitCopy(b, loc, buffers,
-                 memref::SubViewOp::create(b, loc, cPadded, zero, sizes, ones),
-                 reshaped(b, loc, c, {M, N}));
+        bMat = gmConstant(loc, gmType({K, paddedN}, in),
+                          DenseElementsAttr::getFromRawBuffer(tensorType, padded));
+      } else {
+        bMat = contiguous(b, loc, buffers, map.lookup(mm->b));
+      }
+      if (paddedM == M && paddedN == N) {
+        emitMatmul(b, loc, buffers, *tiles, a2, bMat, c2);
         continue;
       }
-      Value bMat = contiguous(b, loc, buffers, map.lookup(mm->b));
-      emitMatmul(b, loc, buffers, *tiles, a2, bMat, reshaped(b, loc, c, {M, N}));
+      // The padded product, of which C is the top-left corner.
+      Value cPadded = memref::AllocOp::create(b, loc, gmType({paddedM, paddedN}, out));
+      emitMatmul(b, loc, buffers, *tiles, a2, bMat, cPadded);
+      emitCopy(b, loc, buffers,
+               memref::SubViewOp::create(b, loc, cPadded, origin, ArrayRef<int64_t>{M, N}, ones),
+               c2);
     }
     func::ReturnOp::create(b, func.getLoc());
     lowered.setVisibility(func.getVisibility());

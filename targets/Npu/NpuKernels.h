@@ -86,6 +86,9 @@ LogicalResult emitVectorGeneric(OpBuilder &b, Buffers &buffers, linalg::GenericO
 /// buffer (any strides: transposes are views of the source).
 void emitCopy(OpBuilder &b, Location loc, Buffers &buffers, Value src, Value dst);
 
+/// Every element of a 2-d global-memory view set to `value` (a float).
+void emitFill(OpBuilder &b, Location loc, Buffers &buffers, Value dst, double value);
+
 /// The shape and mask of an attention the NPU computes.
 struct AttentionShape {
   int64_t batch, heads, kvHeads, queries, keys, dim;

@@ -147,11 +147,16 @@ LogicalResult mlir::npu::emitVectorGeneric(OpBuilder &b, Buffers &buffers,
       total += alignTo(r * c * cast<MemRefType>(v.getType()).getElementTypeBitWidth() / 8, 32);
     }
     // Each body value, and a constant side a comparison fills in.
-    for (Operation &inner : body.without_terminator())
-      for (Value r : inner.getResults())
-        if (r.getType().isIntOrFloat())
-          total += alignTo(rc * cols * 4, 32) * (isa<arith::CmpFOp>(inner) ? 2 : 1) +
-                   alignTo(rc * 4, 32);
+    for (Operation &inner : body.without_terminator()) {
+      if (inner.getNumResults() != 1 || isa<arith::ConstantOp>(inner))
+        continue;
+      bool compare = isa<arith::CmpFOp>(inner);
+      Type t = compare ? inner.getOperand(0).getType() : inner.getResult(0).getType();
+      if (!t.isIntOrFloat())
+        continue;
+      total += alignTo(rc * cols * t.getIntOrFloatBitWidth() / 8, 32) * (compare ? 2 : 1) +
+               alignTo(rc * 4, 32);
+    }
     total += alignTo(rc * cols * 4, 32);
     return total;
   };
