@@ -112,3 +112,115 @@ LogicalResult mlir::npu::convertForCube(func::FuncOp func, Type cubeType) {
   }
   return success();
 }
+
+LogicalResult mlir::npu::rewriteQMatmulsForCube(func::FuncOp func, Type cubeType) {
+  SmallVector<moe::QMatmulOp> work;
+  func.walk([&](moe::QMatmulOp op) { work.push_back(op); });
+  for (moe::QMatmulOp op : work) {
+    auto wType = cast<RankedTensorType>(op.getWeight().getType());
+    auto sType = cast<RankedTensorType>(op.getScale().getType());
+    auto xType = cast<RankedTensorType>(op.getInput().getType());
+    std::optional<std::vector<char>> w = moe::constantRawBytes(op.getWeight());
+    // Per-channel symmetric int8 with constant weights; anything else goes
+    // the generic way (dequantized elementwise on the vector unit).
+    if (!wType.getElementType().isInteger(8) || op.getZeroPoint() || op.getGroupSize() != 0 ||
+        sType.getRank() != 1 || !w || !xType.hasStaticShape())
+      continue;
+    Type narrow = cubeType ? cubeType : xType.getElementType();
+    if (!(narrow.isF16() || narrow.isBF16()))
+      return op.emitError() << nodeOf(op)
+                            << "a quantized matmul of f32 activations on the NPU needs "
+                               "--npu-matmul-type=f16 or bf16";
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    int64_t N = wType.getDimSize(0), K = wType.getDimSize(1);
+    // The integers stay integers in global memory, [K, N] for the cube.
+    Value wt = moe::bytesConstant(b, loc, RankedTensorType::get({K, N}, wType.getElementType()),
+                                  moe::transposeMatrixBytes(*w, 1, N, K, 1), "npu_qweight");
+    MLIRContext *ctx = b.getContext();
+    AffineMap all = b.getMultiDimIdentityMap(2);
+    AffineMap col = AffineMap::get(2, 0, {b.getAffineDimExpr(1)}, ctx);
+    Value empty = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{K, N}, narrow);
+    SmallVector<utils::IteratorType> par2(2, utils::IteratorType::parallel);
+    // Dequantized on the vector unit into the cube's type, once per call.
+    Value dq = linalg::GenericOp::create(
+                   b, loc, empty.getType(), ValueRange{wt, op.getScale()}, empty,
+                   ArrayRef<AffineMap>{all, col, all}, par2,
+                   [&](OpBuilder &nb, Location nl, ValueRange a) {
+                     Value f = arith::SIToFPOp::create(nb, nl, nb.getF32Type(), a[0]);
+                     Value s = a[1].getType().isF32()
+                                   ? a[1]
+                                   : arith::ExtFOp::create(nb, nl, nb.getF32Type(), a[1]);
+                     Value v = arith::MulFOp::create(nb, nl, f, s);
+                     linalg::YieldOp::create(nb, nl,
+                                             arith::TruncFOp::create(nb, nl, narrow, v).getResult());
+                   })
+                   .getResult(0);
+    Value x = xType.getElementType() == narrow ? op.getInput()
+                                               : castTensor(b, loc, op.getInput(), narrow);
+    // x [batch..., K] times dq [K, N] into f32.
+    unsigned rank = xType.getRank(), loops = rank + 1;
+    SmallVector<int64_t> outShape(xType.getShape());
+    outShape.back() = N;
+    Value zero = arith::ConstantOp::create(b, loc, b.getF32Type(), b.getF32FloatAttr(0.0f));
+    Value outEmpty = tensor::EmptyOp::create(b, loc, outShape, b.getF32Type());
+    Value init = linalg::FillOp::create(b, loc, zero, outEmpty).getResult(0);
+    SmallVector<AffineExpr> lead;
+    for (unsigned i = 0; i + 1 < rank; ++i)
+      lead.push_back(b.getAffineDimExpr(i));
+    AffineExpr n = b.getAffineDimExpr(rank - 1), k = b.getAffineDimExpr(rank);
+    SmallVector<AffineExpr> xe(lead), oe(lead);
+    xe.push_back(k);
+    oe.push_back(n);
+    SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, xe, ctx),
+                                   AffineMap::get(loops, 0, {k, n}, ctx),
+                                   AffineMap::get(loops, 0, oe, ctx)};
+    SmallVector<utils::IteratorType> iterators(loops, utils::IteratorType::parallel);
+    iterators.back() = utils::IteratorType::reduction;
+    Value y = linalg::GenericOp::create(
+                  b, loc, init.getType(), ValueRange{x, dq}, init, maps, iterators,
+                  [&](OpBuilder &nb, Location nl, ValueRange a) {
+                    Value p = arith::MulFOp::create(
+                        nb, nl, arith::ExtFOp::create(nb, nl, nb.getF32Type(), a[0]),
+                        arith::ExtFOp::create(nb, nl, nb.getF32Type(), a[1]));
+                    linalg::YieldOp::create(nb, nl,
+                                            arith::AddFOp::create(nb, nl, a[2], p).getResult());
+                  })
+                  .getResult(0);
+    // Bias, and the result's own type.
+    auto resultType = cast<RankedTensorType>(op.getResult().getType());
+    Value bias = op.getBias();
+    if (bias || !resultType.getElementType().isF32()) {
+      AffineMap id = b.getMultiDimIdentityMap(rank);
+      AffineMap last = AffineMap::get(rank, 0, {b.getAffineDimExpr(rank - 1)}, ctx);
+      SmallVector<Value> ins = {y};
+      SmallVector<AffineMap> ms = {id};
+      if (bias) {
+        ins.push_back(bias);
+        ms.push_back(last);
+      }
+      ms.push_back(id);
+      Value out = tensor::EmptyOp::create(b, loc, resultType.getShape(),
+                                          resultType.getElementType());
+      SmallVector<utils::IteratorType> par(rank, utils::IteratorType::parallel);
+      y = linalg::GenericOp::create(
+              b, loc, resultType, ins, out, ms, par,
+              [&](OpBuilder &nb, Location nl, ValueRange a) {
+                Value v = a[0];
+                if (bias) {
+                  Value bv = a[1].getType().isF32()
+                                 ? a[1]
+                                 : arith::ExtFOp::create(nb, nl, nb.getF32Type(), a[1]);
+                  v = arith::AddFOp::create(nb, nl, v, bv);
+                }
+                if (!resultType.getElementType().isF32())
+                  v = arith::TruncFOp::create(nb, nl, resultType.getElementType(), v);
+                linalg::YieldOp::create(nb, nl, v);
+              })
+              .getResult(0);
+    }
+    op.getResult().replaceAllUsesWith(y);
+    op.erase();
+  }
+  return success();
+}

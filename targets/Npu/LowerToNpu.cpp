@@ -73,7 +73,8 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
       return signalPassFailure();
     }
     for (func::FuncOp func : funcs)
-      if (failed(applyPatternsGreedily(func, frozen)) || failed(decomposeExpertsDense(func)) ||
+      if (failed(rewriteQMatmulsForCube(func, cubeType)) ||
+          failed(applyPatternsGreedily(func, frozen)) || failed(decomposeExpertsDense(func)) ||
           failed(convertForCube(func, cubeType)))
         return signalPassFailure();
     for (func::FuncOp func : funcs)

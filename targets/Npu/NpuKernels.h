@@ -64,6 +64,12 @@ SmallVector<int64_t> packed(ArrayRef<int64_t> shape);
 /// weighted by the gate (DenseExperts.cpp says why).
 LogicalResult decomposeExpertsDense(func::FuncOp func);
 
+/// Per-channel symmetric int8 moe.qmatmul over constant weights on the
+/// cube: the integers stay integers in global memory (transposed [K, N] at
+/// compile time), the vector unit dequantizes them into the cube's type each
+/// call, the cube multiplies. Others are left for the generic lowering.
+LogicalResult rewriteQMatmulsForCube(func::FuncOp func, Type cubeType);
+
 /// With `cubeType` (f16 or bf16): every f32 matmul and attention of `func`
 /// computes in that type, its operands converted (constants at compile
 /// time), its result still f32; a null type changes nothing.

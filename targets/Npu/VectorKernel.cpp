@@ -318,7 +318,7 @@ LogicalResult mlir::npu::emitVectorGeneric(OpBuilder &b, Buffers &buffers,
               ok = x && (VecSqrtOp::create(b, loc, x, dst), VecRecOp::create(b, loc, dst, dst),
                          true);
             })
-            .Case<arith::ExtFOp, arith::TruncFOp>([&](auto) {
+            .Case<arith::ExtFOp, arith::TruncFOp, arith::SIToFPOp>([&](auto) {
               ok = x && (VecCastOp::create(b, loc, x, dst), true);
             })
             .Case([&](arith::CmpFOp cmp) {
