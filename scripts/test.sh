@@ -13,7 +13,7 @@ trap 'rm -f "$log"' EXIT
 status=0
 /usr/lib/llvm-22/bin/lit -sv "$build/test" | tee "$log" || status=$?
 
-count() { sed -n "s/^ *$1: *\([0-9]*\).*/\1/p" "$log" | head -n 1; }
+count() { sed -n "s/^ *$1 *: *\([0-9]*\).*/\1/p" "$log" | head -n 1; }
 passed=$(count Passed); failed=$(count Failed)
 echo "${passed:-0} passed, ${failed:-0} failed"
 if [[ $status -ne 0 || -z $passed ]]; then
