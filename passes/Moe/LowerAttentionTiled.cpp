@@ -124,7 +124,7 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
                                         ArrayRef<int64_t>{batch, qHeads, rows, valueDepth},
                                         rewriter.getF32Type());
 
-    AffineExpr i = getAffineDimExpr(0, ctx), j = getAffineDimExpr(1, ctx);
+    AffineExpr i = getAffineDimExpr(0, ctx);
     AffineMap id2 = AffineMap::getMultiDimIdentityMap(2, ctx);
     AffineMap row = AffineMap::get(2, 0, {i}, ctx);
     AffineMap id1 = AffineMap::getMultiDimIdentityMap(1, ctx);

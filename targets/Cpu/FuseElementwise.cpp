@@ -7,9 +7,11 @@
 // reduction or a contraction, a producer is recomputed per reduction step
 // or turns a contiguous read into a strided one (measured slower on the
 // attention benchmark, 6.3 -> 8.8 ms, with upstream's default control).
+// The rule is populateFuseElementwiseChainsPatterns'.
 //
 //===----------------------------------------------------------------------===//
 
+#include "moe/Passes/Moe/Passes.h"
 #include "moe/Target/Cpu/Cpu.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -18,13 +20,6 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 using namespace mlir;
-
-static bool isPlainElementwise(Operation *op) {
-  auto generic = dyn_cast_or_null<linalg::GenericOp>(op);
-  return generic && generic.getNumLoops() == generic.getNumParallelLoops() &&
-         llvm::all_of(generic.getIndexingMapsArray(),
-                      [](AffineMap map) { return map.isProjectedPermutation(); });
-}
 
 namespace {
 struct CpuFuseElementwise
@@ -39,15 +34,7 @@ struct CpuFuseElementwise
   }
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    // The consumer reads the producer's result element for element: fused
-    // through a broadcast, the producer would run once per broadcast copy.
-    linalg::populateElementwiseOpsFusionPatterns(patterns, [](OpOperand *operand) {
-      Operation *producer = operand->get().getDefiningOp();
-      auto consumer = dyn_cast<linalg::GenericOp>(operand->getOwner());
-      return isPlainElementwise(producer) && producer->hasOneUse() &&
-             isPlainElementwise(consumer) &&
-             consumer.getMatchingIndexingMap(operand).isIdentity();
-    });
+    moe::populateFuseElementwiseChainsPatterns(patterns, /*intoReductions=*/false);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }

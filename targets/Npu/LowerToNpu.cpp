@@ -77,6 +77,14 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
           failed(applyPatternsGreedily(func, frozen)) || failed(decomposeExpertsDense(func)) ||
           failed(convertForCube(func, cubeType)))
         return signalPassFailure();
+    // Chains of vector work as one kernel each: one pass through the
+    // unified buffer instead of a round trip through global memory per op.
+    RewritePatternSet fusion(&getContext());
+    moe::populateFuseElementwiseChainsPatterns(fusion, /*intoReductions=*/true);
+    FrozenRewritePatternSet frozenFusion(std::move(fusion));
+    for (func::FuncOp func : funcs)
+      if (failed(applyPatternsGreedily(func, frozenFusion)))
+        return signalPassFailure();
     for (func::FuncOp func : funcs)
       if (failed(lower(func, target, desc)))
         return signalPassFailure();

@@ -9,8 +9,8 @@
 // CHECK: memref.global "private" constant @npu_const{{.*}} : memref<64x32xf16, #npu.mem<gm>>
 // CHECK-NOT: memref<64x32xf32
 // CHECK-LABEL: func.func @main
-// CHECK: npu.vec.cast {{.*}} : memref<16x64xf32, strided<[64, 1]>, #npu.mem<ub>>, memref<16x64xf16, #npu.mem<ub>>
-// CHECK: %[[W:.*]] = memref.get_global @npu_const{{.*}} : memref<64x32xf16, #npu.mem<gm>>
+// CHECK-DAG: %[[W:.*]] = memref.get_global @npu_const{{.*}} : memref<64x32xf16, #npu.mem<gm>>
+// CHECK-DAG: npu.vec.cast {{.*}} : memref<16x64xf32, strided<[64, 1]>, #npu.mem<ub>>, memref<16x64xf16, #npu.mem<ub>>
 // CHECK: npu.mmad {{.*}} : memref<32x64xf16, #npu.mem<l0a>>, memref<64x32xf16, #npu.mem<l0b>>, memref<32x32xf32, #npu.mem<l0c>>
 // CHECK: npu.dma {{.*}} : memref<32x32xf32, #npu.mem<l0c>>, memref<32x32xf32, strided<[32, 1]>, #npu.mem<gm>>
 // CHECK: %[[T:.*]] = memref.transpose %{{.*}} (d0, d1, d2) -> (d1, d0, d2)

@@ -26,6 +26,11 @@ void populateLowerAttentionOpsPatterns(RewritePatternSet &patterns);
 /// moe.attention -> tiled online softmax (flash form) where its shape
 /// suits; preferred over the direct form (part of the patterns above).
 void populateLowerAttentionTiledPatterns(RewritePatternSet &patterns);
+/// Elementwise producers fused into the consumers that read them element
+/// for element (FuseElementwiseChains.cpp); into reductions too when
+/// `intoReductions`.
+void populateFuseElementwiseChainsPatterns(RewritePatternSet &patterns,
+                                           bool intoReductions);
 /// moe.route, dispatch, grouped_matmul and combine -> linalg and scf.
 void populateLowerRoutingOpsPatterns(RewritePatternSet &patterns);
 
