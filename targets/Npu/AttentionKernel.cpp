@@ -83,13 +83,16 @@ LogicalResult mlir::npu::emitAttention(OpBuilder &b, Buffers &buffers, const Att
         if (seen > 0 && seen < t * t)
           masks.emplace(k0 - q0, int(masks.size()));
       }
-    int64_t ub = int64_t(masks.size()) * alignTo(t * t * 4, 32) + 6 * alignTo(t * 4, 32) +
-                 3 * alignTo(t * D * 4, 32) + alignTo(t * t * 4, 32) + alignTo(t * t * 2, 32) +
+    // S, P and P V have two slots used in turn, so that the cube's next
+    // Q K^T overlaps the vector unit's softmax of this tile.
+    int64_t ub = int64_t(masks.size()) * alignTo(t * t * 4, 32) + 7 * alignTo(t * 4, 32) +
+                 alignTo(t * D * 4, 32) + 2 * alignTo(t * D * 4, 32) +
+                 2 * alignTo(t * t * 4, 32) + 2 * alignTo(t * t * 2, 32) +
                  alignTo(t * D * 2, 32);
-    int64_t l1 = 5 * alignTo(t * D * eb, 512) + alignTo(t * t * eb, 512);
-    int64_t l0a = alignTo(t * D * eb, 512) + alignTo(t * t * eb, 512);
+    int64_t l1 = 5 * alignTo(t * D * eb, 512) + 2 * alignTo(t * t * eb, 512); // runs of 1
+    int64_t l0a = alignTo(t * D * eb, 512) + 2 * alignTo(t * t * eb, 512);
     int64_t l0b = 4 * alignTo(t * D * eb, 512);
-    int64_t l0c = alignTo(t * t * 4, 512) + alignTo(t * D * 4, 512);
+    int64_t l0c = 2 * alignTo(t * t * 4, 512) + 2 * alignTo(t * D * 4, 512);
     bool fits = ub <= buffers.size(MemSpace::UB) && l1 <= buffers.size(MemSpace::L1) &&
                 l0a <= buffers.size(MemSpace::L0A) && l0b <= buffers.size(MemSpace::L0B) &&
                 l0c <= buffers.size(MemSpace::L0C) && t * std::max<int64_t>(t, D) * 4 <= repeatBytes;
@@ -129,21 +132,42 @@ LogicalResult mlir::npu::emitAttention(OpBuilder &b, Buffers &buffers, const Att
 
   Value m[2] = {ub.take({T, 1}, f32), ub.take({T, 1}, f32)};
   Value l = ub.take({T, 1}, f32), rowMax = ub.take({T, 1}, f32);
-  Value alpha = ub.take({T, 1}, f32), rowSum = ub.take({T, 1}, f32);
-  Value O = ub.take({T, D}, f32), Sv = ub.take({T, T}, f32), P16 = ub.take({T, T}, in);
-  Value PV = ub.take({T, D}, f32), O16 = ub.take({T, D}, in);
+  Value alpha[2] = {ub.take({T, 1}, f32), ub.take({T, 1}, f32)};
+  Value rowSum = ub.take({T, 1}, f32);
+  Value O = ub.take({T, D}, f32), O16 = ub.take({T, D}, in);
+  Value Sv[2] = {ub.take({T, T}, f32), ub.take({T, T}, f32)};
+  Value P16[2] = {ub.take({T, T}, in), ub.take({T, T}, in)};
+  Value PV[2] = {ub.take({T, D}, f32), ub.take({T, D}, f32)};
+  // K and V arrive in runs of up to G consecutive key tiles per DMA (each
+  // DMA pays the pipe's latency once), two runs' slots each, in L1.
+  int64_t G = 1;
+  for (int64_t g : {8, 4, 2})
+    if (alignTo(T * D * eb, 512) + 4 * alignTo(g * T * D * eb, 512) +
+            2 * alignTo(T * T * eb, 512) <=
+        buffers.size(MemSpace::L1)) {
+      G = g;
+      break;
+    }
   Arena l1{MemSpace::L1, 0, 512, buffers};
   Value qL1 = l1.take({D / 16, T / 16, 16, 16}, in);
-  Value kL1[2] = {l1.take({D / 16, T / 16, 16, 16}, in), l1.take({D / 16, T / 16, 16, 16}, in)};
-  Value vL1[2] = {l1.take({D / 16, T / 16, 16, 16}, in), l1.take({D / 16, T / 16, 16, 16}, in)};
-  Value pL1 = l1.take({T / 16, T / 16, 16, 16}, in);
+  Value pL1[2] = {l1.take({T / 16, T / 16, 16, 16}, in), l1.take({T / 16, T / 16, 16, 16}, in)};
+  int64_t runBytes = alignTo(G * T * D * eb, 512);
+  int64_t kRunAt[2], vRunAt[2];
+  for (int r = 0; r < 2; ++r) {
+    kRunAt[r] = l1.next;
+    l1.next += runBytes;
+    vRunAt[r] = l1.next;
+    l1.next += runBytes;
+  }
   Arena l0a{MemSpace::L0A, 0, 512, buffers};
-  Value qL0 = l0a.take({T, D}, in), pL0 = l0a.take({T, T}, in);
+  Value qL0 = l0a.take({T, D}, in);
+  Value pL0[2] = {l0a.take({T, T}, in), l0a.take({T, T}, in)};
   Arena l0b{MemSpace::L0B, 0, 512, buffers};
   Value ktL0[2] = {l0b.take({D, T}, in), l0b.take({D, T}, in)};
   Value vL0[2] = {l0b.take({T, D}, in), l0b.take({T, D}, in)};
   Arena l0c{MemSpace::L0C, 0, 512, buffers};
-  Value sL0 = l0c.take({T, T}, f32), pvL0 = l0c.take({T, D}, f32);
+  Value sL0[2] = {l0c.take({T, T}, f32), l0c.take({T, T}, f32)};
+  Value pvL0[2] = {l0c.take({T, D}, f32), l0c.take({T, D}, f32)};
 
   auto scalar = [&](double value) {
     return arith::ConstantOp::create(b, loc, f32, b.getF32FloatAttr(float(value)));
@@ -151,12 +175,14 @@ LogicalResult mlir::npu::emitAttention(OpBuilder &b, Buffers &buffers, const Att
   auto rows = [&](Value column, int64_t cols) {
     return buffers.restride(column, {T, cols}, {1, 0});
   };
-  // The [T, D] tile at (batch, head, row) of a [B, H, len, D] tensor.
-  auto tile = [&](Value t, int64_t bi, int64_t hi, int64_t row) {
+  // The [rows, D] block at (batch, head, row) of a [B, H, len, D] tensor.
+  auto tile = [&](Value t, int64_t bi, int64_t hi, int64_t row, int64_t rows = 0) {
+    if (!rows)
+      rows = T;
     auto type = cast<MemRefType>(t.getType());
-    SmallVector<int64_t> offsets = {bi, hi, row, 0}, sizes = {1, 1, T, D}, ones(4, 1);
-    auto reduced = memref::SubViewOp::inferRankReducedResultType({T, D}, type, offsets, sizes,
-                                                                 ones);
+    SmallVector<int64_t> offsets = {bi, hi, row, 0}, sizes = {1, 1, rows, D}, ones(4, 1);
+    auto reduced = memref::SubViewOp::inferRankReducedResultType({rows, D}, type, offsets,
+                                                                 sizes, ones);
     return memref::SubViewOp::create(b, loc, cast<MemRefType>(reduced), t, offsets, sizes,
                                      ones)
         .getResult();
@@ -167,7 +193,7 @@ LogicalResult mlir::npu::emitAttention(OpBuilder &b, Buffers &buffers, const Att
     return buffers.restride(ktView, {D / 16, T / 16, 16, 16}, {16 * T, 16, 1, T});
   };
   double scale = a.scale;
-  int64_t slot = 0;
+  int64_t slot = 0, run = 0;
   for (int64_t bi = 0; bi < B; ++bi)
     for (int64_t hi = 0; hi < H; ++hi) {
       int64_t kvh = hi / (H / Hkv);
@@ -178,44 +204,102 @@ LogicalResult mlir::npu::emitAttention(OpBuilder &b, Buffers &buffers, const Att
         VecDupOp::create(b, loc, scalar(-1e30), m[cur]);
         VecDupOp::create(b, loc, scalar(0.0), l);
         VecDupOp::create(b, loc, scalar(0.0), O);
+        // The key tiles this query tile sees, in runs of consecutive ones.
+        SmallVector<std::pair<int64_t, Seen>> seenTiles;
         for (int64_t k0 = 0; k0 < L; k0 += T) {
-          Seen seen = Seen::None;
           int64_t count = 0;
           for (int64_t i = 0; i < T; ++i)
             for (int64_t j = 0; j < T; ++j)
               count += visible(q0 + i, k0 + j);
-          seen = count == 0 ? Seen::None : count == T * T ? Seen::All : Seen::Part;
-          if (seen == Seen::None)
-            continue; // a tile the mask hides costs nothing
-          int s = slot++ % 2;
-          DmaOp::create(b, loc, tile(k, bi, kvh, k0), kL1[s], DmaLayout::NdToNz);
-          DmaOp::create(b, loc, kL1[s], transposed(ktL0[s]), DmaLayout::None);
-          MmadOp::create(b, loc, qL0, ktL0[s], sL0, /*accumulate=*/false);
-          DmaOp::create(b, loc, sL0, Sv, DmaLayout::None);
-          VecMulsOp::create(b, loc, Sv, scalar(scale), Sv);
-          if (seen == Seen::Part)
-            VecAddOp::create(b, loc, Sv, masks[maskOf.at(k0 - q0)], Sv);
-          int nxt = 1 - cur;
-          VecReduceMaxOp::create(b, loc, Sv, rowMax);
-          VecMaxOp::create(b, loc, m[cur], rowMax, m[nxt]);
-          VecSubOp::create(b, loc, m[cur], m[nxt], alpha);
-          VecExpOp::create(b, loc, alpha, alpha);
-          VecSubOp::create(b, loc, Sv, rows(m[nxt], T), Sv);
-          VecExpOp::create(b, loc, Sv, Sv);
-          VecReduceSumOp::create(b, loc, Sv, rowSum);
-          VecMulOp::create(b, loc, l, alpha, l);
-          VecAddOp::create(b, loc, l, rowSum, l);
-          VecMulOp::create(b, loc, O, rows(alpha, D), O);
-          VecCastOp::create(b, loc, Sv, P16);
-          DmaOp::create(b, loc, P16, pL1, DmaLayout::NdToNz);
-          DmaOp::create(b, loc, pL1, pL0, DmaLayout::NzToNd);
-          DmaOp::create(b, loc, tile(v, bi, kvh, k0), vL1[s], DmaLayout::NdToNz);
-          DmaOp::create(b, loc, vL1[s], vL0[s], DmaLayout::NzToNd);
-          MmadOp::create(b, loc, pL0, vL0[s], pvL0, /*accumulate=*/false);
-          DmaOp::create(b, loc, pvL0, PV, DmaLayout::None);
-          VecAddOp::create(b, loc, O, PV, O);
-          cur = nxt;
+          if (count) // a tile the mask hides costs nothing
+            seenTiles.push_back({k0, count == T * T ? Seen::All : Seen::Part});
         }
+        // Runs of up to G consecutive seen tiles share one K and one V DMA.
+        struct Tile {
+          int64_t k0;
+          Seen seen;
+          int64_t run, pos; // which run (its slot: run % 2) and where in it
+        };
+        SmallVector<Tile> tiles;
+        SmallVector<std::pair<int64_t, int64_t>> runs; // first key, tiles
+        for (auto [k0, seen] : seenTiles) {
+          if (runs.empty() || k0 != runs.back().first + runs.back().second * T ||
+              runs.back().second == G)
+            runs.push_back({k0, 0});
+          tiles.push_back({k0, seen, int64_t(runs.size()) - 1, runs.back().second++});
+        }
+        SmallVector<Value> kRuns(runs.size()), vRuns(runs.size());
+        auto fractals = [&](Value run, int64_t pos) -> Value {
+          SmallVector<int64_t> at = {0, pos * T / 16, 0, 0}, sizes = {D / 16, T / 16, 16, 16},
+                               ones(4, 1);
+          return memref::SubViewOp::create(b, loc, run, at, sizes, ones);
+        };
+        // The stages of one key tile, emitted software-pipelined below so
+        // that no pipe's in-order queue holds a later tile's work behind an
+        // earlier tile's: A (K^T to L0B, S = Q K^T, S to the unified
+        // buffer), V (the online softmax), B (P through L1 to L0A, V to
+        // L0B, P V), U (O = O * alpha + P V).
+        auto stageA = [&](size_t i) {
+          const Tile &t = tiles[i];
+          if (!kRuns[t.run]) {
+            int64_t first = runs[t.run].first, n = runs[t.run].second, r = t.run + run;
+            kRuns[t.run] = buffers.view(MemSpace::L1, kRunAt[r % 2], {D / 16, n * T / 16, 16, 16}, in);
+            vRuns[t.run] = buffers.view(MemSpace::L1, vRunAt[r % 2], {D / 16, n * T / 16, 16, 16}, in);
+            DmaOp::create(b, loc, tile(k, bi, kvh, first, n * T), kRuns[t.run], DmaLayout::NdToNz);
+            DmaOp::create(b, loc, tile(v, bi, kvh, first, n * T), vRuns[t.run], DmaLayout::NdToNz);
+          }
+          int s = (slot + i) % 2;
+          DmaOp::create(b, loc, fractals(kRuns[t.run], t.pos), transposed(ktL0[s]), DmaLayout::None);
+          MmadOp::create(b, loc, qL0, ktL0[s], sL0[s], /*accumulate=*/false);
+          DmaOp::create(b, loc, sL0[s], Sv[s], DmaLayout::None);
+        };
+        auto stageV = [&](size_t i) {
+          const Tile &t = tiles[i];
+          int s = (slot + i) % 2;
+          VecMulsOp::create(b, loc, Sv[s], scalar(scale), Sv[s]);
+          if (t.seen == Seen::Part)
+            VecAddOp::create(b, loc, Sv[s], masks[maskOf.at(t.k0 - q0)], Sv[s]);
+          int nxt = 1 - cur;
+          VecReduceMaxOp::create(b, loc, Sv[s], rowMax);
+          VecMaxOp::create(b, loc, m[cur], rowMax, m[nxt]);
+          VecSubOp::create(b, loc, m[cur], m[nxt], alpha[s]);
+          VecExpOp::create(b, loc, alpha[s], alpha[s]);
+          VecSubOp::create(b, loc, Sv[s], rows(m[nxt], T), Sv[s]);
+          VecExpOp::create(b, loc, Sv[s], Sv[s]);
+          VecReduceSumOp::create(b, loc, Sv[s], rowSum);
+          VecMulOp::create(b, loc, l, alpha[s], l);
+          VecAddOp::create(b, loc, l, rowSum, l);
+          VecCastOp::create(b, loc, Sv[s], P16[s]);
+          cur = nxt;
+        };
+        auto stageB = [&](size_t i) {
+          const Tile &t = tiles[i];
+          int s = (slot + i) % 2;
+          DmaOp::create(b, loc, P16[s], pL1[s], DmaLayout::NdToNz);
+          DmaOp::create(b, loc, pL1[s], pL0[s], DmaLayout::NzToNd);
+          DmaOp::create(b, loc, fractals(vRuns[t.run], t.pos), vL0[s], DmaLayout::NzToNd);
+          MmadOp::create(b, loc, pL0[s], vL0[s], pvL0[s], /*accumulate=*/false);
+          DmaOp::create(b, loc, pvL0[s], PV[s], DmaLayout::None);
+        };
+        auto stageU = [&](size_t i) {
+          int s = (slot + i) % 2;
+          VecMulOp::create(b, loc, O, rows(alpha[s], D), O);
+          VecAddOp::create(b, loc, O, PV[s], O);
+        };
+        if (!tiles.empty())
+          stageA(0);
+        for (size_t i = 0; i < tiles.size(); ++i) {
+          if (i + 1 < tiles.size())
+            stageA(i + 1);
+          stageV(i);
+          stageB(i);
+          if (i > 0)
+            stageU(i - 1);
+        }
+        if (!tiles.empty())
+          stageU(tiles.size() - 1);
+        slot += tiles.size();
+        run += runs.size();
         VecDivOp::create(b, loc, O, rows(l, D), O);
         VecCastOp::create(b, loc, O, O16);
         DmaOp::create(b, loc, O16, tile(out, bi, hi, q0), DmaLayout::None);
