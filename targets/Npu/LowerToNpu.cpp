@@ -348,10 +348,18 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
       Type out = cast<ShapedType>(op.getResult(0).getType()).getElementType();
       CubeAttr cube = target.getCube(in);
       if (!cube || cast<ShapedType>(mm->b.getType()).getElementType() != in ||
-          !cube.getAcc().isF32())
-        return op.emitError() << nodeOf(&op) << "matmul of " << in << ": the cube of " << target.getName()
-                              << " takes f16 or bf16 (a float model must be exported or "
-                                 "converted to f16 for the NPU)";
+          !cube.getAcc().isF32()) {
+        // The float inputs this chip's cube takes, from its description.
+        std::string takes;
+        llvm::raw_string_ostream os(takes);
+        llvm::interleaveComma(
+            llvm::make_filter_range(target.getCubes().getAsRange<CubeAttr>(),
+                                    [](CubeAttr c) { return c.getAcc().isF32(); }),
+            os, [&](CubeAttr c) { os << c.getInput(); });
+        return op.emitError() << nodeOf(&op) << "matmul of " << in << ": the cube of "
+                              << target.getName() << " takes " << takes
+                              << " (--npu-matmul-type computes f32 matmuls in f16 or bf16)";
+      }
       if (!(out.isF16() || out.isBF16() || out.isF32()))
         return op.emitError() << nodeOf(&op) << "matmul into " << out << " has no NPU lowering";
       auto aType = cast<ShapedType>(mm->a.getType());
