@@ -6,7 +6,7 @@ func.func @f32(%a: tensor<32x32xf32>, %b: tensor<32x32xf32>) -> tensor<32x32xf32
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<32x32xf32>
   %f = linalg.fill ins(%zero : f32) outs(%e : tensor<32x32xf32>) -> tensor<32x32xf32>
-  // expected-error @+1 {{matmul of 'f32': the cube of npu-910b-like takes f16 or bf16}}
+  // expected-error @+1 {{matmul of 'f32': the cube of npu-910b-like takes f16, bf16 (--npu-matmul-type computes f32 matmuls in f16 or bf16)}}
   %c = linalg.matmul ins(%a, %b : tensor<32x32xf32>, tensor<32x32xf32>) outs(%f : tensor<32x32xf32>) -> tensor<32x32xf32>
   return %c : tensor<32x32xf32>
 }
