@@ -6,6 +6,8 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 
+#include <algorithm>
+
 using namespace moe_npu;
 using llvm::StringRef;
 
@@ -447,8 +449,24 @@ static bool parseRegion(StringRef text, Region &r) {
     return false;
   r.space = *s;
   r.type = *t;
-  return parseDims(parts[2], r.shape) && parseDims(parts[3], r.strides) &&
-         r.shape.size() == r.strides.size() && !r.shape.empty();
+  if (!parseDims(parts[2], r.shape) || !parseDims(parts[3], r.strides) ||
+      r.shape.size() != r.strides.size() || r.shape.empty())
+    return false;
+  // No buffer holds more than 2^40 bytes: larger figures are corrupt, and
+  // would overflow the offset arithmetic.
+  constexpr int64_t kLimit = int64_t(1) << 40;
+  int64_t elements = 1;
+  for (size_t d = 0; d < r.shape.size(); ++d) {
+    if (r.shape[d] > kLimit || r.strides[d] > kLimit)
+      return false;
+    // And no instruction touches more than 2^31 elements (which would take
+    // the simulator hours).
+    int64_t dim = std::max<int64_t>(r.shape[d], 1);
+    if (elements > (int64_t(1) << 31) / dim)
+      return false;
+    elements *= dim;
+  }
+  return r.offset <= kLimit;
 }
 
 static bool parseInstr(StringRef line, Instr &instr, std::string &why) {
@@ -533,8 +551,9 @@ std::optional<Program> moe_npu::parseProgram(StringRef text, std::string &error)
   program.target = std::move(*target);
   line = lines.next();
   if (!line || !line->consume_front("gm_bytes ") ||
-      line->trim().getAsInteger(10, program.gmBytes) || program.gmBytes < 0)
-    return lines.fail("expected 'gm_bytes N'"), std::nullopt;
+      line->trim().getAsInteger(10, program.gmBytes) || program.gmBytes < 0 ||
+      program.gmBytes > (int64_t(1) << 40))
+    return lines.fail("expected 'gm_bytes N' (at most 2^40)"), std::nullopt;
   int64_t count = -1;
   while ((line = lines.next())) {
     if (line->consume_front("code ")) {
@@ -555,6 +574,7 @@ std::optional<Program> moe_npu::parseProgram(StringRef text, std::string &error)
                                     : (Tensor::Kind)-1;
     llvm::SmallVector<int64_t> dims;
     if (int(t.kind) < 0 || !parseDims(words[4], dims) ||
+        llvm::any_of(dims, [](int64_t d) { return d > (int64_t(1) << 40); }) ||
         words[5].getAsInteger(10, t.offset) || t.offset < 0)
       return lines.fail("bad tensor line"), std::nullopt;
     t.name = words[2].str();

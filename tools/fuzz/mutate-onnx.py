@@ -14,7 +14,9 @@ and the script exits non-zero.
     tools/fuzz/mutate-onnx.py --moe-compile build/bin/moe-compile --structural --models DIR
 
 --models mutates the .onnx files of DIR instead (exports of MoE and
-attention blocks: the raising passes then see perturbed subgraphs).
+attention blocks: the raising passes then see perturbed subgraphs);
+--npu TARGET compiles each mutant for that NPU (its lowering and sync
+insertion then see them).
 """
 import argparse
 import pathlib
@@ -109,6 +111,8 @@ def main():
     ap.add_argument("--lib", action="store_true",
                     help="compile each mutant to a shared library (the CPU backend too)")
     ap.add_argument("--models", help="mutate DIR/*.onnx instead of the node tests")
+    ap.add_argument("--npu", metavar="TARGET",
+                    help="compile each mutant to an NPU program for TARGET (f32 matmuls in f16)")
     ap.add_argument("--runs", type=int, default=0,
                     help="stop after this many runs (0: run for --seconds)")
     args = ap.parse_args()
@@ -127,7 +131,11 @@ def main():
             data = mutate_structure(seed, rng) if args.structural else mutate(seed, rng)
             model.write_bytes(data)
             target = str(pathlib.Path(tmp) / "model.so") if args.lib else "-"
-            proc = subprocess.run([args.moe_compile, str(model), "-o", target],
+            extra = []
+            if args.npu:
+                target = str(pathlib.Path(tmp) / "model.npu")
+                extra = [f"--target={args.npu}", "--npu-matmul-type=f16"]
+            proc = subprocess.run([args.moe_compile, str(model), "-o", target] + extra,
                                   capture_output=True, timeout=60)
             runs += 1
             err = proc.stderr.decode(errors="replace")
