@@ -568,15 +568,25 @@ std::optional<Program> moe_npu::parseProgram(StringRef text, std::string &error)
     if (words.size() != 6 || words[0] != "tensor" || !type)
       return lines.fail("expected 'tensor input|output|const NAME TYPE DIMS OFFSET'"),
              std::nullopt;
-    t.kind = words[1] == "input"    ? Tensor::Input
-             : words[1] == "output" ? Tensor::Output
-             : words[1] == "const"  ? Tensor::Constant
-                                    : (Tensor::Kind)-1;
+    std::optional<Tensor::Kind> kind = words[1] == "input"    ? Tensor::Input
+                                       : words[1] == "output" ? Tensor::Output
+                                       : words[1] == "const"
+                                           ? std::optional<Tensor::Kind>(Tensor::Constant)
+                                           : std::nullopt;
     llvm::SmallVector<int64_t> dims;
-    if (int(t.kind) < 0 || !parseDims(words[4], dims) ||
-        llvm::any_of(dims, [](int64_t d) { return d > (int64_t(1) << 40); }) ||
-        words[5].getAsInteger(10, t.offset) || t.offset < 0)
+    // At most 2^40 elements: more is corrupt and would overflow the sizes.
+    int64_t elements = 1;
+    bool sane = kind && parseDims(words[4], dims);
+    for (int64_t d : dims) {
+      d = std::max<int64_t>(d, 1);
+      sane = sane && elements <= (int64_t(1) << 40) / d;
+      if (sane)
+        elements *= d;
+    }
+    if (!sane || words[5].getAsInteger(10, t.offset) || t.offset < 0 ||
+        t.offset > (int64_t(1) << 40))
       return lines.fail("bad tensor line"), std::nullopt;
+    t.kind = *kind;
     t.name = words[2].str();
     t.type = *type;
     t.shape.assign(dims.begin(), dims.end());
