@@ -54,7 +54,11 @@ LogicalResult mlir::npu::emitAttention(OpBuilder &b, Buffers &buffers, const Att
   int64_t B = a.batch, H = a.heads, Hkv = a.kvHeads, S = a.queries, L = a.keys, D = a.dim;
   int64_t eb = 2;
 
+  int64_t realKeys = a.realKeys ? a.realKeys : L;
   auto visible = [&](int64_t i, int64_t j) {
+    if (j >= realKeys)
+      return false;
+    i += a.past;
     if (a.causal && j > i)
       return false;
     if (a.windowLeft >= 0 && j < i - a.windowLeft)
@@ -69,20 +73,26 @@ LogicalResult mlir::npu::emitAttention(OpBuilder &b, Buffers &buffers, const Att
   // and two V tiles and P; L0A Q and P; L0B two K^T and two V; L0C S and P V.
   int64_t T = 0;
   int64_t repeatBytes = target.getMaxRepeats() * target.getVectorBytes();
-  std::map<int64_t, int> maskOf; // key-tile minus query-tile offset -> mask index
+  // A partly hidden tile adds its mask: one constant per distinct pattern
+  // (the pattern, 1 where seen, keyed to its index; the tile to its index).
+  std::map<std::vector<bool>, int> patterns;
+  std::map<std::pair<int64_t, int64_t>, int> maskOf;
   for (int64_t t : {64, 32, 16}) {
     if (S % t || L % t)
       continue;
-    std::map<int64_t, int> masks;
+    std::map<std::vector<bool>, int> found;
+    std::map<std::pair<int64_t, int64_t>, int> tiles;
     for (int64_t q0 = 0; q0 < S; q0 += t)
       for (int64_t k0 = 0; k0 < L; k0 += t) {
-        int64_t seen = 0;
+        std::vector<bool> seen(t * t);
+        int64_t count = 0;
         for (int64_t i = 0; i < t; ++i)
           for (int64_t j = 0; j < t; ++j)
-            seen += visible(q0 + i, k0 + j);
-        if (seen > 0 && seen < t * t)
-          masks.emplace(k0 - q0, int(masks.size()));
+            count += seen[i * t + j] = visible(q0 + i, k0 + j);
+        if (count > 0 && count < t * t)
+          tiles[{q0, k0}] = found.emplace(seen, int(found.size())).first->second;
       }
+    auto &masks = found;
     // S, P and P V have two slots used in turn, so that the cube's next
     // Q K^T overlaps the vector unit's softmax of this tile.
     int64_t ub = int64_t(masks.size()) * alignTo(t * t * 4, 32) + 7 * alignTo(t * 4, 32) +
@@ -98,7 +108,8 @@ LogicalResult mlir::npu::emitAttention(OpBuilder &b, Buffers &buffers, const Att
                 l0c <= buffers.size(MemSpace::L0C) && t * std::max<int64_t>(t, D) * 4 <= repeatBytes;
     if (fits) {
       T = t;
-      maskOf = std::move(masks);
+      patterns = std::move(found);
+      maskOf = std::move(tiles);
       break;
     }
   }
@@ -109,12 +120,11 @@ LogicalResult mlir::npu::emitAttention(OpBuilder &b, Buffers &buffers, const Att
 
   // The partial masks, constants in global memory loaded once.
   Arena ub{MemSpace::UB, 0, 32, buffers};
-  SmallVector<Value> masks(maskOf.size());
-  for (auto [delta, index] : maskOf) {
+  SmallVector<Value> masks(patterns.size());
+  for (const auto &[seen, index] : patterns) {
     SmallVector<float> values(T * T);
-    for (int64_t i = 0; i < T; ++i)
-      for (int64_t j = 0; j < T; ++j)
-        values[i * T + j] = visible(i, j + delta) ? 0.0f : -1e30f;
+    for (int64_t e = 0; e < T * T; ++e)
+      values[e] = seen[e] ? 0.0f : -1e30f;
     auto tensorType = RankedTensorType::get({T, T}, f32);
     auto memrefType = MemRefType::get({T, T}, f32, MemRefLayoutAttrInterface(),
                                       MemSpaceAttr::get(b.getContext(), MemSpace::GM));
@@ -258,7 +268,7 @@ LogicalResult mlir::npu::emitAttention(OpBuilder &b, Buffers &buffers, const Att
           int s = (slot + i) % 2;
           VecMulsOp::create(b, loc, Sv[s], scalar(scale), Sv[s]);
           if (t.seen == Seen::Part)
-            VecAddOp::create(b, loc, Sv[s], masks[maskOf.at(t.k0 - q0)], Sv[s]);
+            VecAddOp::create(b, loc, Sv[s], masks[maskOf.at({q0, t.k0})], Sv[s]);
           int nxt = 1 - cur;
           VecReduceMaxOp::create(b, loc, Sv[s], rowMax);
           VecMaxOp::create(b, loc, m[cur], rowMax, m[nxt]);

@@ -185,11 +185,11 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
   LogicalResult lowerAttention(moe::AttentionOp op, OpBuilder &b, Buffers &buffers,
                                IRMapping &map,
                                function_ref<FailureOr<Value>(Value, Operation *)> resultMemref) {
-    if (op.getMask() || op.getPastKey() || op.getLayout() || !op.getPresent().empty() ||
-        !op.getSoftcap().isZero() || op.getNumGlobalTokens() != 0)
+    if (op.getMask() || op.getLayout() || !op.getSoftcap().isZero() ||
+        op.getNumGlobalTokens() != 0)
       return op.emitError() << nodeOf(op)
-                            << "attention with an explicit mask, a KV cache, a block layout, "
-                               "softcap or global tokens has no NPU lowering yet";
+                            << "attention with an explicit mask, a block layout, softcap or "
+                               "global tokens has no NPU lowering yet";
     auto qt = cast<RankedTensorType>(op.getQuery().getType());
     auto kt = cast<RankedTensorType>(op.getKey().getType());
     Type element = qt.getElementType();
@@ -198,27 +198,114 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
         cast<RankedTensorType>(op.getOutput().getType()).getElementType() != element)
       return op.emitError() << nodeOf(op) << "attention of " << element
                             << ": the NPU computes it in f16 or bf16";
-    if (!qt.hasStaticShape() || !kt.hasStaticShape())
+    if (!qt.hasStaticShape() || !kt.hasStaticShape() ||
+        (op.getPastKey() &&
+         !cast<RankedTensorType>(op.getPastKey().getType()).hasStaticShape()))
       return op.emitError() << nodeOf(op) << "the NPU needs static attention shapes";
-    AttentionShape shape{qt.getDimSize(0), qt.getDimSize(1), kt.getDimSize(1), qt.getDimSize(2),
-                         kt.getDimSize(2), qt.getDimSize(3), 0.0, op.getCausal(),
-                         int64_t(op.getWindowLeft()), int64_t(op.getWindowRight())};
+    int64_t past = op.getPastKey()
+                       ? cast<RankedTensorType>(op.getPastKey().getType()).getDimSize(2)
+                       : 0;
+    AttentionShape shape{qt.getDimSize(0),
+                         qt.getDimSize(1),
+                         kt.getDimSize(1),
+                         qt.getDimSize(2),
+                         past + kt.getDimSize(2),
+                         qt.getDimSize(3),
+                         0.0,
+                         op.getCausal(),
+                         int64_t(op.getWindowLeft()),
+                         int64_t(op.getWindowRight()),
+                         past,
+                         past + kt.getDimSize(2)};
     shape.scale = op.getScale() ? op.getScale()->convertToDouble()
                                 : 1.0 / std::sqrt(double(shape.dim));
     if (shape.dim % 16 || shape.heads % shape.kvHeads)
       return op.emitError() << nodeOf(op) << "attention of head dim " << shape.dim
                             << ": the NPU needs a multiple of 16";
-    Value operands[3];
-    for (auto [i, v] : llvm::enumerate(ValueRange{op.getQuery(), op.getKey(), op.getValue()})) {
+    SmallVector<Value> operands;
+    for (Value v : op->getOperands()) {
       if (!map.contains(v))
         return op.emitError() << nodeOf(op) << "an operand has no NPU form";
-      operands[i] = map.lookup(v);
+      operands.push_back(map.lookup(v));
     }
+    Location loc = op.getLoc();
+    Value q = map.lookup(op.getQuery()), k = map.lookup(op.getKey()),
+          v = map.lookup(op.getValue());
+    auto gmType = [&](ArrayRef<int64_t> dims) {
+      return MemRefType::get(dims, element, MemRefLayoutAttrInterface(),
+                             MemSpaceAttr::get(b.getContext(), MemSpace::GM));
+    };
+    // Rows [from, from + count) of dim 2 of a [B, H, len, D] memref.
+    auto rowsOf = [&](Value t, int64_t from, int64_t count) -> Value {
+      auto type = cast<MemRefType>(t.getType());
+      SmallVector<int64_t> offsets = {0, 0, from, 0}, sizes(type.getShape()), ones(4, 1);
+      sizes[2] = count;
+      return memref::SubViewOp::create(b, loc, t, offsets, sizes, ones);
+    };
+    // With a cache, the present keys are the past ones followed by the new
+    // ones (results of the op), and query i sits at position past + i.
+    if (op.getPastKey()) {
+      if (op.getPresent().size() != 2)
+        return op.emitError() << nodeOf(op) << "a KV cache needs both present outputs";
+      Value present[2];
+      for (int i = 0; i < 2; ++i) {
+        FailureOr<Value> p = resultMemref(op.getPresent()[i], op);
+        if (failed(p))
+          return failure();
+        present[i] = *p;
+      }
+      Value pastKV[2] = {map.lookup(op.getPastKey()), map.lookup(op.getPastValue())};
+      Value newKV[2] = {k, v};
+      for (int i = 0; i < 2; ++i) {
+        emitCopy(b, loc, buffers, pastKV[i], rowsOf(present[i], 0, past));
+        emitCopy(b, loc, buffers, newKV[i], rowsOf(present[i], past, kt.getDimSize(2)));
+      }
+      k = present[0];
+      v = present[1];
+    }
+    // Lengths that are not whole fractals are padded with zero rows: padded
+    // keys are masked out, padded queries' rows are dropped.
+    auto padded = [&](Value t, int64_t len) -> Value {
+      int64_t full = (len + 15) / 16 * 16;
+      if (full == len)
+        return t;
+      auto type = cast<MemRefType>(t.getType());
+      SmallVector<int64_t> dims(type.getShape());
+      dims[2] = full;
+      Value wide = memref::AllocOp::create(b, loc, gmType(dims));
+      emitCopy(b, loc, buffers, t, rowsOf(wide, 0, len));
+      for (int64_t bi = 0; bi < dims[0]; ++bi)
+        for (int64_t hi = 0; hi < dims[1]; ++hi) {
+          SmallVector<int64_t> offsets = {bi, hi, len, 0}, sizes = {1, 1, full - len, dims[3]},
+                               ones(4, 1);
+          auto reduced = memref::SubViewOp::inferRankReducedResultType(
+              {full - len, dims[3]}, cast<MemRefType>(wide.getType()), offsets, sizes, ones);
+          emitFill(b, loc, buffers,
+                   memref::SubViewOp::create(b, loc, cast<MemRefType>(reduced), wide, offsets,
+                                             sizes, ones),
+                   0.0);
+        }
+      return wide;
+    };
+    int64_t S = shape.queries, L = shape.keys;
+    q = padded(q, S);
+    k = padded(k, L);
+    v = padded(v, L);
+    shape.queries = (S + 15) / 16 * 16;
+    shape.keys = (L + 15) / 16 * 16;
     FailureOr<Value> out = resultMemref(op.getOutput(), op);
     if (failed(out))
       return failure();
-    return emitAttention(b, buffers, shape, op, operands[0], operands[1], operands[2], *out,
-                         op->getParentOfType<ModuleOp>());
+    Value result = *out;
+    if (shape.queries != S)
+      result = memref::AllocOp::create(
+          b, loc, gmType({shape.batch, shape.heads, shape.queries, shape.dim}));
+    if (failed(emitAttention(b, buffers, shape, op, q, k, v, result,
+                             op->getParentOfType<ModuleOp>())))
+      return failure();
+    if (result != *out)
+      emitCopy(b, loc, buffers, rowsOf(result, 0, S), *out);
+    return success();
   }
 
   LogicalResult lower(func::FuncOp func, TargetAttr target, const np::TargetDesc &desc) {

@@ -101,6 +101,8 @@ struct AttentionShape {
   double scale;
   bool causal;
   int64_t windowLeft, windowRight; // -1: unbounded
+  int64_t past = 0;                // query i sits at position past + i
+  int64_t realKeys = 0;            // keys beyond this are padding (masked)
 };
 
 /// out[B,H,S,D] = softmax(scale Q K^T + mask) V for f16/bf16 memrefs in

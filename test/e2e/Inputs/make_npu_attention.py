@@ -4,10 +4,13 @@ heads are fewer; causal with --causal), or with --window W a moe-level MLIR
 module (moe.attention with window_left = W, causal), which ONNX's
 Attention-23 cannot say.
 
-    make_npu_attention.py OUT_DIR B H HKV S L D [--causal] [--window W] [--seed S]
+    make_npu_attention.py OUT_DIR B H HKV S L D [--causal] [--window W] [--past P] [--seed S]
 
 The reference computes in f32 from the f16 inputs; query i sees key j when
-j <= i (causal) and j >= i - W (window).
+j <= i (causal) and j >= i - W (window). With --past P the model also takes
+a KV cache of P positions (inputs past_key, past_value; outputs present_key,
+present_value): the keys are the P cached ones followed by the L new ones,
+and query i sits at position P + i.
 """
 import argparse
 import os
@@ -22,6 +25,7 @@ for name in ("b", "h", "hkv", "s", "l", "d"):
     p.add_argument(name, type=int)
 p.add_argument("--causal", action="store_true")
 p.add_argument("--window", type=int, default=-1)
+p.add_argument("--past", type=int, default=0)
 p.add_argument("--seed", type=int, default=11)
 a = p.parse_args()
 rng = np.random.default_rng(a.seed)
@@ -29,14 +33,18 @@ q = rng.standard_normal((a.b, a.h, a.s, a.d)).astype(np.float16)
 k = rng.standard_normal((a.b, a.hkv, a.l, a.d)).astype(np.float16)
 v = rng.standard_normal((a.b, a.hkv, a.l, a.d)).astype(np.float16)
 causal = a.causal or a.window >= 0
+pk = rng.standard_normal((a.b, a.hkv, a.past, a.d)).astype(np.float16)
+pv = rng.standard_normal((a.b, a.hkv, a.past, a.d)).astype(np.float16)
+present_k = np.concatenate([pk, k], axis=2)
+present_v = np.concatenate([pv, v], axis=2)
 
 group = a.h // a.hkv
-kf = np.repeat(k.astype(np.float32), group, axis=1)
-vf = np.repeat(v.astype(np.float32), group, axis=1)
+kf = np.repeat(present_k.astype(np.float32), group, axis=1)
+vf = np.repeat(present_v.astype(np.float32), group, axis=1)
 scores = q.astype(np.float32) @ kf.transpose(0, 1, 3, 2) / np.sqrt(a.d)
-i = np.arange(a.s)[:, None]
-j = np.arange(a.l)[None, :]
-seen = np.ones((a.s, a.l), bool)
+i = np.arange(a.s)[:, None] + a.past
+j = np.arange(a.past + a.l)[None, :]
+seen = np.ones((a.s, a.past + a.l), bool)
 if causal:
     seen &= j <= i
 if a.window >= 0:
@@ -46,19 +54,27 @@ e = np.exp(scores - scores.max(-1, keepdims=True))
 ref = (e / e.sum(-1, keepdims=True)) @ vf
 
 os.makedirs(os.path.join(a.out, "data"), exist_ok=True)
-for n, x in enumerate((q, k, v)):
+feeds = [q, k, v] + ([pk, pv] if a.past else [])
+for n, x in enumerate(feeds):
     np.save(os.path.join(a.out, "data", f"input_{n}.npy"), x)
-np.save(os.path.join(a.out, "data", "output_0.npy"), ref.astype(np.float16))
+outputs = [ref.astype(np.float16)] + ([present_k, present_v] if a.past else [])
+for n, x in enumerate(outputs):
+    np.save(os.path.join(a.out, "data", f"output_{n}.npy"), x)
 f16 = TensorProto.FLOAT16
 if a.window < 0:
-    node = helper.make_node("Attention", ["q", "k", "v"], ["y"], is_causal=int(causal),
-                            name="attention")
-    graph = helper.make_graph(
-        [node], "g",
-        [helper.make_tensor_value_info("q", f16, list(q.shape)),
-         helper.make_tensor_value_info("k", f16, list(k.shape)),
-         helper.make_tensor_value_info("v", f16, list(v.shape))],
-        [helper.make_tensor_value_info("y", f16, list(q.shape))])
+    ins = ["q", "k", "v"] + (["", "past_key", "past_value"] if a.past else [])
+    outs = ["y"] + (["present_key", "present_value"] if a.past else [])
+    node = helper.make_node("Attention", ins, outs, is_causal=int(causal), name="attention")
+    inputs = [helper.make_tensor_value_info("q", f16, list(q.shape)),
+              helper.make_tensor_value_info("k", f16, list(k.shape)),
+              helper.make_tensor_value_info("v", f16, list(v.shape))]
+    outputs = [helper.make_tensor_value_info("y", f16, list(q.shape))]
+    if a.past:
+        inputs += [helper.make_tensor_value_info("past_key", f16, list(pk.shape)),
+                   helper.make_tensor_value_info("past_value", f16, list(pv.shape))]
+        outputs += [helper.make_tensor_value_info("present_key", f16, list(present_k.shape)),
+                    helper.make_tensor_value_info("present_value", f16, list(present_v.shape))]
+    graph = helper.make_graph([node], "g", inputs, outputs)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 23)])
     model.ir_version = 10
     onnx.save(model, os.path.join(a.out, "model.onnx"))
