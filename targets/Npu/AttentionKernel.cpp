@@ -68,52 +68,54 @@ LogicalResult mlir::npu::emitAttention(OpBuilder &b, Buffers &buffers, const Att
     return true;
   };
 
-  // The largest tile whose buffers fit: UB holds the masks, the running
-  // statistics, O, S (P in place), P in f16, P V and O in f16; L1 Q, two K
-  // and two V tiles and P; L0A Q and P; L0B two K^T and two V; L0C S and P V.
-  int64_t T = 0;
+  // The largest tiles whose buffers fit, Tq query rows by Tk keys (a
+  // decode step's one query pads to 16 rows; its keys still come 64 at a
+  // time): UB holds the masks, the running statistics, O, S (P in place), P
+  // in f16, P V and O in f16; L1 Q, K and V runs and P; L0A Q and P; L0B
+  // K^T and V; L0C S and P V; S, P and P V in two slots used in turn, so
+  // that the cube's next Q K^T overlaps the vector unit's softmax.
+  int64_t Tq = 0, Tk = 0;
   int64_t repeatBytes = target.getMaxRepeats() * target.getVectorBytes();
   // A partly hidden tile adds its mask: one constant per distinct pattern
   // (the pattern, 1 where seen, keyed to its index; the tile to its index).
   std::map<std::vector<bool>, int> patterns;
   std::map<std::pair<int64_t, int64_t>, int> maskOf;
-  for (int64_t t : {64, 32, 16}) {
-    if (S % t || L % t)
-      continue;
-    std::map<std::vector<bool>, int> found;
-    std::map<std::pair<int64_t, int64_t>, int> tiles;
-    for (int64_t q0 = 0; q0 < S; q0 += t)
-      for (int64_t k0 = 0; k0 < L; k0 += t) {
-        std::vector<bool> seen(t * t);
-        int64_t count = 0;
-        for (int64_t i = 0; i < t; ++i)
-          for (int64_t j = 0; j < t; ++j)
-            count += seen[i * t + j] = visible(q0 + i, k0 + j);
-        if (count > 0 && count < t * t)
-          tiles[{q0, k0}] = found.emplace(seen, int(found.size())).first->second;
+  for (int64_t tk : {64, 32, 16})
+    for (int64_t tq : {64, 32, 16}) {
+      if (Tq || S % tq || L % tk)
+        continue;
+      std::map<std::vector<bool>, int> found;
+      std::map<std::pair<int64_t, int64_t>, int> tiles;
+      for (int64_t q0 = 0; q0 < S; q0 += tq)
+        for (int64_t k0 = 0; k0 < L; k0 += tk) {
+          std::vector<bool> seen(tq * tk);
+          int64_t count = 0;
+          for (int64_t i = 0; i < tq; ++i)
+            for (int64_t j = 0; j < tk; ++j)
+              count += seen[i * tk + j] = visible(q0 + i, k0 + j);
+          if (count > 0 && count < tq * tk)
+            tiles[{q0, k0}] = found.emplace(seen, int(found.size())).first->second;
+        }
+      int64_t ub = int64_t(found.size()) * alignTo(tq * tk * 4, 32) + 7 * alignTo(tq * 4, 32) +
+                   3 * alignTo(tq * D * 4, 32) + 2 * alignTo(tq * tk * 4, 32) +
+                   2 * alignTo(tq * tk * 2, 32) + alignTo(tq * D * 2, 32);
+      int64_t l1 = alignTo(tq * D * eb, 512) + 4 * alignTo(tk * D * eb, 512) +
+                   2 * alignTo(tq * tk * eb, 512); // runs of one tile
+      int64_t l0a = alignTo(tq * D * eb, 512) + 2 * alignTo(tq * tk * eb, 512);
+      int64_t l0b = 4 * alignTo(tk * D * eb, 512);
+      int64_t l0c = 2 * alignTo(tq * tk * 4, 512) + 2 * alignTo(tq * D * 4, 512);
+      bool fits = ub <= buffers.size(MemSpace::UB) && l1 <= buffers.size(MemSpace::L1) &&
+                  l0a <= buffers.size(MemSpace::L0A) && l0b <= buffers.size(MemSpace::L0B) &&
+                  l0c <= buffers.size(MemSpace::L0C) &&
+                  tq * std::max<int64_t>(tk, D) * 4 <= repeatBytes;
+      if (fits) {
+        Tq = tq;
+        Tk = tk;
+        patterns = std::move(found);
+        maskOf = std::move(tiles);
       }
-    auto &masks = found;
-    // S, P and P V have two slots used in turn, so that the cube's next
-    // Q K^T overlaps the vector unit's softmax of this tile.
-    int64_t ub = int64_t(masks.size()) * alignTo(t * t * 4, 32) + 7 * alignTo(t * 4, 32) +
-                 alignTo(t * D * 4, 32) + 2 * alignTo(t * D * 4, 32) +
-                 2 * alignTo(t * t * 4, 32) + 2 * alignTo(t * t * 2, 32) +
-                 alignTo(t * D * 2, 32);
-    int64_t l1 = 5 * alignTo(t * D * eb, 512) + 2 * alignTo(t * t * eb, 512); // runs of 1
-    int64_t l0a = alignTo(t * D * eb, 512) + 2 * alignTo(t * t * eb, 512);
-    int64_t l0b = 4 * alignTo(t * D * eb, 512);
-    int64_t l0c = 2 * alignTo(t * t * 4, 512) + 2 * alignTo(t * D * 4, 512);
-    bool fits = ub <= buffers.size(MemSpace::UB) && l1 <= buffers.size(MemSpace::L1) &&
-                l0a <= buffers.size(MemSpace::L0A) && l0b <= buffers.size(MemSpace::L0B) &&
-                l0c <= buffers.size(MemSpace::L0C) && t * std::max<int64_t>(t, D) * 4 <= repeatBytes;
-    if (fits) {
-      T = t;
-      patterns = std::move(found);
-      maskOf = std::move(tiles);
-      break;
     }
-  }
-  if (!T)
+  if (!Tq)
     return op->emitError() << nodeOf(op) << "attention of " << S << " queries and " << L
                            << " keys of dim " << D << ": no tile of 16, 32 or 64 divides "
                            << "both lengths and fits the buffers of " << target.getName();
@@ -122,11 +124,11 @@ LogicalResult mlir::npu::emitAttention(OpBuilder &b, Buffers &buffers, const Att
   Arena ub{MemSpace::UB, 0, 32, buffers};
   SmallVector<Value> masks(patterns.size());
   for (const auto &[seen, index] : patterns) {
-    SmallVector<float> values(T * T);
-    for (int64_t e = 0; e < T * T; ++e)
+    SmallVector<float> values(Tq * Tk);
+    for (int64_t e = 0; e < Tq * Tk; ++e)
       values[e] = seen[e] ? 0.0f : -1e30f;
-    auto tensorType = RankedTensorType::get({T, T}, f32);
-    auto memrefType = MemRefType::get({T, T}, f32, MemRefLayoutAttrInterface(),
+    auto tensorType = RankedTensorType::get({Tq, Tk}, f32);
+    auto memrefType = MemRefType::get({Tq, Tk}, f32, MemRefLayoutAttrInterface(),
                                       MemSpaceAttr::get(b.getContext(), MemSpace::GM));
     // Built detached: the symbol table inserts it under a unique name.
     OpBuilder mb(b.getContext());
@@ -135,33 +137,33 @@ LogicalResult mlir::npu::emitAttention(OpBuilder &b, Buffers &buffers, const Att
         DenseElementsAttr::get(tensorType, ArrayRef<float>(values)), /*constant=*/true,
         IntegerAttr());
     SymbolTable(module).insert(global);
-    masks[index] = ub.take({T, T}, f32);
+    masks[index] = ub.take({Tq, Tk}, f32);
     Value g = memref::GetGlobalOp::create(b, loc, memrefType, global.getSymName());
     DmaOp::create(b, loc, g, masks[index], DmaLayout::None);
   }
 
-  Value m[2] = {ub.take({T, 1}, f32), ub.take({T, 1}, f32)};
-  Value l = ub.take({T, 1}, f32), rowMax = ub.take({T, 1}, f32);
-  Value alpha[2] = {ub.take({T, 1}, f32), ub.take({T, 1}, f32)};
-  Value rowSum = ub.take({T, 1}, f32);
-  Value O = ub.take({T, D}, f32), O16 = ub.take({T, D}, in);
-  Value Sv[2] = {ub.take({T, T}, f32), ub.take({T, T}, f32)};
-  Value P16[2] = {ub.take({T, T}, in), ub.take({T, T}, in)};
-  Value PV[2] = {ub.take({T, D}, f32), ub.take({T, D}, f32)};
+  Value m[2] = {ub.take({Tq, 1}, f32), ub.take({Tq, 1}, f32)};
+  Value l = ub.take({Tq, 1}, f32), rowMax = ub.take({Tq, 1}, f32);
+  Value alpha[2] = {ub.take({Tq, 1}, f32), ub.take({Tq, 1}, f32)};
+  Value rowSum = ub.take({Tq, 1}, f32);
+  Value O = ub.take({Tq, D}, f32), O16 = ub.take({Tq, D}, in);
+  Value Sv[2] = {ub.take({Tq, Tk}, f32), ub.take({Tq, Tk}, f32)};
+  Value P16[2] = {ub.take({Tq, Tk}, in), ub.take({Tq, Tk}, in)};
+  Value PV[2] = {ub.take({Tq, D}, f32), ub.take({Tq, D}, f32)};
   // K and V arrive in runs of up to G consecutive key tiles per DMA (each
   // DMA pays the pipe's latency once), two runs' slots each, in L1.
   int64_t G = 1;
   for (int64_t g : {8, 4, 2})
-    if (alignTo(T * D * eb, 512) + 4 * alignTo(g * T * D * eb, 512) +
-            2 * alignTo(T * T * eb, 512) <=
+    if (alignTo(Tq * D * eb, 512) + 4 * alignTo(g * Tk * D * eb, 512) +
+            2 * alignTo(Tq * Tk * eb, 512) <=
         buffers.size(MemSpace::L1)) {
       G = g;
       break;
     }
   Arena l1{MemSpace::L1, 0, 512, buffers};
-  Value qL1 = l1.take({D / 16, T / 16, 16, 16}, in);
-  Value pL1[2] = {l1.take({T / 16, T / 16, 16, 16}, in), l1.take({T / 16, T / 16, 16, 16}, in)};
-  int64_t runBytes = alignTo(G * T * D * eb, 512);
+  Value qL1 = l1.take({D / 16, Tq / 16, 16, 16}, in);
+  Value pL1[2] = {l1.take({Tk / 16, Tq / 16, 16, 16}, in), l1.take({Tk / 16, Tq / 16, 16, 16}, in)};
+  int64_t runBytes = alignTo(G * Tk * D * eb, 512);
   int64_t kRunAt[2], vRunAt[2];
   for (int r = 0; r < 2; ++r) {
     kRunAt[r] = l1.next;
@@ -170,25 +172,25 @@ LogicalResult mlir::npu::emitAttention(OpBuilder &b, Buffers &buffers, const Att
     l1.next += runBytes;
   }
   Arena l0a{MemSpace::L0A, 0, 512, buffers};
-  Value qL0 = l0a.take({T, D}, in);
-  Value pL0[2] = {l0a.take({T, T}, in), l0a.take({T, T}, in)};
+  Value qL0 = l0a.take({Tq, D}, in);
+  Value pL0[2] = {l0a.take({Tq, Tk}, in), l0a.take({Tq, Tk}, in)};
   Arena l0b{MemSpace::L0B, 0, 512, buffers};
-  Value ktL0[2] = {l0b.take({D, T}, in), l0b.take({D, T}, in)};
-  Value vL0[2] = {l0b.take({T, D}, in), l0b.take({T, D}, in)};
+  Value ktL0[2] = {l0b.take({D, Tk}, in), l0b.take({D, Tk}, in)};
+  Value vL0[2] = {l0b.take({Tk, D}, in), l0b.take({Tk, D}, in)};
   Arena l0c{MemSpace::L0C, 0, 512, buffers};
-  Value sL0[2] = {l0c.take({T, T}, f32), l0c.take({T, T}, f32)};
-  Value pvL0[2] = {l0c.take({T, D}, f32), l0c.take({T, D}, f32)};
+  Value sL0[2] = {l0c.take({Tq, Tk}, f32), l0c.take({Tq, Tk}, f32)};
+  Value pvL0[2] = {l0c.take({Tq, D}, f32), l0c.take({Tq, D}, f32)};
 
   auto scalar = [&](double value) {
     return arith::ConstantOp::create(b, loc, f32, b.getF32FloatAttr(float(value)));
   };
   auto rows = [&](Value column, int64_t cols) {
-    return buffers.restride(column, {T, cols}, {1, 0});
+    return buffers.restride(column, {Tq, cols}, {1, 0});
   };
   // The [rows, D] block at (batch, head, row) of a [B, H, len, D] tensor.
   auto tile = [&](Value t, int64_t bi, int64_t hi, int64_t row, int64_t rows = 0) {
     if (!rows)
-      rows = T;
+      rows = Tq;
     auto type = cast<MemRefType>(t.getType());
     SmallVector<int64_t> offsets = {bi, hi, row, 0}, sizes = {1, 1, rows, D}, ones(4, 1);
     auto reduced = memref::SubViewOp::inferRankReducedResultType({rows, D}, type, offsets,
@@ -197,17 +199,17 @@ LogicalResult mlir::npu::emitAttention(OpBuilder &b, Buffers &buffers, const Att
                                      ones)
         .getResult();
   };
-  // K [T, D] sits in L1 as the fractal [D/16, T/16, 16, 16]; L0B wants K^T
-  // [D, T]: the same fractals, each transposed on the way.
+  // K [Tk, D] sits in L1 as the fractal [D/16, Tk/16, 16, 16]; L0B wants
+  // K^T [D, Tk]: the same fractals, each transposed on the way.
   auto transposed = [&](Value ktView) {
-    return buffers.restride(ktView, {D / 16, T / 16, 16, 16}, {16 * T, 16, 1, T});
+    return buffers.restride(ktView, {D / 16, Tk / 16, 16, 16}, {16 * Tk, 16, 1, Tk});
   };
   double scale = a.scale;
   int64_t slot = 0, run = 0;
   for (int64_t bi = 0; bi < B; ++bi)
     for (int64_t hi = 0; hi < H; ++hi) {
       int64_t kvh = hi / (H / Hkv);
-      for (int64_t q0 = 0; q0 < S; q0 += T) {
+      for (int64_t q0 = 0; q0 < S; q0 += Tq) {
         DmaOp::create(b, loc, tile(q, bi, hi, q0), qL1, DmaLayout::NdToNz);
         DmaOp::create(b, loc, qL1, qL0, DmaLayout::NzToNd);
         int cur = 0;
@@ -216,13 +218,13 @@ LogicalResult mlir::npu::emitAttention(OpBuilder &b, Buffers &buffers, const Att
         VecDupOp::create(b, loc, scalar(0.0), O);
         // The key tiles this query tile sees, in runs of consecutive ones.
         SmallVector<std::pair<int64_t, Seen>> seenTiles;
-        for (int64_t k0 = 0; k0 < L; k0 += T) {
+        for (int64_t k0 = 0; k0 < L; k0 += Tk) {
           int64_t count = 0;
-          for (int64_t i = 0; i < T; ++i)
-            for (int64_t j = 0; j < T; ++j)
+          for (int64_t i = 0; i < Tq; ++i)
+            for (int64_t j = 0; j < Tk; ++j)
               count += visible(q0 + i, k0 + j);
           if (count) // a tile the mask hides costs nothing
-            seenTiles.push_back({k0, count == T * T ? Seen::All : Seen::Part});
+            seenTiles.push_back({k0, count == Tq * Tk ? Seen::All : Seen::Part});
         }
         // Runs of up to G consecutive seen tiles share one K and one V DMA.
         struct Tile {
@@ -233,14 +235,14 @@ LogicalResult mlir::npu::emitAttention(OpBuilder &b, Buffers &buffers, const Att
         SmallVector<Tile> tiles;
         SmallVector<std::pair<int64_t, int64_t>> runs; // first key, tiles
         for (auto [k0, seen] : seenTiles) {
-          if (runs.empty() || k0 != runs.back().first + runs.back().second * T ||
+          if (runs.empty() || k0 != runs.back().first + runs.back().second * Tk ||
               runs.back().second == G)
             runs.push_back({k0, 0});
           tiles.push_back({k0, seen, int64_t(runs.size()) - 1, runs.back().second++});
         }
         SmallVector<Value> kRuns(runs.size()), vRuns(runs.size());
         auto fractals = [&](Value run, int64_t pos) -> Value {
-          SmallVector<int64_t> at = {0, pos * T / 16, 0, 0}, sizes = {D / 16, T / 16, 16, 16},
+          SmallVector<int64_t> at = {0, pos * Tk / 16, 0, 0}, sizes = {D / 16, Tk / 16, 16, 16},
                                ones(4, 1);
           return memref::SubViewOp::create(b, loc, run, at, sizes, ones);
         };
@@ -253,10 +255,10 @@ LogicalResult mlir::npu::emitAttention(OpBuilder &b, Buffers &buffers, const Att
           const Tile &t = tiles[i];
           if (!kRuns[t.run]) {
             int64_t first = runs[t.run].first, n = runs[t.run].second, r = t.run + run;
-            kRuns[t.run] = buffers.view(MemSpace::L1, kRunAt[r % 2], {D / 16, n * T / 16, 16, 16}, in);
-            vRuns[t.run] = buffers.view(MemSpace::L1, vRunAt[r % 2], {D / 16, n * T / 16, 16, 16}, in);
-            DmaOp::create(b, loc, tile(k, bi, kvh, first, n * T), kRuns[t.run], DmaLayout::NdToNz);
-            DmaOp::create(b, loc, tile(v, bi, kvh, first, n * T), vRuns[t.run], DmaLayout::NdToNz);
+            kRuns[t.run] = buffers.view(MemSpace::L1, kRunAt[r % 2], {D / 16, n * Tk / 16, 16, 16}, in);
+            vRuns[t.run] = buffers.view(MemSpace::L1, vRunAt[r % 2], {D / 16, n * Tk / 16, 16, 16}, in);
+            DmaOp::create(b, loc, tile(k, bi, kvh, first, n * Tk), kRuns[t.run], DmaLayout::NdToNz);
+            DmaOp::create(b, loc, tile(v, bi, kvh, first, n * Tk), vRuns[t.run], DmaLayout::NdToNz);
           }
           int s = (slot + i) % 2;
           DmaOp::create(b, loc, fractals(kRuns[t.run], t.pos), transposed(ktL0[s]), DmaLayout::None);
@@ -274,7 +276,7 @@ LogicalResult mlir::npu::emitAttention(OpBuilder &b, Buffers &buffers, const Att
           VecMaxOp::create(b, loc, m[cur], rowMax, m[nxt]);
           VecSubOp::create(b, loc, m[cur], m[nxt], alpha[s]);
           VecExpOp::create(b, loc, alpha[s], alpha[s]);
-          VecSubOp::create(b, loc, Sv[s], rows(m[nxt], T), Sv[s]);
+          VecSubOp::create(b, loc, Sv[s], rows(m[nxt], Tk), Sv[s]);
           VecExpOp::create(b, loc, Sv[s], Sv[s]);
           VecReduceSumOp::create(b, loc, Sv[s], rowSum);
           VecMulOp::create(b, loc, l, alpha[s], l);
