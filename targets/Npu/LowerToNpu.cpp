@@ -12,13 +12,13 @@
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include <cmath>
 #include <cstring>
-#include "mlir/IR/Builders.h"
-#include "mlir/IR/Matchers.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::moe {
 #define GEN_PASS_DEF_MOENPULOWER
@@ -222,12 +222,9 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
     if (shape.dim % 16 || shape.heads % shape.kvHeads)
       return op.emitError() << nodeOf(op) << "attention of head dim " << shape.dim
                             << ": the NPU needs a multiple of 16";
-    SmallVector<Value> operands;
-    for (Value v : op->getOperands()) {
+    for (Value v : op->getOperands())
       if (!map.contains(v))
         return op.emitError() << nodeOf(op) << "an operand has no NPU form";
-      operands.push_back(map.lookup(v));
-    }
     Location loc = op.getLoc();
     Value q = map.lookup(op.getQuery()), k = map.lookup(op.getKey()),
           v = map.lookup(op.getValue());

@@ -120,7 +120,7 @@ struct Simulator::Impl {
   std::array<Clock, kNumPipes> clocks{};
   std::vector<PendingFlag> flags;
   int64_t issue = 0;
-  std::vector<int64_t> scratchA, scratchB, scratchC;
+  std::vector<int64_t> scratchA, scratchB;
 
   Impl(const Program &program, SimOptions options)
       : program(program), options(options) {

@@ -139,7 +139,6 @@ LogicalResult mlir::npu::emitVectorGeneric(OpBuilder &b, Buffers &buffers,
                           << target.getName() << " (split rows not yet)";
   // The bytes one row of a chunk takes: inputs, every body value, output.
   auto bytesFor = [&](int64_t rc) {
-    ChunkEmitter probe(b, loc, buffers, 0);
     int64_t total = 0;
     for (auto [i, v] : llvm::enumerate(inputs)) {
       int64_t r = n >= 2 && maps[i].dimOf[n - 2] >= 0 ? rc : 1;
