@@ -203,7 +203,9 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv,
       "moe-compile: an ahead-of-time compiler for MoE and attention models\n\n"
-      "Reads an ONNX model and writes it at the requested phase.\n");
+      "Reads an ONNX model (or a moe-level MLIR module) and writes it at the\n"
+      "requested phase: MLIR; LLVM IR, assembly, an object or a shared library\n"
+      "for a CPU; or a program for an NPU target (run by moe-npu-sim or moe-run).\n");
 
   moe::registerAllPasses();
   bool npuTarget = targetName != "cpu";

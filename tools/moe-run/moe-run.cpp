@@ -46,7 +46,8 @@ static cl::opt<double> absTol("atol", cl::init(1e-5),
                             cl::cat(category));
 static cl::opt<unsigned> benchRuns("bench", cl::init(0),
                                    cl::desc("Time N runs after warm-ups and "
-                                            "print min/median/max"),
+                                            "print min/median/max (an NPU program "
+                                            "prints its simulated time instead)"),
                                    cl::cat(category));
 static cl::opt<unsigned> warmups("warmup", cl::init(3),
                                  cl::desc("Warm-up runs before --bench (default 3)"),
@@ -206,8 +207,9 @@ int main(int argc, char **argv) {
   argv = rest.data();
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv,
-                              "moe-run: run a model moe-compile built, check "
-                              "its outputs, time it\n\n"
+                              "moe-run: run a model moe-compile built (a library, "
+                              "or an NPU program in the simulator), check its outputs, "
+                              "time it\n\n"
                               "  --threads=<T>  threads the model may use (0: "
                               "its default: OMP_NUM_THREADS, else one per "
                               "core)\n");
