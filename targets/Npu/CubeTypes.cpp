@@ -12,6 +12,7 @@
 #include "moe/Support/ConstantBytes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 
@@ -113,7 +114,112 @@ LogicalResult mlir::npu::convertForCube(func::FuncOp func, Type cubeType) {
   return success();
 }
 
-LogicalResult mlir::npu::rewriteQMatmulsForCube(func::FuncOp func, Type cubeType) {
+/// y = x w for int8 weights [K, N] (`wt`) with per-column scales, the
+/// activations quantized per row at run time: the int8 cube's path.
+static Value int8Product(OpBuilder &b, Location loc, moe::QMatmulOp op, Value wt) {
+  MLIRContext *ctx = b.getContext();
+  auto xType = cast<RankedTensorType>(op.getInput().getType());
+  auto resultType = cast<RankedTensorType>(op.getResult().getType());
+  unsigned rank = xType.getRank();
+  Type f32 = b.getF32Type(), i8 = b.getI8Type(), i32 = b.getI32Type();
+  SmallVector<int64_t> rowShape(xType.getShape().drop_back());
+  AffineMap id = b.getMultiDimIdentityMap(rank);
+  SmallVector<AffineExpr> lead;
+  for (unsigned i = 0; i + 1 < rank; ++i)
+    lead.push_back(b.getAffineDimExpr(i));
+  AffineMap row = AffineMap::get(rank, 0, lead, ctx);
+  SmallVector<utils::IteratorType> par(rank, utils::IteratorType::parallel);
+  auto wide = [&](OpBuilder &nb, Location nl, Value v) {
+    return v.getType().isF32() ? v : arith::ExtFOp::create(nb, nl, f32, v).getResult();
+  };
+  auto constant = [&](OpBuilder &nb, Location nl, double v) {
+    return arith::ConstantOp::create(nb, nl, f32, nb.getF32FloatAttr(float(v)));
+  };
+  // Each row's largest magnitude.
+  SmallVector<utils::IteratorType> red(par);
+  red.back() = utils::IteratorType::reduction;
+  Value lowest = arith::ConstantOp::create(
+      b, loc, f32, b.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
+  Value rowEmpty = tensor::EmptyOp::create(b, loc, rowShape, f32);
+  Value init = linalg::FillOp::create(b, loc, lowest, rowEmpty).getResult(0);
+  Value absMax = linalg::GenericOp::create(
+                     b, loc, init.getType(), op.getInput(), init, ArrayRef<AffineMap>{id, row},
+                     red,
+                     [&](OpBuilder &nb, Location nl, ValueRange a) {
+                       Value m = math::AbsFOp::create(nb, nl, wide(nb, nl, a[0]));
+                       linalg::YieldOp::create(
+                           nb, nl, arith::MaximumFOp::create(nb, nl, a[1], m).getResult());
+                     })
+                     .getResult(0);
+  // x * 127 / max|x|, rounded to the nearest even, as int8.
+  Value qEmpty = tensor::EmptyOp::create(b, loc, xType.getShape(), i8);
+  Value xq = linalg::GenericOp::create(
+                 b, loc, qEmpty.getType(), ValueRange{op.getInput(), absMax}, qEmpty,
+                 ArrayRef<AffineMap>{id, row, id}, par,
+                 [&](OpBuilder &nb, Location nl, ValueRange a) {
+                   Value s = arith::MaximumFOp::create(nb, nl, a[1], constant(nb, nl, 1e-12));
+                   Value v = arith::DivFOp::create(nb, nl, wide(nb, nl, a[0]), s);
+                   v = arith::MulFOp::create(nb, nl, v, constant(nb, nl, 127.0));
+                   v = math::RoundEvenOp::create(nb, nl, v);
+                   linalg::YieldOp::create(nb, nl,
+                                           arith::FPToSIOp::create(nb, nl, i8, v).getResult());
+                 })
+                 .getResult(0);
+  // int8 x int8 into i32 on the cube.
+  int64_t N = cast<RankedTensorType>(wt.getType()).getDimSize(1);
+  SmallVector<int64_t> outShape(xType.getShape());
+  outShape.back() = N;
+  Value zero = arith::ConstantOp::create(b, loc, i32, b.getI32IntegerAttr(0));
+  Value accEmpty = tensor::EmptyOp::create(b, loc, outShape, i32);
+  Value accInit = linalg::FillOp::create(b, loc, zero, accEmpty).getResult(0);
+  unsigned loops = rank + 1;
+  AffineExpr n = b.getAffineDimExpr(rank - 1), k = b.getAffineDimExpr(rank);
+  SmallVector<AffineExpr> xe(lead), oe(lead);
+  xe.push_back(k);
+  oe.push_back(n);
+  SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, xe, ctx),
+                                 AffineMap::get(loops, 0, {k, n}, ctx),
+                                 AffineMap::get(loops, 0, oe, ctx)};
+  SmallVector<utils::IteratorType> mmIter(loops, utils::IteratorType::parallel);
+  mmIter.back() = utils::IteratorType::reduction;
+  Value acc = linalg::GenericOp::create(
+                  b, loc, accInit.getType(), ValueRange{xq, wt}, accInit, maps, mmIter,
+                  [&](OpBuilder &nb, Location nl, ValueRange a) {
+                    Value p = arith::MulIOp::create(nb, nl, arith::ExtSIOp::create(nb, nl, i32, a[0]),
+                                                    arith::ExtSIOp::create(nb, nl, i32, a[1]));
+                    linalg::YieldOp::create(nb, nl,
+                                            arith::AddIOp::create(nb, nl, a[2], p).getResult());
+                  })
+                  .getResult(0);
+  // Back to floats: the sum times the row's scale (max|x| / 127) and the
+  // column's weight scale (and the bias).
+  AffineMap last = AffineMap::get(rank, 0, {b.getAffineDimExpr(rank - 1)}, ctx);
+  SmallVector<Value> ins = {acc, absMax, op.getScale()};
+  SmallVector<AffineMap> dqMaps = {id, row, last};
+  if (op.getBias()) {
+    ins.push_back(op.getBias());
+    dqMaps.push_back(last);
+  }
+  dqMaps.push_back(id);
+  Value out = tensor::EmptyOp::create(b, loc, resultType.getShape(), resultType.getElementType());
+  return linalg::GenericOp::create(
+             b, loc, resultType, ins, out, dqMaps, par,
+             [&](OpBuilder &nb, Location nl, ValueRange a) {
+               Value v = arith::SIToFPOp::create(nb, nl, f32, a[0]);
+               Value rs = arith::DivFOp::create(nb, nl, a[1], constant(nb, nl, 127.0));
+               v = arith::MulFOp::create(nb, nl, v, rs);
+               v = arith::MulFOp::create(nb, nl, v, wide(nb, nl, a[2]));
+               if (ins.size() > 3)
+                 v = arith::AddFOp::create(nb, nl, v, wide(nb, nl, a[3]));
+               if (!resultType.getElementType().isF32())
+                 v = arith::TruncFOp::create(nb, nl, resultType.getElementType(), v);
+               linalg::YieldOp::create(nb, nl, v);
+             })
+      .getResult(0);
+}
+
+LogicalResult mlir::npu::rewriteQMatmulsForCube(func::FuncOp func, Type cubeType,
+                                                bool int8Activations) {
   SmallVector<moe::QMatmulOp> work;
   func.walk([&](moe::QMatmulOp op) { work.push_back(op); });
   for (moe::QMatmulOp op : work) {
@@ -126,17 +232,22 @@ LogicalResult mlir::npu::rewriteQMatmulsForCube(func::FuncOp func, Type cubeType
     if (!wType.getElementType().isInteger(8) || op.getZeroPoint() || op.getGroupSize() != 0 ||
         sType.getRank() != 1 || !w || !xType.hasStaticShape())
       continue;
-    Type narrow = cubeType ? cubeType : xType.getElementType();
-    if (!(narrow.isF16() || narrow.isBF16()))
-      return op.emitError() << nodeOf(op)
-                            << "a quantized matmul of f32 activations on the NPU needs "
-                               "--npu-matmul-type=f16 or bf16";
     OpBuilder b(op);
     Location loc = op.getLoc();
     int64_t N = wType.getDimSize(0), K = wType.getDimSize(1);
     // The integers stay integers in global memory, [K, N] for the cube.
     Value wt = moe::bytesConstant(b, loc, RankedTensorType::get({K, N}, wType.getElementType()),
                                   moe::transposeMatrixBytes(*w, 1, N, K, 1), "npu_qweight");
+    if (int8Activations) {
+      op.getResult().replaceAllUsesWith(int8Product(b, loc, op, wt));
+      op.erase();
+      continue;
+    }
+    Type narrow = cubeType ? cubeType : xType.getElementType();
+    if (!(narrow.isF16() || narrow.isBF16()))
+      return op.emitError() << nodeOf(op)
+                            << "a quantized matmul of f32 activations on the NPU needs "
+                               "--npu-matmul-type=f16 or bf16 (or --npu-int8-activations)";
     MLIRContext *ctx = b.getContext();
     AffineMap all = b.getMultiDimIdentityMap(2);
     AffineMap col = AffineMap::get(2, 0, {b.getAffineDimExpr(1)}, ctx);

@@ -72,8 +72,12 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
       module.emitError() << "matmul-type=" << matmulType << ": the choices are f16 and bf16";
       return signalPassFailure();
     }
+    if (int8Activations && !target.getCube(IntegerType::get(&getContext(), 8))) {
+      module.emitError() << "int8-activations: " << target.getName() << "'s cube has no i8";
+      return signalPassFailure();
+    }
     for (func::FuncOp func : funcs)
-      if (failed(rewriteQMatmulsForCube(func, cubeType)) ||
+      if (failed(rewriteQMatmulsForCube(func, cubeType, int8Activations)) ||
           failed(applyPatternsGreedily(func, frozen)) || failed(decomposeExpertsDense(func)) ||
           failed(convertForCube(func, cubeType)))
         return signalPassFailure();
@@ -431,8 +435,11 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
       Type in = cast<ShapedType>(mm->a.getType()).getElementType();
       Type out = cast<ShapedType>(op.getResult(0).getType()).getElementType();
       CubeAttr cube = target.getCube(in);
+      // Floats accumulate in f32 (written out in any float type); integers
+      // in i32, written out as i32.
+      bool intCube = cube && in.isInteger(8) && cube.getAcc().isInteger(32) && out.isInteger(32);
       if (!cube || cast<ShapedType>(mm->b.getType()).getElementType() != in ||
-          !cube.getAcc().isF32()) {
+          (!cube.getAcc().isF32() && !intCube)) {
         // The float inputs this chip's cube takes, from its description.
         std::string takes;
         llvm::raw_string_ostream os(takes);
@@ -444,7 +451,7 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
                               << target.getName() << " takes " << takes
                               << " (--npu-matmul-type computes f32 matmuls in f16 or bf16)";
       }
-      if (!(out.isF16() || out.isBF16() || out.isF32()))
+      if (!(out.isF16() || out.isBF16() || out.isF32() || intCube))
         return op.emitError() << nodeOf(&op) << "matmul into " << out << " has no NPU lowering";
       auto aType = cast<ShapedType>(mm->a.getType());
       auto cType = cast<ShapedType>(op.getResult(0).getType());
@@ -462,7 +469,7 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
         return op.emitError() << nodeOf(&op) << "matmul " << M << "x" << K << " * " << K << "x" << N
                               << ": the NPU lowering needs K, and N of a weight that is not "
                                  "constant, multiples of 16 (the cube's fractal) so far";
-      np::TargetDesc::Cube shape = *desc.cube(in.isF16() ? "f16" : "bf16");
+      np::TargetDesc::Cube shape = *desc.cube(in.isF16() ? "f16" : in.isBF16() ? "bf16" : "i8");
       std::optional<np::MatmulTiles> tiles =
           np::chooseMatmulTiles(desc, shape, paddedM, paddedN, K, in.getIntOrFloatBitWidth() / 8,
                                 out.getIntOrFloatBitWidth() / 8);

@@ -15,7 +15,9 @@ void mlir::npu::emitMatmul(OpBuilder &b, Location loc, Buffers &buffers,
   auto aType = cast<MemRefType>(A.getType());
   auto cType = cast<MemRefType>(C.getType());
   int64_t M = aType.getDimSize(0), K = aType.getDimSize(1), N = cType.getDimSize(1);
-  Type in = aType.getElementType(), f32 = b.getF32Type();
+  // The cube sums floats in f32, integers in i32.
+  Type in = aType.getElementType();
+  Type acc = in.isInteger(8) ? Type(b.getI32Type()) : Type(b.getF32Type());
   int64_t eb = in.getIntOrFloatBitWidth() / 8;
   // Two slots of A and of B in L1, two in L0A and L0B, one or two in L0C.
   int64_t a1 = alignTo(t.m * t.kL1 * eb, 512), b1 = alignTo(t.kL1 * t.n * eb, 512);
@@ -30,7 +32,7 @@ void mlir::npu::emitMatmul(OpBuilder &b, Location loc, Buffers &buffers,
     int64_t mt = std::min(t.m, M - mi);
     for (int64_t ni = 0; ni < N; ni += t.n) {
       int64_t nt = std::min(t.n, N - ni);
-      Value c = buffers.view(MemSpace::L0C, (tile++ % t.l0cSlots) * c0, {mt, nt}, f32);
+      Value c = buffers.view(MemSpace::L0C, (tile++ % t.l0cSlots) * c0, {mt, nt}, acc);
       bool first = true;
       for (int64_t ks = 0; ks < K; ks += t.kL1) {
         int64_t kl = std::min(t.kL1, K - ks);

@@ -68,7 +68,10 @@ LogicalResult decomposeExpertsDense(func::FuncOp func);
 /// cube: the integers stay integers in global memory (transposed [K, N] at
 /// compile time), the vector unit dequantizes them into the cube's type each
 /// call, the cube multiplies. Others are left for the generic lowering.
-LogicalResult rewriteQMatmulsForCube(func::FuncOp func, Type cubeType);
+/// With `int8Activations` the activations are quantized too (per row,
+/// symmetric, at run time), the cube multiplies int8 by int8 into i32 and
+/// the vector unit dequantizes by both scales.
+LogicalResult rewriteQMatmulsForCube(func::FuncOp func, Type cubeType, bool int8Activations);
 
 /// With `cubeType` (f16 or bf16): every f32 matmul and attention of `func`
 /// computes in that type, its operands converted (constants at compile

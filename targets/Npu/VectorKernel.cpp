@@ -198,6 +198,7 @@ LogicalResult mlir::npu::emitVectorGeneric(OpBuilder &b, Buffers &buffers,
       int64_t rcc = std::min(rc, rows - r0);
       ChunkEmitter emit(b, loc, buffers, (chunk++ % 2) * slotBytes);
       IRMapping values; // body values -> [rcc, cols] (or [rcc, 1]) views
+      DenseSet<Value> rounded; // values already rounded to integers
       DenseMap<Value, double> constants;
       for (auto [i, v] : llvm::enumerate(inputs)) {
         SmallVector<int64_t> offsets, sizes;
@@ -226,12 +227,27 @@ LogicalResult mlir::npu::emitVectorGeneric(OpBuilder &b, Buffers &buffers,
         if (inner.getNumResults() != 1)
           return inner.emitError() << nodeOf(op) << "'" << inner.getName()
                                    << "' has no vector-unit form";
+        // Rounding to the nearest even is what the unit's float-to-integer
+        // cast does: the value passes through, the cast after it rounds.
+        if (isa<math::RoundEvenOp>(inner)) {
+          Value v = viewOf(inner.getOperand(0));
+          if (!v)
+            return inner.emitError() << nodeOf(op) << "rounds a value the vector unit lacks";
+          values.map(inner.getResult(0), v);
+          rounded.insert(inner.getResult(0));
+          continue;
+        }
         // A comparison's mask is a float of its operands' type (1 or 0).
         Type type = isa<arith::CmpFOp>(inner) ? inner.getOperand(0).getType()
                                               : inner.getResult(0).getType();
-        if (!type.isIntOrFloat() || !isa<FloatType>(type))
+        bool toInt = isa<arith::FPToSIOp>(inner);
+        if (!type.isIntOrFloat() || (!isa<FloatType>(type) && !toInt))
           return inner.emitError() << nodeOf(op) << "'" << inner.getName()
                                    << "' of " << type << " has no vector-unit form";
+        if (toInt && !rounded.contains(inner.getOperand(0)))
+          return inner.emitError() << nodeOf(op)
+                                   << "a float-to-integer conversion the vector unit would "
+                                      "round (it truncates): round to even first";
         Value dst = emit.temp({rcc, cols}, type);
         Value x = inner.getNumOperands() > 0 ? viewOf(inner.getOperand(0)) : Value();
         Value y = inner.getNumOperands() > 1 ? viewOf(inner.getOperand(1)) : Value();
@@ -317,7 +333,7 @@ LogicalResult mlir::npu::emitVectorGeneric(OpBuilder &b, Buffers &buffers,
               ok = x && (VecSqrtOp::create(b, loc, x, dst), VecRecOp::create(b, loc, dst, dst),
                          true);
             })
-            .Case<arith::ExtFOp, arith::TruncFOp, arith::SIToFPOp>([&](auto) {
+            .Case<arith::ExtFOp, arith::TruncFOp, arith::SIToFPOp, arith::FPToSIOp>([&](auto) {
               ok = x && (VecCastOp::create(b, loc, x, dst), true);
             })
             .Case([&](arith::CmpFOp cmp) {

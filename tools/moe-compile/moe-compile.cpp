@@ -153,6 +153,12 @@ static cl::opt<std::string> npuMatmulType(
     cl::desc("NPU targets: compute f32 matmuls and attention in f16 or bf16 on the cube "
              "(operands converted, sums and results f32; default: refuse f32 there)"),
     cl::value_desc("f16|bf16"), cl::cat(category));
+static cl::opt<bool> npuInt8Activations(
+    "npu-int8-activations",
+    cl::desc("NPU targets with --quantize=int8: quantize each matmul's activations per row "
+             "at run time too and multiply on the int8 cube (i32 sums, dequantized on the "
+             "vector unit)"),
+    cl::cat(category));
 static cl::opt<bool> printTarget(
     "print-target-description",
     cl::desc("Print the --target NPU's description as a description file (a start "
@@ -345,6 +351,7 @@ int main(int argc, char **argv) {
       return 1;
     moe::MoeNpuLowerOptions lowerOptions;
     lowerOptions.matmulType = npuMatmulType;
+    lowerOptions.int8Activations = npuInt8Activations;
     pm.addPass(moe::createMoeNpuLower(lowerOptions));
     pm.addNestedPass<func::FuncOp>(moe::createMoeNpuInsertSync());
     if (failed(pm.run(*module)))

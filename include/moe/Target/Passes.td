@@ -54,7 +54,10 @@ def MoeNpuLower : Pass<"moe-npu-lower", "::mlir::ModuleOp"> {
   let options = [
     Option<"matmulType", "matmul-type", "std::string", /*default=*/"\"\"",
            "f16 or bf16: compute f32 matmuls and attention in this type (default: "
-           "refuse them)">
+           "refuse them)">,
+    Option<"int8Activations", "int8-activations", "bool", /*default=*/"false",
+           "int8 weight matmuls quantize their activations per row at run time and "
+           "multiply on the int8 cube (i32 sums, dequantized on the vector unit)">
   ];
   let dependentDialects = ["::mlir::npu::NpuDialect", "::mlir::memref::MemRefDialect",
                            "::mlir::arith::ArithDialect"];
