@@ -33,12 +33,20 @@ def MoeNpuLower : Pass<"moe-npu-lower", "::mlir::ModuleOp"> {
     Shapes are static, so loops are unrolled here: a program is one
     instruction stream per core.
 
-    Matmuls (a linalg contraction C[M,N] = A[M,K] B[K,N] into a zero fill)
-    are tiled by chooseMatmulTiles from the description: A and B go to L1 as
-    fractals (nd_to_nz) in stages along K, to L0A/L0B in steps, the cube
-    accumulates a C tile in L0C in f32 and the fixpipe writes it out in C's
-    type. L1, L0A and L0B hold two slots used in turn (double buffering).
+    Matmuls (a linalg contraction C[M,N] = A[M,K] B[K,N] into a zero fill;
+    batch dims of A fold into M) are tiled by chooseMatmulTiles from the
+    description: A and B go to L1 as fractals (nd_to_nz) in stages along K,
+    to L0A/L0B in steps, the cube accumulates a C tile in L0C (f32, or i32
+    for int8) and the fixpipe writes it out in C's type. L1, L0A and L0B
+    hold two slots used in turn (double buffering). Rows, and the columns
+    of a constant B, that are not whole fractals are padded with zeros.
     No flags are placed here: `moe-npu-insert-sync` does that.
+
+    First, norms and quantization ops become linalg; moe.route +
+    moe.experts become dense linalg (a top-k gate, every expert over every
+    token: a program cannot size loops by token counts yet); per-channel
+    int8 moe.qmatmul keeps its integers for the cube; elementwise chains
+    fuse (into reductions too).
 
     An op without an NPU lowering, or a type the target's cube lacks, is an
     error naming the op; with `matmul-type=f16` (or `bf16`) f32 matmuls and
@@ -48,8 +56,9 @@ def MoeNpuLower : Pass<"moe-npu-lower", "::mlir::ModuleOp"> {
     Elementwise generics and innermost-dim reductions run on the vector
     unit through the unified buffer; moe.attention as flash attention
     (cube for Q K^T and P V, vector unit for the online softmax, tiles the
-    mask hides never computed); reshapes and slices stay views of global
-    memory, transposes and concats are copies through the unified buffer.
+    mask hides never computed, KV caches, lengths padded); reshapes and
+    slices stay views of global memory, transposes and concats are copies
+    through the unified buffer. docs/npu-formats.md says more.
   }];
   let options = [
     Option<"matmulType", "matmul-type", "std::string", /*default=*/"\"\"",
@@ -60,7 +69,8 @@ def MoeNpuLower : Pass<"moe-npu-lower", "::mlir::ModuleOp"> {
            "multiply on the int8 cube (i32 sums, dequantized on the vector unit)">
   ];
   let dependentDialects = ["::mlir::npu::NpuDialect", "::mlir::memref::MemRefDialect",
-                           "::mlir::arith::ArithDialect"];
+                           "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+                           "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
 }
 
 def MoeNpuInsertSync : Pass<"moe-npu-insert-sync", "::mlir::func::FuncOp"> {
