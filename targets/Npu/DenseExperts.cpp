@@ -6,8 +6,10 @@
 // router's top-k becomes a [tokens, experts] gate matrix (zero for experts
 // a token did not choose; picked on the vector unit by repeated row max and
 // compare), every expert's FFN runs over every token on the cube, and the
-// outputs are summed weighted by the gate's column. The result is exact;
-// the cost is experts / k times the routed work.
+// outputs are summed weighted by the gate's column. The result is exact
+// (but for scores tying exactly at the k-th place: all of them are picked,
+// where torch's top-k picks one); the cost is experts / k times the routed
+// work.
 //
 //===----------------------------------------------------------------------===//
 
