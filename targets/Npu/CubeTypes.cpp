@@ -97,18 +97,7 @@ LogicalResult mlir::npu::convertForCube(func::FuncOp func, Type cubeType) {
     auto linalgOp = cast<linalg::LinalgOp>(op);
     MatmulParts mm = *matchMatmul(linalgOp);
     Value a = castTensor(b, loc, mm.a, cubeType), w = castTensor(b, loc, mm.b, cubeType);
-    SmallVector<utils::IteratorType> iterators = linalgOp.getIteratorTypesArray();
-    auto generic = linalg::GenericOp::create(
-        b, loc, op->getResult(0).getType(), ValueRange{a, w}, mm.init,
-        linalgOp.getIndexingMapsArray(), iterators,
-        [&](OpBuilder &nb, Location nl, ValueRange args) {
-          Value x = arith::ExtFOp::create(nb, nl, nb.getF32Type(), args[0]);
-          Value y = arith::ExtFOp::create(nb, nl, nb.getF32Type(), args[1]);
-          Value p = arith::MulFOp::create(nb, nl, x, y);
-          Value s = arith::AddFOp::create(nb, nl, args[2], p);
-          linalg::YieldOp::create(nb, nl, s);
-        });
-    op->getResult(0).replaceAllUsesWith(generic.getResult(0));
+    op->getResult(0).replaceAllUsesWith(buildMatmul(b, loc, a, w));
     op->erase();
   }
   return success();
@@ -121,7 +110,7 @@ static Value int8Product(OpBuilder &b, Location loc, moe::QMatmulOp op, Value wt
   auto xType = cast<RankedTensorType>(op.getInput().getType());
   auto resultType = cast<RankedTensorType>(op.getResult().getType());
   unsigned rank = xType.getRank();
-  Type f32 = b.getF32Type(), i8 = b.getI8Type(), i32 = b.getI32Type();
+  Type f32 = b.getF32Type(), i8 = b.getI8Type();
   SmallVector<int64_t> rowShape(xType.getShape().drop_back());
   AffineMap id = b.getMultiDimIdentityMap(rank);
   SmallVector<AffineExpr> lead;
@@ -166,31 +155,7 @@ static Value int8Product(OpBuilder &b, Location loc, moe::QMatmulOp op, Value wt
                  })
                  .getResult(0);
   // int8 x int8 into i32 on the cube.
-  int64_t N = cast<RankedTensorType>(wt.getType()).getDimSize(1);
-  SmallVector<int64_t> outShape(xType.getShape());
-  outShape.back() = N;
-  Value zero = arith::ConstantOp::create(b, loc, i32, b.getI32IntegerAttr(0));
-  Value accEmpty = tensor::EmptyOp::create(b, loc, outShape, i32);
-  Value accInit = linalg::FillOp::create(b, loc, zero, accEmpty).getResult(0);
-  unsigned loops = rank + 1;
-  AffineExpr n = b.getAffineDimExpr(rank - 1), k = b.getAffineDimExpr(rank);
-  SmallVector<AffineExpr> xe(lead), oe(lead);
-  xe.push_back(k);
-  oe.push_back(n);
-  SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, xe, ctx),
-                                 AffineMap::get(loops, 0, {k, n}, ctx),
-                                 AffineMap::get(loops, 0, oe, ctx)};
-  SmallVector<utils::IteratorType> mmIter(loops, utils::IteratorType::parallel);
-  mmIter.back() = utils::IteratorType::reduction;
-  Value acc = linalg::GenericOp::create(
-                  b, loc, accInit.getType(), ValueRange{xq, wt}, accInit, maps, mmIter,
-                  [&](OpBuilder &nb, Location nl, ValueRange a) {
-                    Value p = arith::MulIOp::create(nb, nl, arith::ExtSIOp::create(nb, nl, i32, a[0]),
-                                                    arith::ExtSIOp::create(nb, nl, i32, a[1]));
-                    linalg::YieldOp::create(nb, nl,
-                                            arith::AddIOp::create(nb, nl, a[2], p).getResult());
-                  })
-                  .getResult(0);
+  Value acc = buildMatmul(b, loc, xq, wt);
   // Back to floats: the sum times the row's scale (max|x| / 127) and the
   // column's weight scale (and the bias).
   AffineMap last = AffineMap::get(rank, 0, {b.getAffineDimExpr(rank - 1)}, ctx);
@@ -270,34 +235,8 @@ LogicalResult mlir::npu::rewriteQMatmulsForCube(func::FuncOp func, Type cubeType
     Value x = xType.getElementType() == narrow ? op.getInput()
                                                : castTensor(b, loc, op.getInput(), narrow);
     // x [batch..., K] times dq [K, N] into f32.
-    unsigned rank = xType.getRank(), loops = rank + 1;
-    SmallVector<int64_t> outShape(xType.getShape());
-    outShape.back() = N;
-    Value zero = arith::ConstantOp::create(b, loc, b.getF32Type(), b.getF32FloatAttr(0.0f));
-    Value outEmpty = tensor::EmptyOp::create(b, loc, outShape, b.getF32Type());
-    Value init = linalg::FillOp::create(b, loc, zero, outEmpty).getResult(0);
-    SmallVector<AffineExpr> lead;
-    for (unsigned i = 0; i + 1 < rank; ++i)
-      lead.push_back(b.getAffineDimExpr(i));
-    AffineExpr n = b.getAffineDimExpr(rank - 1), k = b.getAffineDimExpr(rank);
-    SmallVector<AffineExpr> xe(lead), oe(lead);
-    xe.push_back(k);
-    oe.push_back(n);
-    SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, xe, ctx),
-                                   AffineMap::get(loops, 0, {k, n}, ctx),
-                                   AffineMap::get(loops, 0, oe, ctx)};
-    SmallVector<utils::IteratorType> iterators(loops, utils::IteratorType::parallel);
-    iterators.back() = utils::IteratorType::reduction;
-    Value y = linalg::GenericOp::create(
-                  b, loc, init.getType(), ValueRange{x, dq}, init, maps, iterators,
-                  [&](OpBuilder &nb, Location nl, ValueRange a) {
-                    Value p = arith::MulFOp::create(
-                        nb, nl, arith::ExtFOp::create(nb, nl, nb.getF32Type(), a[0]),
-                        arith::ExtFOp::create(nb, nl, nb.getF32Type(), a[1]));
-                    linalg::YieldOp::create(nb, nl,
-                                            arith::AddFOp::create(nb, nl, a[2], p).getResult());
-                  })
-                  .getResult(0);
+    unsigned rank = xType.getRank();
+    Value y = buildMatmul(b, loc, x, dq);
     // Bias, and the result's own type.
     auto resultType = cast<RankedTensorType>(op.getResult().getType());
     Value bias = op.getBias();

@@ -84,36 +84,6 @@ struct Dense {
         .getResult(0);
   }
 
-  /// x [T, K] times a constant w [K, N], summed in f32: [T, N] f32.
-  Value matmul(Value x, Value w) {
-    int64_t T = cast<RankedTensorType>(x.getType()).getDimSize(0);
-    int64_t N = cast<RankedTensorType>(w.getType()).getDimSize(1);
-    Type f32 = b.getF32Type();
-    Value zero = arith::ConstantOp::create(b, loc, f32, b.getF32FloatAttr(0.0f));
-    Value empty = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{T, N}, f32);
-    Value fill = linalg::FillOp::create(b, loc, zero, empty).getResult(0);
-    MLIRContext *ctx = b.getContext();
-    AffineExpr m = b.getAffineDimExpr(0), n = b.getAffineDimExpr(1), k = b.getAffineDimExpr(2);
-    SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {m, k}, ctx),
-                                   AffineMap::get(3, 0, {k, n}, ctx),
-                                   AffineMap::get(3, 0, {m, n}, ctx)};
-    SmallVector<utils::IteratorType> iterators = {utils::IteratorType::parallel,
-                                                  utils::IteratorType::parallel,
-                                                  utils::IteratorType::reduction};
-    return linalg::GenericOp::create(
-               b, loc, fill.getType(), ValueRange{x, w}, fill, maps, iterators,
-               [&](OpBuilder &nb, Location nl, ValueRange args) {
-                 auto wide = [&](Value v) {
-                   return v.getType().isF32()
-                              ? v
-                              : arith::ExtFOp::create(nb, nl, nb.getF32Type(), v).getResult();
-                 };
-                 Value p = arith::MulFOp::create(nb, nl, wide(args[0]), wide(args[1]));
-                 linalg::YieldOp::create(nb, nl, arith::AddFOp::create(nb, nl, args[2], p).getResult());
-               })
-        .getResult(0);
-  }
-
   Value f32(OpBuilder &nb, Location nl, Value v) {
     return v.getType().isF32() ? v : arith::ExtFOp::create(nb, nl, nb.getF32Type(), v);
   }
@@ -274,11 +244,11 @@ LogicalResult mlir::npu::decomposeExpertsDense(func::FuncOp func) {
                    });
     };
     auto ffn = [&](Value w1, Value w3, Value w2, Value b1, Value b3, Value b2) -> Value {
-      Value h1 = addBias(d.matmul(op.getTokens(), w1), b1);
+      Value h1 = addBias(buildMatmul(b, loc, op.getTokens(), w1), b1);
       int64_t I = cast<RankedTensorType>(h1.getType()).getDimSize(1);
       Value h;
       if (act == moe::Activation::Swiglu) {
-        Value h3 = addBias(d.matmul(op.getTokens(), w3), b3);
+        Value h3 = addBias(buildMatmul(b, loc, op.getTokens(), w3), b3);
         h = d.map({T, I}, f32, {{h1, d.all()}, {h3, d.all()}},
                   [&](OpBuilder &nb, Location nl, ValueRange a) {
                     Value one = d.constant(nb, nl, 1.0);
@@ -297,7 +267,7 @@ LogicalResult mlir::npu::decomposeExpertsDense(func::FuncOp func) {
           return arith::DivFOp::create(nb, nl, a[0], den);
         });
       }
-      return addBias(d.matmul(narrow(h), w2), b2);
+      return addBias(buildMatmul(b, loc, narrow(h), w2), b2);
     };
 
     Value out;

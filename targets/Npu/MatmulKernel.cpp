@@ -2,7 +2,9 @@
 
 #include "NpuKernels.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace mlir;
 using namespace mlir::npu;
@@ -90,4 +92,49 @@ SmallVector<int64_t> mlir::npu::packed(ArrayRef<int64_t> shape) {
   for (int i = int(shape.size()) - 2; i >= 0; --i)
     strides[i] = strides[i + 1] * shape[i + 1];
   return strides;
+}
+
+Value mlir::npu::buildMatmul(OpBuilder &b, Location loc, Value x, Value w) {
+  MLIRContext *ctx = b.getContext();
+  auto xType = cast<RankedTensorType>(x.getType());
+  bool integer = isa<IntegerType>(xType.getElementType());
+  Type acc = integer ? Type(b.getI32Type()) : Type(b.getF32Type());
+  unsigned rank = xType.getRank(), loops = rank + 1;
+  SmallVector<int64_t> outShape(xType.getShape());
+  outShape.back() = cast<RankedTensorType>(w.getType()).getDimSize(1);
+  Value zero = arith::ConstantOp::create(b, loc, acc, b.getZeroAttr(acc));
+  Value empty = tensor::EmptyOp::create(b, loc, outShape, acc);
+  Value init = linalg::FillOp::create(b, loc, zero, empty).getResult(0);
+  SmallVector<AffineExpr> xe, oe;
+  for (unsigned i = 0; i + 1 < rank; ++i)
+    xe.push_back(b.getAffineDimExpr(i));
+  oe = xe;
+  AffineExpr n = b.getAffineDimExpr(rank - 1), k = b.getAffineDimExpr(rank);
+  xe.push_back(k);
+  oe.push_back(n);
+  SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, xe, ctx),
+                                 AffineMap::get(loops, 0, {k, n}, ctx),
+                                 AffineMap::get(loops, 0, oe, ctx)};
+  SmallVector<utils::IteratorType> iterators(loops, utils::IteratorType::parallel);
+  iterators.back() = utils::IteratorType::reduction;
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), ValueRange{x, w}, init, maps, iterators,
+             [&](OpBuilder &nb, Location nl, ValueRange a) {
+               auto wide = [&](Value v) -> Value {
+                 if (v.getType() == acc)
+                   return v;
+                 if (integer)
+                   return arith::ExtSIOp::create(nb, nl, acc, v);
+                 return arith::ExtFOp::create(nb, nl, acc, v);
+               };
+               Value sum;
+               if (integer)
+                 sum = arith::AddIOp::create(
+                     nb, nl, a[2], arith::MulIOp::create(nb, nl, wide(a[0]), wide(a[1])));
+               else
+                 sum = arith::AddFOp::create(
+                     nb, nl, a[2], arith::MulFOp::create(nb, nl, wide(a[0]), wide(a[1])));
+               linalg::YieldOp::create(nb, nl, sum);
+             })
+      .getResult(0);
 }

@@ -52,6 +52,11 @@ struct MatmulParts {
 };
 FailureOr<MatmulParts> matchMatmul(linalg::LinalgOp op);
 
+/// The matmul matchMatmul takes, built: x [batch..., K] times w [K, N] into
+/// a zero fill, floats summed in f32 (narrower ones widened), integers in
+/// i32.
+Value buildMatmul(OpBuilder &b, Location loc, Value x, Value w);
+
 /// Steps `index` (a prefix of `bounds`' dims) to the next index in row-major
 /// order; false after the last.
 bool nextIndex(MutableArrayRef<int64_t> index, ArrayRef<int64_t> bounds);

@@ -169,20 +169,17 @@ FailureOr<np::Instr> mlir::npu::instrOf(Operation *op, const GmLayout &layout) {
       return failure();
     return instr;
   }
-  if (auto set = dyn_cast<SetFlagOp>(op)) {
-    instr.op = np::Opcode::SetFlag;
-    instr.from = np::Pipe(int(set.getFrom()));
-    instr.to = np::Pipe(int(set.getTo()));
-    instr.event = set.getEvent();
+  auto flag = [&](auto f, np::Opcode code) {
+    instr.op = code;
+    instr.from = np::Pipe(int(f.getFrom()));
+    instr.to = np::Pipe(int(f.getTo()));
+    instr.event = f.getEvent();
     return instr;
-  }
-  if (auto wait = dyn_cast<WaitFlagOp>(op)) {
-    instr.op = np::Opcode::WaitFlag;
-    instr.from = np::Pipe(int(wait.getFrom()));
-    instr.to = np::Pipe(int(wait.getTo()));
-    instr.event = wait.getEvent();
-    return instr;
-  }
+  };
+  if (auto set = dyn_cast<SetFlagOp>(op))
+    return flag(set, np::Opcode::SetFlag);
+  if (auto wait = dyn_cast<WaitFlagOp>(op))
+    return flag(wait, np::Opcode::WaitFlag);
   if (auto barrier = dyn_cast<BarrierOp>(op)) {
     instr.op = np::Opcode::Barrier;
     instr.from = np::Pipe(int(barrier.getPipe()));
