@@ -27,3 +27,25 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.moe_tools_dir, config.llvm_tools_dir]
 tools = ["moe-compile", "moe-opt", "moe-run", "moe-npu-sim"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# ptxas (CUDA's assembler) checks the PTX of CUDA targets where it is
+# installed; a GPU runs it where there is one with a driver.
+import ctypes
+import shutil
+ptxas = shutil.which("ptxas", path=os.environ.get("PATH", "") + os.pathsep + "/usr/local/cuda/bin")
+if ptxas:
+    config.available_features.add("ptxas")
+    llvm_config.with_environment("PATH", os.path.dirname(ptxas), append_path=True)
+
+
+def has_cuda_gpu():
+    try:
+        cuda = ctypes.CDLL("libcuda.so.1")
+        count = ctypes.c_int(0)
+        return cuda.cuInit(0) == 0 and cuda.cuDeviceGetCount(ctypes.byref(count)) == 0 and count.value > 0
+    except OSError:
+        return False
+
+
+if has_cuda_gpu():
+    config.available_features.add("cuda-gpu")

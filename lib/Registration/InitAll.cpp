@@ -14,17 +14,31 @@
 #include "moe/Passes/Moe/Passes.h"
 #include "moe/Pipelines/Pipelines.h"
 #include "moe/Target/Cpu/Cpu.h"
+#include "moe/Target/Cuda/Cuda.h"
 #include "moe/Target/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 
 void mlir::moe::registerAllDialects(DialectRegistry &registry) {
   registry.insert<moe::MoeDialect, npu::NpuDialect, onnx::OnnxDialect>();
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
+  // gpu-module-to-binary translates kernels to LLVM IR inside the pass,
+  // and the host module with its gpu.binary is translated after it.
+  NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerGPUDialectTranslation(registry);
+  gpu::registerOffloadingLLVMTranslationInterfaceExternalModels(registry);
+  registerLLVMDialectTranslation(registry);
+  registerNVVMDialectTranslation(registry);
 }
 
 void mlir::moe::registerAllPasses() {
@@ -34,4 +48,5 @@ void mlir::moe::registerAllPasses() {
   moe::registerTargetPasses();
   moe::registerMoePipelines();
   moe::registerCpuPipelines();
+  moe::registerCudaPipelines();
 }

@@ -60,8 +60,8 @@ static void printDescriptorType(raw_ostream &os, size_t rank) {
   os << " } memref" << rank << ";\n";
 }
 
-// The parts of the wrapper that do not depend on the model.
-static const char kWrapperRuntime[] = R"moec(
+// The host memory of a CPU model: its buffers and its C API's copies.
+static const char kHostRuntime[] = R"moec(
 /* The model's buffers: the generated code allocates through these
  * (finalize-memref-to-llvm's generic functions), and so do outputs and
  * input copies. Freed blocks of 64 KiB or more are kept, up to KEPT of
@@ -125,6 +125,62 @@ __attribute__((visibility("hidden"))) void _mlir_memref_to_llvm_free(void *ptr) 
   free(p - HEADER);
 }
 
+#define host_alloc _mlir_memref_to_llvm_alloc
+#define host_free _mlir_memref_to_llvm_free
+
+/* The compiled code calls this for copies between non-contiguous
+ * buffers (MLIR's runtime has it; a model must not depend on that). */
+typedef struct { int64_t rank; void *descriptor; } unranked_memref;
+__attribute__((visibility("hidden"))) void
+memrefCopy(int64_t element, unranked_memref *src, unranked_memref *dst) {
+  int64_t rank = src->rank;
+  char **sp = (char **)src->descriptor, **dp = (char **)dst->descriptor;
+  int64_t *s = (int64_t *)(sp + 2), *d = (int64_t *)(dp + 2);
+  /* s[0] offset, s[1..rank] sizes, s[rank+1..] strides */
+  int64_t count = 1;
+  for (int64_t k = 0; k < rank; ++k)
+    count *= s[1 + k];
+  int64_t index[32] = {0};
+  if (rank > 32)
+    abort();
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t from = s[0], to = d[0];
+    for (int64_t k = 0; k < rank; ++k) {
+      from += index[k] * s[1 + rank + k];
+      to += index[k] * d[1 + rank + k];
+    }
+    memcpy(dp[1] + to * element, sp[1] + from * element, (size_t)element);
+    for (int64_t k = rank - 1; k >= 0; --k) {
+      if (++index[k] < s[1 + k])
+        break;
+      index[k] = 0;
+    }
+  }
+}
+
+/* Weak: only models with parallel loops are linked with the OpenMP
+ * runtime. */
+extern int omp_get_max_threads(void) __attribute__((weak));
+extern void omp_set_num_threads(int) __attribute__((weak));
+int moe_model_set_threads(int n) {
+  if (!omp_get_max_threads || !omp_set_num_threads)
+    return 1;
+  if (n >= 1)
+    omp_set_num_threads(n);
+  return omp_get_max_threads();
+}
+
+int moe_model_set_device(int ordinal) {
+  return ordinal == 0 ? MOE_OK : MOE_ERROR_ARGUMENT;
+}
+int moe_model_set_stream(void *stream) {
+  return stream ? MOE_ERROR_ARGUMENT : MOE_OK;
+}
+)moec";
+
+// The parts of the wrapper that depend neither on the model nor on where
+// its buffers live.
+static const char kWrapperRuntime[] = R"moec(
 static size_t element_size(int32_t dtype) {
   switch (dtype) {
   case MOE_UINT8: case MOE_INT8: case MOE_BOOL: return 1;
@@ -171,7 +227,7 @@ static int64_t count_of(const moe_tensor *t) {
 static void *gather(const moe_tensor *t) {
   size_t es = element_size(t->dtype);
   int64_t n = count_of(t);
-  char *out = _mlir_memref_to_llvm_alloc(n > 0 ? (size_t)n * es : 1);
+  char *out = host_alloc(n > 0 ? (size_t)n * es : 1);
   if (!out)
     return NULL;
   if (is_row_major(t)) {
@@ -235,36 +291,6 @@ static int check(const moe_signature *sig, const moe_tensor *t, int i,
   return MOE_OK;
 }
 
-/* The compiled code calls this for copies between non-contiguous
- * buffers (MLIR's runtime has it; a model must not depend on that). */
-typedef struct { int64_t rank; void *descriptor; } unranked_memref;
-__attribute__((visibility("hidden"))) void
-memrefCopy(int64_t element, unranked_memref *src, unranked_memref *dst) {
-  int64_t rank = src->rank;
-  char **sp = (char **)src->descriptor, **dp = (char **)dst->descriptor;
-  int64_t *s = (int64_t *)(sp + 2), *d = (int64_t *)(dp + 2);
-  /* s[0] offset, s[1..rank] sizes, s[rank+1..] strides */
-  int64_t count = 1;
-  for (int64_t k = 0; k < rank; ++k)
-    count *= s[1 + k];
-  int64_t index[32] = {0};
-  if (rank > 32)
-    abort();
-  for (int64_t i = 0; i < count; ++i) {
-    int64_t from = s[0], to = d[0];
-    for (int64_t k = 0; k < rank; ++k) {
-      from += index[k] * s[1 + rank + k];
-      to += index[k] * d[1 + rank + k];
-    }
-    memcpy(dp[1] + to * element, sp[1] + from * element, (size_t)element);
-    for (int64_t k = rank - 1; k >= 0; --k) {
-      if (++index[k] < s[1 + k])
-        break;
-      index[k] = 0;
-    }
-  }
-}
-
 int moe_model_num_inputs(void) { return NUM_INPUTS; }
 int moe_model_num_outputs(void) { return NUM_OUTPUTS; }
 const moe_signature *moe_model_input(int i) {
@@ -274,22 +300,10 @@ const moe_signature *moe_model_output(int i) {
   return i >= 0 && i < NUM_OUTPUTS ? &output_signatures[i] : NULL;
 }
 
-/* Weak: only models with parallel loops are linked with the OpenMP
- * runtime. */
-extern int omp_get_max_threads(void) __attribute__((weak));
-extern void omp_set_num_threads(int) __attribute__((weak));
-int moe_model_set_threads(int n) {
-  if (!omp_get_max_threads || !omp_set_num_threads)
-    return 1;
-  if (n >= 1)
-    omp_set_num_threads(n);
-  return omp_get_max_threads();
-}
-
 void moe_model_release(moe_tensor *output) {
   if (!output)
     return;
-  _mlir_memref_to_llvm_free(output->owner);
+  host_free(output->owner);
   memset(output, 0, sizeof(*output));
 }
 )moec";
@@ -353,7 +367,9 @@ static void map_weights(void) {
 
 std::string moe::generateCpuWrapper(const ModelSignature &signature,
                                     const ExternalWeights *weights,
-                                    StringRef weightsName) {
+                                    StringRef weightsName,
+                                    const WrapperTarget &target) {
+  bool device = !target.deviceRuntime.empty();
   std::string text;
   llvm::raw_string_ostream os(text);
   os << "/* Generated by moe-compile: the C API of one model. */\n";
@@ -364,12 +380,16 @@ std::string moe::generateCpuWrapper(const ModelSignature &signature,
   os << "#include <pthread.h>\n#include <stdarg.h>\n#include <stdio.h>\n"
         "#include <stdlib.h>\n#include <string.h>\n"
      << kModelApiHeader << "\n";
+  os << "const char *moe_model_target(void) { return ";
+  printString(os, target.name);
+  os << "; }\n";
   size_t numIn = signature.inputs.size(), numOut = signature.outputs.size();
   os << "#define NUM_INPUTS " << numIn << "\n#define NUM_OUTPUTS " << numOut
      << "\n";
   printSignatures(os, "input_signatures", signature.inputs);
   printSignatures(os, "output_signatures", signature.outputs);
-  os << kWrapperRuntime;
+  os << (device ? StringRef(target.deviceRuntime) : StringRef(kHostRuntime))
+     << kWrapperRuntime;
   if (weights) {
     os << "\nstatic const char weights_name[] = ";
     printString(os, weightsName);
@@ -422,6 +442,11 @@ std::string moe::generateCpuWrapper(const ModelSignature &signature,
         "  }\n"
         "  void *copies[NUM_INPUTS + 1] = {0};\n"
         "  int status = MOE_OK;\n";
+  if (device)
+    os << "  int begun = moe_cuda_begin(error, error_size);\n"
+          "  if (begun != MOE_OK)\n"
+          "    return begun;\n"
+          "  void *on_device[NUM_INPUTS + 1] = {0};\n";
   for (auto [i, sig] : llvm::enumerate(signature.inputs)) {
     size_t rank = sig.shape.size();
     os << "  memref" << rank << " in" << i << ";\n"
@@ -431,7 +456,14 @@ std::string moe::generateCpuWrapper(const ModelSignature &signature,
        << "    if (!is_row_major(t)) {\n"
        << "      data = copies[" << i << "] = gather(t);\n"
        << "      if (!data) status = MOE_ERROR_MEMORY;\n"
-       << "    }\n"
+       << "    }\n";
+    if (device)
+      os << "    if (data) {\n"
+         << "      data = on_device[" << i << "] = moe_cuda_upload(data, "
+         << "(size_t)count_of(t) * element_size(t->dtype));\n"
+         << "      if (!data) status = MOE_ERROR_DEVICE;\n"
+         << "    }\n";
+    os
        << "    in" << i << ".allocated = in" << i << ".aligned = data;\n"
        << "    in" << i << ".offset = 0;\n";
     if (rank) {
@@ -450,6 +482,55 @@ std::string moe::generateCpuWrapper(const ModelSignature &signature,
   for (size_t i = 0; i < signature.inputs.size(); ++i)
     os << ", &in" << i;
   os << ");\n";
+  if (device) {
+    // Each output comes back into host memory of its own; the device
+    // buffers (two outputs may share one) and input copies are freed in
+    // stream order, and the run ends with the stream's first error.
+    for (auto [i, sig] : llvm::enumerate(signature.outputs)) {
+      size_t rank = sig.shape.size();
+      os << "    {\n"
+         << "      moe_tensor *o = &outputs[" << i << "];\n"
+         << "      memset(o, 0, sizeof(*o));\n"
+         << "      o->dtype = " << sig.onnxType << ";\n"
+         << "      o->rank = " << rank << ";\n";
+      for (size_t d = 0; d < rank; ++d)
+        os << "      o->shape[" << d << "] = r.r" << i << ".sizes[" << d << "];\n";
+      os << "      o->data = o->owner = moe_cuda_download((char *)r.r" << i
+         << ".aligned + r.r" << i << ".offset * (int64_t)element_size(o->dtype), " << rank
+         << ", " << (rank ? "r.r" + std::to_string(i) + ".sizes" : std::string("NULL"))
+         << ", " << (rank ? "r.r" + std::to_string(i) + ".strides" : std::string("NULL"))
+         << ", element_size(o->dtype));\n"
+         << "      if (!o->data) status = MOE_ERROR_DEVICE;\n"
+         << "    }\n";
+    }
+    os << "    void *buffers[NUM_OUTPUTS + 1] = {0};\n";
+    for (size_t i = 0; i < signature.outputs.size(); ++i)
+      os << "    buffers[" << i << "] = r.r" << i << ".allocated;\n";
+    os << "    for (int j = 0; j < NUM_OUTPUTS; ++j) {\n"
+          "      int seen = 0;\n"
+          "      for (int k = 0; k < j; ++k)\n"
+          "        seen |= buffers[k] == buffers[j];\n"
+          "      if (!seen)\n"
+          "        _mlir_memref_to_llvm_free(buffers[j]);\n"
+          "    }\n"
+          "  }\n"
+          "  for (int i = 0; i < NUM_INPUTS; ++i)\n"
+          "    _mlir_memref_to_llvm_free(on_device[i]);\n"
+          "  int ended = moe_cuda_end(error, error_size);\n"
+          "  if (status == MOE_OK)\n"
+          "    status = ended;\n"
+          "  else if (status != MOE_ERROR_DEVICE || ended == MOE_OK)\n"
+          "    fail(error, error_size, \"%s\", status == MOE_ERROR_MEMORY ? "
+          "\"out of host memory\" : \"the device failed\");\n"
+          "  for (int i = 0; i < NUM_INPUTS; ++i)\n"
+          "    host_free(copies[i]);\n"
+          "  if (status != MOE_OK)\n"
+          "    for (int j = 0; j < NUM_OUTPUTS; ++j)\n"
+          "      moe_model_release(&outputs[j]);\n"
+          "  return status;\n"
+          "}\n";
+    return text;
+  }
   for (auto [i, sig] : llvm::enumerate(signature.outputs)) {
     size_t rank = sig.shape.size();
     os << "    {\n"

@@ -145,7 +145,9 @@ LogicalResult linkSharedLibrary(StringRef object, const ModelSignature &signatur
   llvm::sys::path::append(objectPath, "model.o");
   llvm::sys::path::append(wrapperPath, "api.c");
   if (failed(writeFile(objectPath, object, error)) ||
-      failed(writeFile(wrapperPath, generateCpuWrapper(signature, weights, weightsName), error)))
+      failed(writeFile(wrapperPath, generateCpuWrapper(signature, weights, weightsName,
+                                                          options.wrapper),
+                                       error)))
     return failure();
   const char *cc = std::getenv("MOE_CC");
   std::string compiler = cc && *cc ? cc : MOE_DEFAULT_CC;
@@ -159,6 +161,9 @@ LogicalResult linkSharedLibrary(StringRef object, const ModelSignature &signatur
                                    "-fvisibility=default", "-o", out.str(),
                                    wrapperPath.str().str(), objectPath.str().str(),
                                    "-lm"};
+  // A device runtime finds its driver with dlopen.
+  if (!options.wrapper.deviceRuntime.empty())
+    args.push_back("-ldl");
   // Only models with parallel loops depend on the OpenMP runtime.
   if (openmp)
     args.push_back("-fopenmp=libomp");

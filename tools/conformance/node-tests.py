@@ -17,10 +17,18 @@ tests convert.
 With --moe-run each converting test is also compiled to a shared library and
 run on its test_data_set_* folders, and its outputs compared with the
 reference ones: the report then counts tests that compile, run and match.
+--target picks the library's target (cuda-sm90 runs on a GPU).
+
+    tools/conformance/node-tests.py --moe-compile build/bin/moe-compile \
+        --ptxas cuda-sm80,cuda-sm90
+
+With --ptxas each converting test is compiled to PTX for each CUDA target
+and ptxas (on PATH) must accept it for that GPU: no GPU needed.
 """
 import argparse
 import collections
 import concurrent.futures
+import os
 import tempfile
 import pathlib
 import subprocess
@@ -87,7 +95,8 @@ def run_numerics(test, args):
     match, else the first reason."""
     with tempfile.TemporaryDirectory() as tmp:
         lib = pathlib.Path(tmp) / "model.so"
-        proc = subprocess.run([args.moe_compile, str(test / "model.onnx"), "-o", str(lib)],
+        proc = subprocess.run([args.moe_compile, str(test / "model.onnx"), "-o", str(lib),
+                               "--target=" + args.target] + args.compile_flag,
                               capture_output=True, text=True, timeout=300)
         if proc.returncode != 0:
             first = next((l for l in proc.stderr.splitlines() if "error" in l), proc.stderr.strip()[:200])
@@ -104,12 +113,38 @@ def run_numerics(test, args):
     return None
 
 
+def run_ptxas(test, args):
+    """Compiles `test` to PTX for each target of --ptxas and assembles it:
+    None when ptxas accepts all, else the first reason."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for target in args.ptxas.split(","):
+            ptx = pathlib.Path(tmp) / (target + ".ptx")
+            proc = subprocess.run([args.moe_compile, str(test / "model.onnx"), "-o", str(ptx),
+                                   "--target=" + target], capture_output=True, text=True, timeout=300)
+            if proc.returncode != 0:
+                first = next((l for l in proc.stderr.splitlines() if "error" in l), proc.stderr.strip()[:200])
+                return ("crash" if proc.returncode < 0 else "compile", f"{target}: {first.split('error: ', 1)[-1]}")
+            arch = "sm_" + target.rsplit("sm", 1)[-1]
+            proc = subprocess.run(["ptxas", "-arch=" + arch, str(ptx), "-o", os.devnull],
+                                  capture_output=True, text=True, timeout=300)
+            if proc.returncode != 0:
+                return ("assemble", f"{target}: {(proc.stderr.strip().splitlines() or [''])[0]}")
+    return None
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--moe-compile", required=True)
     ap.add_argument("--phase", default="moe", help="--compile-to phase (default moe)")
     ap.add_argument("--verbose", action="store_true", help="list every failing test")
     ap.add_argument("--moe-run", help="also compile, run and compare (numerics)")
+    ap.add_argument("--target", default="cpu", help="with --moe-run: the library's --target")
+    ap.add_argument("--compile-flag", action="append", default=[],
+                    help="with --moe-run: one more moe-compile flag (repeatable), e.g. --emulate-gpu-on-cpu")
+    ap.add_argument("--ptxas", help="also compile to PTX for these CUDA targets (comma-separated) "
+                                    "and check that ptxas accepts it")
+    ap.add_argument("--min-assembled", type=int, default=0,
+                    help="with --ptxas: exit non-zero when fewer tests assemble")
     ap.add_argument("--rtol", type=float, default=1e-3)
     ap.add_argument("--atol", type=float, default=1e-5)
     ap.add_argument("--jobs", type=int, default=2)
@@ -163,6 +198,19 @@ def main():
     if passed < args.min_converted:
         print(f"regression: {passed} converted, expected at least {args.min_converted}")
         return 1
+    if args.ptxas:
+        with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+            outcomes = list(pool.map(lambda t: (t, run_ptxas(t, args)), converted))
+        assembled = sum(1 for _, o in outcomes if o is None)
+        print(f"ptxas ({args.ptxas}): {assembled} of {scoped} in scope compile to PTX that assembles "
+              f"({100.0 * assembled / max(scoped, 1):.1f}%)")
+        for test, outcome in outcomes:
+            if outcome:
+                print(f"  fails to {outcome[0]}: {test.name}: {outcome[1][:200]}")
+                crashes += outcome[0] == "crash"
+        if assembled < args.min_assembled:
+            print(f"regression: {assembled} assemble, expected at least {args.min_assembled}")
+            return 1
     if args.moe_run:
         with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
             outcomes = list(pool.map(lambda t: (t, run_numerics(t, args)), converted))

@@ -13,6 +13,7 @@
 #include "moe/Support/Diagnostics.h"
 #include "moe/Support/FileOutput.h"
 #include "moe/Target/Cpu/Cpu.h"
+#include "moe/Target/Cuda/Cuda.h"
 #include "moe/Target/KnownTargets.h"
 #include "moe/Target/Npu/EmitProgram.h"
 #include "moe/Target/Npu/TargetDescription.h"
@@ -32,7 +33,7 @@ using namespace mlir;
 namespace cl = llvm::cl;
 
 namespace {
-enum class Emit { Default, Mlir, Llvm, Asm, Obj, Lib, Npu };
+enum class Emit { Default, Mlir, Llvm, Asm, Obj, Lib, Npu, Ptx, Cubin };
 enum class Phase { Import, Moe, Llvm, Npu };
 } // namespace
 
@@ -48,7 +49,7 @@ static cl::opt<std::string> outputPath("o", cl::init("-"),
 static cl::opt<Emit> emit(
     "emit", cl::init(Emit::Default),
     cl::desc("What to write (default: from -o's extension: .so lib, .o obj, "
-             ".s asm, .ll llvm, .npu npu, else mlir)"),
+             ".s asm, .ll llvm, .npu npu, .ptx ptx, .cubin cubin, else mlir)"),
     cl::values(clEnumValN(Emit::Mlir, "mlir", "MLIR text after --compile-to"),
                clEnumValN(Emit::Llvm, "llvm", "LLVM IR text, optimised"),
                clEnumValN(Emit::Asm, "asm", "assembly for the target CPU"),
@@ -56,6 +57,11 @@ static cl::opt<Emit> emit(
                clEnumValN(Emit::Lib, "lib",
                           "a shared library with the C API of moe_model.h, "
                           "and its header next to it (model.h)"),
+               clEnumValN(Emit::Ptx, "ptx",
+                          "the kernels as PTX text; needs a CUDA --target"),
+               clEnumValN(Emit::Cubin, "cubin",
+                          "the kernels as a cubin for the target's GPU (runs "
+                          "ptxas, which must be on PATH); needs a CUDA --target"),
                clEnumValN(Emit::Npu, "npu",
                           "an NPU program (docs/npu-formats.md) for moe-npu-sim and "
                           "moe-run; needs an NPU --target")),
@@ -69,7 +75,9 @@ static cl::opt<Phase> compileTo(
                           "linalg/tensor/arith/math and moe ops, after "
                           "moe-onnx-to-moe-pipeline (default)"),
                clEnumValN(Phase::Llvm, "llvm",
-                          "the LLVM dialect, after moe-cpu-lowering-pipeline"),
+                          "the LLVM dialect, after moe-cpu-lowering-pipeline "
+                          "(CUDA targets: moe-cuda-lowering-pipeline, the kernels "
+                          "as PTX in a gpu.binary)"),
                clEnumValN(Phase::Npu, "npu",
                           "npu ops with their flags, after moe-npu-lower and "
                           "moe-npu-insert-sync (NPU targets)")),
@@ -83,9 +91,10 @@ static cl::opt<bool> noRaise(
     cl::cat(category));
 static cl::opt<std::string>
     targetName("target", cl::init("cpu"),
-               cl::desc("The target: cpu (default), a known NPU (npu-910b-like, "
-                        "npu-edge-like), or an NPU description file (.json, "
-                        "docs/npu-formats.md)"),
+               cl::desc("The target: cpu (default), a CUDA GPU (cuda-sm80, "
+                        "cuda-sm86, cuda-sm89, cuda-sm90), a known NPU "
+                        "(npu-910b-like, npu-edge-like), or an NPU description "
+                        "file (.json, docs/npu-formats.md)"),
                cl::cat(category));
 static cl::opt<unsigned> optLevel("O", cl::init(2), cl::Prefix,
                                   cl::desc("Optimisation level 0-3 (default 2)"),
@@ -164,6 +173,12 @@ static cl::opt<bool> printTarget(
     cl::desc("Print the --target NPU's description as a description file (a start "
              "for one of your own) and exit"),
     cl::cat(category));
+static cl::opt<bool> emulateGpu(
+    "emulate-gpu-on-cpu",
+    cl::desc("CUDA targets: build a CPU library whose loops run the kernels' blocks and "
+             "threads one after another (a check of the CUDA lowering's numerics on a "
+             "machine without a GPU; not fast)"),
+    cl::cat(category));
 static cl::list<std::string>
     shapes("shape",
            cl::desc("Pin the dims of a graph input, e.g. input_ids=1,128 "
@@ -214,7 +229,8 @@ int main(int argc, char **argv) {
       "for a CPU; or a program for an NPU target (run by moe-npu-sim or moe-run).\n");
 
   moe::registerAllPasses();
-  bool npuTarget = targetName != "cpu";
+  bool cudaTarget = StringRef(targetName).starts_with("cuda-");
+  bool npuTarget = targetName != "cpu" && !cudaTarget;
   DialectRegistry registry;
   moe::registerAllDialects(registry);
   MLIRContext context(registry);
@@ -224,7 +240,7 @@ int main(int argc, char **argv) {
   // The NPU's description, read before anything else so that a bad one
   // stops the compiler with its own message.
   npu::TargetAttr npuDescription;
-  if (npuTarget || printTarget) {
+  if (npuTarget || (printTarget && !cudaTarget)) {
     std::string error;
     if (StringRef(targetName).ends_with(".json")) {
       npuDescription = npu::loadTargetFile(&context, targetName, error);
@@ -241,6 +257,24 @@ int main(int argc, char **argv) {
       llvm::WithColor::error(llvm::errs(), "moe-compile") << error << "\n";
       return 1;
     }
+  }
+  NamedAttribute cudaDescription(StringAttr::get(&context, "none"), UnitAttr::get(&context));
+  if (cudaTarget) {
+    std::optional<NamedAttribute> known = moe::lookupKnownTarget(&context, targetName);
+    if (!known) {
+      llvm::WithColor::error(llvm::errs(), "moe-compile")
+          << "unknown --target '" << targetName << "'; the targets are cpu, "
+          << llvm::join(moe::getKnownTargetNames(), ", ")
+          << " and NPU description files (.json)\n";
+      return 1;
+    }
+    cudaDescription = *known;
+  }
+  if (printTarget && cudaTarget) {
+    llvm::WithColor::error(llvm::errs(), "moe-compile")
+        << "--print-target-description prints NPU descriptions; " << targetName
+        << " is " << cudaDescription.getValue() << "\n";
+    return 1;
   }
   if (printTarget) {
     moe_npu::printTargetJson(npu::toDescription(npuDescription), llvm::outs());
@@ -267,6 +301,8 @@ int main(int argc, char **argv) {
   // First, so that every pass sees what the chip supports.
   if (npuDescription)
     (*module)->setAttr(npu::NpuDialect::kTargetAttrName, npuDescription);
+  if (cudaTarget)
+    (*module)->setAttr(cudaDescription.getName(), cudaDescription.getValue());
 
   Emit kind = emit;
   if (kind == Emit::Default) {
@@ -276,6 +312,8 @@ int main(int argc, char **argv) {
            : out.ends_with(".s")  ? Emit::Asm
            : out.ends_with(".ll") ? Emit::Llvm
            : out.ends_with(".npu") ? Emit::Npu
+           : out.ends_with(".ptx") ? Emit::Ptx
+           : out.ends_with(".cubin") ? Emit::Cubin
                                   : Emit::Mlir;
   }
   if (npuTarget && kind != Emit::Npu && kind != Emit::Mlir) {
@@ -287,6 +325,22 @@ int main(int argc, char **argv) {
   if (!npuTarget && (kind == Emit::Npu || compileTo == Phase::Npu)) {
     llvm::WithColor::error(llvm::errs(), "moe-compile")
         << "an NPU program needs an NPU --target (e.g. npu-910b-like)\n";
+    return 1;
+  }
+  if (!cudaTarget && (kind == Emit::Ptx || kind == Emit::Cubin)) {
+    llvm::WithColor::error(llvm::errs(), "moe-compile")
+        << "PTX and cubin need a CUDA --target (e.g. cuda-sm90)\n";
+    return 1;
+  }
+  if (emulateGpu && (!cudaTarget || kind != Emit::Lib)) {
+    llvm::WithColor::error(llvm::errs(), "moe-compile")
+        << "--emulate-gpu-on-cpu builds a library (-o model.so) for a CUDA --target\n";
+    return 1;
+  }
+  if (cudaTarget && (kind == Emit::Asm || kind == Emit::Obj || kind == Emit::Llvm)) {
+    llvm::WithColor::error(llvm::errs(), "moe-compile")
+        << "--target=" << targetName
+        << " writes PTX (.ptx), a cubin (.cubin), a shared library (.so) or MLIR\n";
     return 1;
   }
   if (npuTarget && compileTo == Phase::Llvm) {
@@ -371,7 +425,13 @@ int main(int argc, char **argv) {
     PassManager pm(&context);
     if (failed(applyPassManagerCLOptions(pm)))
       return 1;
-    moe::buildCpuLoweringPipeline(pm);
+    if (cudaTarget && emulateGpu)
+      moe::buildCudaEmulationPipeline(pm);
+    else if (cudaTarget)
+      moe::buildCudaLoweringPipeline(pm, kind == Emit::Cubin ? moe::CudaBinary::Cubin
+                                                             : moe::CudaBinary::Ptx);
+    else
+      moe::buildCpuLoweringPipeline(pm);
     if (failed(pm.run(*module)))
       return 1;
   }
@@ -389,6 +449,18 @@ int main(int argc, char **argv) {
           return success();
         },
         error);
+  } else if (kind == Emit::Ptx || kind == Emit::Cubin) {
+    FailureOr<std::string> binary = moe::getCudaBinary(*module, error);
+    if (succeeded(binary))
+      written = moe::writeFileAtomically(
+          outputPath,
+          [&](raw_ostream &os) {
+            os << *binary;
+            return success();
+          },
+          error);
+    else
+      written = failure();
   } else if (kind == Emit::Mlir) {
     written = moe::writeFileAtomically(
         outputPath,
@@ -404,12 +476,21 @@ int main(int argc, char **argv) {
     codegen.cpu = cpuName;
     codegen.features = cpuFeatures;
     codegen.externalWeights = weightsMode == Weights::External;
+    if (cudaTarget && emulateGpu) {
+      codegen.wrapper.name = targetName + " emulated on the CPU";
+    } else if (cudaTarget) {
+      codegen.wrapper.name = targetName;
+      codegen.wrapper.deviceRuntime = moe::getCudaRuntimeSource().str();
+    }
     moe::CpuArtifact artifact = kind == Emit::Llvm  ? moe::CpuArtifact::LlvmIr
                                 : kind == Emit::Asm ? moe::CpuArtifact::Assembly
                                 : kind == Emit::Obj ? moe::CpuArtifact::Object
                                                     : moe::CpuArtifact::SharedLibrary;
-    written = moe::emitCpuArtifact(*module, *signature, artifact, outputPath,
-                                   codegen, error);
+    if (cudaTarget && !emulateGpu && failed(moe::getCudaBinary(*module, error)))
+      written = failure();
+    else
+      written = moe::emitCpuArtifact(*module, *signature, artifact, outputPath,
+                                     codegen, error);
   }
   if (failed(written)) {
     if (!error.empty())

@@ -45,8 +45,15 @@ typedef struct {
 
 /* MOE_ERROR_WEIGHTS: a model compiled with --weights=external cannot map
  * its weights file (missing, or from another compile); the message says
- * which file. */
-enum { MOE_OK = 0, MOE_ERROR_ARGUMENT = 1, MOE_ERROR_MEMORY = 2, MOE_ERROR_WEIGHTS = 3 };
+ * which file. MOE_ERROR_DEVICE: a model compiled for a GPU found no driver
+ * or device, or the device failed during the run; the message says which. */
+enum {
+  MOE_OK = 0, MOE_ERROR_ARGUMENT = 1, MOE_ERROR_MEMORY = 2, MOE_ERROR_WEIGHTS = 3,
+  MOE_ERROR_DEVICE = 4
+};
+
+/* The --target the model was compiled for: "cpu", "cuda-sm90", ... */
+const char *moe_model_target(void);
 
 int moe_model_num_inputs(void);
 int moe_model_num_outputs(void);
@@ -65,8 +72,17 @@ int moe_model_run(const moe_tensor *inputs, int num_inputs,
 /* Threads the model's parallel loops use from now on, in calls made from
  * the calling thread: n >= 1 sets it, n <= 0 only asks. Returns the number
  * in effect (by default OMP_NUM_THREADS, else one per core; always 1 for a
- * model without parallel loops). */
+ * model without parallel loops, and for a GPU model). */
 int moe_model_set_threads(int n);
+/* The device this thread's runs use from now on. CUDA models: a GPU
+ * ordinal (default: $MOE_CUDA_DEVICE, else 0); MOE_ERROR_ARGUMENT when the
+ * machine has no such GPU. CPU models: 0 is the only device. */
+int moe_model_set_device(int ordinal);
+/* The stream this thread's runs are ordered on. CUDA models: a CUstream
+ * (NULL, the default: the legacy default stream); a run still returns only
+ * when its work is done and its outputs are in host memory. CPU models:
+ * NULL only (MOE_ERROR_ARGUMENT otherwise). */
+int moe_model_set_stream(void *stream);
 /* Frees an output's data; the tensor is emptied. */
 void moe_model_release(moe_tensor *output);
 

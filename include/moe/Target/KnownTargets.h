@@ -26,6 +26,12 @@ SmallVector<StringRef> getKnownTargetNames();
 std::optional<NamedAttribute> lookupKnownTarget(MLIRContext *context,
                                                 StringRef name);
 
+namespace cuda_targets {
+/// The CUDA rows: an #nvvm.target under the name moe.cuda_target.
+SmallVector<StringRef> names();
+std::optional<NamedAttribute> lookup(MLIRContext *context, StringRef name);
+} // namespace cuda_targets
+
 namespace npu_targets {
 /// The NPU rows of the table.
 SmallVector<StringRef> names();

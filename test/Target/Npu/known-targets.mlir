@@ -16,8 +16,8 @@
 // EDGE: module attributes {npu.target = #npu.target<name = "npu-edge-like", cube_cores = 2, vector_cores = 4,
 // EDGE-SAME: #npu.buffer<l0a, size = 32768, align = 512>
 
-// BAD: error: unknown target 'tpu-v9'; known targets: npu-910b-like, npu-edge-like
-// EMPTY: error: unknown target ''; known targets: npu-910b-like, npu-edge-like
+// BAD: error: unknown target 'tpu-v9'; known targets: cuda-sm80, cuda-sm86, cuda-sm89, cuda-sm90, npu-910b-like, npu-edge-like
+// EMPTY: error: unknown target ''; known targets: cuda-sm80, cuda-sm86, cuda-sm89, cuda-sm90, npu-910b-like, npu-edge-like
 
 // The int8 cube of both targets accepts this.
 func.func @int8_tile(%a: memref<16x32xi8, #npu.mem<l0a>>, %b: memref<32x16xi8, #npu.mem<l0b>>, %c: memref<16x16xi32, #npu.mem<l0c>>) {

@@ -46,6 +46,15 @@ LogicalResult checkCpuLowerable(ModuleOp module);
 /// owned results, loops, and the upstream conversions to LLVM.
 void buildCpuLoweringPipeline(OpPassManager &pm);
 
+/// Where a model's buffers live, as its wrapper sees it.
+struct WrapperTarget {
+  std::string name = "cpu";   // what moe_model_target() returns
+  /// Empty: host memory. Else the C source of the device's runtime
+  /// (lib/Runtime), which the wrapper carries: it allocates the buffers and
+  /// moves inputs and outputs (moe_cuda_begin/upload/download/end).
+  std::string deviceRuntime;
+};
+
 /// What to produce from the LLVM dialect.
 enum class CpuArtifact { LlvmIr, Assembly, Object, SharedLibrary };
 
@@ -56,6 +65,7 @@ struct CpuCodegenOptions {
   std::string features;       // empty: the host CPU's features
   bool externalWeights = false;  // constants in a file next to the library
   size_t externalWeightsMinBytes = 1024;  // smaller ones stay in the code
+  WrapperTarget wrapper;      // a shared library's C API
 };
 
 /// The global the library sets to the mapped weights' payload.
@@ -88,7 +98,8 @@ LogicalResult emitCpuArtifact(ModuleOp module, const ModelSignature &signature,
 /// weights file `weightsName` (found next to the library) at the first run.
 std::string generateCpuWrapper(const ModelSignature &signature,
                                const ExternalWeights *weights = nullptr,
-                               StringRef weightsName = "");
+                               StringRef weightsName = "",
+                               const WrapperTarget &target = {});
 
 /// The model's header: moe_model.h plus its inputs and outputs in comments.
 std::string generateCpuHeader(const ModelSignature &signature);
