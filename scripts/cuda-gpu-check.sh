@@ -4,7 +4,9 @@
 # ONNX reference outputs:
 #   - the e2e models and the bundled example (tools/cuda/e2e.py --run),
 #   - the ONNX node tests' numerics compiled for the GPU,
-#   - lit's tests gated by REQUIRES: cuda-gpu.
+#   - lit's tests gated by REQUIRES: cuda-gpu,
+# and then the GPU benchmark (bench/cuda_compare.py: against PyTorch on the
+# same GPU where PyTorch has CUDA).
 # The target follows the GPU's compute capability (override: MOE_CUDA_TARGET).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,4 +29,6 @@ echo "== ONNX node tests on the GPU"
   --moe-run "$root/build/bin/moe-run" --target "$target" --jobs 4 || status=1
 echo "== lit (REQUIRES: cuda-gpu tests included)"
 lit -q "$root/build/test" || status=1
+echo "== benchmark"
+/usr/bin/python3 "$root/bench/cuda_compare.py" --tools "$root/build/bin" --target "$target" || status=1
 exit $status

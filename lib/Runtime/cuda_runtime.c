@@ -383,6 +383,8 @@ mgpuLaunchKernel(CUfunction f, intptr_t gx, intptr_t gy, intptr_t gz, intptr_t b
 
 int moe_model_set_device(int ordinal) {
   pthread_once(&cu_once, cu_load);
+  if (cu.unavailable[0])
+    return MOE_ERROR_DEVICE;
   if (ordinal < 0 || ordinal >= cu.devices)
     return MOE_ERROR_ARGUMENT;
   cu_device = ordinal;

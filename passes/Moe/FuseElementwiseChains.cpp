@@ -14,6 +14,12 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::moe {
+#define GEN_PASS_DEF_MOEFUSEELEMENTWISECHAINS
+#include "moe/Passes/Moe/Passes.h.inc"
+} // namespace mlir::moe
 
 using namespace mlir;
 
@@ -37,3 +43,16 @@ void moe::populateFuseElementwiseChainsPatterns(RewritePatternSet &patterns,
            consumer.getMatchingIndexingMap(operand).isIdentity();
   });
 }
+
+namespace {
+struct MoeFuseElementwiseChains
+    : moe::impl::MoeFuseElementwiseChainsBase<MoeFuseElementwiseChains> {
+  using Base::Base;
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    moe::populateFuseElementwiseChainsPatterns(patterns, intoReductions);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+} // namespace

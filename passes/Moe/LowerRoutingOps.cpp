@@ -453,6 +453,97 @@ struct LowerGroupedMatmul : OpRewritePattern<GroupedMatmulOp> {
   }
 };
 
+/// moe.grouped_matmul as one op over all rows, each reading its expert
+/// from the offsets: no loop over experts whose bounds are data, so a GPU
+/// runs it as one kernel without reading anything back. First each row's
+/// expert (-1 outside [offsets[0], offsets[E])), then the product reading
+/// the row's expert's weights; integer (moe.dequantize) weights keep the
+/// per-expert form.
+struct LowerGroupedMatmulByRow : OpRewritePattern<GroupedMatmulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(GroupedMatmulOp op, PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = getContext();
+    Value lhs = op.getLhs(), rhs = op.getRhs(), offsets = op.getOffsets(), bias = op.getBias();
+    auto rhsType = cast<RankedTensorType>(rhs.getType());
+    auto resultType = cast<RankedTensorType>(op.getResult().getType());
+    Type element = resultType.getElementType();
+    int64_t numExperts = rhsType.getDimSize(0);
+    if (ShapedType::isDynamic(numExperts))
+      return rewriter.notifyMatchFailure(op, "the expert count must be static");
+    if (LowerGroupedMatmul::quantizedExperts(rhs))
+      return rewriter.notifyMatchFailure(op, "integer experts keep the per-expert form");
+    OpFoldResult rows = tensor::getMixedSize(rewriter, loc, lhs, 0);
+    OpFoldResult width = tensor::getMixedSize(rewriter, loc, rhs, 1);
+    Value c0 = cst(rewriter, loc, 0), c1 = cst(rewriter, loc, 1);
+    Value none = cst(rewriter, loc, -1), lastExpert = cst(rewriter, loc, numExperts);
+    AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
+               kk = getAffineDimExpr(2, ctx);
+    // expert[r] = the e with offsets[e] <= r < offsets[e + 1], else -1.
+    SmallVector<OpFoldResult> rowSizes = {rows};
+    Value expertOfRow = generic(
+        rewriter, loc, filled(rewriter, loc, rowSizes, none), ValueRange{},
+        {AffineMap::get(1, 0, {m}, ctx)}, {IT::parallel},
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value r = linalg::IndexOp::create(b, l, 0);
+          auto startOf = [&](Value e) {
+            return toIndex(b, l, tensor::ExtractOp::create(b, l, offsets, e));
+          };
+          Value below = scf::ForOp::create(
+                            b, l, c1, cst(b, l, numExperts + 1), c1, ValueRange{c0},
+                            [&](OpBuilder &fb, Location fl, Value j, ValueRange count) {
+                              Value passed = arith::CmpIOp::create(
+                                  fb, fl, arith::CmpIPredicate::sle, startOf(j), r);
+                              Value step = arith::SelectOp::create(fb, fl, passed, c1, c0);
+                              scf::YieldOp::create(
+                                  fb, fl, Value(arith::AddIOp::create(fb, fl, count[0], step)));
+                            })
+                            .getResult(0);
+          Value inside = arith::AndIOp::create(
+              b, l, arith::CmpIOp::create(b, l, arith::CmpIPredicate::sle, startOf(c0), r),
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, below, lastExpert));
+          linalg::YieldOp::create(b, l, Value(arith::SelectOp::create(b, l, inside, below, none)));
+        });
+    Value kMajor = kMajorWeights(rewriter, loc, rhs);
+    Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getFloatAttr(element, 0.0));
+    SmallVector<OpFoldResult> outSizes = {rows, width};
+    Value product = generic(
+        rewriter, loc, filled(rewriter, loc, outSizes, zero), ValueRange{lhs, expertOfRow},
+        {AffineMap::get(3, 0, {m, kk}, ctx), AffineMap::get(3, 0, {m}, ctx),
+         AffineMap::get(3, 0, {m, n}, ctx)},
+        {IT::parallel, IT::parallel, IT::reduction},
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value e = args[1];
+          Value valid = arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, e, c0);
+          Value safe = arith::SelectOp::create(b, l, valid, e, c0);
+          Value w = tensor::ExtractOp::create(
+              b, l, kMajor,
+              ValueRange{safe, linalg::IndexOp::create(b, l, 2), linalg::IndexOp::create(b, l, 1)});
+          Value p = arith::MulFOp::create(b, l, convertFloat(b, l, args[0], element),
+                                          convertFloat(b, l, w, element));
+          p = arith::SelectOp::create(b, l, valid, p, zero);
+          linalg::YieldOp::create(b, l, Value(arith::AddFOp::create(b, l, args[2], p)));
+        });
+    if (bias)
+      product = generic(
+          rewriter, loc, product, ValueRange{expertOfRow},
+          {AffineMap::get(2, 0, {m}, ctx), AffineMap::get(2, 0, {m, n}, ctx)},
+          {IT::parallel, IT::parallel}, [&](OpBuilder &b, Location l, ValueRange args) {
+            Value e = args[0];
+            Value valid = arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, e, c0);
+            Value safe = arith::SelectOp::create(b, l, valid, e, c0);
+            Value add = convertFloat(
+                b, l, tensor::ExtractOp::create(b, l, bias,
+                                                ValueRange{safe, linalg::IndexOp::create(b, l, 1)}),
+                element);
+            add = arith::SelectOp::create(b, l, valid, add, zero);
+            linalg::YieldOp::create(b, l, Value(arith::AddFOp::create(b, l, args[1], add)));
+          });
+    rewriter.replaceOp(op, castTo(rewriter, loc, product, resultType));
+    return success();
+  }
+};
+
 struct LowerCombine : OpRewritePattern<CombineOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(CombineOp op, PatternRewriter &rewriter) const override {
@@ -521,7 +612,11 @@ struct LowerCombine : OpRewritePattern<CombineOp> {
 
 } // namespace
 
-void moe::populateLowerRoutingOpsPatterns(RewritePatternSet &patterns) {
+void moe::populateLowerRoutingOpsPatterns(RewritePatternSet &patterns,
+                                           bool groupedByRow) {
   patterns.add<LowerRoute, LowerDispatch, LowerGroupedMatmul, LowerCombine>(
       patterns.getContext());
+  // Tried first; integer experts fall through to the per-expert form.
+  if (groupedByRow)
+    patterns.add<LowerGroupedMatmulByRow>(patterns.getContext(), /*benefit=*/2);
 }

@@ -1,7 +1,7 @@
 //===- CpuPipeline.cpp - From the moe/linalg level to the LLVM dialect ----===//
 //
 // Matmuls are register-tiled and vectorised (TileAndVectorize.cpp),
-// elementwise chains fused (FuseElementwise.cpp), and what remains with
+// elementwise chains fused (moe-fuse-elementwise-chains), and what remains with
 // static shapes vectorised along its innermost loop (VectorizeGenerics.cpp);
 // the rest of linalg becomes plain loops for LLVM. Parallel loops
 // (scf.forall from the tiling) run on OpenMP threads; copies between
@@ -28,7 +28,7 @@ using namespace mlir;
 static constexpr const char *kCpuLowering =
     "func.func(canonicalize),"
     "moe-cpu-tile-and-vectorize,func.func(canonicalize,cse),"
-    "moe-cpu-fuse-elementwise,func.func(canonicalize,cse),"
+    "moe-fuse-elementwise-chains,func.func(canonicalize,cse),"
     "moe-cpu-vectorize-generics,func.func(canonicalize,cse),"
     "one-shot-bufferize{bufferize-function-boundaries allow-return-allocs-from-loops "
     "function-boundary-type-conversion=identity-layout-map},"
@@ -56,7 +56,6 @@ void moe::buildCpuMoeLoweringPipeline(OpPassManager &pm) {
 
 void moe::registerCpuPipelines() {
   registerCpuTileAndVectorizePass();
-  registerCpuFuseElementwisePass();
   registerCpuVectorizeGenericsPass();
   registerCpuStridedCopiesPass();
   registerCpuFmaToFmulAddPass();

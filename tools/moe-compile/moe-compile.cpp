@@ -416,7 +416,10 @@ int main(int argc, char **argv) {
     PassManager moeLowering(&context);
     if (failed(applyPassManagerCLOptions(moeLowering)))
       return 1;
-    moe::buildCpuMoeLoweringPipeline(moeLowering);
+    if (cudaTarget)
+      moe::buildCudaMoeLoweringPipeline(moeLowering);
+    else
+      moe::buildCpuMoeLoweringPipeline(moeLowering);
     if (failed(moeLowering.run(*module)))
       return 1;
     signature = moe::prepareCpuEntry(*module);
@@ -451,6 +454,19 @@ int main(int argc, char **argv) {
         error);
   } else if (kind == Emit::Ptx || kind == Emit::Cubin) {
     FailureOr<std::string> binary = moe::getCudaBinary(*module, error);
+    // A model without kernels is still a PTX module, with nothing in it.
+    if (succeeded(binary) && binary->empty() && kind == Emit::Ptx) {
+      NVVM::NVVMTargetAttr target = moe::getCudaTarget(*module);
+      // "+ptx80" is PTX ISA 8.0.
+      StringRef isa = target.getFeatures();
+      isa = isa.substr(std::min(isa.find("+ptx"), isa.size())).drop_front(4).take_while(llvm::isDigit);
+      std::string version = isa.size() >= 2 ? (isa.drop_back() + "." + isa.take_back()).str() : "8.0";
+      *binary = ".version " + version + "\n.target " + target.getChip().str() + "\n.address_size 64\n";
+    } else if (succeeded(binary) && binary->empty()) {
+      error = "the model has no kernels (it folds to constants and views): there is "
+              "no cubin to write; --emit=ptx or a library work";
+      binary = failure();
+    }
     if (succeeded(binary))
       written = moe::writeFileAtomically(
           outputPath,

@@ -52,6 +52,11 @@ static cl::opt<unsigned> benchRuns("bench", cl::init(0),
 static cl::opt<unsigned> warmups("warmup", cl::init(3),
                                  cl::desc("Warm-up runs before --bench (default 3)"),
                                  cl::cat(category));
+static cl::opt<int> device(
+    "device", cl::init(-1),
+    cl::desc("The GPU a CUDA model runs on (default: $MOE_CUDA_DEVICE, else 0); CPU "
+             "models have device 0 only"),
+    cl::cat(category));
 static cl::opt<bool> json("json", cl::desc("Print one JSON object"),
                           cl::cat(category));
 
@@ -65,6 +70,7 @@ struct Api {
   decltype(&moe_model_run) run;
   decltype(&moe_model_release) release;
   decltype(&moe_model_set_threads) setThreads;
+  void *handle = nullptr;  // the library's; null for an NPU program
 };
 
 int fail(const llvm::Twine &message) {
@@ -230,6 +236,7 @@ int main(int argc, char **argv) {
     void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!handle)
       return fail(llvm::Twine("cannot load '") + libraryPath + "': " + dlerror());
+    api.handle = handle;
     auto get = [&](const char *name) { return dlsym(handle, name); };
     api.numInputs = reinterpret_cast<decltype(api.numInputs)>(get("moe_model_num_inputs"));
     api.numOutputs = reinterpret_cast<decltype(api.numOutputs)>(get("moe_model_num_outputs"));
@@ -244,6 +251,17 @@ int main(int argc, char **argv) {
       return fail("'" + libraryPath + "' does not export the moe_model API");
   }
   int threadsInEffect = api.setThreads(static_cast<int>(threadCount));
+  if (device >= 0) {
+    // Libraries from before the device functions lack them: device 0 only.
+    auto setDevice = reinterpret_cast<decltype(&moe_model_set_device)>(
+        api.handle ? dlsym(api.handle, "moe_model_set_device") : nullptr);
+    // MOE_ERROR_DEVICE: no driver or GPU at all; the run says which.
+    int status = setDevice ? setDevice(device) : device == 0 ? MOE_OK : MOE_ERROR_ARGUMENT;
+    if (status == MOE_ERROR_ARGUMENT)
+      return fail("--device=" + llvm::Twine(device.getValue()) +
+                  ": the model has no such device (a CPU model has device 0; a CUDA "
+                  "model the machine's GPUs)");
+  }
 
   std::vector<HostTensor> inputs, expected;
   for (const std::string &file : numbered(dataDir, "input")) {

@@ -76,7 +76,8 @@ int moe_model_run(const moe_tensor *inputs, int num_inputs,
 int moe_model_set_threads(int n);
 /* The device this thread's runs use from now on. CUDA models: a GPU
  * ordinal (default: $MOE_CUDA_DEVICE, else 0); MOE_ERROR_ARGUMENT when the
- * machine has no such GPU. CPU models: 0 is the only device. */
+ * machine has no such GPU, MOE_ERROR_DEVICE when it has no driver or GPU at
+ * all (moe_model_run says which). CPU models: 0 is the only device. */
 int moe_model_set_device(int ordinal);
 /* The stream this thread's runs are ordered on. CUDA models: a CUstream
  * (NULL, the default: the legacy default stream); a run still returns only

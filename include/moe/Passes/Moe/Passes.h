@@ -32,7 +32,11 @@ void populateLowerAttentionTiledPatterns(RewritePatternSet &patterns);
 void populateFuseElementwiseChainsPatterns(RewritePatternSet &patterns,
                                            bool intoReductions);
 /// moe.route, dispatch, grouped_matmul and combine -> linalg and scf.
-void populateLowerRoutingOpsPatterns(RewritePatternSet &patterns);
+/// grouped_matmul is a loop over experts with a matmul over each one's
+/// rows, or with `groupedByRow` one op over all rows, each reading its
+/// expert's weights (for GPUs: no loop whose bounds are data).
+void populateLowerRoutingOpsPatterns(RewritePatternSet &patterns,
+                                     bool groupedByRow = false);
 
 /// Raises the exported expert loop whose output sum is `root` (an onnx
 /// Add or ScatterElements) into moe.route + moe.experts and returns the

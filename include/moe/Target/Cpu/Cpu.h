@@ -110,9 +110,6 @@ void registerCpuPipelines();
 std::unique_ptr<Pass> createCpuTileAndVectorizePass();
 void registerCpuTileAndVectorizePass();
 
-/// moe-cpu-fuse-elementwise: elementwise chains into one loop nest.
-std::unique_ptr<Pass> createCpuFuseElementwisePass();
-void registerCpuFuseElementwisePass();
 
 /// moe-cpu-vectorize-generics: elementwise ops and reductions as vectors.
 std::unique_ptr<Pass> createCpuVectorizeGenericsPass();

@@ -38,14 +38,19 @@ enum class CudaBinary { Ptx, Cubin };
 /// one of ptxas on PATH, or /usr/local/cuda; empty when none has it.
 std::string findCudaToolkit();
 
+/// The moe ops a GPU takes in portable form, as linalg: as the CPU's, with
+/// the experts' matmuls over all rows at once (no loop over experts whose
+/// bounds live in device memory).
+void buildCudaMoeLoweringPipeline(OpPassManager &pm);
+
 /// From the moe/linalg level (entry prepared by prepareCpuEntry) to the
 /// LLVM dialect with a gpu.binary holding `binary`: kernels for every loop
 /// nest, host code calling the model's runtime.
 void buildCudaLoweringPipeline(OpPassManager &pm, CudaBinary binary);
 
-/// The PTX or cubin bytes of every gpu.binary in `module` (one for the
-/// modules the outlining makes), concatenated; fails naming what is
-/// missing.
+/// The PTX or cubin bytes of the module's gpu.binary (empty for a model
+/// with no kernels: all of it folded to constants and views); fails when
+/// the kernels call functions nothing links in.
 FailureOr<std::string> getCudaBinary(ModuleOp module, std::string &error);
 
 /// The C source of the runtime a CUDA model library carries
