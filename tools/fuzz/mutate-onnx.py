@@ -16,7 +16,8 @@ and the script exits non-zero.
 --models mutates the .onnx files of DIR instead (exports of MoE and
 attention blocks: the raising passes then see perturbed subgraphs);
 --npu TARGET compiles each mutant for that NPU (its lowering and sync
-insertion then see them).
+insertion then see them); --cuda TARGET to PTX for that GPU (the kernel
+mapping, NVVM and gpu-module-to-binary see them).
 """
 import argparse
 import pathlib
@@ -113,6 +114,8 @@ def main():
     ap.add_argument("--models", help="mutate DIR/*.onnx instead of the node tests")
     ap.add_argument("--npu", metavar="TARGET",
                     help="compile each mutant to an NPU program for TARGET (f32 matmuls in f16)")
+    ap.add_argument("--cuda", metavar="TARGET",
+                    help="compile each mutant to PTX for TARGET (e.g. cuda-sm90)")
     ap.add_argument("--runs", type=int, default=0,
                     help="stop after this many runs (0: run for --seconds)")
     args = ap.parse_args()
@@ -135,6 +138,9 @@ def main():
             if args.npu:
                 target = str(pathlib.Path(tmp) / "model.npu")
                 extra = [f"--target={args.npu}", "--npu-matmul-type=f16"]
+            if args.cuda:
+                target = str(pathlib.Path(tmp) / ("model.so" if args.lib else "model.ptx"))
+                extra = [f"--target={args.cuda}"]
             proc = subprocess.run([args.moe_compile, str(model), "-o", target] + extra,
                                   capture_output=True, timeout=60)
             runs += 1
