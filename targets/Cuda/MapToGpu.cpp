@@ -76,6 +76,14 @@ static void serializeParallel(RewriterBase &rewriter, scf::ParallelOp par) {
 namespace {
 struct CudaMapToGpu : PassWrapper<CudaMapToGpu, OperationPass<ModuleOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(CudaMapToGpu)
+  CudaMapToGpu() = default;
+  CudaMapToGpu(const CudaMapToGpu &other) : PassWrapper(other) {}
+  Option<bool> tileContractions{
+      *this, "tile-contractions",
+      llvm::cl::desc("Give each thread a register tile of a matmul's outputs "
+                     "(TileContractions.cpp) instead of one output"),
+      llvm::cl::init(true)};
+
   StringRef getArgument() const override { return "moe-cuda-map-to-gpu"; }
   StringRef getDescription() const override {
     return "Every loop nest of the bufferized entry into a gpu.launch (a thread "
@@ -111,6 +119,8 @@ struct CudaMapToGpu : PassWrapper<CudaMapToGpu, OperationPass<ModuleOp>> {
       rewriter.replaceOpWithNewOp<linalg::CopyOp>(copy, copy.getSource(),
                                                   copy.getTarget());
     }
+    if (tileContractions)
+      moe::tileContractionsForThreads(func);
     SmallVector<linalg::LinalgOp> ops;
     func.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
     for (linalg::LinalgOp op : ops) {

@@ -1,4 +1,4 @@
-// RUN: moe-opt %s --moe-cuda-map-to-gpu --split-input-file --verify-diagnostics | FileCheck %s
+// RUN: moe-opt %s --moe-cuda-map-to-gpu=tile-contractions=false --split-input-file --verify-diagnostics | FileCheck %s
 
 // A linalg op becomes one launch: a thread per output element, the
 // innermost dim fastest, blocks of 256, a guard for the last block; the

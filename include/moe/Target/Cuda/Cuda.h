@@ -63,6 +63,9 @@ void registerCudaPipelines();
 /// gpu.launch (one thread per parallel iteration); host code that reads or
 /// writes device memory copies through the runtime.
 std::unique_ptr<Pass> createCudaMapToGpuPass();
+/// Each matmul-like bufferized generic under `root` as an scf.parallel over
+/// register tiles of its outputs (TileContractions.cpp).
+void tileContractionsForThreads(Operation *root);
 /// moe-cuda-kernel-module: the outlined kernels in one gpu.module with the
 /// module's #nvvm.target.
 std::unique_ptr<Pass> createCudaKernelModulePass();
