@@ -166,7 +166,8 @@ std::string moe::findCudaToolkit() {
 }
 
 void moe::buildCudaMoeLoweringPipeline(OpPassManager &pm) {
-  if (failed(parsePassPipeline("moe-lower-to-linalg{grouped-by-row},canonicalize", pm)))
+  if (failed(parsePassPipeline(
+          "moe-cuda-lower-attention,moe-lower-to-linalg{grouped-by-row},canonicalize", pm)))
     llvm::report_fatal_error("moe: the CUDA moe lowering does not parse");
 }
 
@@ -203,6 +204,7 @@ void moe::registerCudaPipelines() {
   registerPass(createCudaKernelModulePass);
   registerPass(createCudaDeviceGlobalsPass);
   registerPass(createCudaEmulateOnCpuPass);
+  registerPass(createCudaLowerAttentionPass);
   PassPipelineRegistration<>(
       "moe-cuda-lowering-pipeline",
       "The moe/linalg level to the LLVM dialect for a CUDA target (the module's "

@@ -38,9 +38,10 @@ enum class CudaBinary { Ptx, Cubin };
 /// one of ptxas on PATH, or /usr/local/cuda; empty when none has it.
 std::string findCudaToolkit();
 
-/// The moe ops a GPU takes in portable form, as linalg: as the CPU's, with
-/// the experts' matmuls over all rows at once (no loop over experts whose
-/// bounds live in device memory).
+/// The moe ops a GPU takes as linalg: attention as one kernel with a thread
+/// per query row where it can (moe-cuda-lower-attention), the rest as the
+/// CPU's, with the experts' matmuls over all rows at once (no loop over
+/// experts whose bounds live in device memory).
 void buildCudaMoeLoweringPipeline(OpPassManager &pm);
 
 /// From the moe/linalg level (entry prepared by prepareCpuEntry) to the
@@ -59,6 +60,9 @@ StringRef getCudaRuntimeSource();
 
 void registerCudaPipelines();
 
+/// moe-cuda-lower-attention: moe.attention as a thread per query row with
+/// online softmax over the keys its mask leaves (LowerAttention.cpp).
+std::unique_ptr<Pass> createCudaLowerAttentionPass();
 /// moe-cuda-map-to-gpu: every loop nest of the bufferized entry into a
 /// gpu.launch (one thread per parallel iteration); host code that reads or
 /// writes device memory copies through the runtime.
