@@ -118,8 +118,8 @@ static int cu_ok(CUresult status, const char *what) {
     const char *why = "unknown error";
     if (cu.error_string)
       cu.error_string(status, &why);
-    snprintf(cu_error, sizeof cu_error, "CUDA %s failed: %s (error %d)", what,
-             why, status);
+    snprintf(cu_error, sizeof cu_error, "%s failed: %s (CUDA error %d)", what, why,
+             status);
   }
   return 0;
 }

@@ -55,6 +55,52 @@ static int64_t elementBytes(Type type) {
   return (type.getIntOrFloatBitWidth() + 7) / 8;
 }
 
+/// The buffer `memref` views, through casts and views.
+static Value rootOf(Value memref) {
+  while (Operation *def = memref.getDefiningOp()) {
+    if (auto view = dyn_cast<ViewLikeOpInterface>(def))
+      memref = view.getViewSource();
+    else
+      break;
+  }
+  return memref;
+}
+
+/// Host memory: a stack slot (the runtime's copies and the deallocation's
+/// bookkeeping live there).
+static bool onHost(Value memref) {
+  return isa_and_nonnull<memref::AllocaOp>(rootOf(memref).getDefiningOp());
+}
+
+/// The deallocation pipeline's bookkeeping (pointer lists and ownership
+/// flags that a private helper compares) is host data: its buffers become
+/// stack slots instead of device memory, and the helper stays a host
+/// function.
+static void keepBookkeepingOnHost(func::FuncOp func) {
+  SmallVector<memref::AllocOp> allocs;
+  func.walk([&](func::CallOp call) {
+    auto callee = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(call, call.getCalleeAttr());
+    if (!callee || !callee.isPrivate() || callee.isExternal())
+      return;
+    for (Value operand : call.getOperands())
+      if (auto alloc = rootOf(operand).getDefiningOp<memref::AllocOp>())
+        allocs.push_back(alloc);
+  });
+  for (memref::AllocOp alloc : allocs) {
+    if (!alloc->getParentOp())
+      continue;
+    for (Operation *user : llvm::make_early_inc_range(alloc->getUsers()))
+      if (isa<memref::DeallocOp>(user))
+        user->erase();
+    OpBuilder b(alloc);
+    auto slot = memref::AllocaOp::create(b, alloc.getLoc(), alloc.getType(),
+                                         alloc.getDynamicSizes(), alloc.getSymbolOperands(),
+                                         alloc.getAlignmentAttr());
+    alloc.replaceAllUsesWith(slot.getResult());
+    alloc.erase();
+  }
+}
+
 /// Replaces `par` (inside a kernel) by nested sequential loops.
 static void serializeParallel(RewriterBase &rewriter, scf::ParallelOp par) {
   rewriter.setInsertionPoint(par);
@@ -99,9 +145,12 @@ struct CudaMapToGpu : PassWrapper<CudaMapToGpu, OperationPass<ModuleOp>> {
     ModuleOp module = getOperation();
     module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
                     UnitAttr::get(&getContext()));
+    // The entry points run on the device; private functions are host
+    // helpers (the deallocation's).
     for (auto func : module.getOps<func::FuncOp>()) {
-      if (func.isExternal())
+      if (func.isExternal() || func.isPrivate())
         continue;
+      keepBookkeepingOnHost(func);
       if (failed(toLoops(func)) || failed(mapRegion(func, func.getBody()))) {
         signalPassFailure();
         return;
@@ -143,11 +192,13 @@ struct CudaMapToGpu : PassWrapper<CudaMapToGpu, OperationPass<ModuleOp>> {
           continue;
         }
         if (auto load = dyn_cast<memref::LoadOp>(op)) {
-          hostLoad(func, load);
+          if (!onHost(load.getMemRef()))
+            hostLoad(func, load);
           continue;
         }
         if (auto store = dyn_cast<memref::StoreOp>(op)) {
-          hostStore(func, store);
+          if (!onHost(store.getMemRef()))
+            hostStore(func, store);
           continue;
         }
         if (op.getNumRegions() == 0) {

@@ -11,6 +11,10 @@ reference outputs of numpy or torch.
     tools/cuda/e2e.py --tools build/bin --run cuda-sm90
         compile every model to a library for the target and run it with
         moe-run on its inputs, comparing with the reference (needs a GPU).
+    tools/cuda/e2e.py --tools build/bin --run cuda-sm90 --fake-driver DIR
+        the real libraries against DIR/libcuda.so.1 built from
+        test/e2e/Inputs/fake_libcuda.c: no kernel runs, but every kernel
+        must be in the PTX, every launch legal, every run buffer freed.
     tools/cuda/e2e.py --tools build/bin --run cuda-sm90 --emulate
         the same with moe-compile --emulate-gpu-on-cpu: the kernels' threads
         run as CPU loops, which checks the lowering's numerics without a GPU.
@@ -22,6 +26,7 @@ import argparse
 import concurrent.futures
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import tempfile
@@ -126,8 +131,21 @@ def check_run(args, name, model, data, flags, tolerance, target, work):
                           capture_output=True, text=True, timeout=600)
     if proc.returncode != 0:
         return f"compile: {first_error(proc.stderr)}"
+    env = None
+    if args.fake_driver:
+        env = dict(os.environ, LD_LIBRARY_PATH=args.fake_driver)
     proc = subprocess.run([args.moe_run, str(lib), "--data", str(data)] + tolerance,
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=600, env=env)
+    if args.fake_driver:
+        # No kernel ran: the outputs are not the reference's.
+        text = proc.stdout + proc.stderr
+        match = re.search(r"fake libcuda: (\d+) launches \((\d+) rejected\), (\d+) run buffers "
+                          r"allocated, (\d+) freed", text)
+        if proc.returncode not in (0, 1) or "error:" in text or not match:
+            return f"run: {first_error(text)}"
+        if match.group(2) != "0" or match.group(3) != match.group(4):
+            return f"run: {match.group(0)}"
+        return None
     if proc.returncode != 0:
         return f"run: {first_error(proc.stdout + proc.stderr)}"
     return None
@@ -141,6 +159,9 @@ def main():
     ap.add_argument("--run", help="the CUDA target to compile libraries for and run on this machine's GPU")
     ap.add_argument("--emulate", action="store_true",
                     help="with --run: build CPU libraries that run the kernels as loops (no GPU needed)")
+    ap.add_argument("--fake-driver", metavar="DIR",
+                    help="with --run: load DIR/libcuda.so.1 (test/e2e/Inputs/fake_libcuda.c) instead of "
+                         "the driver: host side only, no kernel runs")
     ap.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args()
     if not args.ptxas and not args.run:
@@ -157,7 +178,8 @@ def main():
                     jobs.append((f"{name} {target} ptxas",
                                  pool.submit(check_ptx, args, name, model, flags, target, work)))
                 if args.run:
-                    jobs.append((f"{name} {args.run} {'emulated' if args.emulate else 'run'}",
+                    how = "emulated" if args.emulate else "fake driver" if args.fake_driver else "run"
+                    jobs.append((f"{name} {args.run} {how}",
                                  pool.submit(check_run, args, name, model, data, flags, tolerance, args.run, work)))
             for what, job in jobs:
                 checks += 1

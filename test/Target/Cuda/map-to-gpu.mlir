@@ -94,3 +94,41 @@ func.func @reduction(%x: memref<16xf32>) -> f32 {
   }
   return %s : f32
 }
+
+// -----
+
+// The deallocation's bookkeeping (a pointer list a private helper
+// compares, ownership flags the host branches on) stays on the host: stack
+// slots, no copies, no kernel for the helper.
+// CHECK-LABEL: func.func @bookkeeping
+// CHECK: %[[LIST:.*]] = memref.alloca() : memref<2xindex>
+// CHECK-NOT: gpu.launch
+// CHECK-NOT: moe_cuda_copy
+// CHECK: memref.store %{{.*}}, %[[LIST]][%{{.*}}] : memref<2xindex>
+// CHECK: call @helper
+// CHECK: memref.load %[[LIST]]
+// CHECK-NOT: memref.dealloc %[[LIST]]
+// CHECK-LABEL: func.func private @helper
+// CHECK-NOT: gpu.launch
+func.func @bookkeeping(%x: memref<4xf32>) -> index {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %list = memref.alloc() : memref<2xindex>
+  %p = memref.extract_aligned_pointer_as_index %x : memref<4xf32> -> index
+  memref.store %p, %list[%c0] : memref<2xindex>
+  %cast = memref.cast %list : memref<2xindex> to memref<?xindex>
+  call @helper(%cast) : (memref<?xindex>) -> ()
+  %r = memref.load %list[%c1] : memref<2xindex>
+  memref.dealloc %list : memref<2xindex>
+  return %r : index
+}
+func.func private @helper(%l: memref<?xindex>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  scf.for %i = %c0 to %c2 step %c1 {
+    %v = memref.load %l[%c0] : memref<?xindex>
+    memref.store %v, %l[%c1] : memref<?xindex>
+  }
+  return
+}
