@@ -33,16 +33,6 @@ using namespace mlir;
 /// keeps enough blocks in flight on small nests.
 static constexpr int64_t kBlockSize = 256;
 
-static bool touchesMemory(Operation *root) {
-  WalkResult result = root->walk([](Operation *op) {
-    if (isa<memref::LoadOp, memref::StoreOp, memref::AtomicRMWOp,
-            memref::GenericAtomicRMWOp, memref::CopyOp>(op))
-      return WalkResult::interrupt();
-    return WalkResult::advance();
-  });
-  return result.wasInterrupted();
-}
-
 static bool containsParallel(Operation *root) {
   return root->walk([](scf::ParallelOp) { return WalkResult::interrupt(); })
       .wasInterrupted();
@@ -70,6 +60,21 @@ static Value rootOf(Value memref) {
 /// bookkeeping live there).
 static bool onHost(Value memref) {
   return isa_and_nonnull<memref::AllocaOp>(rootOf(memref).getDefiningOp());
+}
+
+/// Whether `root` reads or writes device memory (stack slots are the host's).
+static bool touchesMemory(Operation *root) {
+  WalkResult result = root->walk([](Operation *op) {
+    Value memref;
+    if (auto load = dyn_cast<memref::LoadOp>(op))
+      memref = load.getMemRef();
+    else if (auto store = dyn_cast<memref::StoreOp>(op))
+      memref = store.getMemRef();
+    else if (!isa<memref::AtomicRMWOp, memref::GenericAtomicRMWOp, memref::CopyOp>(op))
+      return WalkResult::advance();
+    return memref && onHost(memref) ? WalkResult::advance() : WalkResult::interrupt();
+  });
+  return result.wasInterrupted();
 }
 
 /// The deallocation pipeline's bookkeeping (pointer lists and ownership
@@ -133,8 +138,10 @@ struct CudaMapToGpu : PassWrapper<CudaMapToGpu, OperationPass<ModuleOp>> {
   StringRef getArgument() const override { return "moe-cuda-map-to-gpu"; }
   StringRef getDescription() const override {
     return "Every loop nest of the bufferized entry into a gpu.launch (a thread "
-           "per parallel iteration); scalar host code over device memory "
-           "copies through the runtime";
+           "per parallel iteration, a register tile of outputs for matmuls); "
+           "scalar code as one-thread kernels, or, where it sizes host loops, "
+           "reading its scalars through the runtime; the deallocation's "
+           "bookkeeping on the host";
   }
   void getDependentDialects(DialectRegistry &registry) const override {
     registry.insert<arith::ArithDialect, func::FuncDialect, gpu::GPUDialect,
