@@ -457,8 +457,8 @@ struct LowerGroupedMatmul : OpRewritePattern<GroupedMatmulOp> {
 /// from the offsets: no loop over experts whose bounds are data, so a GPU
 /// runs it as one kernel without reading anything back. First each row's
 /// expert (-1 outside [offsets[0], offsets[E])), then the product reading
-/// the row's expert's weights; integer (moe.dequantize) weights keep the
-/// per-expert form.
+/// the row's expert's weights: float ones, or integer ones (moe.dequantize
+/// per block of K) dequantized as they are read, int4 kept packed.
 struct LowerGroupedMatmulByRow : OpRewritePattern<GroupedMatmulOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(GroupedMatmulOp op, PatternRewriter &rewriter) const override {
@@ -471,8 +471,15 @@ struct LowerGroupedMatmulByRow : OpRewritePattern<GroupedMatmulOp> {
     int64_t numExperts = rhsType.getDimSize(0);
     if (ShapedType::isDynamic(numExperts))
       return rewriter.notifyMatchFailure(op, "the expert count must be static");
-    if (LowerGroupedMatmul::quantizedExperts(rhs))
-      return rewriter.notifyMatchFailure(op, "integer experts keep the per-expert form");
+    DequantizeOp dequantize = LowerGroupedMatmul::quantizedExperts(rhs);
+    Type storage = dequantize ? cast<RankedTensorType>(dequantize.getInput().getType())
+                                    .getElementType()
+                              : Type();
+    bool int4 = storage && storage.getIntOrFloatBitWidth() == 4;
+    // Checked before anything is built: a failing pattern leaves no IR.
+    if (int4 && (!constantBytes(dequantize.getInput()) ||
+                 (dequantize.getZeroPoint() && !constantBytes(dequantize.getZeroPoint()))))
+      return rewriter.notifyMatchFailure(op, "int4 experts must be constants (kept packed)");
     OpFoldResult rows = tensor::getMixedSize(rewriter, loc, lhs, 0);
     OpFoldResult width = tensor::getMixedSize(rewriter, loc, rhs, 1);
     Value c0 = cst(rewriter, loc, 0), c1 = cst(rewriter, loc, 1);
@@ -504,7 +511,56 @@ struct LowerGroupedMatmulByRow : OpRewritePattern<GroupedMatmulOp> {
               arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, below, lastExpert));
           linalg::YieldOp::create(b, l, Value(arith::SelectOp::create(b, l, inside, below, none)));
         });
-    Value kMajor = kMajorWeights(rewriter, loc, rhs);
+    // The weight of expert e at (k, n): float weights k-major; integer ones
+    // as stored ([E, N, K], int4 packed two to a byte) with their scale and
+    // zero point per block of K.
+    std::function<Value(OpBuilder &, Location, Value, Value, Value)> weightAt;
+    if (!dequantize) {
+      Value kMajor = kMajorWeights(rewriter, loc, rhs);
+      weightAt = [=](OpBuilder &b, Location l, Value e, Value k, Value n) {
+        return convertFloat(b, l, tensor::ExtractOp::create(b, l, kMajor, ValueRange{e, k, n}),
+                            element);
+      };
+    } else {
+      bool isUnsigned = cast<IntegerType>(storage).isUnsigned();
+      auto signless = [&](Value v) {
+        auto type = cast<RankedTensorType>(v.getType());
+        if (type.getElementType().isSignlessInteger())
+          return v;
+        return Value(tensor::BitcastOp::create(
+            rewriter, loc,
+            type.clone(rewriter.getIntegerType(type.getElementTypeBitWidth())), v));
+      };
+      Value data = int4 ? packInt4Constant(rewriter, loc, dequantize.getInput())->bytes
+                        : signless(dequantize.getInput());
+      Value zeroPoint = dequantize.getZeroPoint();
+      if (zeroPoint)
+        zeroPoint = signless(int4 ? widenInt4Constant(rewriter, loc, zeroPoint) : zeroPoint);
+      Value scale = dequantize.getScale();
+      Value block = cst(rewriter, loc, dequantize.getBlockSize());
+      Value two = cst(rewriter, loc, 2);
+      weightAt = [=](OpBuilder &b, Location l, Value e, Value k, Value n) {
+        auto toFloat = [&](Value v) {
+          return isUnsigned ? Value(arith::UIToFPOp::create(b, l, element, v))
+                            : Value(arith::SIToFPOp::create(b, l, element, v));
+        };
+        Value q;
+        if (int4) {
+          Value byte = tensor::ExtractOp::create(
+              b, l, data, ValueRange{e, n, arith::DivUIOp::create(b, l, k, two)});
+          q = unpackNibble(b, l, byte, k, isUnsigned);
+        } else {
+          q = tensor::ExtractOp::create(b, l, data, ValueRange{e, n, k});
+        }
+        SmallVector<Value> at = {e, n, arith::DivUIOp::create(b, l, k, block)};
+        Value x = toFloat(q);
+        if (zeroPoint)
+          x = arith::SubFOp::create(b, l, x,
+                                    toFloat(tensor::ExtractOp::create(b, l, zeroPoint, at)));
+        return Value(arith::MulFOp::create(
+            b, l, x, convertFloat(b, l, tensor::ExtractOp::create(b, l, scale, at), element)));
+      };
+    }
     Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getFloatAttr(element, 0.0));
     SmallVector<OpFoldResult> outSizes = {rows, width};
     Value product = generic(
@@ -516,11 +572,9 @@ struct LowerGroupedMatmulByRow : OpRewritePattern<GroupedMatmulOp> {
           Value e = args[1];
           Value valid = arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, e, c0);
           Value safe = arith::SelectOp::create(b, l, valid, e, c0);
-          Value w = tensor::ExtractOp::create(
-              b, l, kMajor,
-              ValueRange{safe, linalg::IndexOp::create(b, l, 2), linalg::IndexOp::create(b, l, 1)});
-          Value p = arith::MulFOp::create(b, l, convertFloat(b, l, args[0], element),
-                                          convertFloat(b, l, w, element));
+          Value w = weightAt(b, l, safe, linalg::IndexOp::create(b, l, 2),
+                             linalg::IndexOp::create(b, l, 1));
+          Value p = arith::MulFOp::create(b, l, convertFloat(b, l, args[0], element), w);
           p = arith::SelectOp::create(b, l, valid, p, zero);
           linalg::YieldOp::create(b, l, Value(arith::AddFOp::create(b, l, args[2], p)));
         });

@@ -53,6 +53,7 @@ MODELS = [
     ("attention-past", [E2E / "make_attention.py", "{dir}", "past"], []),
     ("contrib-moe-silu", [E2E / "make_moe.py", "{dir}", "silu"], []),
     ("contrib-qmoe4", [E2E / "make_moe.py", "{dir}", "qmoe4"], []),
+    ("contrib-qmoe8", [E2E / "make_moe.py", "{dir}", "qmoe8"], []),
     ("matmul-nbits", [E2E / "make_matmul_nbits.py", "{dir}", "5", "128", "24", "32", "zp", "bias", "3"], []),
     # References of the quantized weights' products (rtn, as the script quantizes).
     ("quant-matmul-i8", [E2E / "make_quant_matmul.py", "{dir}", "5", "128", "64", "8", "0"],
@@ -65,6 +66,9 @@ MODELS = [
     ("torch-mixtral-int8", [ONNX / "export_moe_block.py", "{dir}/model.onnx", "--data", "{dir}/data",
                             "--hidden", "64", "--ffn", "128", "--experts", "4", "--top-k", "2", "--seq", "8"],
      ["--quantize=int8"], ["--rtol", "0.05", "--atol", "0.05"]),
+    ("torch-mixtral-int4", [ONNX / "export_moe_block.py", "{dir}/model.onnx", "--data", "{dir}/data",
+                            "--hidden", "64", "--ffn", "128", "--experts", "4", "--top-k", "2", "--seq", "8"],
+     ["--quantize=int4", "--quantize-group=32"], ["--rtol", "0.1", "--atol", "0.1"]),
     ("torch-deepseek", [ONNX / "export_moe_block.py", "{dir}/model.onnx", "--data", "{dir}/data",
                         "--style", "deepseek", "--scoring", "sigmoid", "--scaling", "1.5", "--shared", "2",
                         "--hidden", "16", "--ffn", "8", "--experts", "8", "--top-k", "4", "--batch", "2",

@@ -108,9 +108,10 @@ def MoeLowerToLinalg : Pass<"moe-lower-to-linalg"> {
     moe.grouped_matmul (a matmul per expert over its rows only) and
     moe.combine (the inverse permutation and a weighted sum). Narrow floats
     are computed in f32. Group-limited routing is not lowered yet.
-    With `grouped-by-row`, moe.grouped_matmul over float weights is one op
-    over all rows, each reading its expert's weights: a GPU runs it as one
-    kernel, with no loop over experts whose bounds are data.
+    With `grouped-by-row`, moe.grouped_matmul is one op over all rows, each
+    reading its expert's weights (integer ones dequantized as they are read,
+    int4 kept packed): a GPU runs it as one kernel, with no loop over experts
+    whose bounds are data.
   }];
   let options = [
     Option<"groupedByRow", "grouped-by-row", "bool", /*default=*/"false",
