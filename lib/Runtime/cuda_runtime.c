@@ -62,10 +62,24 @@ static __thread CUstream cu_stream;
 static __thread char cu_error[512];
 
 static void cu_load(void) {
-  void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  /* $MOE_CUDA_DRIVER, the loader's path, then where drivers are often
+   * mounted outside it (containers). */
+  const char *candidates[] = {getenv("MOE_CUDA_DRIVER"), "libcuda.so.1",
+                              "/usr/local/nvidia/lib64/libcuda.so.1",
+                              "/usr/lib/x86_64-linux-gnu/libcuda.so.1",
+                              "/usr/local/cuda/compat/libcuda.so.1"};
+  void *lib = NULL;
+  char first[256] = "";
+  for (size_t i = 0; i < sizeof candidates / sizeof candidates[0] && !lib; ++i) {
+    if (!candidates[i] || !*candidates[i])
+      continue;
+    lib = dlopen(candidates[i], RTLD_NOW | RTLD_LOCAL);
+    if (!lib && !first[0])
+      snprintf(first, sizeof first, "%s", dlerror());
+  }
   if (!lib) {
     snprintf(cu.unavailable, sizeof cu.unavailable,
-             "no CUDA driver on this machine (libcuda.so.1: %s)", dlerror());
+             "no CUDA driver on this machine (%s)", first);
     return;
   }
   struct { void **slot; const char *name; int optional; } symbols[] = {
