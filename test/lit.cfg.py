@@ -38,6 +38,21 @@ if ptxas:
     llvm_config.with_environment("PATH", os.path.dirname(ptxas), append_path=True)
 
 
+# libdevice (the math functions kernels link) where moe-compile looks for a
+# CUDA toolkit: without it, kernels that call exp or tanh do not compile.
+def has_libdevice():
+    roots = [os.environ.get(v, "") for v in ("CUDA_HOME", "CUDA_PATH", "CUDA_ROOT")]
+    if ptxas:
+        roots.append(os.path.dirname(os.path.dirname(ptxas)))
+    roots.append("/usr/local/cuda")
+    return any(r and os.path.exists(os.path.join(r, "nvvm", "libdevice", "libdevice.10.bc"))
+               for r in roots)
+
+
+if has_libdevice():
+    config.available_features.add("cuda-toolkit")
+
+
 def has_cuda_gpu():
     try:
         cuda = ctypes.CDLL("libcuda.so.1")
