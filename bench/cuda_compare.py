@@ -10,24 +10,24 @@ attention (16 query and 4 kv heads of dim 64) at sequence 4096 as the
 opset-23 Attention op. Each is compiled for --target and timed by moe-run
 --bench (a whole C API call: inputs to the device, the run, outputs back).
 Where PyTorch sees a CUDA device, the same computation runs there (the
-HF-style MoE module the exports come from; scaled_dot_product_attention, or
-softmax(QK^T)V where torch lacks it) and the table gives torch's time over
+HF-style MoE module the exports come from; scaled_dot_product_attention
+with GQA: tools/cuda/gpu_run.py's torch_reference) and the table gives torch's time over
 moe's (above 1: moe is faster) and, for attention, the throughput ratio the
 issue asks for (moe at least 50% of torch's at sequence 4096).
 """
 import argparse
-import importlib.util
 import json
 import pathlib
 import subprocess
 import sys
-import types
 
 import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "tools" / "cuda"))
 import make_models  # noqa: E402
+from gpu_run import torch_reference  # noqa: E402
 
 
 def attention_model(out, name, heads, kv_heads, dim, seq):
@@ -67,53 +67,6 @@ def moe_time(args, folder):
     return report["bench"]["median_ms"]
 
 
-def torch_timer(torch, fn, runs):
-    for _ in range(3):
-        fn()
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(runs):
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        fn()
-        end.record()
-        torch.cuda.synchronize()
-        times.append(start.elapsed_time(end))
-    return sorted(times)[len(times) // 2]
-
-
-def torch_moe(torch, runs, style, hidden, ffn, experts, top_k, seq, shared=0):
-    spec = importlib.util.spec_from_file_location(
-        "export_moe_block", ROOT / "test" / "Frontend" / "Onnx" / "Inputs" / "export_moe_block.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    a = types.SimpleNamespace(style=style, hidden=hidden, ffn=ffn, experts=experts, top_k=top_k,
-                              scoring="softmax", shared=shared, shared_ffn=96, scaling=2.5,
-                              skip_expert=-1)
-    block = module.SparseMoe(a).cuda().eval()
-    x = torch.randn(1, seq, hidden, device="cuda")
-    # The module builds its output with torch.zeros on the CPU: give it the GPU.
-    zeros = torch.zeros
-    torch.zeros = lambda *s, **k: zeros(*s, **{**k, "device": "cuda"})
-    try:
-        with torch.no_grad():
-            return torch_timer(torch, lambda: block(x), runs)
-    finally:
-        torch.zeros = zeros
-
-
-def torch_attention(torch, runs, heads, kv_heads, dim, seq):
-    q = torch.randn(1, heads, seq, dim, device="cuda")
-    k = torch.randn(1, kv_heads, seq, dim, device="cuda").repeat_interleave(heads // kv_heads, 1)
-    v = torch.randn(1, kv_heads, seq, dim, device="cuda").repeat_interleave(heads // kv_heads, 1)
-    sdpa = getattr(torch.nn.functional, "scaled_dot_product_attention", None)
-    if sdpa:
-        return torch_timer(torch, lambda: sdpa(q, k, v, is_causal=True), runs)
-    mask = torch.full((seq, seq), float("-inf"), device="cuda").triu(1)
-    return torch_timer(
-        torch, lambda: torch.softmax(q @ k.transpose(-1, -2) / dim ** 0.5 + mask, -1) @ v, runs)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tools", default=str(ROOT / "build" / "bin"))
@@ -131,24 +84,21 @@ def main():
         ("deepseek_prefill128", ("deepseek", 1024, 512, 64, 6, 128, 2)),
         ("deepseek_decode", ("deepseek", 1024, 512, 64, 6, 1, 2)),
     ]
-    try:
-        import torch
-        gpu = torch.cuda.is_available()
-    except ImportError:
-        torch, gpu = None, False
-    print(f"target {args.target}; PyTorch on the GPU: "
-          f"{'yes, ' + torch.__version__ if gpu else 'no (moe times only)'}")
+    print(f"target {args.target}")
     print(f"{'model':24} {'moe ms':>10} {'torch ms':>10} {'torch/moe':>10}")
     for name, (style, hidden, ffn, experts, top_k, seq, shared) in blocks:
         make_models.moe_block(str(work), name, style, hidden, ffn, experts, top_k, seq, shared=shared)
         ours = moe_time(args, work / name)
-        theirs = torch_moe(torch, args.runs, style, hidden, ffn, experts, top_k, seq, shared) if gpu else None
+        theirs = torch_reference({"kind": "moe", "style": style, "hidden": hidden, "ffn": ffn,
+                                  "experts": experts, "top_k": top_k, "seq": seq, "shared": shared},
+                                 args.runs)
         print(f"{name:24} {ours:10.3f} " + (f"{theirs:10.3f} {theirs / ours:10.2f}" if theirs else
-                                            f"{'-':>10} {'-':>10}"))
+                                            f"{'-':>10} {'-':>10}  (no PyTorch with CUDA)"))
     heads, kv_heads, dim, seq = 16, 4, 64, 4096
     folder = attention_model(str(work), "gqa_causal4096", heads, kv_heads, dim, seq)
     ours = moe_time(args, folder)
-    theirs = torch_attention(torch, args.runs, heads, kv_heads, dim, seq) if gpu else None
+    theirs = torch_reference({"kind": "attention", "heads": heads, "kv_heads": kv_heads, "dim": dim,
+                              "seq": seq}, args.runs)
     print(f"{'gqa_causal4096':24} {ours:10.3f} " + (
         f"{theirs:10.3f} {theirs / ours:10.2f}  (throughput vs torch: {100 * theirs / ours:.0f}%, "
         f"target 50%)" if theirs else f"{'-':>10} {'-':>10}"))

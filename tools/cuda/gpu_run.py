@@ -122,6 +122,8 @@ def check_models(args):
 
 
 def torch_reference(spec, runs):
+    """PyTorch's median time in ms on the GPU for the benchmark `spec` (the
+    torch.json of a pack), or None without PyTorch or CUDA."""
     try:
         import torch
     except ImportError:
@@ -153,7 +155,11 @@ def torch_reference(spec, runs):
             return timed(lambda: sdpa(q, k, v, is_causal=True, enable_gqa=True))
         import importlib.util
         import types
-        loader = importlib.util.spec_from_file_location("export_moe_block", HERE / "export_moe_block.py")
+        # In a pack it sits beside this script; in the repository, with the tests.
+        script = HERE / "export_moe_block.py"
+        if not script.exists():
+            script = HERE.parents[1] / "test" / "Frontend" / "Onnx" / "Inputs" / "export_moe_block.py"
+        loader = importlib.util.spec_from_file_location("export_moe_block", script)
         module = importlib.util.module_from_spec(loader)
         loader.loader.exec_module(module)
         a = types.SimpleNamespace(style=spec["style"], hidden=spec["hidden"], ffn=spec["ffn"],
