@@ -226,7 +226,8 @@ int main(int argc, char **argv) {
       "moe-compile: an ahead-of-time compiler for MoE and attention models\n\n"
       "Reads an ONNX model (or a moe-level MLIR module) and writes it at the\n"
       "requested phase: MLIR; LLVM IR, assembly, an object or a shared library\n"
-      "for a CPU; or a program for an NPU target (run by moe-npu-sim or moe-run).\n");
+      "for a CPU; PTX, a cubin or a shared library for a CUDA GPU; or a program\n"
+      "for an NPU target (run by moe-npu-sim or moe-run).\n");
 
   moe::registerAllPasses();
   bool cudaTarget = StringRef(targetName).starts_with("cuda-");
