@@ -9,7 +9,8 @@
 // softmax, its output row in registers, one write. A GQA query head reads
 // its kv head directly. No scores reach memory and the kernel has no
 // barriers. Explicit masks, KV caches, block layouts, global tokens, narrow
-// floats and head dims over kMaxDim keep the portable form.
+// floats, head dims over kMaxDim and fewer than kMinRows query rows (decode)
+// keep the portable form.
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,6 +34,8 @@ using namespace mlir;
 
 /// Head dims held in registers per thread (query and output row each).
 static constexpr int64_t kMaxDim = 128;
+/// Query rows below which a thread per row leaves the GPU idle.
+static constexpr int64_t kMinRows = 16;
 
 namespace {
 struct FlashRows : OpRewritePattern<moe::AttentionOp> {
@@ -54,6 +57,10 @@ struct FlashRows : OpRewritePattern<moe::AttentionOp> {
     if (ShapedType::isDynamic(depth) || ShapedType::isDynamic(width) || depth > kMaxDim ||
         width > kMaxDim || ShapedType::isDynamic(qHeads) || ShapedType::isDynamic(kvHeads))
       return rewriter.notifyMatchFailure(op, "head dims and counts must be static and small");
+    // A few query rows (a decode step) are too few threads: the portable
+    // form spreads the keys over threads instead.
+    if (!qType.isDynamicDim(2) && qType.getDimSize(2) < kMinRows)
+      return rewriter.notifyMatchFailure(op, "too few query rows for a thread each");
 
     Location loc = op.getLoc();
     auto bufferOf = [&](Value tensor) {
