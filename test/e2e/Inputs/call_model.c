@@ -17,6 +17,10 @@ int main(int argc, char **argv) {
   }
   GET(moe_model_num_inputs); GET(moe_model_num_outputs); GET(moe_model_input);
   GET(moe_model_run); GET(moe_model_release); GET(moe_model_set_threads);
+  GET(moe_model_target); GET(moe_model_set_device); GET(moe_model_set_stream);
+  printf("target %s\n", p_moe_model_target());
+  printf("device 0: %d, device 1: %d, no stream: %d\n", p_moe_model_set_device(0),
+         p_moe_model_set_device(1), p_moe_model_set_stream(NULL));
   printf("inputs %d outputs %d\n", p_moe_model_num_inputs(), p_moe_model_num_outputs());
   const moe_signature *sig = p_moe_model_input(0);
   printf("input 0 '%s' dtype %d rank %d shape", sig->name, sig->dtype, sig->rank);
