@@ -53,6 +53,20 @@ static void printSignatures(raw_ostream &os, StringRef table,
   os << "};\n";
 }
 
+/// Opens the block that fills output `i` from result `r.r<i>`: the tensor
+/// cleared, its dtype, rank and shape set; the caller sets the rest and
+/// closes the block.
+static void printOutputHead(raw_ostream &os, size_t i, const TensorSignature &sig) {
+  size_t rank = sig.shape.size();
+  os << "    {\n"
+     << "      moe_tensor *o = &outputs[" << i << "];\n"
+     << "      memset(o, 0, sizeof(*o));\n"
+     << "      o->dtype = " << sig.onnxType << ";\n"
+     << "      o->rank = " << rank << ";\n";
+  for (size_t d = 0; d < rank; ++d)
+    os << "      o->shape[" << d << "] = r.r" << i << ".sizes[" << d << "];\n";
+}
+
 static void printDescriptorType(raw_ostream &os, size_t rank) {
   os << "typedef struct { void *allocated; void *aligned; int64_t offset;";
   if (rank)
@@ -488,13 +502,7 @@ std::string moe::generateCpuWrapper(const ModelSignature &signature,
     // stream order, and the run ends with the stream's first error.
     for (auto [i, sig] : llvm::enumerate(signature.outputs)) {
       size_t rank = sig.shape.size();
-      os << "    {\n"
-         << "      moe_tensor *o = &outputs[" << i << "];\n"
-         << "      memset(o, 0, sizeof(*o));\n"
-         << "      o->dtype = " << sig.onnxType << ";\n"
-         << "      o->rank = " << rank << ";\n";
-      for (size_t d = 0; d < rank; ++d)
-        os << "      o->shape[" << d << "] = r.r" << i << ".sizes[" << d << "];\n";
+      printOutputHead(os, i, sig);
       os << "      o->data = o->owner = moe_cuda_download((char *)r.r" << i
          << ".aligned + r.r" << i << ".offset * (int64_t)element_size(o->dtype), " << rank
          << ", " << (rank ? "r.r" + std::to_string(i) + ".sizes" : std::string("NULL"))
@@ -532,16 +540,9 @@ std::string moe::generateCpuWrapper(const ModelSignature &signature,
     return text;
   }
   for (auto [i, sig] : llvm::enumerate(signature.outputs)) {
-    size_t rank = sig.shape.size();
-    os << "    {\n"
-       << "      moe_tensor *o = &outputs[" << i << "];\n"
-       << "      memset(o, 0, sizeof(*o));\n"
-       << "      o->dtype = " << sig.onnxType << ";\n"
-       << "      o->rank = " << rank << ";\n";
-    for (size_t d = 0; d < rank; ++d)
-      os << "      o->shape[" << d << "] = r.r" << i << ".sizes[" << d
-         << "];\n      o->strides[" << d << "] = r.r" << i << ".strides[" << d
-         << "];\n";
+    printOutputHead(os, i, sig);
+    for (size_t d = 0; d < sig.shape.size(); ++d)
+      os << "      o->strides[" << d << "] = r.r" << i << ".strides[" << d << "];\n";
     os << "      o->data = (char *)r.r" << i << ".aligned + r.r" << i
        << ".offset * (int64_t)element_size(o->dtype);\n"
        << "      o->owner = r.r" << i << ".allocated;\n"

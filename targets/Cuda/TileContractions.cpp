@@ -67,14 +67,18 @@ static std::optional<ContractionDims> matchContraction(linalg::GenericOp op) {
   return dims;
 }
 
-/// The loads of operand `index` at the loop position `at`.
+/// The indices of operand `index` at the loop position `at`.
+static SmallVector<Value> indicesOf(linalg::GenericOp op, unsigned index, ArrayRef<Value> at) {
+  SmallVector<Value> indices;
+  for (AffineExpr e : op.getIndexingMapsArray()[index].getResults())
+    indices.push_back(at[cast<AffineDimExpr>(e).getPosition()]);
+  return indices;
+}
+
+/// The element of operand `index` at the loop position `at`.
 static Value load(OpBuilder &b, Location loc, linalg::GenericOp op, unsigned index,
                   ArrayRef<Value> at) {
-  AffineMap map = op.getIndexingMapsArray()[index];
-  SmallVector<Value> indices;
-  for (AffineExpr e : map.getResults())
-    indices.push_back(at[cast<AffineDimExpr>(e).getPosition()]);
-  return memref::LoadOp::create(b, loc, op->getOperand(index), indices);
+  return memref::LoadOp::create(b, loc, op->getOperand(index), indicesOf(op, index, at));
 }
 
 static void tile(linalg::GenericOp op, ContractionDims dims) {
@@ -165,12 +169,8 @@ static void tile(linalg::GenericOp op, ContractionDims dims) {
       Value inside = arith::AndIOp::create(b, loc, rowIn[i], colIn[j]);
       auto guard = scf::IfOp::create(b, loc, inside, /*withElseRegion=*/false);
       OpBuilder gb = OpBuilder::atBlockBegin(guard.thenBlock());
-      SmallVector<Value> p = position(i, j, zero);
-      SmallVector<Value> indices;
-      for (AffineExpr e : op.getIndexingMapsArray()[2].getResults())
-        indices.push_back(p[cast<AffineDimExpr>(e).getPosition()]);
       memref::StoreOp::create(gb, loc, loop.getResult(i * tileN + j), op.getDpsInits()[0],
-                              indices);
+                              indicesOf(op, 2, position(i, j, zero)));
     }
   op.erase();
 }
