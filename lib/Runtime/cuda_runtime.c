@@ -238,37 +238,58 @@ __attribute__((visibility("hidden"))) void moe_cuda_copy(uintptr_t dst, uintptr_
     cu_ok(cu.stream_synchronize(cu_stream), "a scalar copy");
 }
 
-static struct {
+/* The device copies of the weights, by (host address, device): an open
+ * addressing table, so that the lookup every host use of a weight makes in
+ * every run costs the same however many weights a model has. */
+typedef struct {
   const void *host;
   int device;
   CUdeviceptr copy;
-} *cu_globals;
-static size_t cu_global_count, cu_global_room;
+} cu_global;
+static cu_global *cu_globals;
+static size_t cu_global_count, cu_global_room; /* room: 0 or a power of two */
+
+static size_t cu_global_slot(cu_global *table, size_t room, const void *host, int device) {
+  size_t i = (((uintptr_t)host >> 4) * 31 + (size_t)device) & (room - 1);
+  while (table[i].host && (table[i].host != host || table[i].device != device))
+    i = (i + 1) & (room - 1);
+  return i;
+}
+
+/* Doubles the table (kept at most half full); 0 when out of memory. */
+static int cu_globals_grow(void) {
+  size_t room = cu_global_room ? 2 * cu_global_room : 64;
+  cu_global *table = calloc(room, sizeof *table);
+  if (!table)
+    return 0;
+  for (size_t i = 0; i < cu_global_room; ++i)
+    if (cu_globals[i].host)
+      table[cu_global_slot(table, room, cu_globals[i].host, cu_globals[i].device)] =
+          cu_globals[i];
+  free(cu_globals);
+  cu_globals = table;
+  cu_global_room = room;
+  return 1;
+}
 
 __attribute__((visibility("hidden"))) void *moe_cuda_global(const void *host, uint64_t bytes) {
   CUdeviceptr found = 0;
   pthread_mutex_lock(&cu_lock);
-  for (size_t i = 0; i < cu_global_count && !found; ++i)
-    if (cu_globals[i].host == host && cu_globals[i].device == cu_device)
-      found = cu_globals[i].copy;
+  if (cu_global_room) {
+    cu_global *entry = &cu_globals[cu_global_slot(cu_globals, cu_global_room, host, cu_device)];
+    found = entry->host ? entry->copy : 0;
+  }
   if (!found && !cu_error[0]) {
-    if (cu_global_count == cu_global_room) {
-      size_t room = cu_global_room ? 2 * cu_global_room : 64;
-      void *grown = realloc(cu_globals, room * sizeof *cu_globals);
-      if (grown) {
-        cu_globals = grown;
-        cu_global_room = room;
-      }
-    }
-    if (cu_global_count < cu_global_room &&
-        cu_ok(cu.mem_alloc(&found, bytes ? bytes : 1), "cuMemAlloc (weights)") &&
-        cu_ok(cu.memcpy_htod(found, host, bytes), "uploading weights")) {
-      cu_globals[cu_global_count].host = host;
-      cu_globals[cu_global_count].device = cu_device;
-      cu_globals[cu_global_count].copy = found;
-      ++cu_global_count;
-    } else if (!cu_error[0]) {
+    if (2 * (cu_global_count + 1) > cu_global_room && !cu_globals_grow()) {
       snprintf(cu_error, sizeof cu_error, "out of host memory for the weights table");
+    } else if (cu_ok(cu.mem_alloc(&found, bytes ? bytes : 1), "cuMemAlloc (weights)") &&
+               cu_ok(cu.memcpy_htod(found, host, bytes), "uploading weights")) {
+      cu_global *entry =
+          &cu_globals[cu_global_slot(cu_globals, cu_global_room, host, cu_device)];
+      entry->host = host;
+      entry->device = cu_device;
+      entry->copy = found;
+      ++cu_global_count;
     }
   }
   pthread_mutex_unlock(&cu_lock);
