@@ -21,13 +21,16 @@ struct DropTrivialGroupLimit : OpRewritePattern<RouteOp> {
   LogicalResult matchAndRewrite(RouteOp op,
                                 PatternRewriter &rewriter) const override {
     bool allGroupsKept = op.getTopkGroup() == op.getNGroup();
-    bool defaultScore = op.getGroupScore() == GroupScore::Max;
-    if (!allGroupsKept || (op.getNGroup() == 1 && defaultScore))
+    double excluded = -std::numeric_limits<double>::infinity();
+    bool defaults = op.getGroupScore() == GroupScore::Max &&
+                    op.getOutsideGroupScore().convertToDouble() == excluded;
+    if (!allGroupsKept || (op.getNGroup() == 1 && defaults))
       return failure();
     rewriter.modifyOpInPlace(op, [&] {
       op.setNGroup(1);
       op.setTopkGroup(1);
       op.setGroupScore(GroupScore::Max);
+      op.setOutsideGroupScore(llvm::APFloat(excluded));
     });
     return success();
   }

@@ -42,8 +42,12 @@ LogicalResult RouteOp::verify() {
                          << ") exceeds n_group (" << nGroup << ")";
   if (getRoutedScalingFactor().convertToDouble() <= 0.0)
     return emitOpError("routed_scaling_factor must be positive");
-  if (!staticExperts)
+  if (!staticExperts) {
+    if (nGroup > 1)
+      return emitOpError("group-limited routing (n_group > 1) needs a static "
+                         "number of experts");
     return success();
+  }
   if (experts % nGroup != 0)
     return emitOpError() << "n_group (" << nGroup
                          << ") does not divide the number of experts ("

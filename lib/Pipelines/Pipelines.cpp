@@ -21,8 +21,10 @@ void moe::buildMoeOptimizePipeline(OpPassManager &pm, bool decomposeExperts) {
 }
 
 void moe::buildOnnxToMoePipeline(OpPassManager &pm, bool raise, bool decomposeExperts) {
+  pm.addPass(moe::createMoeRefineOnnxShapes());
   if (raise) {
     pm.addPass(moe::createMoeRaiseMoe());
+    pm.addPass(moe::createMoeRaiseRope());
     pm.addPass(moe::createMoeRaiseAttention());
     pm.addPass(moe::createMoeRaiseNorms());
   }
@@ -38,8 +40,9 @@ void moe::registerMoePipelines() {
       [](OpPassManager &pm) { buildMoeOptimizePipeline(pm); });
   PassPipelineRegistration<>(
       "moe-onnx-to-moe-pipeline",
-      "The onnx dialect to the moe level (moe-raise-moe, moe-raise-attention, "
-      "moe-raise-norms, "
+      "The onnx dialect to the moe level (moe-refine-onnx-shapes, "
+      "moe-raise-moe, moe-raise-rope, "
+      "moe-raise-attention, moe-raise-norms, "
       "moe-convert-onnx-to-moe, then "
       "moe-optimize-pipeline): what moe-compile --compile-to=moe runs",
       [](OpPassManager &pm) { buildOnnxToMoePipeline(pm); });

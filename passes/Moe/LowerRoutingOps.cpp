@@ -4,13 +4,15 @@
 // - moe.route: scores (softmax or sigmoid), then each expert's rank among
 //   its token's biased scores (ties to the lower index); the experts of
 //   rank < k are the choice, best first; weights renormalised and scaled.
+//   Group-limited routing first ranks the groups by the sum of their best
+//   one or two experts (ranks within each group) and gives the experts of
+//   groups ranked too low the op's outside score.
 // - moe.dispatch: a counting sort of the token slots by expert (counts,
 //   offsets, then each slot placed at its expert's cursor; slots naming no
 //   expert go last), and the tokens gathered in that order.
 // - moe.grouped_matmul: one matmul per expert over only its rows.
 // - moe.combine: the inverse permutation, then each token's weighted sum of
 //   its k expert rows.
-// Group-limited routing (n_group > 1) is not lowered yet.
 //
 //===----------------------------------------------------------------------===//
 
@@ -42,11 +44,86 @@ Value toIndex(OpBuilder &b, Location loc, Value v) {
   return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
 }
 
+/// rank[..., i] = #{j : v[..., j] > v[..., i] or (v[..., j] == v[..., i] and
+/// j < i)}: each element's place among its row, ties to the lower index.
+Value ranksAlongLast(OpBuilder &b, Location loc, Value values) {
+  auto type = cast<RankedTensorType>(values.getType());
+  unsigned rank = type.getRank();
+  MLIRContext *ctx = b.getContext();
+  SmallVector<AffineExpr> own, other;
+  for (unsigned d = 0; d < rank; ++d)
+    own.push_back(getAffineDimExpr(d, ctx));
+  other = own;
+  other.back() = getAffineDimExpr(rank, ctx);
+  AffineMap ownMap = AffineMap::get(rank + 1, 0, own, ctx);
+  SmallVector<IT> iterators(rank, IT::parallel);
+  iterators.push_back(IT::reduction);
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, values);
+  return generic(
+      b, loc, filled(b, loc, sizes, cst(b, loc, 0)), ValueRange{values, values},
+      {ownMap, AffineMap::get(rank + 1, 0, other, ctx), ownMap}, iterators,
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value mine = linalg::IndexOp::create(nb, l, rank - 1),
+              theirs = linalg::IndexOp::create(nb, l, rank);
+        Value greater = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGT, args[1], args[0]);
+        Value tie = arith::AndIOp::create(
+            nb, l, arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ, args[1], args[0]),
+            arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ult, theirs, mine));
+        Value before = arith::OrIOp::create(nb, l, greater, tie);
+        Value step = arith::SelectOp::create(nb, l, before, cst(nb, l, 1), cst(nb, l, 0));
+        linalg::YieldOp::create(nb, l, Value(arith::AddIOp::create(nb, l, args[2], step)));
+      });
+}
+
+/// The biased scores [T, E] of `op`'s group-limited routing with the experts
+/// of the groups that are not among the best `topk_group` replaced by the
+/// outside score. Groups are consecutive experts: a [T, G, E/G] view (the
+/// verifier made E static).
+Value limitToGroups(OpBuilder &b, Location loc, RouteOp op, Value biased, Type f) {
+  auto type = cast<RankedTensorType>(biased.getType());
+  int64_t experts = type.getDimSize(1), groups = op.getNGroup();
+  int64_t perGroup = experts / groups;
+  MLIRContext *ctx = b.getContext();
+  OpFoldResult tokens = tensor::getMixedSize(b, loc, biased, 0);
+  SmallVector<OpFoldResult> groupedSizes = {tokens, b.getIndexAttr(groups),
+                                            b.getIndexAttr(perGroup)};
+  auto groupedType = RankedTensorType::get({type.getDimSize(0), groups, perGroup}, f);
+  SmallVector<ReassociationIndices> split = {{0}, {1, 2}};
+  Value grouped = tensor::ExpandShapeOp::create(b, loc, groupedType, biased, split, groupedSizes);
+
+  // A group's score: the sum of its members ranked below `best` in it.
+  int64_t best = op.getGroupScore() == GroupScore::SumTop2 ? 2 : 1;
+  Value inGroupRanks = ranksAlongLast(b, loc, grouped);
+  AffineMap id3 = AffineMap::getMultiDimIdentityMap(3, ctx);
+  AffineMap perGroupMap = AffineMap::get(3, 0, {getAffineDimExpr(0, ctx), getAffineDimExpr(1, ctx)}, ctx);
+  Value zero = arith::ConstantOp::create(b, loc, b.getFloatAttr(f, 0.0));
+  Value groupScores = generic(
+      b, loc, filled(b, loc, {tokens, b.getIndexAttr(groups)}, zero),
+      ValueRange{grouped, inGroupRanks}, {id3, id3, perGroupMap},
+      {IT::parallel, IT::parallel, IT::reduction}, [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value counts = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ult, args[1], cst(nb, l, best));
+        Value term = arith::SelectOp::create(nb, l, counts, args[0],
+                                             arith::ConstantOp::create(nb, l, nb.getFloatAttr(f, 0.0)));
+        linalg::YieldOp::create(nb, l, Value(arith::AddFOp::create(nb, l, args[2], term)));
+      });
+
+  Value groupRanks = ranksAlongLast(b, loc, groupScores);
+  int64_t keep = op.getTopkGroup();
+  Value outside = arith::ConstantOp::create(
+      b, loc, b.getFloatAttr(f, op.getOutsideGroupScore().convertToDouble()));
+  Value limited = generic(
+      b, loc, tensor::EmptyOp::create(b, loc, groupedSizes, f), ValueRange{grouped, groupRanks},
+      {id3, perGroupMap, id3}, {IT::parallel, IT::parallel, IT::parallel},
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value kept = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ult, args[1], cst(nb, l, keep));
+        linalg::YieldOp::create(nb, l, Value(arith::SelectOp::create(nb, l, kept, args[0], outside)));
+      });
+  return tensor::CollapseShapeOp::create(b, loc, type.clone(f), limited, split);
+}
+
 struct LowerRoute : OpRewritePattern<RouteOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(RouteOp op, PatternRewriter &rewriter) const override {
-    if (op.getNGroup() != 1)
-      return rewriter.notifyMatchFailure(op, "group-limited routing is not lowered yet");
     Location loc = op.getLoc();
     MLIRContext *ctx = getContext();
     Value logits = op.getLogits();
@@ -113,23 +190,9 @@ struct LowerRoute : OpRewritePattern<RouteOp> {
                              b, l, Value(arith::AddFOp::create(b, l, args[0],
                                                                convertFloat(b, l, args[1], f))));
                        });
-    // rank[t, e] = #{e2 : s[e2] > s[e] or (s[e2] == s[e] and e2 < e)}.
-    Value zeroIdx = cst(rewriter, loc, 0);
-    Value ranks = generic(
-        rewriter, loc, filled(rewriter, loc, {tokens, experts}, zeroIdx), ValueRange{biased, biased},
-        {AffineMap::get(3, 0, {t, e}, ctx), AffineMap::get(3, 0, {t, e2}, ctx),
-         AffineMap::get(3, 0, {t, e}, ctx)},
-        {IT::parallel, IT::parallel, IT::reduction},
-        [&](OpBuilder &b, Location l, ValueRange args) {
-          Value ei = linalg::IndexOp::create(b, l, 1), oi = linalg::IndexOp::create(b, l, 2);
-          Value greater = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, args[1], args[0]);
-          Value tie = arith::AndIOp::create(
-              b, l, arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, args[1], args[0]),
-              arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult, oi, ei));
-          Value before = arith::OrIOp::create(b, l, greater, tie);
-          Value step = arith::SelectOp::create(b, l, before, cst(b, l, 1), cst(b, l, 0));
-          linalg::YieldOp::create(b, l, Value(arith::AddIOp::create(b, l, args[2], step)));
-        });
+    if (op.getNGroup() > 1)
+      biased = limitToGroups(rewriter, loc, op, biased, f);
+    Value ranks = ranksAlongLast(rewriter, loc, biased);
     // Slot j of token t takes the expert of rank j.
     AffineExpr j = getAffineDimExpr(1, ctx), ee = getAffineDimExpr(2, ctx);
     AffineMap byExpert = AffineMap::get(3, 0, {t, ee}, ctx);

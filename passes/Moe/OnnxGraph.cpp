@@ -6,6 +6,8 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
 
 #include <algorithm>
 
@@ -217,6 +219,24 @@ std::optional<double> graph::foldScalar(Value v) {
   return std::nullopt;
 }
 
+std::optional<SmallVector<int64_t>> graph::axesOf(onnx::NodeOp node) {
+  StringRef type = node.getOpType();
+  int64_t inputSince =
+      type == "ReduceSum" || type == "Squeeze" || type == "Unsqueeze" ? 13 : 18;
+  if (node.getVersion() >= inputSince)
+    return input(node, 1) ? foldInts(input(node, 1)) : std::nullopt;
+  return intsAttrOf(node, "axes");
+}
+
+bool graph::reducesLastAxis(onnx::NodeOp reduce, bool keepdims) {
+  if (intAttrOr(reduce, "keepdims", 1) != int64_t(keepdims))
+    return false;
+  std::optional<SmallVector<int64_t>> axes = axesOf(reduce);
+  int64_t rank = rankOf(input(reduce, 0));
+  return axes && axes->size() == 1 && rank >= 1 &&
+         ((*axes)[0] == -1 || (*axes)[0] == rank - 1);
+}
+
 bool graph::isZeroConstant(Value v) {
   // ConstantOfShape: zeros of a run-time shape (its value defaults to 0).
   if (onnx::NodeOp fill = nodeOf(v, "ConstantOfShape")) {
@@ -236,6 +256,18 @@ bool graph::isZeroConstant(Value v) {
       return llvm::all_of(dense.getRawData(), [](char c) { return c == 0; });
   std::optional<std::vector<char>> bytes = attributeRawBytes(attr);
   return bytes && llvm::all_of(*bytes, [](char c) { return c == 0; });
+}
+
+bool graph::verifiesQuietly(Operation *op) {
+  ScopedDiagnosticHandler quiet(op->getContext(), [](Diagnostic &) { return success(); });
+  return succeeded(mlir::verify(op));
+}
+
+Value graph::skipCasts(Value v) {
+  for (v = skipNoOps(v); onnx::NodeOp cast = nodeOf(v, "Cast");
+       v = skipNoOps(v))
+    v = input(cast, 0);
+  return v;
 }
 
 Value graph::skipNoOps(Value v) {

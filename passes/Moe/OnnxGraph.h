@@ -52,12 +52,26 @@ std::optional<int64_t> foldInt(Value v);
 /// The single float of a constant `v` (a scalar or a one-element tensor).
 std::optional<double> foldScalar(Value v);
 
+/// The axes of a Squeeze, Unsqueeze or Reduce* node: its `axes` input from
+/// the opset where it became one (13 for ReduceSum and (Un)Squeeze, 18 for
+/// the other reductions), else its attribute; nothing when absent or not
+/// known at compile time.
+std::optional<SmallVector<int64_t>> axesOf(onnx::NodeOp node);
+
+/// Whether the Reduce* `reduce` reduces exactly the last axis of its input,
+/// keeping it as a unit dim or dropping it as `keepdims` says.
+bool reducesLastAxis(onnx::NodeOp reduce, bool keepdims);
+
 /// Whether `v` is all zeros: a zero constant or ConstantOfShape of zero.
 bool isZeroConstant(Value v);
 
 /// Sees through nodes that leave the data as it is: Identity, a Cast to the
 /// element type it already has, an Expand that broadcasts nothing.
 Value skipNoOps(Value v);
+
+/// Strips casts of any type too: for values that only matter as zero or
+/// not (masks), or as integers (indices).
+Value skipCasts(Value v);
 
 /// Reshape, Flatten, Squeeze or Unsqueeze: nodes that keep element order.
 bool isReshapeLike(onnx::NodeOp node);
@@ -73,6 +87,10 @@ Value rowMatrix(Value v);
 /// The value whose elements `v` holds in the same row-major order: every
 /// reshape keeps it.
 Value linearSource(Value v);
+
+/// Whether `op` (a raised op just built) verifies; its diagnostics are
+/// dropped: a raising that does not fit leaves the graph as it is, silently.
+bool verifiesQuietly(Operation *op);
 
 /// Erases what only fed `roots` and is unused now: onnx nodes and
 /// constants, which have no effects.

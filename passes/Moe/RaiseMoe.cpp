@@ -21,11 +21,11 @@
 #include "moe/Dialect/Onnx/OnnxOps.h"
 #include "moe/Passes/Moe/Passes.h"
 #include "OnnxGraph.h"
+#include "RaiseRouting.h"
 #include "moe/Support/ConstantBytes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/PatternMatch.h"
-#include "mlir/IR/Verifier.h"
 #include "llvm/ADT/SetVector.h"
 
 #include <cmath>
@@ -113,15 +113,6 @@ struct ExpertMask {
   int64_t tokenAxis = -1; // of the mask: 0 for [T, k], 1 for [k, T]
 };
 
-/// Strips casts of any type: the mask only matters as zero or not, and the
-/// indices as integers.
-Value skipCasts(Value v) {
-  for (v = skipNoOps(v); onnx::NodeOp cast = nodeOf(v, "Cast");
-       v = skipNoOps(v))
-    v = input(cast, 0);
-  return v;
-}
-
 std::optional<ExpertMask> maskOf(Value mask) {
   mask = skipCasts(mask);
   onnx::NodeOp gather = nodeOf(mask, "Gather");
@@ -175,114 +166,6 @@ std::optional<ExpertMask> maskOf(Value mask) {
   int64_t e = (*expert)[0] < 0 ? (*expert)[0] + *depth : (*expert)[0];
   return ExpertMask{skipCasts(input(oneHot, 0)), e, *depth,
                     rest[0] == 0 ? 0 : 1};
-}
-
-/// What the top-k routing computes.
-struct Routing {
-  Operation *topK = nullptr;
-  Value logits;
-  Scoring scoring = Scoring::Softmax;
-  int64_t k = 0;
-  bool renormalize = false;
-  double scale = 1.0;
-};
-
-/// The routing of the top-k whose indices output is `indices`.
-std::optional<Routing> routingOf(Value indices) {
-  auto topK = nodeOf(indices, "TopK");
-  if (!topK || cast<OpResult>(indices).getResultNumber() != 1 ||
-      rankOf(indices) != 2 || intAttrOr(topK, "largest", 1) != 1)
-    return std::nullopt;
-  int64_t axis = intAttrOr(topK, "axis", -1);
-  std::optional<int64_t> k = foldInt(input(topK, 1));
-  if ((axis != -1 && axis != 1) || !k)
-    return std::nullopt;
-  Routing routing;
-  routing.topK = topK;
-  routing.k = *k;
-  Value scores = skipNoOps(input(topK, 0));
-  if (onnx::NodeOp softmax = nodeOf(scores, "Softmax")) {
-    int64_t softmaxAxis = intAttrOr(softmax, "axis",
-                                    softmax.getVersion() >= 13 ? -1 : 1);
-    if (softmaxAxis != -1 && softmaxAxis != 1)
-      return std::nullopt;
-    routing.scoring = Scoring::Softmax;
-    routing.logits = skipNoOps(input(softmax, 0));
-  } else if (onnx::NodeOp sigmoid = nodeOf(scores, "Sigmoid")) {
-    routing.scoring = Scoring::Sigmoid;
-    routing.logits = skipNoOps(input(sigmoid, 0));
-  } else {
-    return std::nullopt;
-  }
-  auto logitsType = dyn_cast<RankedTensorType>(routing.logits.getType());
-  if (!logitsType || logitsType.getRank() != 2 ||
-      !isa<FloatType>(logitsType.getElementType()))
-    return std::nullopt;
-  return routing;
-}
-
-/// Whether `sum` is the sum over the last axis, kept, of `of`.
-bool isRowSum(Value sum, Value of) {
-  onnx::NodeOp reduce = nodeOf(skipNoOps(sum), "ReduceSum");
-  if (!reduce || skipNoOps(input(reduce, 0)) != of ||
-      intAttrOr(reduce, "keepdims", 1) != 1)
-    return false;
-  std::optional<SmallVector<int64_t>> axes =
-      reduce.getVersion() >= 13 ? foldInts(input(reduce, 1))
-                                : intsAttrOf(reduce, "axes");
-  return axes && axes->size() == 1 && ((*axes)[0] == -1 || (*axes)[0] == 1);
-}
-
-/// Reads the routing weights `w` back to the top-k values of `routing`,
-/// recording renormalisation and scaling. A scale inside the
-/// renormalisation cancels.
-bool readWeights(Value w, Routing &routing) {
-  for (unsigned steps = 0; steps < 8; ++steps) {
-    w = skipNoOps(w);
-    if (w.getDefiningOp() == routing.topK)
-      return cast<OpResult>(w).getResultNumber() == 0;
-    onnx::NodeOp node = w.getDefiningOp<onnx::NodeOp>();
-    if (!node || node->getNumOperands() != 2)
-      return false;
-    Value lhs = input(node, 0), rhs = input(node, 1);
-    StringRef type = node.getOpType();
-    if (type == "Mul" || type == "Div") {
-      std::optional<double> factor = foldScalar(rhs);
-      if (!factor && type == "Mul") {
-        factor = foldScalar(lhs);
-        std::swap(lhs, rhs);
-      }
-      if (factor && *factor != 0.0) {
-        if (!routing.renormalize)
-          routing.scale *= type == "Mul" ? *factor : 1.0 / *factor;
-        w = lhs;
-        continue;
-      }
-    }
-    if (type == "Div" && !routing.renormalize) {
-      Value sum = skipNoOps(rhs);
-      lhs = skipNoOps(lhs);
-      // DeepSeek adds a tiny epsilon to the sum; at 1e-6 or less it is
-      // below float resolution for weights near one.
-      if (onnx::NodeOp add = nodeOf(sum, "Add")) {
-        std::optional<double> eps = foldScalar(input(add, 1));
-        Value of = input(add, 0);
-        if (!eps) {
-          eps = foldScalar(input(add, 0));
-          of = input(add, 1);
-        }
-        if (eps && std::abs(*eps) <= 1e-6)
-          sum = of;
-      }
-      if (isRowSum(sum, lhs)) {
-        routing.renormalize = true;
-        w = lhs;
-        continue;
-      }
-    }
-    return false;
-  }
-  return false;
 }
 
 //===----------------------------------------------------------------------===//
@@ -806,20 +689,16 @@ FailureOr<Value> moe::raiseRoutedExperts(RewriterBase &rewriter,
       return failure();
   }
 
+  RouteOp route = buildRoute(rewriter, loc, *routing);
+  if (!route)
+    return failure();
   MLIRContext *ctx = rewriter.getContext();
-  auto route = RouteOp::create(
-      rewriter, loc, routing->logits, Value(), rewriter.getI64IntegerAttr(routing->k),
-      ScoringAttr::get(ctx, routing->scoring),
-      routing->renormalize ? rewriter.getUnitAttr() : UnitAttr(),
-      rewriter.getI64IntegerAttr(1), rewriter.getI64IntegerAttr(1),
-      GroupScoreAttr::get(ctx, GroupScore::Max),
-      rewriter.getF64FloatAttr(routing->scale));
   auto experts = ExpertsOp::create(
       rewriter, loc, tokensType, first.tokens, route.getWeights(),
       route.getIndices(), stacked->fc1, stacked->fc2, stacked->fc3, stacked->b1,
       stacked->b2, stacked->b3, sharedFc1, sharedFc2, sharedFc3, sharedGate,
       ActivationAttr::get(ctx, first.ffn.activation));
-  if (failed(mlir::verify(route)) || failed(mlir::verify(experts))) {
+  if (!verifiesQuietly(route) || !verifiesQuietly(experts)) {
     rewriter.eraseOp(experts);
     rewriter.eraseOp(route);
     return failure();

@@ -1,4 +1,4 @@
-//===- RaiseNorms.cpp - Exported RMSNorm into moe.rms_norm ----------------===//
+//===- RaiseNorms.cpp - Exported RMSNorm and LayerNorm into their ops -----===//
 //
 // HuggingFace's RMSNorm exports as w * (x * 1/sqrt(mean(x^2, -1) + eps)):
 // Pow (or Mul of x by itself), ReduceMean over the last axis kept, Add of
@@ -6,6 +6,11 @@
 // Mul by x and Mul by the weight. Read for that meaning (either operand
 // order, same-type casts seen through), it becomes one moe.rms_norm, which
 // the targets lower as one pass over each row.
+//
+// LayerNorm before opset 17 exports as the same normalisation of the
+// centered x - mean(x, -1), times a weight, plus a bias: it becomes the
+// LayerNormalization node of opset 17 over the last axis, which the
+// converter lowers as one op (the moe dialect has no op of its own for it).
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,7 +20,6 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/PatternMatch.h"
-#include "mlir/IR/Verifier.h"
 
 namespace mlir::moe {
 #define GEN_PASS_DEF_MOERAISENORMS
@@ -48,13 +52,8 @@ std::optional<double> rootMeanSquareOf(Value v, Value x) {
   for (int side = 0; side < 2; ++side) {
     std::optional<double> eps = foldScalar(input(add, 1 - side));
     onnx::NodeOp mean = nodeOf(skipNoOps(input(add, side)), "ReduceMean");
-    if (!eps || *eps < 0 || !mean || intAttrOr(mean, "keepdims", 1) != 1 ||
-        !isSquareOf(input(mean, 0), x))
-      continue;
-    std::optional<SmallVector<int64_t>> axes =
-        mean.getVersion() >= 18 ? foldInts(input(mean, 1)) : intsAttrOf(mean, "axes");
-    int64_t rank = rankOf(x);
-    if (axes && axes->size() == 1 && ((*axes)[0] == -1 || (*axes)[0] == rank - 1))
+    if (eps && *eps >= 0 && mean && isSquareOf(input(mean, 0), x) &&
+        reducesLastAxis(mean, /*keepdims=*/true))
       return eps;
   }
   return std::nullopt;
@@ -90,7 +89,74 @@ bool isNormalized(Value v, Value &x, double &eps) {
   return false;
 }
 
+/// A 1-d value of `type`'s last dim and element type (a norm's weight or
+/// bias).
+bool isChannelVector(Value v, RankedTensorType type) {
+  auto vType = dyn_cast<RankedTensorType>(v.getType());
+  return vType && vType.getRank() == 1 &&
+         vType.getDimSize(0) == type.getShape().back() &&
+         !ShapedType::isDynamic(vType.getDimSize(0)) &&
+         vType.getElementType() == type.getElementType();
+}
+
+/// x - mean(x over the last axis, kept): sets `x`.
+bool isCentered(Value v, Value &x) {
+  onnx::NodeOp sub = nodeOf(skipNoOps(v), "Sub");
+  onnx::NodeOp mean = sub ? nodeOf(skipNoOps(input(sub, 1)), "ReduceMean") : onnx::NodeOp();
+  if (!mean)
+    return false;
+  x = skipNoOps(input(sub, 0));
+  return skipNoOps(input(mean, 0)) == x && reducesLastAxis(mean, /*keepdims=*/true);
+}
+
 } // namespace
+
+FailureOr<Value> moe::raiseLayerNorm(RewriterBase &rewriter, Operation *root) {
+  auto node = dyn_cast<onnx::NodeOp>(root);
+  if (!node || root->getNumResults() != 1 || root->getNumOperands() != 2)
+    return failure();
+  Value out = root->getResult(0);
+  auto outType = dyn_cast<RankedTensorType>(out.getType());
+  if (!outType || outType.getRank() < 1 || !isa<FloatType>(outType.getElementType()) ||
+      ShapedType::isDynamic(outType.getShape().back()))
+    return failure();
+  // (normalized * weight) + bias, or normalized * weight.
+  Value scaled = out, bias;
+  if (nodeOf(out, "Add")) {
+    for (int side = 0; side < 2 && !bias; ++side)
+      if (isChannelVector(input(node, side), outType) && nodeOf(skipNoOps(input(node, 1 - side)), "Mul")) {
+        bias = input(node, side);
+        scaled = skipNoOps(input(node, 1 - side));
+      }
+    if (!bias)
+      return failure();
+  } else if (!nodeOf(out, "Mul")) {
+    return failure();
+  }
+  onnx::NodeOp mul = nodeOf(scaled, "Mul");
+  for (int side = 0; side < 2; ++side) {
+    Value weight = input(mul, side), centered, x;
+    double eps = 0;
+    if (!isChannelVector(weight, outType) || !isNormalized(input(mul, 1 - side), centered, eps) ||
+        !isCentered(centered, x) || x.getType() != out.getType())
+      continue;
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPoint(root);
+    SmallVector<Value> inputs = {x, weight};
+    if (bias)
+      inputs.push_back(bias);
+    NamedAttrList attrs;
+    attrs.append("axis", rewriter.getI64IntegerAttr(-1));
+    attrs.append("epsilon", rewriter.getF32FloatAttr(eps));
+    auto norm = onnx::NodeOp::create(rewriter, root->getLoc(), TypeRange{out.getType()}, inputs,
+                                     "LayerNormalization", "", 17,
+                                     attrs.getDictionary(rewriter.getContext()));
+    rewriter.replaceAllUsesWith(out, norm.getResult(0));
+    eraseDeadOnnx(rewriter, {root});
+    return norm.getResult(0);
+  }
+  return failure();
+}
 
 FailureOr<Value> moe::raiseRmsNorm(RewriterBase &rewriter, Operation *root) {
   auto mul = dyn_cast<onnx::NodeOp>(root);
@@ -113,7 +179,7 @@ FailureOr<Value> moe::raiseRmsNorm(RewriterBase &rewriter, Operation *root) {
     rewriter.setInsertionPoint(root);
     auto norm = RmsNormOp::create(rewriter, root->getLoc(), out.getType(), x, weight,
                                   rewriter.getF64FloatAttr(eps), rewriter.getI64IntegerAttr(-1));
-    if (failed(mlir::verify(norm))) {
+    if (!verifiesQuietly(norm)) {
       rewriter.eraseOp(norm);
       return failure();
     }
@@ -127,7 +193,13 @@ FailureOr<Value> moe::raiseRmsNorm(RewriterBase &rewriter, Operation *root) {
 namespace {
 struct MoeRaiseNormsPass : moe::impl::MoeRaiseNormsBase<MoeRaiseNormsPass> {
   void runOnOperation() override {
-    raiseEach(getOperation(), {"Mul"}, /*latestFirst=*/false, raiseRmsNorm);
+    // The latest first: a LayerNorm's bias Add before the Mul by its weight
+    // (which alone would raise without the bias).
+    raiseEach(getOperation(), {"Add", "Mul"}, /*latestFirst=*/true,
+              [](RewriterBase &rewriter, Operation *root) -> FailureOr<Value> {
+                FailureOr<Value> raised = raiseLayerNorm(rewriter, root);
+                return succeeded(raised) ? raised : raiseRmsNorm(rewriter, root);
+              });
   }
 };
 } // namespace

@@ -141,6 +141,11 @@ static std::optional<unsigned> tileableMatmulBatchDims(linalg::GenericOp generic
       !b.getElementType().isF32() || !c.getElementType().isF32() ||
       b.getShape().back() % 32 != 0)
     return std::nullopt;
+  // A reduction of one step (rotary angles: positions times frequencies)
+  // is an outer product: nothing for the K tiling to do, and its
+  // single-iteration loops fold away under the schedule.
+  if (b.getShape()[b.getRank() - 2] < 2)
+    return std::nullopt;
   if (!c.hasStaticShape())
     return batch == 0 ? std::optional<unsigned>(0) : std::nullopt;
   int64_t batchElems = 1;

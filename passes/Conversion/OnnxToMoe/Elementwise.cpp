@@ -381,6 +381,8 @@ void moe::populateOnnxElementwiseHandlers(OnnxOpTable &table) {
   unaryMath<math::LogOp>(table, "Log", 1);
   unaryMath<math::ErfOp>(table, "Erf", 9);
   unaryMath<math::TanhOp>(table, "Tanh", 1);
+  unaryMath<math::CosOp>(table, "Cos", 7);
+  unaryMath<math::SinOp>(table, "Sin", 7);
   unaryMath<math::FloorOp>(table, "Floor", 1);
   unaryMath<math::CeilOp>(table, "Ceil", 1);
   unaryMath<math::RoundEvenOp>(table, "Round", 11);

@@ -131,6 +131,7 @@ LogicalResult buildExperts(OnnxNode &node, ExpertWeights w) {
       node.intAttr("normalize_routing_weights", 0) ? b.getUnitAttr() : UnitAttr(),
       b.getI64IntegerAttr(1), b.getI64IntegerAttr(1),
       GroupScoreAttr::get(b.getContext(), GroupScore::Max),
+      b.getF64FloatAttr(-std::numeric_limits<double>::infinity()),
       b.getF64FloatAttr(1.0));
   auto expertsOp = ExpertsOp::create(
       b, loc, tokens.getType(), tokens, route.getWeights(), route.getIndices(),

@@ -1,10 +1,10 @@
 // RUN: moe-opt %s -canonicalize -split-input-file | FileCheck %s
 
-// Keeping every group is plain top-k.
+// Keeping every group is plain top-k (no expert is outside).
 // CHECK-LABEL: func @route_all_groups_kept
 // CHECK: moe.route sigmoid %{{.*}} {k = 4 : i64} :
 func.func @route_all_groups_kept(%l: tensor<2x16xf32>) -> tensor<2x4xf32> {
-  %w, %i = moe.route sigmoid %l {k = 4 : i64, n_group = 4 : i64, topk_group = 4 : i64, group_score = #moe.group_score<sum_top2>} : tensor<2x16xf32> -> tensor<2x4xf32>, tensor<2x4xi32>
+  %w, %i = moe.route sigmoid %l {k = 4 : i64, n_group = 4 : i64, topk_group = 4 : i64, group_score = #moe.group_score<sum_top2>, outside_group_score = 0.0 : f64} : tensor<2x16xf32> -> tensor<2x4xf32>, tensor<2x4xi32>
   return %w : tensor<2x4xf32>
 }
 

@@ -81,6 +81,14 @@ func.func @route_group_capacity(%l: tensor<4x8xf32>) {
 
 // -----
 
+func.func @route_group_dynamic(%l: tensor<4x?xf32>) {
+  // expected-error @+1 {{group-limited routing (n_group > 1) needs a static number of experts}}
+  %w, %i = moe.route softmax %l {k = 2 : i64, n_group = 2 : i64, topk_group = 1 : i64} : tensor<4x?xf32> -> tensor<4x2xf32>, tensor<4x2xi32>
+  return
+}
+
+// -----
+
 func.func @route_sum_top2(%l: tensor<4x8xf32>) {
   // expected-error @+1 {{sum_top2 group scores need at least two experts per group}}
   %w, %i = moe.route softmax %l {k = 2 : i64, n_group = 8 : i64, topk_group = 4 : i64, group_score = #moe.group_score<sum_top2>} : tensor<4x8xf32> -> tensor<4x2xf32>, tensor<4x2xi32>

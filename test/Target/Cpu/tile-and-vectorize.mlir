@@ -186,3 +186,21 @@ func.func @batched(%a: tensor<2x4x8x16xf32>, %b: tensor<2x4x16x32xf32>, %c: tens
   } -> tensor<2x4x8x32xf32>
   return %0 : tensor<2x4x8x32xf32>
 }
+
+// -----
+
+// A reduction of one step (rotary angles: frequencies times positions) is
+// an outer product: left to the generic vectoriser, not register-tiled
+// (the schedule's single-trip k loops folded away under it).
+// CHECK-LABEL: func @outer_product
+// CHECK-NOT: scf.for
+// CHECK: linalg.generic
+func.func @outer_product(%a: tensor<1x32x1xf32>, %b: tensor<1x1x64xf32>, %c: tensor<1x32x64xf32>) -> tensor<1x32x64xf32> {
+  %0 = linalg.generic {indexing_maps = [affine_map<(b, m, n, k) -> (b, m, k)>, affine_map<(b, m, n, k) -> (b, k, n)>, affine_map<(b, m, n, k) -> (b, m, n)>], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%a, %b : tensor<1x32x1xf32>, tensor<1x1x64xf32>) outs(%c : tensor<1x32x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<1x32x64xf32>
+  return %0 : tensor<1x32x64xf32>
+}

@@ -17,10 +17,14 @@ def Moe_RouteOp : Moe_Op<"route", [Pure, InferTypeOpAdaptor]> {
 
     - `bias` (shape [E]) is added to the scores for the selection only; the
       weights are the unbiased scores (DeepSeek-V3's correction bias).
-    - `n_group`/`topk_group`: experts are split into `n_group` equal groups;
-      each group's score is the sum of its two best biased scores (the best
-      one when a group has a single expert); only the experts of the best
-      `topk_group` groups can be chosen (DeepSeek group-limited routing).
+    - `n_group`/`topk_group`: experts are split into `n_group` equal groups
+      of consecutive experts; a group scores by its best biased score
+      (`group_score = max`, DeepSeek-V2) or the sum of its two best
+      (`sum_top2`, DeepSeek-V3); the experts of the groups not among the
+      `topk_group` best compete for the top k with the score
+      `outside_group_score` instead of theirs: -inf (the default) excludes
+      them; HuggingFace's gates fill 0.0, which excludes them only while
+      the biased scores of the kept experts stay positive.
     - `renormalize`: the k weights of a token are divided by their sum.
     - `routed_scaling_factor` multiplies the final weights.
 
@@ -40,6 +44,7 @@ def Moe_RouteOp : Moe_Op<"route", [Pure, InferTypeOpAdaptor]> {
     ConfinedAttr<DefaultValuedAttr<I64Attr, "1">, [IntPositive]>:$n_group,
     ConfinedAttr<DefaultValuedAttr<I64Attr, "1">, [IntPositive]>:$topk_group,
     DefaultValuedAttr<Moe_GroupScoreAttr, "::mlir::moe::GroupScore::Max">:$group_score,
+    DefaultValuedAttr<F64Attr, "-::std::numeric_limits<double>::infinity()">:$outside_group_score,
     DefaultValuedAttr<F64Attr, "1.0">:$routed_scaling_factor);
   let results = (outs Moe_FloatTensorOfRank<2>:$weights,
                       Moe_I32TensorOfRank<2>:$indices);

@@ -49,9 +49,17 @@ FailureOr<Value> raiseRoutedExperts(RewriterBase &rewriter, Operation *root);
 /// output; fails, changing nothing, when it is not attention.
 FailureOr<Value> raiseAttention(RewriterBase &rewriter, Operation *root);
 
+/// Raises the rotary embedding x * cos + rotate_half(x) * sin whose sum is
+/// `root` into moe.rope when cos and sin are computed half-split tables.
+FailureOr<Value> raiseRope(RewriterBase &rewriter, Operation *root);
+
 /// Raises the RMSNorm whose last step is `root` (the onnx Mul by the
 /// weight) into moe.rms_norm; fails, changing nothing, otherwise.
 FailureOr<Value> raiseRmsNorm(RewriterBase &rewriter, Operation *root);
+
+/// The LayerNorm (without its bias when `root` is the Mul by the weight)
+/// ending at `root`, as an opset-17 onnx LayerNormalization node.
+FailureOr<Value> raiseLayerNorm(RewriterBase &rewriter, Operation *root);
 
 #define GEN_PASS_REGISTRATION
 #include "moe/Passes/Moe/Passes.h.inc"

@@ -35,7 +35,11 @@ def MoeRaiseMoe : Pass<"moe-raise-moe"> {
     plus at most one shared expert (optionally gated by a sigmoid, as in
     Qwen-MoE), becomes `moe.route` (softmax or sigmoid scoring, top-k,
     renormalisation, scaling read from the graph) and one `moe.experts`
-    with the weights stacked per expert. Reshapes that keep rows, same-type
+    with the weights stacked per expert. DeepSeek's group-limited routers
+    (groups scored by their best expert or best two, the other groups'
+    experts filled with a constant, V3's correction bias for the choice and
+    the weights gathered from the unbiased scores) become the group
+    attributes and bias of `moe.route`. Reshapes that keep rows, same-type
     casts, identities and no-op expands are seen through, so other sizes,
     expert counts, top-k, opsets and symbolic batch/sequence raise alike;
     anything else is left as it is.
@@ -62,14 +66,48 @@ def MoeRaiseAttention : Pass<"moe-raise-attention"> {
                            "::mlir::moe::MoeDialect"];
 }
 
+def MoeRefineOnnxShapes : Pass<"moe-refine-onnx-shapes"> {
+  let summary = "Make static the onnx result dims that follow from operands";
+  let description = [{
+    Runs on the onnx level, before raising and conversion. ONNX's shape
+    inference leaves unknown the dims of shapes that exporters compute in
+    the graph (torch's expand idiom over Shape nodes) and of everything
+    downstream. In program order, the result shapes of elementwise and
+    broadcasting nodes, Expand, Reshape, Slice, Transpose, Squeeze,
+    Unsqueeze, MatMul, Concat and ConstantOfShape are re-inferred from their
+    operands (shape operands folded) and the dims that become known are made
+    static. Static dims are never changed; results that reach anything but
+    onnx nodes keep their types.
+  }];
+}
+
+def MoeRaiseRope : Pass<"moe-raise-rope"> {
+  let summary = "Raise exported rotary embeddings to moe.rope";
+  let description = [{
+    Runs on the onnx level, before conversion. HuggingFace's
+    x * cos + rotate_half(x) * sin (rotate_half: Concat of the negated second
+    half and the first half over the last axis) on a [B, H, S, D] input
+    becomes `moe.rope` when cos and sin are provably half-split tables:
+    Cos / Sin of Concat(freqs, freqs) computed in the graph (as a whole
+    model's export computes them from the position ids), with one row per
+    token for the whole batch. cos/sin given as graph inputs could hold
+    anything and are left as they are.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::moe::MoeDialect"];
+}
+
 def MoeRaiseNorms : Pass<"moe-raise-norms"> {
-  let summary = "Raise exported RMSNorm to moe.rms_norm";
+  let summary = "Raise exported RMSNorm to moe.rms_norm, LayerNorm to its node";
   let description = [{
     Runs on the onnx level, before conversion. HuggingFace's RMSNorm as
     torch exports it, w * (x * 1/sqrt(mean(x^2, -1) + eps)) (Pow or a Mul
     of x by itself, ReduceMean over the last axis kept, Add of epsilon,
     Sqrt, Reciprocal or a Div, a Mul by x and a Mul by a 1-d weight, in
     either operand order), becomes one `moe.rms_norm` over the last axis.
+    LayerNorm as torch exports it before opset 17, the same normalisation of
+    x - mean(x, -1) times a 1-d weight plus a 1-d bias (optional), becomes
+    one opset-17 `LayerNormalization` node over the last axis.
   }];
   let dependentDialects = ["::mlir::moe::MoeDialect"];
 }

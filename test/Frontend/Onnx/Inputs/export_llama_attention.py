@@ -36,6 +36,20 @@ class RMSNorm(nn.Module):
         return self.weight * x.to(dtype)
 
 
+class LayerNorm(nn.Module):
+    """GPT-style LayerNorm, optionally without bias (exported as nodes before
+    opset 17)."""
+
+    def __init__(self, hidden, bias=True, eps=1e-5):
+        super().__init__()
+        self.weight = nn.Parameter(torch.rand(hidden) + 0.5)
+        self.bias = nn.Parameter(torch.rand(hidden) - 0.5) if bias else None
+        self.hidden, self.eps = hidden, eps
+
+    def forward(self, x):
+        return nn.functional.layer_norm(x, (self.hidden,), self.weight, self.bias, self.eps)
+
+
 def rotate_half(x):
     half = x.shape[-1] // 2
     return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
@@ -49,10 +63,14 @@ def repeat_kv(x, n_rep):
 
 
 class LlamaAttention(nn.Module):
-    def __init__(self, hidden, heads, kv_heads, window=0, mask="causal", norm=False):
+    def __init__(self, hidden, heads, kv_heads, window=0, mask="causal", norm=None):
         super().__init__()
         self.window, self.mask_kind = window, mask
-        self.norm = RMSNorm(hidden) if norm else None
+        self.norm = None
+        if norm == "rms":
+            self.norm = RMSNorm(hidden)
+        elif norm:
+            self.norm = LayerNorm(hidden, bias=norm == "layer")
         self.heads, self.kv_heads = heads, kv_heads
         self.head_dim = hidden // heads
         self.q_proj = nn.Linear(hidden, heads * self.head_dim, bias=False)
@@ -88,6 +106,25 @@ class LlamaAttention(nn.Module):
         return self.o_proj(out)
 
 
+class WithRotary(nn.Module):
+    """The block with HuggingFace's LlamaRotaryEmbedding in front: cos and
+    sin computed in the graph from the position ids, as a whole model's
+    export has them."""
+
+    def __init__(self, block, head_dim, base=10000.0):
+        super().__init__()
+        self.block = block
+        self.register_buffer(
+            "inv_freq", 1.0 / (base ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim)))
+
+    def forward(self, x, position_ids):
+        inv_freq = self.inv_freq[None, :, None].expand(position_ids.shape[0], -1, 1)
+        freqs = (inv_freq @ position_ids[:, None, :].float()).transpose(1, 2)
+        emb = torch.cat((freqs, freqs), dim=-1)
+        cos, sin = emb.cos().to(x.dtype), emb.sin().to(x.dtype)
+        return self.block(x, cos.unsqueeze(1), sin.unsqueeze(1))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
@@ -101,24 +138,34 @@ def main():
                     help="causal (triu of -inf), or a distance bias that is no band")
     ap.add_argument("--rms-norm", action="store_true",
                     help="the decoder layer's input RMSNorm in front")
+    ap.add_argument("--layer-norm", choices=["layer", "layer-no-bias"],
+                    help="a LayerNorm (with or without bias) in front instead")
+    ap.add_argument("--rope-in-graph", action="store_true",
+                    help="compute cos/sin in the graph from a position_ids input (from --first-position)")
+    ap.add_argument("--first-position", type=int, default=0)
     ap.add_argument("--data", help="also write test_data_set-style inputs and torch's outputs here")
     ap.add_argument("--opset", type=int, default=14)
     args = ap.parse_args()
     torch.manual_seed(0)
     block = LlamaAttention(args.hidden, args.heads, args.kv_heads, args.window, args.mask,
-                           args.rms_norm).eval()
+                           "rms" if args.rms_norm else args.layer_norm).eval()
     head_dim = args.hidden // args.heads
     x = torch.randn(1, args.seq, args.hidden)
     pos = torch.arange(args.seq, dtype=torch.float32)[:, None]
     freq = 1.0 / (10000 ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim))
     angles = torch.cat([pos * freq, pos * freq], dim=-1)
     cos, sin = angles.cos()[None, None], angles.sin()[None, None]
-    torch.onnx.export(block, (x, cos, sin), args.out, opset_version=args.opset,
-                      input_names=["x", "cos", "sin"], output_names=["y"])
+    if args.rope_in_graph:
+        block = WithRotary(block, head_dim).eval()
+        positions = torch.arange(args.seq)[None] + args.first_position
+        inputs = [("x", x), ("position_ids", positions)]
+    else:
+        inputs = [("x", x), ("cos", cos), ("sin", sin)]
+    torch.onnx.export(block, tuple(t for _, t in inputs), args.out, opset_version=args.opset,
+                      input_names=[n for n, _ in inputs], output_names=["y"])
     if args.data:
         with torch.no_grad():
-            write_test_data(args.data, [("x", x), ("cos", cos), ("sin", sin)],
-                            [("y", block(x, cos, sin))])
+            write_test_data(args.data, inputs, [("y", block(*(t for _, t in inputs)))])
 
 
 if __name__ == "__main__":

@@ -21,6 +21,13 @@ they stay dynamic (and batch/sequence with --dynamic).
   shared * ffn) added after the output is reshaped back to [b, s, h]. The
   routed loop is Mixtral's: DeepSeek's moe_infer reads token counts on the
   host, which tracing would freeze into the graph.
+  With --n-group G --topk-group TG the router is group-limited as in
+  DeepSeek's gates: experts are split into G groups, a group scores by its
+  best expert (--group-score max, V2) or the sum of its two best (top2,
+  V3), and only the TG best groups' experts can be chosen (the others are
+  masked_fill'ed with 0.0 as HF does, or --outside-fill). --bias S adds V3's
+  e_score_correction_bias (normal, mean -S, deviation S) to the scores for the choice only; the weights
+  are then the unbiased scores of the chosen experts, gathered.
 """
 import argparse
 
@@ -42,11 +49,19 @@ class Expert(nn.Module):
         return self.w2(F.silu(self.w1(x)) * self.w3(x))
 
 
+def onnx_topk(values, k, dim, sorted=True):
+    """torch.topk with ONNX's ties: the lower index first (a stable sort)."""
+    del sorted
+    ordered, order = torch.sort(values, dim=dim, descending=True, stable=True)
+    return ordered.narrow(dim, 0, k), order.narrow(dim, 0, k)
+
+
 class SparseMoe(nn.Module):
     def __init__(self, args):
         super().__init__()
         self.args = args
         self.top_k, self.num_experts = args.top_k, args.experts
+        self.onnx_ties = False
         self.gate = nn.Linear(args.hidden, args.experts, bias=False)
         self.experts = nn.ModuleList(
             [Expert(args.hidden, args.ffn) for _ in range(args.experts)])
@@ -55,6 +70,35 @@ class SparseMoe(nn.Module):
             self.shared_expert_gate = nn.Linear(args.hidden, 1, bias=False)
         if args.style == "deepseek" and args.shared:
             self.shared_experts = Expert(args.hidden, args.ffn * args.shared)
+        if args.bias:
+            self.register_buffer("e_score_correction_bias",
+                                 (torch.randn(args.experts) - 1) * args.bias)
+
+    def choose(self, scores):
+        """HF DeepSeek's group-limited choice: (weights, indices)."""
+        args = self.args
+        topk = onnx_topk if self.onnx_ties else torch.topk
+        choice = scores
+        if args.bias:
+            choice = scores + self.e_score_correction_bias.unsqueeze(0)
+        if args.n_group > 1:
+            ranked = scores if args.group_unbiased else choice
+            grouped = ranked.view(-1, args.n_group, args.experts // args.n_group)
+            if args.group_score == "top2":
+                group_scores = grouped.topk(2, dim=-1)[0].sum(dim=-1)
+            else:
+                group_scores = grouped.max(dim=-1).values
+            group_idx = topk(group_scores, k=args.topk_group, dim=-1, sorted=False)[1]
+            group_mask = torch.zeros_like(group_scores)
+            group_mask.scatter_(1, group_idx, 1)
+            score_mask = (group_mask.unsqueeze(-1)
+                          .expand(-1, args.n_group, args.experts // args.n_group)
+                          .reshape(-1, args.experts))
+            choice = choice.masked_fill(~score_mask.bool(), args.outside_fill)
+        weights, chosen = topk(choice, self.top_k, dim=-1, sorted=args.n_group == 1)
+        if args.bias:
+            weights = scores.gather(1, chosen)
+        return weights, chosen
 
     def route(self, x):
         logits = self.gate(x)
@@ -62,7 +106,7 @@ class SparseMoe(nn.Module):
             scores = logits.float().sigmoid()
         else:
             scores = F.softmax(logits, dim=1, dtype=torch.float)
-        weights, chosen = torch.topk(scores, self.top_k, dim=-1)
+        weights, chosen = self.choose(scores)
         if self.args.style == "mixtral":
             weights = weights / weights.sum(dim=-1, keepdim=True)
         elif self.args.style == "deepseek":
@@ -93,6 +137,25 @@ class SparseMoe(nn.Module):
         return out
 
 
+def require_routing_matters(block, x):
+    """Test data that the group limit and the bias change nothing for would
+    not check them: some token must choose other experts than a plain top-k
+    of its scores does."""
+    scores = block.gate(x.view(-1, block.args.hidden))
+    scores = scores.sigmoid() if block.args.scoring == "sigmoid" else F.softmax(scores, dim=1)
+    chosen = block.choose(scores)[1].sort(dim=-1).values
+    plain = torch.topk(scores, block.top_k, dim=-1)[1].sort(dim=-1).values
+    if torch.equal(chosen, plain):
+        raise SystemExit("these inputs choose as a plain top-k would: "
+                         "use more tokens or experts")
+    if block.args.require_fill_matters:
+        fill, block.args.outside_fill = block.args.outside_fill, float("-inf")
+        excluded = block.choose(scores)[1].sort(dim=-1).values
+        block.args.outside_fill = fill
+        if torch.equal(chosen, excluded):
+            raise SystemExit("no token chooses an expert of the groups left out")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
@@ -107,10 +170,23 @@ def main():
     ap.add_argument("--shared", type=int, default=2, help="deepseek: shared experts")
     ap.add_argument("--shared-ffn", type=int, default=96, help="qwen: shared expert width")
     ap.add_argument("--scaling", type=float, default=2.5, help="deepseek: routed_scaling_factor")
+    ap.add_argument("--n-group", type=int, default=1, help="group-limited routing: groups")
+    ap.add_argument("--topk-group", type=int, default=1, help="group-limited routing: groups kept")
+    ap.add_argument("--group-score", choices=["max", "top2"], default="max")
+    ap.add_argument("--outside-fill", type=float, default=0.0,
+                    help="the score of the experts outside the chosen groups")
+    ap.add_argument("--bias", type=float, default=0.0,
+                    help="scale of a random e_score_correction_bias (0: none)")
+    ap.add_argument("--require-fill-matters", action="store_true",
+                    help="fail unless some token picks an expert outside its groups")
+    ap.add_argument("--group-unbiased", action="store_true",
+                    help="rank groups by the unbiased scores (not a moe.route any more)")
     ap.add_argument("--skip-expert", type=int, default=-1,
                     help="leave this expert out of the loop (not an MoE layer any more)")
     ap.add_argument("--dynamic", action="store_true", help="symbolic batch and sequence")
     ap.add_argument("--data", help="also write test_data_set-style inputs and torch's outputs here")
+    ap.add_argument("--onnx-ties", action="store_true",
+                    help="--data: break top-k ties by the lower index, as ONNX does")
     ap.add_argument("--opset", type=int, default=14)
     args = ap.parse_args()
     torch.manual_seed(0)
@@ -121,6 +197,12 @@ def main():
                       input_names=["x"], output_names=["y"], dynamic_axes=dynamic)
     if args.data:
         with torch.no_grad():
+            if args.n_group > 1 or args.bias:
+                require_routing_matters(block, x)
+            # ONNX's TopK breaks ties by the lower index, torch's does not
+            # say: where a choice hangs on ties (experts filled with the same
+            # score), the exported graph means ONNX's choice.
+            block.onnx_ties = args.onnx_ties
             write_test_data(args.data, [("x", x)], [("y", block(x))])
 
 

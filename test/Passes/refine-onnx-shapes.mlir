@@ -1,0 +1,52 @@
+// RUN: moe-opt %s --moe-refine-onnx-shapes | FileCheck %s
+
+// torch's expand idiom (where(shape == -1, 1, shape)) over a static Shape:
+// ONNX's inference left ?x8x?; the dims follow once the shape folds, and
+// so do those of everything downstream that broadcasts, multiplies,
+// transposes, concatenates, unsqueezes and reshapes.
+// CHECK-LABEL: func.func @expand_idiom
+// CHECK: onnx.node "Expand"{{.*}} -> tensor<1x8x1xf32>
+// CHECK: onnx.node "MatMul"{{.*}} -> tensor<1x8x5xf32>
+// CHECK: onnx.node "Transpose"{{.*}} -> tensor<1x5x8xf32>
+// CHECK: onnx.node "Concat"{{.*}} -> tensor<1x5x16xf32>
+// CHECK: onnx.node "Cos"{{.*}} -> tensor<1x5x16xf32>
+// CHECK: onnx.node "Unsqueeze"{{.*}} -> tensor<1x1x5x16xf32>
+// CHECK: onnx.node "Mul"{{.*}} -> tensor<1x4x5x16xf32>
+// CHECK: onnx.node "Slice"{{.*}} -> tensor<1x4x5x8xf32>
+// CHECK: onnx.node "Reshape"{{.*}} -> tensor<4x5x16xf32>
+// The function's result keeps the type its signature gives it.
+// CHECK: %[[LAST:.*]] = onnx.node "Neg"{{.*}} -> tensor<?x?x16xf32>
+// CHECK: return %[[LAST]]
+func.func @expand_idiom(%freq: tensor<1x8x1xf32>, %pos: tensor<1x1x5xf32>, %q: tensor<1x4x5x16xf32>) -> tensor<?x?x16xf32> {
+  %shape_src = arith.constant dense<0.0> : tensor<1x8x1xf32>
+  %s = onnx.node "Shape"(%shape_src) version 17 : (tensor<1x8x1xf32>) -> tensor<3xi64>
+  %minus1 = arith.constant dense<-1> : tensor<3xi64>
+  %one = arith.constant dense<1> : tensor<3xi64>
+  %eq = onnx.node "Equal"(%s, %minus1) version 17 : (tensor<3xi64>, tensor<3xi64>) -> tensor<3xi1>
+  %t = onnx.node "Where"(%eq, %one, %s) version 17 : (tensor<3xi1>, tensor<3xi64>, tensor<3xi64>) -> tensor<3xi64>
+  %e = onnx.node "Expand"(%freq, %t) version 17 : (tensor<1x8x1xf32>, tensor<3xi64>) -> tensor<?x8x?xf32>
+  %m = onnx.node "MatMul"(%e, %pos) version 17 : (tensor<?x8x?xf32>, tensor<1x1x5xf32>) -> tensor<?x8x5xf32>
+  %tr = onnx.node "Transpose"(%m) version 17 attrs {perm = array<i64: 0, 2, 1>} : (tensor<?x8x5xf32>) -> tensor<?x5x8xf32>
+  %c = onnx.node "Concat"(%tr, %tr) version 17 attrs {axis = -1 : i64} : (tensor<?x5x8xf32>, tensor<?x5x8xf32>) -> tensor<?x5x?xf32>
+  %cos = onnx.node "Cos"(%c) version 7 : (tensor<?x5x?xf32>) -> tensor<?x5x?xf32>
+  %axes = arith.constant dense<1> : tensor<1xi64>
+  %u = onnx.node "Unsqueeze"(%cos, %axes) version 17 : (tensor<?x5x?xf32>, tensor<1xi64>) -> tensor<?x1x5x?xf32>
+  %mul = onnx.node "Mul"(%q, %u) version 17 : (tensor<1x4x5x16xf32>, tensor<?x1x5x?xf32>) -> tensor<?x4x5x?xf32>
+  %start = arith.constant dense<8> : tensor<1xi64>
+  %end = arith.constant dense<9223372036854775807> : tensor<1xi64>
+  %last = arith.constant dense<-1> : tensor<1xi64>
+  %half = onnx.node "Slice"(%mul, %start, %end, %last) version 17 : (tensor<?x4x5x?xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x?x?x?xf32>
+  %newshape = arith.constant dense<[-1, 5, 16]> : tensor<3xi64>
+  %r = onnx.node "Reshape"(%mul, %newshape) version 14 : (tensor<?x4x5x?xf32>, tensor<3xi64>) -> tensor<?x?x16xf32>
+  %n = onnx.node "Neg"(%r) version 13 : (tensor<?x?x16xf32>) -> tensor<?x?x16xf32>
+  return %n : tensor<?x?x16xf32>
+}
+
+// A static dim is never changed, even where the operands disagree with it.
+// CHECK-LABEL: func.func @static_kept
+// CHECK: onnx.node "Add"{{.*}} -> tensor<3x?xf32>
+func.func @static_kept(%a: tensor<3x?xf32>, %b: tensor<?x?xf32>) -> tensor<3x?xf32> {
+  %s = onnx.node "Add"(%a, %b) version 14 : (tensor<3x?xf32>, tensor<?x?xf32>) -> tensor<3x?xf32>
+  %n = onnx.node "Neg"(%s) version 13 : (tensor<3x?xf32>) -> tensor<3x?xf32>
+  return %n : tensor<3x?xf32>
+}
