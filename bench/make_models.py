@@ -118,6 +118,20 @@ def decode_pair(out, k=4096, n=4096, block=128):
     save_inputs(dense, ["A"], [a], [("Y", y)])
 
 
+def qdq_matmul(out, name, m, k=2048, n=2048):
+    """A linear layer with QDQ int8 weights (DequantizeLinear per channel,
+    zero points), as quantization tools export them: m rows (128 prefill,
+    1 decode) through the same k x n weights on both sides."""
+    folder = os.path.join(out, name)
+    subprocess.run([sys.executable, os.path.join(E2E_INPUTS, "make_qdq_matmul.py"), folder,
+                    str(m), str(k), str(n)], check=True)
+    a = np.load(os.path.join(folder, "data", "input_0.npy"))
+    c = np.load(os.path.join(folder, "data", "output_0.npy"))
+    save_inputs(folder, ["a"], [a], [("c", c)])
+    write_limits(out, name, flops=2 * m * k * n if m > 1 else 0,
+                 read_bytes=k * n if m == 1 else 0)
+
+
 def write_limits(out, name, flops=0, read_bytes=0):
     with open(os.path.join(out, name, "limits.json"), "w") as f:
         json.dump({"flops": flops, "bytes": read_bytes}, f)
@@ -192,6 +206,8 @@ def main():
         attention_block(out, "issue_gqa_window256_2048", 1024, 16, 4, 2048, window=256)
     matmul(out)
     decode_pair(out)
+    qdq_matmul(out, "qdq_int8_prefill128", 128)
+    qdq_matmul(out, "qdq_int8_decode", 1)
     moe_block(out, "mixtral_moe", "mixtral", 256, 512, 8, 2, 64)
     moe_block(out, "mixtral_moe_decode", "mixtral", 256, 512, 8, 2, 1)
     int4_variant(out, "mixtral_moe_decode", "mixtral_moe_decode_int4")

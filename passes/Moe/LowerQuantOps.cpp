@@ -259,6 +259,97 @@ struct LowerQMatmul : OpRewritePattern<QMatmulOp> {
   }
 };
 
+/// moe.qmatmul of constant 8-bit weights (per channel or per tensor) by a
+/// static number of rows that the CPU's register tile divides (a prefill)
+/// as the dequantized weight [K, N] feeding a float matmul: the weights are
+/// stored k-major so the dequantization reads them along n, and the CPU
+/// backend computes that producer one [kc, nc] tile at a time inside the
+/// matmul's K loop, so the float register tile does the work and no float
+/// copy of the weights is made. (Per row, the product is a GEMV that reads
+/// each weight once per row.)
+struct LowerQMatmulAsWeightTiles : OpRewritePattern<QMatmulOp> {
+  LowerQMatmulAsWeightTiles(MLIRContext *ctx) : OpRewritePattern(ctx, /*benefit=*/2) {}
+  LogicalResult matchAndRewrite(QMatmulOp op, PatternRewriter &rewriter) const override {
+    auto xType = cast<RankedTensorType>(op.getInput().getType());
+    auto wType = cast<RankedTensorType>(op.getWeight().getType());
+    auto scaleType = cast<RankedTensorType>(op.getScale().getType());
+    auto resultType = cast<RankedTensorType>(op.getType());
+    Type storage = wType.getElementType();
+    int64_t n = wType.getDimSize(0), k = wType.getDimSize(1);
+    bool perTensor = scaleType.getNumElements() == 1 && scaleType.getRank() <= 1;
+    if (storage.getIntOrFloatBitWidth() != 8 || op.getGroupSize() != 0 ||
+        !xType.hasStaticShape() || !xType.getElementType().isF32() ||
+        !scaleType.getElementType().isF32() ||
+        (!perTensor && (scaleType.getRank() != 1 || scaleType.getDimSize(0) != n)))
+      return failure();
+    int64_t rows = xType.getNumElements() / k;
+    if (rows < 8 || rows % 8 != 0)
+      return failure();
+    std::optional<std::vector<char>> bytes = constantRawBytes(op.getWeight());
+    if (!bytes || static_cast<int64_t>(bytes->size()) != n * k)
+      return failure();
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Type f32 = rewriter.getF32Type();
+    Value kMajor = bytesConstant(rewriter, loc, RankedTensorType::get({k, n}, storage),
+                                 transposeMatrixBytes(*bytes, 1, n, k, 1),
+                                 "qmatmul_int8_kmajor");
+    AffineExpr nn = getAffineDimExpr(1, ctx);
+    AffineMap id2 = AffineMap::getMultiDimIdentityMap(2, ctx);
+    AffineMap paramMap =
+        perTensor ? AffineMap::get(2, 0,
+                                   SmallVector<AffineExpr>(scaleType.getRank(),
+                                                           getAffineConstantExpr(0, ctx)),
+                                   ctx)
+                  : AffineMap::get(2, 0, {nn}, ctx);
+    SmallVector<Value> ins = {asSignless(rewriter, loc, kMajor), op.getScale()};
+    SmallVector<AffineMap> maps = {id2, paramMap};
+    Value zp = op.getZeroPoint();
+    if (zp) {
+      ins.push_back(asSignless(rewriter, loc, zp));
+      maps.push_back(paramMap);
+    }
+    maps.push_back(id2);
+    Value weights = generic(
+        rewriter, loc, tensor::EmptyOp::create(rewriter, loc, ArrayRef<int64_t>{k, n}, f32), ins,
+        maps, {utils::IteratorType::parallel, utils::IteratorType::parallel},
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value w = intToFloat(b, l, args[0], storage, f32);
+          if (zp)
+            w = arith::SubFOp::create(b, l, w, intToFloat(b, l, args[2], storage, f32));
+          linalg::YieldOp::create(b, l, Value(arith::MulFOp::create(b, l, w, args[1])));
+        });
+    // rows... x K times K x N.
+    int64_t rank = xType.getRank(), loops = rank + 1;
+    SmallVector<AffineExpr> xExprs, outExprs;
+    for (int64_t i = 0; i < rank - 1; ++i) {
+      xExprs.push_back(getAffineDimExpr(i, ctx));
+      outExprs.push_back(getAffineDimExpr(i, ctx));
+    }
+    AffineExpr mn = getAffineDimExpr(rank - 1, ctx), mk = getAffineDimExpr(rank, ctx);
+    xExprs.push_back(mk);
+    outExprs.push_back(mn);
+    SmallVector<utils::IteratorType> iterators(loops, utils::IteratorType::parallel);
+    iterators.back() = utils::IteratorType::reduction;
+    Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(0.0));
+    Value empty = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(), f32);
+    Value init = linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
+    Value result = generic(
+        rewriter, loc, init, ValueRange{op.getInput(), weights},
+        {AffineMap::get(loops, 0, xExprs, ctx), AffineMap::get(loops, 0, {mk, mn}, ctx),
+         AffineMap::get(loops, 0, outExprs, ctx)},
+        iterators, [&](OpBuilder &b, Location l, ValueRange args) {
+          linalg::YieldOp::create(
+              b, l, Value(arith::AddFOp::create(b, l, args[2],
+                                                arith::MulFOp::create(b, l, args[0], args[1]))));
+        });
+    if (Value bias = op.getBias())
+      result = addBias(rewriter, loc, result, bias);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 struct MoeLowerQuantOps : moe::impl::MoeLowerQuantOpsBase<MoeLowerQuantOps> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
@@ -277,6 +368,8 @@ struct MoeLowerToLinalg : moe::impl::MoeLowerToLinalgBase<MoeLowerToLinalg> {
     populateLowerNormOpsPatterns(patterns);
     populateLowerAttentionOpsPatterns(patterns);
     populateLowerRoutingOpsPatterns(patterns, groupedByRow);
+    if (weightTiles)
+      patterns.add<LowerQMatmulAsWeightTiles>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -133,8 +133,7 @@ struct LowerRoute : OpRewritePattern<RouteOp> {
     int64_t k = op.getK();
     OpFoldResult tokens = tensor::getMixedSize(rewriter, loc, logits, 0);
     OpFoldResult experts = tensor::getMixedSize(rewriter, loc, logits, 1);
-    AffineExpr t = getAffineDimExpr(0, ctx), e = getAffineDimExpr(1, ctx),
-               e2 = getAffineDimExpr(2, ctx);
+    AffineExpr t = getAffineDimExpr(0, ctx), e = getAffineDimExpr(1, ctx);
     AffineMap id2 = AffineMap::getMultiDimIdentityMap(2, ctx);
     AffineMap perToken2 = AffineMap::get(2, 0, {t}, ctx);
     Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getFloatAttr(f, 0.0));

@@ -125,15 +125,6 @@ Value halfTable(RewriterBase &rewriter, Location loc, StringRef fn, Value freqs)
       .getResult(0);
 }
 
-/// The product `mul` as `x` times something: the other factor.
-Value otherFactor(onnx::NodeOp mul, Value x) {
-  if (skipNoOps(input(mul, 0)) == x)
-    return input(mul, 1);
-  if (skipNoOps(input(mul, 1)) == x)
-    return input(mul, 0);
-  return {};
-}
-
 } // namespace
 
 FailureOr<Value> moe::raiseRope(RewriterBase &rewriter, Operation *root) {

@@ -38,7 +38,7 @@ using namespace mlir;
 /// that divide its dims, then 8 x 32 x 1 register tiles (m x 128/m for
 /// m < 8 rows).
 static std::string scheduleFor(int64_t id, int64_t m, int64_t n, int64_t k,
-                               bool allowParallel = true) {
+                               bool allowParallel = true, bool fuseProducer = false) {
   auto divisor = [](int64_t dim, std::initializer_list<int64_t> options) {
     for (int64_t option : options)
       if (dim % option == 0)
@@ -78,6 +78,26 @@ static std::string scheduleFor(int64_t id, int64_t m, int64_t n, int64_t k,
     os << "    %c" << id << ", %cl" << id << ":3 = transform.structured.tile_using_for %mm" << id
        << " tile_sizes [" << mc << ", " << nc << ", " << kc << "] : (!transform.any_op) -> "
           "(!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)\n";
+  // The weight's producer follows the weight's slices inward: into the
+  // thread tile, then into the K loop, where it makes a [kc, nc] tile.
+  if (fuseProducer) {
+    auto fuse = [&](StringRef producer, StringRef into, StringRef fused) {
+      os << "    " << fused << id << ", %pl" << fused.drop_front() << id
+         << " = transform.structured.fuse_into_containing_op " << producer << id << " into "
+         << into << id << (parallel || into != "%cl" ? "" : "#2")
+         << " : (!transform.any_op, !transform.any_op) -> (!transform.any_op, "
+            "!transform.any_op)\n";
+    };
+    os << "    %p" << id << " = transform.structured.match ops{[\"linalg.generic\"]} "
+       << "attributes {moe.tile_producer = " << id
+       << " : i64} in %root : (!transform.any_op) -> !transform.any_op\n";
+    if (parallel) {
+      fuse("%p", "%fa", "%pt");
+      fuse("%pt", "%cl", "%pk");
+    } else {
+      fuse("%p", "%cl", "%pk");
+    }
+  }
   os
      << "    %r" << id << ", %rl" << id << ":3 = transform.structured.tile_using_for %c" << id
      << " tile_sizes [" << mr << ", " << nr << ", 1] : (!transform.any_op) -> (!transform.any_op, "
@@ -93,6 +113,25 @@ static std::string scheduleFor(int64_t id, int64_t m, int64_t n, int64_t k,
      << "    } : !transform.any_op\n"
      << "    transform.loop.hoist_loop_invariant_subsets %rl" << id << "#2 : !transform.any_op\n";
   return text;
+}
+
+/// Whether `b`, a matmul's weight operand, is made by an elementwise
+/// generic from integers (a dequantization: QDQ weights, int8 weights of
+/// many rows) used by nothing else: computed one [kc, nc] tile at a time
+/// inside the matmul's K loop instead of whole, so no float copy of the
+/// weights is ever made.
+static linalg::GenericOp dequantizingProducer(Value b) {
+  auto producer = b.getDefiningOp<linalg::GenericOp>();
+  if (!producer || !b.hasOneUse() || producer->getNumResults() != 1 ||
+      producer.getNumLoops() != producer.getNumParallelLoops() ||
+      !producer.hasPureTensorSemantics())
+    return {};
+  bool fromIntegers = llvm::any_of(producer.getDpsInputs(), [](Value in) {
+    auto type = dyn_cast<RankedTensorType>(in.getType());
+    return type && isa<IntegerType>(type.getElementType()) &&
+           type.getElementTypeBitWidth() <= 8;
+  });
+  return fromIntegers ? producer : linalg::GenericOp();
 }
 
 /// The number of batch dims when `generic` is, in f32,
@@ -498,11 +537,15 @@ struct CpuTileAndVectorize
       bool streamWeights = cType.hasStaticShape() && cType.getDimSize(0) < 8 &&
                            n % 32 == 0 && moe::constantRawBytes(b).has_value();
       if (cType.hasStaticShape() && !streamWeights) {
+        linalg::GenericOp producer = dequantizingProducer(b);
         auto matmul = linalg::MatmulOp::create(rewriter, loc, TypeRange{cType},
                                                ValueRange{a, b}, ValueRange{c});
         matmul->setAttr("moe.tile_id", rewriter.getI64IntegerAttr(id));
         result = matmul.getResult(0);
-        body += scheduleFor(id, cType.getDimSize(0), n, k);
+        if (producer)
+          producer->setAttr("moe.tile_producer", rewriter.getI64IntegerAttr(id));
+        body += scheduleFor(id, cType.getDimSize(0), n, k, /*allowParallel=*/true,
+                            /*fuseProducer=*/static_cast<bool>(producer));
       } else {
         result = tileDynamicRows(rewriter, loc, a, b, c, id);
         body += scheduleFor(id, 8, 32, k);
@@ -534,7 +577,10 @@ struct CpuTileAndVectorize
     if (failed(transform::applyTransformNamedSequence(
             module, entry, *script, transform::TransformOptions())))
       return signalPassFailure();
-    module.walk([](linalg::LinalgOp op) { op->removeAttr("moe.tile_id"); });
+    module.walk([](linalg::LinalgOp op) {
+      op->removeAttr("moe.tile_id");
+      op->removeAttr("moe.tile_producer");
+    });
     fuseMultiplyAdds(module);
   }
 };

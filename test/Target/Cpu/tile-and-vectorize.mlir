@@ -204,3 +204,33 @@ func.func @outer_product(%a: tensor<1x32x1xf32>, %b: tensor<1x1x64xf32>, %c: ten
   } -> tensor<1x32x64xf32>
   return %0 : tensor<1x32x64xf32>
 }
+
+// -----
+
+// A weight dequantized from int8 (QDQ): its producer is fused into the K
+// loop, one [kc, nc] tile of floats at a time; no float copy of the whole
+// weight is made.
+// CHECK-LABEL: func @dequantized_weight
+// CHECK:     scf.for %[[K:.*]] = %c0 to %c512 step %c256
+// CHECK:       %[[Q:.*]] = tensor.extract_slice %{{.*}}[%[[K]], 0] [256, 64] [1, 1] : tensor<512x64xi8> to tensor<256x64xi8>
+// CHECK:       %[[B:.*]] = linalg.generic {{.*}} ins(%[[Q]], %{{.*}} : tensor<256x64xi8>, tensor<64xf32>) outs(%{{.*}} : tensor<256x64xf32>)
+// CHECK:       scf.for
+// CHECK:         tensor.extract_slice %[[B]]
+// CHECK:         math.fma {{.*}} : vector<8x32xf32>
+// CHECK-NOT: tensor<512x64xf32>
+func.func @dequantized_weight(%a: tensor<16x512xf32>, %q: tensor<512x64xi8>, %s: tensor<64xf32>, %c: tensor<16x64xf32>) -> tensor<16x64xf32> {
+  %e = tensor.empty() : tensor<512x64xf32>
+  %b = linalg.generic {indexing_maps = [affine_map<(k, n) -> (k, n)>, affine_map<(k, n) -> (n)>, affine_map<(k, n) -> (k, n)>], iterator_types = ["parallel", "parallel"]} ins(%q, %s : tensor<512x64xi8>, tensor<64xf32>) outs(%e : tensor<512x64xf32>) {
+  ^bb0(%x: i8, %scale: f32, %out: f32):
+    %f = arith.sitofp %x : i8 to f32
+    %w = arith.mulf %f, %scale : f32
+    linalg.yield %w : f32
+  } -> tensor<512x64xf32>
+  %0 = linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : tensor<16x512xf32>, tensor<512x64xf32>) outs(%c : tensor<16x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s2 = arith.addf %acc, %p : f32
+    linalg.yield %s2 : f32
+  } -> tensor<16x64xf32>
+  return %0 : tensor<16x64xf32>
+}

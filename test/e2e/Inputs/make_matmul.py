@@ -14,12 +14,17 @@ from onnx import TensorProto, helper, numpy_helper
 def write_matmul(out, a, w, c):
     """OUT_DIR/model.onnx computing a @ w (w an initializer), with a as
     input_0 and `c` as the expected output_0."""
-    m, k = a.shape
-    n = w.shape[1]
-    graph = helper.make_graph([helper.make_node("MatMul", ["a", "w"], ["c"])], "g",
-                              [helper.make_tensor_value_info("a", TensorProto.FLOAT, [m, k])],
-                              [helper.make_tensor_value_info("c", TensorProto.FLOAT, [m, n])],
-                              [numpy_helper.from_array(w, "w")])
+    write_model(out, [helper.make_node("MatMul", ["a", "w"], ["c"])], {"w": w}, a, c)
+
+
+def write_model(out, nodes, initializers, a, c):
+    """OUT_DIR/model.onnx of `nodes` from input a to output c, with the
+    named numpy `initializers`; a as input_0 and `c` as the expected
+    output_0."""
+    graph = helper.make_graph(nodes, "g",
+                              [helper.make_tensor_value_info("a", TensorProto.FLOAT, list(a.shape))],
+                              [helper.make_tensor_value_info("c", TensorProto.FLOAT, list(c.shape))],
+                              [numpy_helper.from_array(v, name) for name, v in initializers.items()])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     os.makedirs(os.path.join(out, "data"), exist_ok=True)

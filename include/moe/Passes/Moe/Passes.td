@@ -145,7 +145,12 @@ def MoeLowerToLinalg : Pass<"moe-lower-to-linalg"> {
     ranks, top-k by rank, renormalised), moe.dispatch (a counting sort),
     moe.grouped_matmul (a matmul per expert over its rows only) and
     moe.combine (the inverse permutation and a weighted sum). Narrow floats
-    are computed in f32. Group-limited routing is not lowered yet.
+    are computed in f32. Group-limited routing ranks the groups first and
+    leaves the experts of the groups ranked too low their outside score.
+    With `weight-tiles`, moe.qmatmul of constant 8-bit weights by a static
+    number of rows that 8 divides is the weight dequantized (stored k-major)
+    feeding a float matmul, which the CPU backend computes one tile of
+    weights at a time inside the matmul.
     With `grouped-by-row`, moe.grouped_matmul is one op over all rows, each
     reading its expert's weights (integer ones dequantized as they are read,
     int4 kept packed): a GPU runs it as one kernel, with no loop over experts
@@ -154,6 +159,9 @@ def MoeLowerToLinalg : Pass<"moe-lower-to-linalg"> {
   let options = [
     Option<"groupedByRow", "grouped-by-row", "bool", /*default=*/"false",
            "moe.grouped_matmul as one op over all rows (for GPUs)">,
+    Option<"weightTiles", "weight-tiles", "bool", /*default=*/"false",
+           "8-bit qmatmul of many static rows as a dequantized weight feeding a "
+           "float matmul (for the CPU, which tiles the dequantization into it)">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::linalg::LinalgDialect",
