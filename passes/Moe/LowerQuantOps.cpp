@@ -350,6 +350,52 @@ struct LowerQMatmulAsWeightTiles : OpRewritePattern<QMatmulOp> {
   }
 };
 
+/// A matmul by a weight dequantized from constant 8-bit integers [K, N]
+/// (QDQ imports: per output channel or per tensor) with fewer rows than the
+/// CPU's register tile (a decode step) as moe.qmatmul over the transposed
+/// integers: the product reads each integer once per row instead of
+/// dequantizing tiles into floats first. (More rows keep the dequantization,
+/// which the CPU tiles into the float matmul.)
+struct DequantizedWeightAsQMatmul : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(linalg::GenericOp generic,
+                                PatternRewriter &rewriter) const override {
+    Value b = matmulWeightOf(generic);
+    auto dequantize = b ? b.getDefiningOp<DequantizeOp>() : DequantizeOp();
+    if (!dequantize || !b.hasOneUse() || dequantize.getBlockSize() != 0)
+      return failure();
+    auto qType = cast<RankedTensorType>(dequantize.getInput().getType());
+    auto scaleType = cast<RankedTensorType>(dequantize.getScale().getType());
+    auto xType = cast<RankedTensorType>(generic.getDpsInputs()[0].getType());
+    auto resultType = cast<RankedTensorType>(generic.getResultTypes()[0]);
+    int64_t k = qType.getDimSize(0), n = qType.getDimSize(1);
+    bool perTensor = scaleType.getNumElements() == 1 && scaleType.getRank() <= 1;
+    std::optional<uint64_t> axis = dequantize.getAxis();
+    bool perChannel = scaleType.getRank() == 1 && scaleType.getDimSize(0) == n && axis &&
+                      (*axis == 1 || static_cast<int64_t>(*axis) == -1);
+    if (qType.getElementTypeBitWidth() != 8 || !qType.hasStaticShape() ||
+        !xType.hasStaticShape() || (!perTensor && !perChannel) ||
+        xType.getNumElements() / k >= 8)
+      return failure();
+    std::optional<std::vector<char>> bytes = constantRawBytes(dequantize.getInput());
+    if (!bytes || static_cast<int64_t>(bytes->size()) != k * n)
+      return failure();
+    Location loc = generic.getLoc();
+    Value weight = bytesConstant(rewriter, loc,
+                                 RankedTensorType::get({n, k}, qType.getElementType()),
+                                 transposeMatrixBytes(*bytes, 1, k, n, 1), "qdq_weight_nk");
+    auto qmatmul = QMatmulOp::create(rewriter, loc, generic.getDpsInputs()[0], weight,
+                                     dequantize.getScale(), dequantize.getZeroPoint(), Value(),
+                                     rewriter.getI64IntegerAttr(0));
+    if (qmatmul.getType() != resultType) {
+      rewriter.eraseOp(qmatmul);
+      return failure();
+    }
+    rewriter.replaceOp(generic, qmatmul.getResult());
+    return success();
+  }
+};
+
 struct MoeLowerQuantOps : moe::impl::MoeLowerQuantOpsBase<MoeLowerQuantOps> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
@@ -363,6 +409,13 @@ struct MoeLowerQuantOps : moe::impl::MoeLowerQuantOpsBase<MoeLowerQuantOps> {
 struct MoeLowerToLinalg : moe::impl::MoeLowerToLinalgBase<MoeLowerToLinalg> {
   using Base::Base;
   void runOnOperation() override {
+    if (weightTiles) {
+      // Before the dequantizations become generics.
+      RewritePatternSet folds(&getContext());
+      folds.add<DequantizedWeightAsQMatmul>(&getContext());
+      if (failed(applyPatternsGreedily(getOperation(), std::move(folds))))
+        return signalPassFailure();
+    }
     RewritePatternSet patterns(&getContext());
     populateLowerQuantOpsPatterns(patterns);
     populateLowerNormOpsPatterns(patterns);

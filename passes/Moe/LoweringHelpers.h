@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 
 #include <optional>
@@ -45,6 +46,44 @@ inline Value castTo(OpBuilder &b, Location loc, Value v, Type type) {
 inline Value filled(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes, Value value) {
   Value empty = tensor::EmptyOp::create(b, loc, sizes, value.getType());
   return linalg::FillOp::create(b, loc, value, empty).getResult(0);
+}
+
+/// The weight B [K, N] of a matmul generic C[..., n] = sum_k A[..., k] *
+/// B[k, n] accumulated from a zero fill (what ONNX MatMul/Gemm by a 2-d
+/// weight become), or null.
+inline Value matmulWeightOf(linalg::GenericOp generic) {
+  if (generic.getNumDpsInputs() != 2 || generic.getNumDpsInits() != 1 ||
+      generic.getNumReductionLoops() != 1 || generic.getNumLoops() < 2 ||
+      !generic.hasPureTensorSemantics())
+    return {};
+  auto fill = generic.getDpsInits()[0].getDefiningOp<linalg::FillOp>();
+  if (!fill || !matchPattern(fill.getInputs()[0], m_AnyZeroFloat()))
+    return {};
+  Value b = generic.getDpsInputs()[1];
+  auto bType = dyn_cast<RankedTensorType>(b.getType());
+  if (!bType || bType.getRank() != 2)
+    return {};
+  MLIRContext *ctx = generic.getContext();
+  unsigned loops = generic.getNumLoops();
+  SmallVector<AffineExpr> aExprs, cExprs;
+  for (unsigned i = 0; i + 2 < loops; ++i) {
+    aExprs.push_back(getAffineDimExpr(i, ctx));
+    cExprs.push_back(getAffineDimExpr(i, ctx));
+  }
+  AffineExpr n = getAffineDimExpr(loops - 2, ctx), k = getAffineDimExpr(loops - 1, ctx);
+  aExprs.push_back(k);
+  cExprs.push_back(n);
+  SmallVector<AffineMap> expected = {AffineMap::get(loops, 0, aExprs, ctx),
+                                     AffineMap::get(loops, 0, {k, n}, ctx),
+                                     AffineMap::get(loops, 0, cExprs, ctx)};
+  if (generic.getIndexingMapsArray() != expected ||
+      !linalg::detail::isContractionBody(
+          generic.getRegion().front(), [](Operation *first, Operation *second) {
+            return (isa<arith::MulFOp>(first) && isa<arith::AddFOp>(second)) ||
+                   (isa<arith::AddFOp>(first) && isa<arith::MulFOp>(second));
+          }))
+    return {};
+  return b;
 }
 
 /// A linalg.generic with one result of `init`'s type; `body` yields.

@@ -10,6 +10,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LoweringHelpers.h"
+
 #include "moe/Dialect/Moe/MoeOps.h"
 #include "moe/Dialect/Npu/NpuOps.h"
 #include "moe/Passes/Moe/Passes.h"
@@ -104,12 +106,6 @@ Quantized quantizeGroup(ArrayRef<float> values, const Scheme &scheme, int8_t *q)
   return tryRatio(best, q);
 }
 
-/// Whether `value` is a zero-filled tensor (a matmul's fresh accumulator).
-bool isZeroFill(Value value) {
-  auto fill = value.getDefiningOp<linalg::FillOp>();
-  return fill && matchPattern(fill.getInputs()[0], m_AnyZeroFloat());
-}
-
 /// Whether `value` reaches the scores of a moe.route through shape ops and
 /// elementwise generics (the router's logits).
 bool feedsRouter(Value value, int depth = 0) {
@@ -127,39 +123,14 @@ bool feedsRouter(Value value, int depth = 0) {
   return false;
 }
 
-/// The constant weight B [K, N] of a matmul generic
-/// C[..., n] = sum_k A[..., k] * B[k, n] from zero, or null.
+/// The constant f32 weight B [K, N] of a matmul generic, or null.
 Value constantWeightOf(linalg::GenericOp generic) {
-  if (generic.getNumDpsInputs() != 2 || generic.getNumDpsInits() != 1 ||
-      generic.getNumReductionLoops() != 1 || generic.getNumLoops() < 2 ||
-      !generic.hasPureTensorSemantics() || !isZeroFill(generic.getDpsInits()[0]))
-    return {};
-  Value b = generic.getDpsInputs()[1];
-  auto bType = dyn_cast<RankedTensorType>(b.getType());
-  auto aType = dyn_cast<RankedTensorType>(generic.getDpsInputs()[0].getType());
-  if (!bType || !aType || bType.getRank() != 2 || !bType.hasStaticShape() ||
-      !bType.getElementType().isF32() || !aType.getElementType().isF32() ||
-      !matchPattern(b, m_Constant()))
-    return {};
-  MLIRContext *ctx = generic.getContext();
-  unsigned loops = generic.getNumLoops();
-  SmallVector<AffineExpr> aExprs, cExprs;
-  for (unsigned i = 0; i + 2 < loops; ++i) {
-    aExprs.push_back(getAffineDimExpr(i, ctx));
-    cExprs.push_back(getAffineDimExpr(i, ctx));
-  }
-  AffineExpr n = getAffineDimExpr(loops - 2, ctx), k = getAffineDimExpr(loops - 1, ctx);
-  aExprs.push_back(k);
-  cExprs.push_back(n);
-  SmallVector<AffineMap> expected = {AffineMap::get(loops, 0, aExprs, ctx),
-                                     AffineMap::get(loops, 0, {k, n}, ctx),
-                                     AffineMap::get(loops, 0, cExprs, ctx)};
-  if (generic.getIndexingMapsArray() != expected ||
-      !linalg::detail::isContractionBody(
-          generic.getRegion().front(), [](Operation *first, Operation *second) {
-            return (isa<arith::MulFOp>(first) && isa<arith::AddFOp>(second)) ||
-                   (isa<arith::AddFOp>(first) && isa<arith::MulFOp>(second));
-          }))
+  Value b = matmulWeightOf(generic);
+  auto bType = b ? dyn_cast<RankedTensorType>(b.getType()) : RankedTensorType();
+  auto aType = b ? dyn_cast<RankedTensorType>(generic.getDpsInputs()[0].getType())
+                 : RankedTensorType();
+  if (!bType || !aType || !bType.hasStaticShape() || !bType.getElementType().isF32() ||
+      !aType.getElementType().isF32() || !matchPattern(b, m_Constant()))
     return {};
   return b;
 }

@@ -14,6 +14,7 @@
 // CHECK:     linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%arg0, %[[DQ]] : tensor<16x2xf32>, tensor<2x2xf32>)
 // DEFAULT-LABEL: func.func @prefill
 // DEFAULT-NOT: tensor<2x2xf32>
+// DEFAULT-LABEL: func.func @decode
 func.func @prefill(%x: tensor<16x2xf32>, %s: tensor<2xf32>, %zp: tensor<2xi8>) -> tensor<16x2xf32> {
   %w = arith.constant dense<[[1, 2], [3, 4]]> : tensor<2x2xi8>
   %y = moe.qmatmul %x, %w, %s zero_point %zp : (tensor<16x2xf32>, tensor<2x2xi8>, tensor<2xf32>, tensor<2xi8>) -> tensor<16x2xf32>
@@ -28,4 +29,44 @@ func.func @decode(%x: tensor<4x2xf32>, %s: tensor<2xf32>) -> tensor<4x2xf32> {
   %w = arith.constant dense<[[1, 2], [3, 4]]> : tensor<2x2xi8>
   %y = moe.qmatmul %x, %w, %s : (tensor<4x2xf32>, tensor<2x2xi8>, tensor<2xf32>) -> tensor<4x2xf32>
   return %y : tensor<4x2xf32>
+}
+
+// A decode-sized matmul by a QDQ weight (moe.dequantize of constant int8
+// [K, N], per output channel) becomes moe.qmatmul over the integers
+// transposed to [N, K] and is lowered as one: no float weights at all.
+// CHECK-LABEL: func.func @qdq_decode
+// CHECK:     %[[W:.*]] = arith.constant dense<{{\[\[}}1, 3], [2, 4]]> : tensor<2x2xi8>
+// CHECK-NOT: tensor<2x2xf32>
+// CHECK:     linalg.generic {{.*}} ins(%arg0, %[[W]], %arg1, %{{.*}} : tensor<1x2xf32>, tensor<2x2xi8>, tensor<2xf32>, tensor<2xi8>)
+// With many rows the dequantization stays, for the CPU to tile.
+// CHECK-LABEL: func.func @qdq_prefill
+// CHECK:     linalg.generic {{.*}} outs(%{{.*}} : tensor<2x2xf32>)
+func.func @qdq_decode(%x: tensor<1x2xf32>, %s: tensor<2xf32>) -> tensor<1x2xf32> {
+  %q = arith.constant dense<[[1, 2], [3, 4]]> : tensor<2x2xi8>
+  %zp = arith.constant dense<[0, 1]> : tensor<2xi8>
+  %w = moe.dequantize %q, %s zero_point %zp {axis = 1 : i64} : (tensor<2x2xi8>, tensor<2xf32>, tensor<2xi8>) -> tensor<2x2xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x2xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<1x2xf32>) -> tensor<1x2xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %w : tensor<1x2xf32>, tensor<2x2xf32>) outs(%c : tensor<1x2xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %p : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
+func.func @qdq_prefill(%x: tensor<16x2xf32>, %s: tensor<2xf32>) -> tensor<16x2xf32> {
+  %q = arith.constant dense<[[1, 2], [3, 4]]> : tensor<2x2xi8>
+  %w = moe.dequantize %q, %s {axis = 1 : i64} : (tensor<2x2xi8>, tensor<2xf32>) -> tensor<2x2xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<16x2xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<16x2xf32>) -> tensor<16x2xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %w : tensor<16x2xf32>, tensor<2x2xf32>) outs(%c : tensor<16x2xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %p : f32
+    linalg.yield %r : f32
+  } -> tensor<16x2xf32>
+  return %y : tensor<16x2xf32>
 }

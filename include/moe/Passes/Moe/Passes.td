@@ -150,7 +150,9 @@ def MoeLowerToLinalg : Pass<"moe-lower-to-linalg"> {
     With `weight-tiles`, moe.qmatmul of constant 8-bit weights by a static
     number of rows that 8 divides is the weight dequantized (stored k-major)
     feeding a float matmul, which the CPU backend computes one tile of
-    weights at a time inside the matmul.
+    weights at a time inside the matmul; and a matmul of fewer rows by a
+    weight dequantized from 8-bit constants (QDQ) becomes moe.qmatmul over
+    the transposed integers.
     With `grouped-by-row`, moe.grouped_matmul is one op over all rows, each
     reading its expert's weights (integer ones dequantized as they are read,
     int4 kept packed): a GPU runs it as one kernel, with no loop over experts
