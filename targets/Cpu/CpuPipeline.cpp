@@ -50,7 +50,7 @@ void moe::buildCpuLoweringPipeline(OpPassManager &pm) {
 }
 
 void moe::buildCpuMoeLoweringPipeline(OpPassManager &pm) {
-  if (failed(parsePassPipeline("moe-lower-to-linalg{weight-tiles},canonicalize", pm)))
+  if (failed(parsePassPipeline("moe-fuse-sibling-matmuls,moe-lower-to-linalg{weight-tiles},canonicalize", pm)))
     llvm::report_fatal_error("moe: the CPU moe lowering does not parse");
 }
 

@@ -172,6 +172,21 @@ def MoeLowerToLinalg : Pass<"moe-lower-to-linalg"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def MoeFuseSiblingMatmuls : Pass<"moe-fuse-sibling-matmuls"> {
+  let summary = "Matmuls of one input by constant weights into one matmul";
+  let description = [{
+    Matmul generics (C = A B from zero, f32) that read the same input A by
+    different constant static weights B_i [K, N_i] (attention's Q, K and V
+    projections) become one matmul by the weights concatenated along N at
+    compile time; each original result is a slice of it. The input is read
+    once and narrow projections join a GEMM wide enough for the register
+    tiles.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def MoeFuseElementwiseChains : Pass<"moe-fuse-elementwise-chains"> {
   let summary = "Fuse chains of elementwise linalg ops into their consumers";
   let description = [{
