@@ -113,8 +113,18 @@ struct MoeFuseSiblingMatmulsPass
         byInput[{generic.getDpsInputs()[0], generic->getBlock()}].push_back(std::move(*s));
     });
     for (auto &[key, siblings] : byInput) {
-      // Only matmuls of one loop structure (the input's rank fixes it).
+      // The input's rank fixes the loop structure, so siblings share it. A
+      // fused width the register tile does not divide would lose members
+      // that it divides their tiling: leave those apart.
       if (siblings.size() < 2)
+        continue;
+      int64_t total = 0;
+      bool anyTiled = false;
+      for (const Sibling &s : siblings) {
+        total += s.n;
+        anyTiled |= s.n % 32 == 0;
+      }
+      if (anyTiled && total % 32 != 0)
         continue;
       fuse(siblings);
     }

@@ -375,7 +375,9 @@ struct DequantizedWeightAsQMatmul : OpRewritePattern<linalg::GenericOp> {
                       (*axis == 1 || static_cast<int64_t>(*axis) == -1);
     if (qType.getElementTypeBitWidth() != 8 || !qType.hasStaticShape() ||
         !xType.hasStaticShape() || (!perTensor && !perChannel) ||
-        xType.getNumElements() / k >= 8)
+        xType.getNumElements() / k >= 8 ||
+        scaleType.getElementType() != resultType.getElementType() ||
+        xType.getElementType() != resultType.getElementType())
       return failure();
     std::optional<std::vector<char>> bytes = constantRawBytes(dequantize.getInput());
     if (!bytes || static_cast<int64_t>(bytes->size()) != k * n)
@@ -387,11 +389,12 @@ struct DequantizedWeightAsQMatmul : OpRewritePattern<linalg::GenericOp> {
     auto qmatmul = QMatmulOp::create(rewriter, loc, generic.getDpsInputs()[0], weight,
                                      dequantize.getScale(), dequantize.getZeroPoint(), Value(),
                                      rewriter.getI64IntegerAttr(0));
-    if (qmatmul.getType() != resultType) {
-      rewriter.eraseOp(qmatmul);
-      return failure();
-    }
-    rewriter.replaceOp(generic, qmatmul.getResult());
+    // The matmul form and the checks above fix the type; a cast would only
+    // reconcile a static dim the generic knew and inference did not.
+    Value result = qmatmul.getResult();
+    if (result.getType() != resultType)
+      result = tensor::CastOp::create(rewriter, loc, resultType, result);
+    rewriter.replaceOp(generic, result);
     return success();
   }
 };

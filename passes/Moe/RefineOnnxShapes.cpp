@@ -135,6 +135,8 @@ std::optional<Shape> sliceResult(onnx::NodeOp node, const Shape &in) {
       result[axis] = kDyn;
       continue;
     }
+    if (dim == 0)
+      continue;
     auto clampTo = [&](int64_t v, int64_t lo, int64_t hi) {
       if (v < 0)
         v += dim;
@@ -145,7 +147,7 @@ std::optional<Shape> sliceResult(onnx::NodeOp node, const Shape &in) {
       end = clampTo(end, 0, dim);
       result[axis] = std::max<int64_t>(0, (end - start + step - 1) / step);
     } else {
-      start = clampTo(start, -1, dim - 1);
+      start = clampTo(start, 0, dim - 1);
       end = clampTo(end, -1, dim - 1);
       result[axis] = std::max<int64_t>(0, (start - end - step - 1) / -step);
     }

@@ -68,3 +68,30 @@ func.func @alone(%x: tensor<4x2xf32>, %w: tensor<2x2xf32>) -> (tensor<4x2xf32>, 
   } -> tensor<4x2xf32>
   return %y, %z : tensor<4x2xf32>, tensor<4x2xf32>
 }
+
+// 32 columns (a register tile's width) and 16 would fuse into 48, which
+// the tile does not divide: left apart.
+// CHECK-LABEL: func.func @tile_width_kept
+// CHECK-NOT: tensor.extract_slice
+func.func @tile_width_kept(%x: tensor<8x2xf32>) -> (tensor<8x32xf32>, tensor<8x16xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %w1 = arith.constant dense<1.0> : tensor<2x32xf32>
+  %w2 = arith.constant dense<2.0> : tensor<2x16xf32>
+  %e1 = tensor.empty() : tensor<8x32xf32>
+  %i1 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<8x32xf32>) -> tensor<8x32xf32>
+  %y1 = linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %w1 : tensor<8x2xf32>, tensor<2x32xf32>) outs(%i1 : tensor<8x32xf32>) {
+  ^bb0(%in: f32, %in_w: f32, %acc: f32):
+    %p = arith.mulf %in, %in_w : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<8x32xf32>
+  %e2 = tensor.empty() : tensor<8x16xf32>
+  %i2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<8x16xf32>) -> tensor<8x16xf32>
+  %y2 = linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %w2 : tensor<8x2xf32>, tensor<2x16xf32>) outs(%i2 : tensor<8x16xf32>) {
+  ^bb0(%in: f32, %in_w: f32, %acc: f32):
+    %p = arith.mulf %in, %in_w : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<8x16xf32>
+  return %y1, %y2 : tensor<8x32xf32>, tensor<8x16xf32>
+}
