@@ -73,7 +73,7 @@ ElementsAttr graph::constantAttr(Value v) {
   return {};
 }
 
-std::optional<SmallVector<int64_t>> graph::foldInts(Value v, unsigned depth) {
+std::optional<SmallVector<int64_t>> graph::foldInts(Value v, unsigned depth, bool exact) {
   if (!v || depth > 16)
     return std::nullopt;
   if (auto ints = dyn_cast_or_null<DenseIntElementsAttr>(constantAttr(v)))
@@ -91,10 +91,10 @@ std::optional<SmallVector<int64_t>> graph::foldInts(Value v, unsigned depth) {
     // index_add_ exports expand their source to the shape of a one-row
     // slice of the output: count such a slice's dim as 1 (it is 0 only for
     // an output without rows, where the expand has nothing to broadcast).
-    if (onnx::NodeOp slice = nodeOf(of, "Slice")) {
-      auto starts = foldInts(input(slice, 1), depth + 1);
-      auto ends = foldInts(input(slice, 2), depth + 1);
-      auto axes = input(slice, 3) ? foldInts(input(slice, 3), depth + 1)
+    if (onnx::NodeOp slice = exact ? onnx::NodeOp() : nodeOf(of, "Slice")) {
+      auto starts = foldInts(input(slice, 1), depth + 1, exact);
+      auto ends = foldInts(input(slice, 2), depth + 1, exact);
+      auto axes = input(slice, 3) ? foldInts(input(slice, 3), depth + 1, exact)
                                   : std::optional<SmallVector<int64_t>>();
       if (starts && ends && axes && starts->size() == axes->size() &&
           ends->size() == axes->size() && !input(slice, 4))
@@ -114,8 +114,8 @@ std::optional<SmallVector<int64_t>> graph::foldInts(Value v, unsigned depth) {
                                 shape.begin() + std::max(start, end));
   }
   if (type == "Gather" && intAttrOr(node, "axis", 0) == 0) {
-    auto data = foldInts(input(node, 0), depth + 1);
-    auto indices = foldInts(input(node, 1), depth + 1);
+    auto data = foldInts(input(node, 0), depth + 1, exact);
+    auto indices = foldInts(input(node, 1), depth + 1, exact);
     if (!data || !indices)
       return std::nullopt;
     SmallVector<int64_t> picked;
@@ -130,7 +130,7 @@ std::optional<SmallVector<int64_t>> graph::foldInts(Value v, unsigned depth) {
   if (type == "Concat") {
     SmallVector<int64_t> all;
     for (Value part : node.getInputs()) {
-      auto ints = foldInts(part, depth + 1);
+      auto ints = foldInts(part, depth + 1, exact);
       if (!ints)
         return std::nullopt;
       all.append(*ints);
@@ -139,9 +139,9 @@ std::optional<SmallVector<int64_t>> graph::foldInts(Value v, unsigned depth) {
   }
   if (type == "Squeeze" || type == "Unsqueeze" || type == "Reshape" ||
       type == "Cast" || type == "Identity")
-    return foldInts(input(node, 0), depth + 1);
+    return foldInts(input(node, 0), depth + 1, exact);
   if (type == "ConstantOfShape") {
-    auto shape = foldInts(input(node, 0), depth + 1);
+    auto shape = foldInts(input(node, 0), depth + 1, exact);
     auto value = dyn_cast_or_null<DenseIntElementsAttr>(node.getAttrs().get("value"));
     if (!shape || shape->size() != 1 || (*shape)[0] < 0 || (*shape)[0] > 64)
       return std::nullopt;
@@ -157,7 +157,7 @@ std::optional<SmallVector<int64_t>> graph::foldInts(Value v, unsigned depth) {
     SmallVector<SmallVector<int64_t>> operands;
     size_t size = 1;
     for (Value operand : node.getInputs()) {
-      auto ints = foldInts(operand, depth + 1);
+      auto ints = foldInts(operand, depth + 1, exact);
       if (!ints || (ints->size() != 1 && size != 1 && ints->size() != size))
         return std::nullopt;
       size = std::max(size, ints->size());
@@ -221,7 +221,7 @@ std::optional<double> graph::foldScalar(Value v) {
 
 std::optional<SmallVector<int64_t>> graph::axesOf(onnx::NodeOp node) {
   StringRef type = node.getOpType();
-  int64_t inputSince =
+  uint64_t inputSince =
       type == "ReduceSum" || type == "Squeeze" || type == "Unsqueeze" ? 13 : 18;
   if (node.getVersion() >= inputSince)
     return input(node, 1) ? foldInts(input(node, 1)) : std::nullopt;

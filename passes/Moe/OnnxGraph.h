@@ -43,8 +43,12 @@ ArrayRef<int64_t> shapeOf(Value v);
 ElementsAttr constantAttr(Value v);
 
 /// Integers of a small shape-like tensor; entries not known at compile time
-/// (dims of Shape that are dynamic) are ShapedType::kDynamic.
-std::optional<SmallVector<int64_t>> foldInts(Value v, unsigned depth = 0);
+/// (dims of Shape that are dynamic) are ShapedType::kDynamic. Unless
+/// `exact`, the dynamic dim of a one-row slice counts as 1 (index_add_'s
+/// expand idiom: it is 0 only for an empty output, which reading the graph
+/// for its meaning may ignore but code generation may not).
+std::optional<SmallVector<int64_t>> foldInts(Value v, unsigned depth = 0,
+                                             bool exact = false);
 
 /// The single known integer of `v`, else nothing.
 std::optional<int64_t> foldInt(Value v);

@@ -70,7 +70,7 @@ std::optional<Shape> broadcast(ArrayRef<Shape> shapes) {
 int64_t normalizedAxis(int64_t axis, int64_t rank) { return axis < 0 ? axis + rank : axis; }
 
 std::optional<Shape> reshapeResult(onnx::NodeOp node, const Shape &in) {
-  std::optional<SmallVector<int64_t>> target = foldInts(input(node, 1));
+  std::optional<SmallVector<int64_t>> target = foldInts(input(node, 1), 0, /*exact=*/true);
   if (!target)
     return std::nullopt;
   bool allowZero = intAttrOr(node, "allowzero", 0) != 0;
@@ -102,13 +102,13 @@ std::optional<Shape> reshapeResult(onnx::NodeOp node, const Shape &in) {
 
 std::optional<Shape> sliceResult(onnx::NodeOp node, const Shape &in) {
   int64_t rank = in.size();
-  std::optional<SmallVector<int64_t>> starts = foldInts(input(node, 1)),
-                                      ends = foldInts(input(node, 2));
+  std::optional<SmallVector<int64_t>> starts = foldInts(input(node, 1), 0, /*exact=*/true),
+                                      ends = foldInts(input(node, 2), 0, /*exact=*/true);
   if (!starts || !ends || starts->size() != ends->size())
     return std::nullopt;
   SmallVector<int64_t> axes, steps(starts->size(), 1);
   if (Value a = input(node, 3)) {
-    std::optional<SmallVector<int64_t>> folded = foldInts(a);
+    std::optional<SmallVector<int64_t>> folded = foldInts(a, 0, /*exact=*/true);
     if (!folded)
       return std::nullopt;
     axes = *folded;
@@ -117,7 +117,7 @@ std::optional<Shape> sliceResult(onnx::NodeOp node, const Shape &in) {
       axes.push_back(i);
   }
   if (Value s = input(node, 4)) {
-    std::optional<SmallVector<int64_t>> folded = foldInts(s);
+    std::optional<SmallVector<int64_t>> folded = foldInts(s, 0, /*exact=*/true);
     if (!folded)
       return std::nullopt;
     steps = *folded;
@@ -171,7 +171,7 @@ std::optional<Shape> inferShape(onnx::NodeOp node) {
   StringRef type = node.getOpType();
   std::optional<Shape> in = shapeOfValue(input(node, 0));
   if (type == "ConstantOfShape")
-    return foldInts(input(node, 0));
+    return foldInts(input(node, 0), 0, /*exact=*/true);
   if (!in)
     return std::nullopt;
   int64_t rank = in->size();
@@ -188,7 +188,7 @@ std::optional<Shape> inferShape(onnx::NodeOp node) {
     return broadcast(shapes);
   }
   if (type == "Expand") {
-    std::optional<SmallVector<int64_t>> target = foldInts(input(node, 1));
+    std::optional<SmallVector<int64_t>> target = foldInts(input(node, 1), 0, /*exact=*/true);
     if (!target)
       return std::nullopt;
     return broadcast({*in, Shape(*target)});
