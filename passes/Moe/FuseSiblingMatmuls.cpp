@@ -40,15 +40,9 @@ struct Sibling {
 };
 
 std::optional<Sibling> siblingOf(linalg::GenericOp generic) {
-  Value b = matmulWeightOf(generic);
-  auto bType = b ? dyn_cast<RankedTensorType>(b.getType()) : RankedTensorType();
-  auto aType = b ? dyn_cast<RankedTensorType>(generic.getDpsInputs()[0].getType())
-                 : RankedTensorType();
-  if (!bType || !aType || !bType.hasStaticShape() || !bType.getElementType().isF32() ||
-      !aType.getElementType().isF32() ||
-      !cast<RankedTensorType>(generic.getResultTypes()[0]).getElementType().isF32())
-    return std::nullopt;
-  std::optional<std::vector<char>> bytes = constantRawBytes(b);
+  Value b = constantMatmulWeightOf(generic);
+  std::optional<std::vector<char>> bytes = b ? constantRawBytes(b) : std::nullopt;
+  auto bType = b ? cast<RankedTensorType>(b.getType()) : RankedTensorType();
   if (!bytes || static_cast<int64_t>(bytes->size()) != bType.getNumElements() * 4)
     return std::nullopt;
   return Sibling{generic, bType.getDimSize(1), std::move(*bytes)};

@@ -86,6 +86,19 @@ inline Value matmulWeightOf(linalg::GenericOp generic) {
   return b;
 }
 
+/// The weight of a matmul generic of f32 activations when it is a static
+/// f32 constant (what quantization and weight packing can rewrite), or null.
+inline Value constantMatmulWeightOf(linalg::GenericOp generic) {
+  Value b = matmulWeightOf(generic);
+  auto bType = b ? dyn_cast<RankedTensorType>(b.getType()) : RankedTensorType();
+  auto aType = b ? dyn_cast<RankedTensorType>(generic.getDpsInputs()[0].getType())
+                 : RankedTensorType();
+  if (!bType || !aType || !bType.hasStaticShape() || !bType.getElementType().isF32() ||
+      !aType.getElementType().isF32() || !matchPattern(b, m_Constant()))
+    return {};
+  return b;
+}
+
 /// A linalg.generic with one result of `init`'s type; `body` yields.
 inline Value generic(OpBuilder &b, Location loc, Value init, ValueRange ins,
                      ArrayRef<AffineMap> maps, ArrayRef<utils::IteratorType> iterators,

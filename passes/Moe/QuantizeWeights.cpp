@@ -123,18 +123,6 @@ bool feedsRouter(Value value, int depth = 0) {
   return false;
 }
 
-/// The constant f32 weight B [K, N] of a matmul generic, or null.
-Value constantWeightOf(linalg::GenericOp generic) {
-  Value b = matmulWeightOf(generic);
-  auto bType = b ? dyn_cast<RankedTensorType>(b.getType()) : RankedTensorType();
-  auto aType = b ? dyn_cast<RankedTensorType>(generic.getDpsInputs()[0].getType())
-                 : RankedTensorType();
-  if (!bType || !aType || !bType.hasStaticShape() || !bType.getElementType().isF32() ||
-      !aType.getElementType().isF32() || !matchPattern(b, m_Constant()))
-    return {};
-  return b;
-}
-
 /// The f32 values of a constant, row-major.
 std::optional<std::vector<float>> floatValues(Value value) {
   std::optional<std::vector<char>> bytes = constantRawBytes(value);
@@ -182,7 +170,7 @@ struct MoeQuantizeWeights : moe::impl::MoeQuantizeWeightsBase<MoeQuantizeWeights
                                      "K x N", "bits", "scales", "max rel", "rms rel");
     SmallVector<std::pair<linalg::GenericOp, Value>> matmuls;
     getOperation()->walk([&](linalg::GenericOp generic) {
-      if (Value b = constantWeightOf(generic))
+      if (Value b = constantMatmulWeightOf(generic))
         if (cast<RankedTensorType>(b.getType()).getDimSize(1) >= minColumns &&
             (layers == "all" || !feedsRouter(generic.getResult(0))))
           matmuls.push_back({generic, b});
