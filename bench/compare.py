@@ -6,7 +6,7 @@ noisy: absolute times mean little).
 
     compare.py --build BUILD --models DIR --ort-dir NODE_MODULES_PARENT
                [--runs 20] [--threads 1] [--fma-peak BINARY]
-               [--read-bandwidth BINARY]
+               [--read-bandwidth BINARY] [--only NAME_PREFIX ...]
 
 A model with limits.json also gets the fraction of this machine's limit each
 side reaches: its FLOPs over the measured FMA peak (times threads), or, for
@@ -64,6 +64,8 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--fma-peak")
     ap.add_argument("--read-bandwidth")
+    ap.add_argument("--only", action="append", default=[],
+                    help="run only the models whose name starts with this (repeatable)")
     args = ap.parse_args()
 
     peak = None
@@ -95,6 +97,8 @@ def main():
     for name in sorted(os.listdir(args.models)):
         folder = os.path.join(args.models, name)
         if not os.path.exists(os.path.join(folder, "model.onnx")):
+            continue
+        if args.only and not any(name.startswith(prefix) for prefix in args.only):
             continue
         moe_ms, ok = moe_time(args, folder)
         ort_ms = ort_time(args, folder)

@@ -13,8 +13,9 @@ compare.py divides by this machine's measured FMA peak and read bandwidth.
 --large adds the issue-8 sizes (hidden 1024: a Mixtral-style block with 8
 experts of width 2816, top-2; a DeepSeek-style block with 2 shared and 64
 routed experts of width 512, top-6; GQA attention with 16 query and 4 kv
-heads of dim 64 at sequence 2048, causal and with a 256-token window), a
-few GB of exports and minutes of compiling.
+heads of dim 64 at sequence 2048, causal and with a 256-token window, as
+blocks with their projections and as the attention alone), a few GB of
+exports and minutes of compiling.
 """
 import json
 import os
@@ -181,16 +182,22 @@ def int4_variant(out, source, name, block=128):
             json.dump(values, f)
 
 
-def attention_block(out, name, hidden, heads, kv_heads, seq, window=0):
+def attention_block(out, name, hidden, heads, kv_heads, seq, window=0, core=False):
+    """The Llama attention block; `core`: its attention alone (q, k, v in),
+    where the two compilers' work differs (the projections are the same
+    matmuls on both sides and at seq 2048 cost more than a window's
+    attention)."""
     flags = ["--hidden", str(hidden), "--heads", str(heads), "--kv-heads", str(kv_heads),
              "--seq", str(seq), "--opset", "17"]
     if window:
         flags += ["--window", str(window)]
+    if core:
+        flags += ["--core"]
     exported(out, name, "export_llama_attention.py", flags)
     dim = hidden // heads
     # Query-key pairs the mask leaves: causal, or at most window + 1 keys.
     pairs = sum(min(i + 1, window + 1) if window else i + 1 for i in range(seq))
-    projections = 2 * seq * hidden * (2 * hidden + 2 * kv_heads * dim)
+    projections = 0 if core else 2 * seq * hidden * (2 * hidden + 2 * kv_heads * dim)
     write_limits(out, name, flops=projections + 2 * 2 * heads * dim * pairs)
 
 
@@ -204,6 +211,9 @@ def main():
         moe_block(out, "issue_deepseek_decode", "deepseek", 1024, 512, 64, 6, 1, shared=2)
         attention_block(out, "issue_gqa_causal2048", 1024, 16, 4, 2048)
         attention_block(out, "issue_gqa_window256_2048", 1024, 16, 4, 2048, window=256)
+        attention_block(out, "issue_sdpa_causal2048", 1024, 16, 4, 2048, core=True)
+        attention_block(out, "issue_sdpa_window256_2048", 1024, 16, 4, 2048, window=256,
+                        core=True)
     matmul(out)
     decode_pair(out)
     qdq_matmul(out, "qdq_int8_prefill128", 128)

@@ -3,7 +3,7 @@
 # Runtime 1.30 CPU on the same models, inputs and threads, and the compiled
 # matmul against this machine's measured FMA peak.
 #
-#   bench/run.sh [--runs N] [--threads T] [--large]
+#   bench/run.sh [--runs N] [--threads T] [--large] [--only NAME_PREFIX ...]
 #
 # --large adds the issue-8 sizes (see make_models.py): GBs of exports.
 set -euo pipefail

@@ -341,29 +341,6 @@ struct LowerDispatch : OpRewritePattern<DispatchOp> {
   }
 };
 
-/// The expert weights [E, M, K] as [E, K, M], so that each expert's product
-/// is a plain (rows x K) @ (K x M) matmul the targets tile: transposed at
-/// compile time when they are constants, else by a linalg.transpose.
-Value kMajorWeights(OpBuilder &b, Location loc, Value rhs) {
-  auto type = cast<RankedTensorType>(rhs.getType());
-  SmallVector<int64_t> shape = {type.getDimSize(0), type.getDimSize(2),
-                                type.getDimSize(1)};
-  auto transposedType = type.clone(shape);
-  unsigned width = type.getElementTypeBitWidth() / 8;
-  if (type.hasStaticShape() && width > 0 && type.getElementTypeBitWidth() % 8 == 0)
-    if (std::optional<std::vector<char>> bytes = constantRawBytes(rhs))
-      if (bytes->size() == size_t(type.getNumElements()) * width)
-        return bytesConstant(
-            b, loc, transposedType,
-            transposeMatrixBytes(*bytes, shape[0], shape[2], shape[1], width),
-            "moe_expert_weights_kmajor");
-  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, rhs);
-  std::swap(sizes[1], sizes[2]);
-  Value init = tensor::EmptyOp::create(b, loc, sizes, type.getElementType());
-  return linalg::TransposeOp::create(b, loc, rhs, init, ArrayRef<int64_t>{0, 2, 1})
-      .getResult()[0];
-}
-
 struct LowerGroupedMatmul : OpRewritePattern<GroupedMatmulOp> {
   using OpRewritePattern::OpRewritePattern;
 

@@ -9,6 +9,8 @@
 #ifndef MOE_PASSES_MOE_LOWERINGHELPERS_H
 #define MOE_PASSES_MOE_LOWERINGHELPERS_H
 
+#include "moe/Support/ConstantBytes.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -97,6 +99,34 @@ inline Value constantMatmulWeightOf(linalg::GenericOp generic) {
       !aType.getElementType().isF32() || !matchPattern(b, m_Constant()))
     return {};
   return b;
+}
+
+/// Weights [.., M, K] (a linear layer's out x in, one or a stack of
+/// experts') as [.., K, M], so that each product is a plain (rows x K) @
+/// (K x M) matmul the targets tile: transposed at compile time when they
+/// are constants, else by a linalg.transpose.
+inline Value kMajorWeights(OpBuilder &b, Location loc, Value rhs) {
+  auto type = cast<RankedTensorType>(rhs.getType());
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> shape(type.getShape());
+  std::swap(shape[rank - 1], shape[rank - 2]);
+  auto transposedType = type.clone(shape);
+  unsigned width = type.getElementTypeBitWidth() / 8;
+  if (type.hasStaticShape() && width > 0 && type.getElementTypeBitWidth() % 8 == 0)
+    if (std::optional<std::vector<char>> bytes = constantRawBytes(rhs))
+      if (bytes->size() == size_t(type.getNumElements()) * width) {
+        int64_t rows = shape[rank - 1], cols = shape[rank - 2];
+        return bytesConstant(b, loc, transposedType,
+                             transposeMatrixBytes(*bytes, type.getNumElements() / (rows * cols),
+                                                  rows, cols, width),
+                             "moe_weights_kmajor");
+      }
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, rhs);
+  std::swap(sizes[rank - 1], sizes[rank - 2]);
+  Value init = tensor::EmptyOp::create(b, loc, sizes, type.getElementType());
+  SmallVector<int64_t> permutation = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  std::swap(permutation[rank - 1], permutation[rank - 2]);
+  return linalg::TransposeOp::create(b, loc, rhs, init, permutation).getResult()[0];
 }
 
 /// A linalg.generic with one result of `init`'s type; `body` yields.

@@ -262,15 +262,25 @@ static std::optional<PanelOf> packedConstantPanels(OpBuilder &b, Location loc, V
   });
 }
 
-/// The schedule id of the one-row blocks of run-time-row matmul `id`.
-static int64_t singleRowTileId(int64_t id) { return -1 - id; }
+/// The heights of the blocks a run-time row count is cut into: whole
+/// 8-row register tiles, then at most one each of 4, 2 and 1 rows for the
+/// rest. Below 8 rows a tile of 2 or 4 still keeps 4 or 8 accumulator
+/// chains in flight (an FMA's latency covered); one row alone has 2.
+static constexpr int64_t kRowBlockHeights[] = {8, 4, 2, 1};
+
+/// The schedule id of the `height`-row blocks of run-time-row matmul `id`
+/// (8 rows: `id` itself; negative ids for the rest, apart from every
+/// static matmul's).
+static int64_t rowBlockTileId(int64_t id, int64_t height) {
+  return height == 8 ? id : -1 - (3 * id + llvm::Log2_64(height));
+}
 
 /// C[m, n] += A[m, k] * B[k, n] for a run-time m (a few tokens, often):
 /// for each 32-column panel of B (spread over threads when the matmul is
 /// big enough), every whole 8-row block is a static 8 x 32 matmul marked
-/// `moe.tile_id = id`, and each row left a 1 x 32 one (its own schedule).
-/// Panels outside and rows inside keep the panel of B in L1 while the few
-/// rows pass over it.
+/// `moe.tile_id = id`, and the rows left go in blocks of 4, 2 and 1 (each
+/// height its own schedule, rowBlockTileId). Panels outside and rows
+/// inside keep the panel of B in cache while the few rows pass over it.
 static Value tileDynamicRows(OpBuilder &b, Location loc, Value lhs, Value rhs,
                              Value acc, int64_t id) {
   auto accType = cast<RankedTensorType>(acc.getType());
@@ -278,11 +288,16 @@ static Value tileDynamicRows(OpBuilder &b, Location loc, Value lhs, Value rhs,
   int64_t n = accType.getDimSize(1);
   int64_t k = cast<RankedTensorType>(rhs.getType()).getDimSize(0);
   auto index = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); };
-  Value c8 = index(8);
   Value rows = tensor::DimOp::create(b, loc, acc, 0);
-  // Whole 8-row blocks, then the rows left one at a time: a decode step's
-  // one token per expert multiplies once per weight, not eight times.
-  Value full = arith::SubIOp::create(b, loc, rows, arith::RemUIOp::create(b, loc, rows, c8));
+  // Blocks of each height cover rows [previous end, end), the end the
+  // largest multiple of the height in `rows`: a decode step's one token
+  // per expert multiplies once per weight, not eight times.
+  SmallVector<Value> ends;
+  for (int64_t height : kRowBlockHeights)
+    ends.push_back(height == 1 ? rows
+                               : Value(arith::SubIOp::create(
+                                     b, loc, rows,
+                                     arith::RemUIOp::create(b, loc, rows, index(height)))));
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
   SmallVector<OpFoldResult> unitStrides = {one, one};
   auto panelType = RankedTensorType::get({ShapedType::kDynamic, 32}, f32);
@@ -331,8 +346,12 @@ static Value tileDynamicRows(OpBuilder &b, Location loc, Value lhs, Value rhs,
     Value accPanel = tensor::ExtractSliceOp::create(nb, loc, panelType, into,
                                                     panelOffsets(col), panelSizes, unitStrides);
     Value rhsPanel = rhsPanelAt(nb, loc, col);
-    Value eights = blocks(nb, rhsPanel, accPanel, index(0), full, 8, id);
-    return blocks(nb, rhsPanel, eights, full, rows, 1, singleRowTileId(id));
+    Value from = index(0);
+    for (auto [height, to] : llvm::zip_equal(kRowBlockHeights, ends)) {
+      accPanel = blocks(nb, rhsPanel, accPanel, from, to, height, rowBlockTileId(id, height));
+      from = to;
+    }
+    return accPanel;
   };
 
   if (8 * n * k >= (int64_t(1) << 20)) {
@@ -548,8 +567,8 @@ struct CpuTileAndVectorize
                             /*fuseProducer=*/static_cast<bool>(producer));
       } else {
         result = tileDynamicRows(rewriter, loc, a, b, c, id);
-        body += scheduleFor(id, 8, 32, k);
-        body += scheduleFor(singleRowTileId(id), 1, 32, k);
+        for (int64_t height : kRowBlockHeights)
+          body += scheduleFor(rowBlockTileId(id, height), height, 32, k);
       }
       auto original = cast<RankedTensorType>(generic.getResultTypes()[0]);
       if (original.getRank() != 2)

@@ -65,16 +65,23 @@ func.func @gelu(%x: tensor<2x16xf32>, %w: tensor<2x1xf32>, %i: tensor<2x1xi32>, 
 
 // Shared experts are dense linear layers added to the routed result, scaled by
 // sigmoid(x . gate) when there is a gate (Qwen-MoE).
+// CHECK-DAG: #[[MK:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG: #[[KN:.*]] = affine_map<(d0, d1, d2) -> (d2, d1)>
+// CHECK-DAG: #[[MN:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
 // CHECK-LABEL: func @shared_with_gate
 // CHECK-SAME: %[[X:[^:]*]]: tensor<?x64xf32>
 // CHECK-SAME: %[[S1:[^:]*]]: tensor<96x64xf32>, %[[S2:[^:]*]]: tensor<64x96xf32>, %[[G:[^:]*]]: tensor<64xf32>
 // CHECK: %[[ROUTED:.*]] = moe.combine
-// CHECK: %[[SG:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[X]], %[[S1]] : tensor<?x64xf32>, tensor<96x64xf32>)
+// The [out, in] weights are transposed to the (k, n) matmul the targets tile
+// (at compile time when constant: @shared_constant).
+// CHECK: %[[S1T:.*]] = linalg.transpose ins(%[[S1]] : tensor<96x64xf32>) outs(%{{.*}} : tensor<64x96xf32>) permutation = [1, 0]
+// CHECK: %[[SG:.*]] = linalg.generic {indexing_maps = [#[[MK]], #[[KN]], #[[MN]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[X]], %[[S1T]] : tensor<?x64xf32>, tensor<64x96xf32>)
 // CHECK: %[[SH:.*]] = linalg.generic {{.*}} ins(%[[SG]] : tensor<?x96xf32>)
 // CHECK: arith.divf
-// CHECK: %[[SO:.*]] = linalg.generic {{.*}} ins(%[[SH]], %[[S2]] : tensor<?x96xf32>, tensor<64x96xf32>)
-// CHECK: %[[ROW:.*]] = tensor.expand_shape %[[G]] {{\[\[}}0, 1]] output_shape [1, 64]
-// CHECK: %[[LOGIT:.*]] = linalg.generic {{.*}} ins(%[[X]], %[[ROW]] : tensor<?x64xf32>, tensor<1x64xf32>)
+// CHECK: %[[S2T:.*]] = linalg.transpose ins(%[[S2]] : tensor<64x96xf32>)
+// CHECK: %[[SO:.*]] = linalg.generic {{.*}} ins(%[[SH]], %[[S2T]] : tensor<?x96xf32>, tensor<96x64xf32>)
+// CHECK: %[[COLW:.*]] = tensor.expand_shape %[[G]] {{\[\[}}0, 1]] output_shape [64, 1]
+// CHECK: %[[LOGIT:.*]] = linalg.generic {{.*}} ins(%[[X]], %[[COLW]] : tensor<?x64xf32>, tensor<64x1xf32>)
 // CHECK: %[[COL:.*]] = tensor.collapse_shape %[[LOGIT]]
 // CHECK: %[[OUT:.*]] = linalg.generic {{.*}} ins(%[[ROUTED]], %[[SO]], %[[COL]] : tensor<?x64xf32>, tensor<?x64xf32>, tensor<?xf32>)
 // CHECK: ^bb0(%[[R:.*]]: f32, %[[SV:.*]]: f32, %[[L:.*]]: f32, %{{.*}}: f32):
@@ -136,5 +143,24 @@ func.func @fused_gate_up(%x: tensor<?x2xf32>, %w: tensor<?x1xf32>, %i: tensor<?x
   %w1 = arith.constant dense<[[[1.0, 1.0]], [[3.0, 3.0]]]> : tensor<2x1x2xf32>
   %w3 = arith.constant dense<[[[2.0, 2.0]], [[4.0, 4.0]]]> : tensor<2x1x2xf32>
   %y = moe.experts swiglu %x, %w, %i fc1 %w1 fc2 %w2 fc3 %w3 : (tensor<?x2xf32>, tensor<?x1xf32>, tensor<?x1xi32>, tensor<2x1x2xf32>, tensor<2x2x1xf32>, tensor<2x1x2xf32>) -> tensor<?x2xf32>
+  return %y : tensor<?x2xf32>
+}
+
+// -----
+
+// Constant [out, in] shared weights are transposed at compile time: the
+// product reads a [in, out] constant, no transpose runs.
+// CHECK-LABEL: func @shared_constant
+// CHECK-DAG: %[[S1T:.*]] = arith.constant dense<{{\[\[}}1.000000e+00, 3.000000e+00, 5.000000e+00], [2.000000e+00, 4.000000e+00, 6.000000e+00]]> : tensor<2x3xf32>
+// CHECK-DAG: %[[S2T:.*]] = arith.constant dense<{{\[\[}}1.000000e+00, 0.000000e+00], [0.000000e+00, 1.000000e+00], [1.000000e+00, 1.000000e+00]]> : tensor<3x2xf32>
+// CHECK-NOT: linalg.transpose
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[S1T]] : tensor<?x2xf32>, tensor<2x3xf32>)
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[S2T]] : tensor<?x3xf32>, tensor<3x2xf32>)
+func.func @shared_constant(%x: tensor<?x2xf32>, %w: tensor<?x1xf32>, %i: tensor<?x1xi32>,
+    %fc1: tensor<2x3x2xf32>, %fc2: tensor<2x2x3xf32>) -> tensor<?x2xf32> {
+  %s1 = arith.constant dense<[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]> : tensor<3x2xf32>
+  %s2 = arith.constant dense<[[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]]> : tensor<2x3xf32>
+  %y = moe.experts relu %x, %w, %i fc1 %fc1 fc2 %fc2 shared_fc1 %s1 shared_fc2 %s2
+      : (tensor<?x2xf32>, tensor<?x1xf32>, tensor<?x1xi32>, tensor<2x3x2xf32>, tensor<2x2x3xf32>, tensor<3x2xf32>, tensor<2x3xf32>) -> tensor<?x2xf32>
   return %y : tensor<?x2xf32>
 }

@@ -98,18 +98,26 @@ func.func @shared(%a: tensor<128x64xf32>, %b: tensor<64x256xf32>, %c: tensor<128
 // -----
 
 // A run-time row count (the tokens an expert got): for each 32-column panel
-// of B, every whole 8-row block a register-tiled 8 x 32 matmul, then each
-// row left a 1 x 32 one; no padding.
+// of B, every whole 8-row block a register-tiled 8 x 32 matmul, then the
+// rows left in at most one block each of 4, 2 and 1 rows; no padding.
 // CHECK-LABEL: func @dynamic_rows
 // CHECK: %[[ROWS:.*]] = tensor.dim %{{.*}}, %c0
-// CHECK: %[[REM:.*]] = arith.remui %[[ROWS]], %c8
-// CHECK: %[[FULL:.*]] = arith.subi %[[ROWS]], %[[REM]]
+// CHECK: %[[REM8:.*]] = arith.remui %[[ROWS]], %c8
+// CHECK: %[[END8:.*]] = arith.subi %[[ROWS]], %[[REM8]]
+// CHECK: %[[REM4:.*]] = arith.remui %[[ROWS]], %c4
+// CHECK: %[[END4:.*]] = arith.subi %[[ROWS]], %[[REM4]]
+// CHECK: %[[REM2:.*]] = arith.remui %[[ROWS]], %c2
+// CHECK: %[[END2:.*]] = arith.subi %[[ROWS]], %[[REM2]]
 // CHECK-NOT: tensor.pad
 // CHECK: scf.for %[[COL:.*]] = %c0 to %c64 step %c32
 // CHECK:   tensor.extract_slice %{{.*}}[0, %[[COL]]] [%[[ROWS]], 32] [1, 1]
-// CHECK:   scf.for %{{.*}} = %c0 to %[[FULL]] step %c8
+// CHECK:   scf.for %{{.*}} = %c0 to %[[END8]] step %c8
 // CHECK:     math.fma {{.*}} : vector<8x32xf32>
-// CHECK:   scf.for %{{.*}} = %[[FULL]] to %[[ROWS]] step %c1
+// CHECK:   scf.for %{{.*}} = %[[END8]] to %[[END4]] step %c4
+// CHECK:     math.fma {{.*}} : vector<4x32xf32>
+// CHECK:   scf.for %{{.*}} = %[[END4]] to %[[END2]] step %c2
+// CHECK:     math.fma {{.*}} : vector<2x32xf32>
+// CHECK:   scf.for %{{.*}} = %[[END2]] to %[[ROWS]] step %c1
 // CHECK:     math.fma {{.*}} : vector<1x32xf32>
 func.func @dynamic_rows(%a: tensor<?x16xf32>, %b: tensor<16x64xf32>, %c: tensor<?x64xf32>) -> tensor<?x64xf32> {
   %0 = linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : tensor<?x16xf32>, tensor<16x64xf32>) outs(%c : tensor<?x64xf32>) {

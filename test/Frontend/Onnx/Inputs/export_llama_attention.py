@@ -8,7 +8,7 @@ The block is the HuggingFace Llama attention written out: q/k/v
 projections, rotary embedding by rotate_half, repeat_kv for the kv heads, a
 causal mask from triu (--window W adds Mistral's sliding window; --mask
 bias an additive distance bias instead), softmax in fp32, and the output
-projection. Shapes
+projection (--core: the attention between them alone). Shapes
 are static, so everything the exporter writes to compute shapes must fold.
 """
 import argparse
@@ -87,6 +87,13 @@ class LlamaAttention(nn.Module):
         v = self.v_proj(x).view(b, s, self.kv_heads, self.head_dim).transpose(1, 2)
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
+        out = self.core(q, k, v).transpose(1, 2).reshape(b, s, -1)
+        return self.o_proj(out)
+
+    def core(self, q, k, v):
+        """Scaled dot-product attention over [b, heads, s, d] queries and
+        [b, kv_heads, s, d] keys and values."""
+        s = q.shape[2]
         k = repeat_kv(k, self.heads // self.kv_heads)
         v = repeat_kv(v, self.heads // self.kv_heads)
         scores = torch.matmul(q, k.transpose(2, 3)) / math.sqrt(self.head_dim)
@@ -102,8 +109,19 @@ class LlamaAttention(nn.Module):
             mask = -0.1 * (pos[:, None] - pos[None, :]).abs()
         scores = scores + mask
         probs = nn.functional.softmax(scores, dim=-1, dtype=torch.float32)
-        out = torch.matmul(probs, v).transpose(1, 2).reshape(b, s, -1)
-        return self.o_proj(out)
+        return torch.matmul(probs, v)
+
+
+class Core(nn.Module):
+    """The attention alone (no projections, rotary or norm): what
+    --core exports."""
+
+    def __init__(self, block):
+        super().__init__()
+        self.block = block
+
+    def forward(self, q, k, v):
+        return self.block.core(q, k, v)
 
 
 class WithRotary(nn.Module):
@@ -143,6 +161,9 @@ def main():
     ap.add_argument("--rope-in-graph", action="store_true",
                     help="compute cos/sin in the graph from a position_ids input (from --first-position)")
     ap.add_argument("--first-position", type=int, default=0)
+    ap.add_argument("--core", action="store_true",
+                    help="only the attention: inputs q [1, heads, seq, dim], k and v [1, kv-heads, "
+                         "seq, dim], output [1, heads, seq, dim]")
     ap.add_argument("--data", help="also write test_data_set-style inputs and torch's outputs here")
     ap.add_argument("--opset", type=int, default=14)
     args = ap.parse_args()
@@ -155,7 +176,12 @@ def main():
     freq = 1.0 / (10000 ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim))
     angles = torch.cat([pos * freq, pos * freq], dim=-1)
     cos, sin = angles.cos()[None, None], angles.sin()[None, None]
-    if args.rope_in_graph:
+    if args.core:
+        block = Core(block).eval()
+        inputs = [("q", torch.randn(1, args.heads, args.seq, head_dim)),
+                  ("k", torch.randn(1, args.kv_heads, args.seq, head_dim)),
+                  ("v", torch.randn(1, args.kv_heads, args.seq, head_dim))]
+    elif args.rope_in_graph:
         block = WithRotary(block, head_dim).eval()
         positions = torch.arange(args.seq)[None] + args.first_position
         inputs = [("x", x), ("position_ids", positions)]
