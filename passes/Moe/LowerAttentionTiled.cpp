@@ -49,12 +49,10 @@ Value floatConstant(OpBuilder &b, Location loc, double v) {
   return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
 }
 
-/// C[m, n] = A[m, k] B[k, n], the matmul form the CPU backend tiles.
-Value matmul(OpBuilder &b, Location loc, Value lhs, Value rhs) {
+/// C[m, n] += A[m, k] B[k, n], the matmul form the CPU backend tiles, into
+/// `init` (what the tile already holds: its mask, its rescaled sums).
+Value matmul(OpBuilder &b, Location loc, Value lhs, Value rhs, Value init) {
   MLIRContext *ctx = b.getContext();
-  int64_t m = cast<RankedTensorType>(lhs.getType()).getDimSize(0);
-  int64_t n = cast<RankedTensorType>(rhs.getType()).getDimSize(1);
-  Value init = filled(b, loc, {b.getIndexAttr(m), b.getIndexAttr(n)}, floatConstant(b, loc, 0));
   AffineExpr i = getAffineDimExpr(0, ctx), j = getAffineDimExpr(1, ctx),
              k = getAffineDimExpr(2, ctx);
   return generic(b, loc, init, ValueRange{lhs, rhs},
@@ -142,8 +140,19 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
             qt = forall.getInductionVar(2);
       Value kvh = arith::DivUIOp::create(b, loc, h, index(b, loc, groups));
       Value rowStart = arith::MulIOp::create(b, loc, qt, index(b, loc, rowTile));
-      Value q = slice2d(b, loc, op.getQuery(),
-                        {bIdx, h, rowStart, b.getIndexAttr(0)}, rowTile, depth);
+      // The scale goes on the query rows once, not on every score tile.
+      Value q = generic(b, loc,
+                        tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{rowTile, depth},
+                                                b.getF32Type()),
+                        slice2d(b, loc, op.getQuery(), {bIdx, h, rowStart, b.getIndexAttr(0)},
+                                rowTile, depth),
+                        {id2, id2}, {IT::parallel, IT::parallel},
+                        [&](OpBuilder &bb, Location bl, ValueRange args) {
+                          linalg::YieldOp::create(
+                              bb, bl,
+                              Value(arith::MulFOp::create(bb, bl, args[0],
+                                                          floatConstant(bb, bl, scale))));
+                        });
 
       // The key tiles the mask leaves visible to some row of this tile.
       Value firstPos = arith::AddIOp::create(b, loc, rowStart, index(b, loc, offset));
@@ -178,12 +187,15 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
                                   keyTile);
             Value vTile = slice2d(nb, l, op.getValue(),
                                   {bIdx, kvh, keyStart, nb.getIndexAttr(0)}, keyTile, valueDepth);
-            Value raw = matmul(nb, l, q, kTile);
-            // Scaled, and -inf where the mask hides the key.
-            Value scores = generic(
-                nb, l, raw, ValueRange{}, {id2}, {IT::parallel, IT::parallel},
-                [&](OpBuilder &bb, Location bl, ValueRange args) {
-                  Value s = arith::MulFOp::create(bb, bl, args[0], floatConstant(bb, bl, scale));
+            // The tile starts as its mask (0, or -inf where the mask hides
+            // the key) and the scores are added to it: no zero fill, no
+            // pass of its own for masking.
+            Value bias = generic(
+                nb, l,
+                tensor::EmptyOp::create(nb, l, ArrayRef<int64_t>{rowTile, keyTile},
+                                        nb.getF32Type()),
+                ValueRange{}, {id2}, {IT::parallel, IT::parallel},
+                [&](OpBuilder &bb, Location bl, ValueRange) {
                   Value qPos = arith::AddIOp::create(bb, bl, firstPos,
                                                      linalg::IndexOp::create(bb, bl, 0));
                   Value kPos = arith::AddIOp::create(bb, bl, keyStart,
@@ -203,9 +215,10 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
                          arith::AddIOp::create(bb, bl, kPos, index(bb, bl, left)), qPos);
                   linalg::YieldOp::create(
                       bb, bl,
-                      Value(arith::SelectOp::create(bb, bl, visible, s,
+                      Value(arith::SelectOp::create(bb, bl, visible, floatConstant(bb, bl, 0),
                                                     floatConstant(bb, bl, negInf))));
                 });
+            Value scores = matmul(nb, l, q, kTile, bias);
             // The new running max and its rescaling of what came before
             // (one generic: the max is updated in place), then the
             // exponentials against it, 0 for hidden keys. Every running
@@ -253,14 +266,15 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
                                      linalg::YieldOp::create(
                                          bb, bl, Value(arith::AddFOp::create(bb, bl, scaled, args[1])));
                                    });
-            Value pv = matmul(nb, l, p, vTile);
-            Value accNew = generic(nb, l, acc, ValueRange{alpha, pv}, {row, id2, id2},
-                                   {IT::parallel, IT::parallel},
-                                   [](OpBuilder &bb, Location bl, ValueRange args) {
-                                     Value scaled = arith::MulFOp::create(bb, bl, args[2], args[0]);
-                                     linalg::YieldOp::create(
-                                         bb, bl, Value(arith::AddFOp::create(bb, bl, scaled, args[1])));
-                                   });
+            // The output so far, rescaled in place, takes this tile's P V.
+            Value rescaled = generic(nb, l, acc, ValueRange{alpha}, {row, id2},
+                                     {IT::parallel, IT::parallel},
+                                     [](OpBuilder &bb, Location bl, ValueRange args) {
+                                       linalg::YieldOp::create(
+                                           bb, bl,
+                                           Value(arith::MulFOp::create(bb, bl, args[1], args[0])));
+                                     });
+            Value accNew = matmul(nb, l, p, vTile, rescaled);
             scf::YieldOp::create(nb, l, ValueRange{mNew, sumNew, accNew});
           });
       // Rows that saw no key give zeros.

@@ -254,6 +254,21 @@ struct CpuVectorizeGenerics
     vector::populateVectorTransferDropUnitDimsPatterns(unitDims);
     vector::populateVectorTransferPermutationMapLoweringPatterns(unitDims);
     (void)applyPatternsGreedily(module, std::move(unitDims), bounded);
+    // A one-element read left 0-d (a per-row scalar, broadcast) is a
+    // plain load: from a strided view (a column sliced out of a wider
+    // product) the 0-d transfer has no lowering to LLVM.
+    SmallVector<vector::TransferReadOp> scalarReads;
+    module.walk([&](vector::TransferReadOp read) {
+      if (read.getVectorType().getRank() == 0 && !read.getMask() &&
+          isa<RankedTensorType>(read.getBase().getType()))
+        scalarReads.push_back(read);
+    });
+    for (vector::TransferReadOp read : scalarReads) {
+      rewriter.setInsertionPoint(read);
+      Value element =
+          tensor::ExtractOp::create(rewriter, read.getLoc(), read.getBase(), read.getIndices());
+      rewriter.replaceOpWithNewOp<vector::BroadcastOp>(read, read.getVectorType(), element);
+    }
 
     // A reduction over the innermost dim becomes a horizontal
     // vector.reduction; over rows of partials, vector adds (or maxima)

@@ -170,3 +170,26 @@ func.func @indexed_reduction(%s: tensor<4x32xf32>) -> tensor<4x32xi32> {
   } -> tensor<4x32xi32>
   return %r : tensor<4x32xi32>
 }
+
+// -----
+
+// A per-row scalar broadcast along the row is one element loaded and
+// broadcast, not a 0-d transfer_read (which has no lowering to LLVM from a
+// strided view: a column sliced out of a wider product).
+// CHECK-LABEL: func @row_scalar
+// CHECK: scf.for %[[R:.*]] = %c0 to %c4
+// CHECK-NOT: vector<f32>
+// CHECK: %[[ONE:.*]] = tensor.extract_slice %{{.*}}[%[[R]]] [1] [1] : tensor<4xf32> to tensor<1xf32>
+// CHECK-NOT: vector<f32>
+// CHECK: %[[S:.*]] = tensor.extract %[[ONE]][%c0] : tensor<1xf32>
+// CHECK: vector.broadcast %[[S]] : f32 to vector<64xf32>
+func.func @row_scalar(%x: tensor<4x64xf32>, %wide: tensor<4x3xf32>) -> tensor<4x64xf32> {
+  %col = tensor.extract_slice %wide[0, 1] [4, 1] [1, 1] : tensor<4x3xf32> to tensor<4xf32>
+  %e = tensor.empty() : tensor<4x64xf32>
+  %0 = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%x, %col : tensor<4x64xf32>, tensor<4xf32>) outs(%e : tensor<4x64xf32>) {
+  ^bb0(%a: f32, %s: f32, %o: f32):
+    %m = arith.mulf %a, %s : f32
+    linalg.yield %m : f32
+  } -> tensor<4x64xf32>
+  return %0 : tensor<4x64xf32>
+}
