@@ -17,7 +17,7 @@ def write_matmul(out, a, w, c):
     write_model(out, [helper.make_node("MatMul", ["a", "w"], ["c"])], {"w": w}, a, c)
 
 
-def write_model(out, nodes, initializers, a, c):
+def write_model(out, nodes, initializers, a, c, opset=17):
     """OUT_DIR/model.onnx of `nodes` from input a to output c, with the
     named numpy `initializers`; a as input_0 and `c` as the expected
     output_0."""
@@ -25,8 +25,9 @@ def write_model(out, nodes, initializers, a, c):
                               [helper.make_tensor_value_info("a", TensorProto.FLOAT, list(a.shape))],
                               [helper.make_tensor_value_info("c", TensorProto.FLOAT, list(c.shape))],
                               [numpy_helper.from_array(v, name) for name, v in initializers.items()])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    # IR 10 came with opset 21 (blocked quantization); 8 keeps older readers.
+    model.ir_version = 10 if opset >= 21 else 8
     os.makedirs(os.path.join(out, "data"), exist_ok=True)
     onnx.save(model, os.path.join(out, "model.onnx"))
     np.save(os.path.join(out, "data", "input_0.npy"), a)

@@ -2,11 +2,13 @@
 """A MatMul by a QDQ weight (DequantizeLinear of 8-bit integers, as
 quantization tools export them) and numpy's result.
 
-    make_qdq_matmul.py OUT_DIR M K N [per-tensor] [uint8]
+    make_qdq_matmul.py OUT_DIR M K N [per-tensor | blocked=B] [uint8]
 
 The weight [K, N] is int8 (uint8 with `uint8`) with one scale and zero
-point per output channel (DequantizeLinear axis 1), or one for the whole
-tensor with `per-tensor`.
+point per output channel (DequantizeLinear axis 1), one for the whole
+tensor with `per-tensor`, or one per block of B rows of each column with
+`blocked=B` (opset 21's blocked DequantizeLinear: axis 0, scale and zero
+point [K / B, N]).
 """
 import os
 import sys
@@ -21,20 +23,25 @@ out = sys.argv[1]
 m, k, n = (int(v) for v in sys.argv[2:5])
 per_tensor = "per-tensor" in sys.argv[5:]
 unsigned = "uint8" in sys.argv[5:]
+block = next((int(v.split("=")[1]) for v in sys.argv[5:] if v.startswith("blocked=")), 0)
 rng = np.random.default_rng(5)
 a = rng.standard_normal((m, k)).astype(np.float32)
 dtype = np.uint8 if unsigned else np.int8
 lo, hi = (0, 256) if unsigned else (-128, 128)
 q = rng.integers(lo, hi, (k, n)).astype(dtype)
-channels = 1 if per_tensor else n
-scale = (rng.random(channels) * 0.02 + 0.005).astype(np.float32)
-zp = rng.integers(lo + 100, hi - 100, channels).astype(dtype)
+shape = (k // block, n) if block else (1 if per_tensor else n,)
+scale = (rng.random(shape) * 0.02 + 0.005).astype(np.float32)
+zp = rng.integers(lo + 100, hi - 100, shape).astype(dtype)
 if per_tensor:
     scale, zp = scale.reshape(()), zp.reshape(())
-w = ((q.astype(np.float64) - zp.astype(np.float64)) * scale.astype(np.float64))
+if block:
+    # Each scale and zero point covers B consecutive rows of its column.
+    w = (q.astype(np.float64) - np.repeat(zp, block, axis=0)) * np.repeat(scale, block, axis=0)
+else:
+    w = ((q.astype(np.float64) - zp.astype(np.float64)) * scale.astype(np.float64))
 c = (a.astype(np.float64) @ w).astype(np.float32)
 
-node = helper.make_node("DequantizeLinear", ["q", "scale", "zp"], ["w"],
-                        **({} if per_tensor else {"axis": 1}))
+layout = {"axis": 0, "block_size": block} if block else {} if per_tensor else {"axis": 1}
+node = helper.make_node("DequantizeLinear", ["q", "scale", "zp"], ["w"], **layout)
 write_model(out, [node, helper.make_node("MatMul", ["a", "w"], ["c"])],
-            {"q": q, "scale": scale, "zp": zp}, a, c)
+            {"q": q, "scale": scale, "zp": zp}, a, c, opset=21 if block else 17)
