@@ -198,30 +198,67 @@ struct LowerQMatmul : OpRewritePattern<QMatmulOp> {
     auto resultType = cast<RankedTensorType>(op.getType());
     Type storage = wType.getElementType();
     Type floatType = xType.getElementType();
-    int64_t rank = xType.getRank(); // loops: batch..., n, k
-    int64_t loops = rank + 1;
+    uint64_t group = op.getGroupSize();
+    int64_t k = wType.getDimSize(1);
+    Value input = op.getInput(), weight = asSignless(rewriter, loc, op.getWeight());
+    // The scale's map must be one the CPU vectoriser takes (a floordiv of
+    // K is not, and left the product as scalar loops: int8 experts, whose
+    // one group is all of K, ran 40x slower than float). One group is
+    // column 0 of the scale; several split K into (group index, index in
+    // the group), two reduction loops, the scale read by the first.
+    bool oneGroup = group != 0 && static_cast<int64_t>(group) == k;
+    bool grouped = group != 0 && !oneGroup && !ShapedType::isDynamic(k) &&
+                   !xType.isDynamicDim(xType.getRank() - 1);
+    if (grouped) {
+      int64_t groups = k / static_cast<int64_t>(group);
+      SmallVector<OpFoldResult> xSizes = tensor::getMixedSizes(rewriter, loc, input);
+      xSizes.back() = rewriter.getIndexAttr(groups);
+      xSizes.push_back(rewriter.getIndexAttr(group));
+      SmallVector<int64_t> xShape(xType.getShape());
+      xShape.back() = groups;
+      xShape.push_back(group);
+      SmallVector<ReassociationIndices> xGroups;
+      for (int64_t i = 0; i + 1 < xType.getRank(); ++i)
+        xGroups.push_back({i});
+      xGroups.push_back({xType.getRank() - 1, xType.getRank()});
+      input = tensor::ExpandShapeOp::create(rewriter, loc, xType.clone(xShape), input, xGroups,
+                                            xSizes);
+      auto signlessType = cast<RankedTensorType>(weight.getType());
+      weight = tensor::ExpandShapeOp::create(
+          rewriter, loc, signlessType.clone({wType.getDimSize(0), groups, int64_t(group)}),
+          weight, ArrayRef<ReassociationIndices>{{0}, {1, 2}});
+    }
+    int64_t rank = xType.getRank(); // loops: batch..., n, k (or k groups, k in group)
+    int64_t loops = rank + (grouped ? 2 : 1);
     auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
     SmallVector<AffineExpr> xExprs, outExprs;
     for (int64_t i = 0; i < rank - 1; ++i) {
       xExprs.push_back(d(i));
       outExprs.push_back(d(i));
     }
-    xExprs.push_back(d(rank));
-    outExprs.push_back(d(rank - 1));
-    AffineExpr n = d(rank - 1), k = d(rank);
-    uint64_t group = op.getGroupSize();
+    AffineExpr n = d(rank - 1), k0 = d(rank);
+    xExprs.push_back(k0);
+    SmallVector<AffineExpr> wExprs = {n, k0};
+    if (grouped) {
+      xExprs.push_back(d(rank + 1));
+      wExprs.push_back(d(rank + 1));
+    }
+    outExprs.push_back(n);
     SmallVector<AffineExpr> sExprs;
     if (scaleType.getNumElements() == 1 && scaleType.getRank() <= 1 && group == 0)
       sExprs.assign(scaleType.getRank(), getAffineConstantExpr(0, ctx));
     else if (group == 0)
       sExprs = {n};
+    else if (oneGroup)
+      sExprs = {n, getAffineConstantExpr(0, ctx)};
+    else if (grouped)
+      sExprs = {n, k0};
     else
-      sExprs = {n, k.floorDiv(group)};
+      sExprs = {n, k0.floorDiv(group)};
     AffineMap sMap = AffineMap::get(loops, 0, sExprs, ctx);
-    SmallVector<Value> ins = {op.getInput(), asSignless(rewriter, loc, op.getWeight()),
-                              op.getScale()};
+    SmallVector<Value> ins = {input, weight, op.getScale()};
     SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, xExprs, ctx),
-                                   AffineMap::get(loops, 0, {n, k}, ctx), sMap};
+                                   AffineMap::get(loops, 0, wExprs, ctx), sMap};
     if (Value zp = op.getZeroPoint()) {
       ins.push_back(asSignless(rewriter, loc, zp));
       maps.push_back(sMap);
@@ -236,7 +273,8 @@ struct LowerQMatmul : OpRewritePattern<QMatmulOp> {
     Value empty = tensor::EmptyOp::create(rewriter, loc, resultType, dynamic);
     Value init = linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
     SmallVector<utils::IteratorType> iterators(loops, utils::IteratorType::parallel);
-    iterators.back() = utils::IteratorType::reduction;
+    for (int64_t i = rank; i < loops; ++i)
+      iterators[i] = utils::IteratorType::reduction;
     bool hasZp = static_cast<bool>(op.getZeroPoint());
     Value result =
         linalg::GenericOp::create(

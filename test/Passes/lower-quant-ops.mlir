@@ -36,12 +36,16 @@ func.func @quantize_per_tensor(%x: tensor<6xf32>, %s: tensor<f32>, %z: tensor<i8
 // -----
 
 // qmatmul dequantizes each weight inside the contraction (no float copy).
-// CHECK-DAG: #[[X:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
-// CHECK-DAG: #[[W:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
-// CHECK-DAG: #[[G:.*]] = affine_map<(d0, d1, d2) -> (d1, d2 floordiv 16)>
-// CHECK-DAG: #[[O:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// Groups of K split K into (group, index in the group): maps the CPU
+// vectoriser takes (a floordiv of K is not one).
+// CHECK-DAG: #[[X:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d2, d3)>
+// CHECK-DAG: #[[W:.*]] = affine_map<(d0, d1, d2, d3) -> (d1, d2, d3)>
+// CHECK-DAG: #[[G:.*]] = affine_map<(d0, d1, d2, d3) -> (d1, d2)>
+// CHECK-DAG: #[[O:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1)>
 // CHECK-LABEL: func @qmatmul_grouped
-// CHECK: linalg.generic {indexing_maps = [#[[X]], #[[W]], #[[G]], #[[O]]], iterator_types = ["parallel", "parallel", "reduction"]}
+// CHECK: %[[XG:.*]] = tensor.expand_shape %arg0 {{\[\[}}0], [1, 2]] output_shape [%{{.*}}, 2, 16] : tensor<?x32xf32> into tensor<?x2x16xf32>
+// CHECK: %[[WG:.*]] = tensor.expand_shape %arg1 {{\[\[}}0], [1, 2]] output_shape [4, 2, 16] : tensor<4x32xi8> into tensor<4x2x16xi8>
+// CHECK: linalg.generic {indexing_maps = [#[[X]], #[[W]], #[[G]], #[[O]]], iterator_types = ["parallel", "parallel", "reduction", "reduction"]} ins(%[[XG]], %[[WG]], %arg2
 // CHECK:   %[[WF:.*]] = arith.sitofp %{{.*}} : i8 to f32
 // CHECK:   %[[WS:.*]] = arith.mulf %[[WF]], %{{.*}}
 // CHECK:   %[[P:.*]] = arith.mulf %{{.*}}, %[[WS]]
@@ -49,6 +53,19 @@ func.func @quantize_per_tensor(%x: tensor<6xf32>, %s: tensor<f32>, %z: tensor<i8
 // CHECK-NOT: linalg.generic
 func.func @qmatmul_grouped(%x: tensor<?x32xf32>, %w: tensor<4x32xi8>, %s: tensor<4x2xf32>) -> tensor<?x4xf32> {
   %0 = moe.qmatmul %x, %w, %s {group_size = 16 : i64} : (tensor<?x32xf32>, tensor<4x32xi8>, tensor<4x2xf32>) -> tensor<?x4xf32>
+  return %0 : tensor<?x4xf32>
+}
+
+// -----
+
+// One group of all K (per channel, as the quantizer stores int8 experts):
+// the scale's column 0, one reduction loop.
+// CHECK-DAG: #[[S1:.*]] = affine_map<(d0, d1, d2) -> (d1, 0)>
+// CHECK-LABEL: func @qmatmul_one_group
+// CHECK-NOT: tensor.expand_shape
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}, #[[S1]], #{{.*}}], iterator_types = ["parallel", "parallel", "reduction"]}
+func.func @qmatmul_one_group(%x: tensor<?x32xf32>, %w: tensor<4x32xi8>, %s: tensor<4x1xf32>) -> tensor<?x4xf32> {
+  %0 = moe.qmatmul %x, %w, %s {group_size = 32 : i64} : (tensor<?x32xf32>, tensor<4x32xi8>, tensor<4x1xf32>) -> tensor<?x4xf32>
   return %0 : tensor<?x4xf32>
 }
 
