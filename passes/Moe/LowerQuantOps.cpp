@@ -44,27 +44,6 @@ AffineMap scaleMap(MLIRContext *ctx, int64_t rank, RankedTensorType scale,
   return AffineMap::get(rank, 0, exprs, ctx);
 }
 
-/// An integer of `type` widened to float `to` (unsigned types zero-extend).
-Value intToFloat(OpBuilder &b, Location loc, Value v, Type storage, Type to) {
-  return cast<IntegerType>(storage).isUnsigned()
-             ? Value(arith::UIToFPOp::create(b, loc, to, v))
-             : Value(arith::SIToFPOp::create(b, loc, to, v));
-}
-
-/// The signless form of an integer type, which arith takes.
-Type signlessOf(Type type) {
-  return IntegerType::get(type.getContext(), type.getIntOrFloatBitWidth());
-}
-
-/// A tensor of unsigned (or signed) integers seen as signless.
-Value asSignless(OpBuilder &b, Location loc, Value v) {
-  auto type = cast<RankedTensorType>(v.getType());
-  Type element = type.getElementType();
-  if (element.isSignlessInteger())
-    return v;
-  return tensor::BitcastOp::create(b, loc, type.clone(signlessOf(element)), v);
-}
-
 /// The computation of one element from the data, its scale and zero point
 /// (null without one).
 using QuantBody =
@@ -461,7 +440,7 @@ struct MoeLowerToLinalg : moe::impl::MoeLowerToLinalgBase<MoeLowerToLinalg> {
     populateLowerQuantOpsPatterns(patterns);
     populateLowerNormOpsPatterns(patterns);
     populateLowerAttentionOpsPatterns(patterns);
-    populateLowerRoutingOpsPatterns(patterns, groupedByRow);
+    populateLowerRoutingOpsPatterns(patterns, groupedByRow, weightTiles);
     if (weightTiles)
       patterns.add<LowerQMatmulAsWeightTiles>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

@@ -342,7 +342,11 @@ struct LowerDispatch : OpRewritePattern<DispatchOp> {
 };
 
 struct LowerGroupedMatmul : OpRewritePattern<GroupedMatmulOp> {
-  using OpRewritePattern::OpRewritePattern;
+  LowerGroupedMatmul(MLIRContext *ctx, bool weightTiles)
+      : OpRewritePattern(ctx), weightTiles(weightTiles) {}
+  /// Per-channel 8-bit experts as float products over weights dequantized
+  /// from a k-major copy (the CPU tiles the dequantization into them).
+  bool weightTiles;
 
   /// Integer expert weights, dequantized per (expert, row, group of K):
   /// moe.dequantize along the last axis in blocks (QMoE's form and
@@ -357,16 +361,130 @@ struct LowerGroupedMatmul : OpRewritePattern<GroupedMatmulOp> {
     return dequantize;
   }
 
+  /// Expert e's weight dequantized as a [K, N] float tensor from a k-major
+  /// copy of constant 8-bit integers with one scale (and zero point) per
+  /// output channel: an elementwise producer of the product's operand,
+  /// which the CPU computes one panel at a time beside the rows that use
+  /// it (TileAndVectorize), so the integers are all the library holds and
+  /// the float register tile does the work. Null for other experts.
+  /// Per-channel 8-bit experts kept once, k-major: expert e's weight
+  /// dequantized as a [K, N] float operand (`weight`), and a few rows'
+  /// product read straight from the integers (`fewRows`).
+  struct KMajorExperts {
+    std::function<Value(OpBuilder &, Location, Value e)> weight;
+    std::function<Value(OpBuilder &, Location, Value rows, Value e)> fewRows;
+  };
+
+  static std::optional<KMajorExperts>
+  dequantizedWeightTiles(OpBuilder &b, Location loc, DequantizeOp dequantize) {
+    auto qType = cast<RankedTensorType>(dequantize.getInput().getType());
+    auto scaleType = cast<RankedTensorType>(dequantize.getScale().getType());
+    Value zeroPoint = dequantize.getZeroPoint();
+    int64_t n = qType.getDimSize(1), k = qType.getDimSize(2);
+    if (qType.getElementTypeBitWidth() != 8 || scaleType.getDimSize(2) != 1 ||
+        !scaleType.getElementType().isF32() || !constantRawBytes(dequantize.getInput()) ||
+        (zeroPoint && !matchPattern(zeroPoint, m_Constant())))
+      return std::nullopt;
+    Type storage = qType.getElementType();
+    Value kMajor = kMajorWeights(b, loc, dequantize.getInput());
+    MLIRContext *ctx = b.getContext();
+    AffineMap id2 = AffineMap::getMultiDimIdentityMap(2, ctx);
+    AffineMap perColumn = AffineMap::get(2, 0, {getAffineDimExpr(1, ctx)}, ctx);
+    // Row e of a per-channel [E, N, 1] parameter, as [N].
+    auto channelsOf = [=](OpBuilder &nb, Location l, Value stacked, Value e) -> Value {
+      auto type = cast<RankedTensorType>(stacked.getType());
+      SmallVector<OpFoldResult> offsets = {e, nb.getIndexAttr(0), nb.getIndexAttr(0)};
+      SmallVector<OpFoldResult> sizes = {nb.getIndexAttr(1), nb.getIndexAttr(n),
+                                         nb.getIndexAttr(1)};
+      return tensor::ExtractSliceOp::create(
+          nb, l, RankedTensorType::get({n}, type.getElementType()), stacked, offsets, sizes,
+          SmallVector<OpFoldResult>(3, nb.getIndexAttr(1)));
+    };
+    Value scale = dequantize.getScale();
+    // Expert e's integers [K, N], its scales [N] and zero points [N] (none
+    // without), signless for arith.
+    auto paramsOf = [=](OpBuilder &nb, Location l, Value e) {
+      SmallVector<OpFoldResult> offsets = {e, nb.getIndexAttr(0), nb.getIndexAttr(0)};
+      SmallVector<OpFoldResult> sizes = {nb.getIndexAttr(1), nb.getIndexAttr(k),
+                                         nb.getIndexAttr(n)};
+      Value q = tensor::ExtractSliceOp::create(
+          nb, l, RankedTensorType::get({k, n}, storage), kMajor, offsets, sizes,
+          SmallVector<OpFoldResult>(3, nb.getIndexAttr(1)));
+      SmallVector<Value> params = {asSignless(nb, l, q), channelsOf(nb, l, scale, e)};
+      if (zeroPoint)
+        params.push_back(asSignless(nb, l, channelsOf(nb, l, zeroPoint, e)));
+      return params;
+    };
+    // The weight at (k, n) from the integer, scale and zero point there.
+    auto dequantized = [=](OpBuilder &bb, Location bl, ValueRange args) -> Value {
+      Value w = intToFloat(bb, bl, args[0], storage, bb.getF32Type());
+      if (zeroPoint)
+        w = arith::SubFOp::create(bb, bl, w, intToFloat(bb, bl, args[2], storage, bb.getF32Type()));
+      return arith::MulFOp::create(bb, bl, w, args[1]);
+    };
+    KMajorExperts experts;
+    experts.weight = [=](OpBuilder &nb, Location l, Value e) -> Value {
+      SmallVector<AffineMap> maps = {id2, perColumn};
+      if (zeroPoint)
+        maps.push_back(perColumn);
+      maps.push_back(id2);
+      Value init = tensor::EmptyOp::create(nb, l, ArrayRef<int64_t>{k, n}, nb.getF32Type());
+      return generic(nb, l, init, paramsOf(nb, l, e), maps, {IT::parallel, IT::parallel},
+                     [&](OpBuilder &bb, Location bl, ValueRange args) {
+                       linalg::YieldOp::create(bb, bl, dequantized(bb, bl, args));
+                     });
+    };
+    // Rows [r, K] times the integers in their k-major order, n innermost:
+    // each integer read once, contiguously, per row (a decode step's
+    // stream of weights), the sums of a row updated along n.
+    experts.fewRows = [=](OpBuilder &nb, Location l, Value rows, Value e) -> Value {
+      AffineExpr r = getAffineDimExpr(0, ctx), kk = getAffineDimExpr(1, ctx),
+                 nn = getAffineDimExpr(2, ctx);
+      AffineMap perN = AffineMap::get(3, 0, {nn}, ctx);
+      SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {r, kk}, ctx),
+                                     AffineMap::get(3, 0, {kk, nn}, ctx), perN};
+      if (zeroPoint)
+        maps.push_back(perN);
+      maps.push_back(AffineMap::get(3, 0, {r, nn}, ctx));
+      SmallVector<Value> ins = {rows};
+      llvm::append_range(ins, paramsOf(nb, l, e));
+      SmallVector<OpFoldResult> outSizes = {tensor::getMixedSize(nb, l, rows, 0),
+                                            nb.getIndexAttr(n)};
+      Value init = filled(nb, l, outSizes, arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(0)));
+      return generic(nb, l, init, ins, maps, {IT::parallel, IT::reduction, IT::parallel},
+                     [&](OpBuilder &bb, Location bl, ValueRange args) {
+                       Value w = dequantized(bb, bl, args.drop_front());
+                       Value p = arith::MulFOp::create(bb, bl, args[0], w);
+                       linalg::YieldOp::create(
+                           bb, bl, Value(arith::AddFOp::create(bb, bl, args.back(), p)));
+                     });
+    };
+    return experts;
+  }
+
+  /// Expert e's rows times its integer weights (and bias) as a moe.qmatmul
+  /// on the expert's slices.
+  static Value quantizedProduct(OpBuilder &b, Location l, GroupedMatmulOp op,
+                                DequantizeOp dequantize, Value rowsIn, Value e) {
+    int64_t k = cast<RankedTensorType>(dequantize.getInput().getType()).getDimSize(2);
+    int64_t groups = cast<RankedTensorType>(dequantize.getScale().getType()).getDimSize(2);
+    Value zeroPoint =
+        dequantize.getZeroPoint() ? matrixOf(b, l, dequantize.getZeroPoint(), e) : Value();
+    Value biasRow = op.getBias() ? matrixOf(b, l, op.getBias(), e) : Value();
+    return QMatmulOp::create(b, l, rowsIn, matrixOf(b, l, dequantize.getInput(), e),
+                             matrixOf(b, l, dequantize.getScale(), e), zeroPoint, biasRow,
+                             b.getI64IntegerAttr(groups == 1 ? k : k / groups))
+        .getResult();
+  }
+
   /// Each expert's rows times its integer weights as a moe.qmatmul on the
   /// expert's slices, so the weights stay integers (packed for int4) and
   /// no float copy of them is made.
   static Value lowerQuantized(OpBuilder &rewriter, Location loc, GroupedMatmulOp op,
                               DequantizeOp dequantize, Value init) {
-    Value lhs = op.getLhs(), offsets = op.getOffsets(), bias = op.getBias();
+    Value lhs = op.getLhs(), offsets = op.getOffsets();
     auto qType = cast<RankedTensorType>(dequantize.getInput().getType());
-    auto scaleType = cast<RankedTensorType>(dequantize.getScale().getType());
     int64_t experts = qType.getDimSize(0), n = qType.getDimSize(1), k = qType.getDimSize(2);
-    int64_t groups = scaleType.getDimSize(2);
     Value c0 = cst(rewriter, loc, 0), c1 = cst(rewriter, loc, 1);
     Value rowCount = tensor::DimOp::create(rewriter, loc, lhs, 0);
     return scf::ForOp::create(
@@ -385,15 +503,7 @@ struct LowerGroupedMatmul : OpRewritePattern<GroupedMatmulOp> {
                  SmallVector<OpFoldResult> at = {start, b.getIndexAttr(0)};
                  SmallVector<OpFoldResult> lhsSizes = {count, b.getIndexAttr(k)};
                  Value rowsIn = tensor::ExtractSliceOp::create(b, l, lhs, at, lhsSizes, ones);
-                 Value zeroPoint = dequantize.getZeroPoint()
-                                       ? matrixOf(b, l, dequantize.getZeroPoint(), e)
-                                       : Value();
-                 Value biasRow = bias ? matrixOf(b, l, bias, e) : Value();
-                 Value product =
-                     QMatmulOp::create(b, l, rowsIn, matrixOf(b, l, dequantize.getInput(), e),
-                                       matrixOf(b, l, dequantize.getScale(), e), zeroPoint,
-                                       biasRow, b.getI64IntegerAttr(groups == 1 ? k : k / groups))
-                         .getResult();
+                 Value product = quantizedProduct(b, l, op, dequantize, rowsIn, e);
                  SmallVector<OpFoldResult> outSizes = {count, b.getIndexAttr(n)};
                  Value updated =
                      tensor::InsertSliceOp::create(b, l, product, iter[0], at, outSizes, ones);
@@ -418,13 +528,38 @@ struct LowerGroupedMatmul : OpRewritePattern<GroupedMatmulOp> {
     Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getFloatAttr(element, 0.0));
     Value init = filled(rewriter, loc, {rows, width}, zero);
     Value c0 = cst(rewriter, loc, 0), c1 = cst(rewriter, loc, 1);
+    // Expert e's weight [K, N] as the product's float operand.
+    std::function<Value(OpBuilder &, Location, Value)> weightOf;
+    // With dequantized weight tiles, an expert with fewer rows than the
+    // CPU's register tile (a decode step) reads the integers instead:
+    // dequantizing panels costs more than a row uses.
+    std::function<Value(OpBuilder &, Location, Value, Value)> fewRows;
     if (auto dequantize = quantizedExperts(rhs)) {
-      rewriter.replaceOp(op, castTo(rewriter, loc,
-                                    lowerQuantized(rewriter, loc, op, dequantize, init),
-                                    resultType));
-      return success();
+      std::optional<KMajorExperts> kMajor;
+      if (weightTiles && element.isF32() &&
+          cast<RankedTensorType>(lhs.getType()).getElementType().isF32())
+        kMajor = dequantizedWeightTiles(rewriter, loc, dequantize);
+      if (kMajor) {
+        weightOf = kMajor->weight;
+        fewRows = kMajor->fewRows;
+      } else {
+        rewriter.replaceOp(op, castTo(rewriter, loc,
+                                      lowerQuantized(rewriter, loc, op, dequantize, init),
+                                      resultType));
+        return success();
+      }
+    } else {
+      Value kMajor = kMajorWeights(rewriter, loc, rhs);
+      weightOf = [=](OpBuilder &b, Location l, Value e) -> Value {
+        SmallVector<OpFoldResult> wOffsets = {e, b.getIndexAttr(0), b.getIndexAttr(0)};
+        SmallVector<OpFoldResult> wSizes = {b.getIndexAttr(1), b.getIndexAttr(rhsType.getDimSize(2)),
+                                            b.getIndexAttr(rhsType.getDimSize(1))};
+        SmallVector<OpFoldResult> wStrides(3, b.getIndexAttr(1));
+        auto wType = RankedTensorType::get({rhsType.getDimSize(2), rhsType.getDimSize(1)},
+                                           rhsType.getElementType());
+        return tensor::ExtractSliceOp::create(b, l, wType, kMajor, wOffsets, wSizes, wStrides);
+      };
     }
-    Value kMajor = kMajorWeights(rewriter, loc, rhs);
     Value rowCount = getValueOrCreateConstantIndexOp(rewriter, loc, rows);
     AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
                kk = getAffineDimExpr(2, ctx);
@@ -446,44 +581,68 @@ struct LowerGroupedMatmul : OpRewritePattern<GroupedMatmulOp> {
               SmallVector<OpFoldResult> at = {start, b.getIndexAttr(0)};
               SmallVector<OpFoldResult> lhsSizes = {count, depth};
               Value rowsIn = tensor::ExtractSliceOp::create(b, l, lhs, at, lhsSizes, ones);
-              SmallVector<OpFoldResult> wOffsets = {e, b.getIndexAttr(0), b.getIndexAttr(0)};
-              SmallVector<OpFoldResult> wSizes = {b.getIndexAttr(1), depth, width};
-              SmallVector<OpFoldResult> wStrides(3, b.getIndexAttr(1));
-              auto wType = RankedTensorType::get(
-                  {rhsType.getDimSize(2), rhsType.getDimSize(1)}, rhsType.getElementType());
-              Value weight = tensor::ExtractSliceOp::create(b, l, wType, kMajor, wOffsets,
-                                                            wSizes, wStrides);
               SmallVector<OpFoldResult> outSizes = {count, width};
-              Value acc = filled(b, l, outSizes, zero);
-              Value product = generic(
-                  b, l, acc, ValueRange{rowsIn, weight},
-                  {AffineMap::get(3, 0, {m, kk}, ctx), AffineMap::get(3, 0, {kk, n}, ctx),
-                   AffineMap::get(3, 0, {m, n}, ctx)},
-                  {IT::parallel, IT::parallel, IT::reduction},
-                  [&](OpBuilder &nb, Location nl, ValueRange args) {
-                    Value p = arith::MulFOp::create(nb, nl, convertFloat(nb, nl, args[0], element),
-                                                    convertFloat(nb, nl, args[1], element));
-                    linalg::YieldOp::create(nb, nl, Value(arith::AddFOp::create(nb, nl, args[2], p)));
-                  });
-              if (bias) {
-                auto biasType = cast<RankedTensorType>(bias.getType());
-                SmallVector<OpFoldResult> bOffsets = {e, b.getIndexAttr(0)};
-                SmallVector<OpFoldResult> bSizes = {b.getIndexAttr(1), width};
-                Value row = tensor::ExtractSliceOp::create(
-                    b, l, RankedTensorType::get({biasType.getDimSize(1)}, biasType.getElementType()),
-                    bias, bOffsets, bSizes, ones);
-                AffineExpr bm = getAffineDimExpr(0, ctx), bn = getAffineDimExpr(1, ctx);
-                AffineMap id2 = AffineMap::get(2, 0, {bm, bn}, ctx);
-                product = generic(
-                    b, l, product, ValueRange{row}, {AffineMap::get(2, 0, {bn}, ctx), id2},
-                    {IT::parallel, IT::parallel}, [&](OpBuilder &nb, Location nl, ValueRange args) {
-                      linalg::YieldOp::create(
-                          nb, nl, Value(arith::AddFOp::create(
-                                      nb, nl, args[1], convertFloat(nb, nl, args[0], element))));
-                    });
+              // The rows times expert e's weights (through the integers when `few`), plus its bias.
+              auto expertProduct = [&](OpBuilder &b, Location l, bool few) {
+                Value product;
+                if (few) {
+                  product = fewRows(b, l, rowsIn, e);
+                } else {
+                  Value weight = weightOf(b, l, e);
+                  Value acc = filled(b, l, outSizes, zero);
+                  product = generic(
+                      b, l, acc, ValueRange{rowsIn, weight},
+                      {AffineMap::get(3, 0, {m, kk}, ctx), AffineMap::get(3, 0, {kk, n}, ctx),
+                       AffineMap::get(3, 0, {m, n}, ctx)},
+                      {IT::parallel, IT::parallel, IT::reduction},
+                      [&](OpBuilder &nb, Location nl, ValueRange args) {
+                        Value p =
+                            arith::MulFOp::create(nb, nl, convertFloat(nb, nl, args[0], element),
+                                                  convertFloat(nb, nl, args[1], element));
+                        linalg::YieldOp::create(nb, nl,
+                                                Value(arith::AddFOp::create(nb, nl, args[2], p)));
+                      });
+                }
+                if (bias) {
+                  auto biasType = cast<RankedTensorType>(bias.getType());
+                  SmallVector<OpFoldResult> bOffsets = {e, b.getIndexAttr(0)};
+                  SmallVector<OpFoldResult> bSizes = {b.getIndexAttr(1), width};
+                  Value row = tensor::ExtractSliceOp::create(
+                      b, l,
+                      RankedTensorType::get({biasType.getDimSize(1)}, biasType.getElementType()),
+                      bias, bOffsets, bSizes, ones);
+                  AffineExpr bm = getAffineDimExpr(0, ctx), bn = getAffineDimExpr(1, ctx);
+                  AffineMap id2 = AffineMap::get(2, 0, {bm, bn}, ctx);
+                  product =
+                      generic(b, l, product, ValueRange{row},
+                              {AffineMap::get(2, 0, {bn}, ctx), id2}, {IT::parallel, IT::parallel},
+                              [&](OpBuilder &nb, Location nl, ValueRange args) {
+                                linalg::YieldOp::create(
+                                    nb, nl,
+                                    Value(arith::AddFOp::create(
+                                        nb, nl, args[1], convertFloat(nb, nl, args[0], element))));
+                              });
+                }
+                return product;
+              };
+              Value product;
+              if (fewRows) {
+                Value many =
+                    arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, count, cst(b, l, 8));
+                product = scf::IfOp::create(
+                              b, l, many,
+                              [&](OpBuilder &tb, Location tl) {
+                                scf::YieldOp::create(tb, tl, expertProduct(tb, tl, false));
+                              },
+                              [&](OpBuilder &eb, Location el) {
+                                scf::YieldOp::create(eb, el, expertProduct(eb, el, true));
+                              })
+                              .getResult(0);
+              } else {
+                product = expertProduct(b, l, false);
               }
-              Value updated = tensor::InsertSliceOp::create(b, l, product, iter[0], at,
-                                                            outSizes, ones);
+              Value updated =
+                  tensor::InsertSliceOp::create(b, l, product, iter[0], at, outSizes, ones);
               scf::YieldOp::create(b, l, updated);
             })
             .getResult(0);
@@ -562,14 +721,7 @@ struct LowerGroupedMatmulByRow : OpRewritePattern<GroupedMatmulOp> {
       };
     } else {
       bool isUnsigned = cast<IntegerType>(storage).isUnsigned();
-      auto signless = [&](Value v) {
-        auto type = cast<RankedTensorType>(v.getType());
-        if (type.getElementType().isSignlessInteger())
-          return v;
-        return Value(tensor::BitcastOp::create(
-            rewriter, loc,
-            type.clone(rewriter.getIntegerType(type.getElementTypeBitWidth())), v));
-      };
+      auto signless = [&](Value v) { return asSignless(rewriter, loc, v); };
       Value data = int4 ? packInt4Constant(rewriter, loc, dequantize.getInput())->bytes
                         : signless(dequantize.getInput());
       Value zeroPoint = dequantize.getZeroPoint();
@@ -706,9 +858,9 @@ struct LowerCombine : OpRewritePattern<CombineOp> {
 } // namespace
 
 void moe::populateLowerRoutingOpsPatterns(RewritePatternSet &patterns,
-                                           bool groupedByRow) {
-  patterns.add<LowerRoute, LowerDispatch, LowerGroupedMatmul, LowerCombine>(
-      patterns.getContext());
+                                           bool groupedByRow, bool weightTiles) {
+  patterns.add<LowerRoute, LowerDispatch, LowerCombine>(patterns.getContext());
+  patterns.add<LowerGroupedMatmul>(patterns.getContext(), weightTiles);
   // Tried first; integer experts fall through to the per-expert form.
   if (groupedByRow)
     patterns.add<LowerGroupedMatmulByRow>(patterns.getContext(), /*benefit=*/2);

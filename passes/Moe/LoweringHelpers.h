@@ -101,6 +101,27 @@ inline Value constantMatmulWeightOf(linalg::GenericOp generic) {
   return b;
 }
 
+/// An integer of `type` widened to float `to` (unsigned types zero-extend).
+inline Value intToFloat(OpBuilder &b, Location loc, Value v, Type storage, Type to) {
+  return cast<IntegerType>(storage).isUnsigned()
+             ? Value(arith::UIToFPOp::create(b, loc, to, v))
+             : Value(arith::SIToFPOp::create(b, loc, to, v));
+}
+
+/// The signless form of an integer type, which arith takes.
+inline Type signlessOf(Type type) {
+  return IntegerType::get(type.getContext(), type.getIntOrFloatBitWidth());
+}
+
+/// A tensor of unsigned (or signed) integers seen as signless.
+inline Value asSignless(OpBuilder &b, Location loc, Value v) {
+  auto type = cast<RankedTensorType>(v.getType());
+  Type element = type.getElementType();
+  if (element.isSignlessInteger())
+    return v;
+  return tensor::BitcastOp::create(b, loc, type.clone(signlessOf(element)), v);
+}
+
 /// Weights [.., M, K] (a linear layer's out x in, one or a stack of
 /// experts') as [.., K, M], so that each product is a plain (rows x K) @
 /// (K x M) matmul the targets tile: transposed at compile time when they

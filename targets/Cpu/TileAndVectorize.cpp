@@ -307,8 +307,21 @@ static Value tileDynamicRows(OpBuilder &b, Location loc, Value lhs, Value rhs,
     return tensor::ExtractSliceOp::create(nb, l, RankedTensorType::get({k, 32}, f32), rhs,
                                           rhsOffsets, rhsSizes, unitStrides);
   };
-  if (std::optional<PanelOf> packed = packedConstantPanels(b, loc, rhs))
+  if (std::optional<PanelOf> packed = packedConstantPanels(b, loc, rhs)) {
     rhsPanelAt = *packed;
+  } else if (linalg::GenericOp producer = dequantizingProducer(rhs)) {
+    // Integer weights (an expert's) are dequantized a [k, 32] panel at a
+    // time, where the panel is used, never whole.
+    rhsPanelAt = [tileable = cast<TilingInterface>(producer.getOperation()), k, zero,
+                  slice = rhsPanelAt](OpBuilder &nb, Location l, Value col) mutable -> Value {
+      SmallVector<OpFoldResult> offsets = {zero, col};
+      SmallVector<OpFoldResult> sizes = {nb.getIndexAttr(k), nb.getIndexAttr(32)};
+      FailureOr<TilingResult> tiled = tileable.getTiledImplementation(nb, offsets, sizes);
+      if (failed(tiled) || tiled->tiledValues.size() != 1)
+        return slice(nb, l, col);
+      return tiled->tiledValues[0];
+    };
+  }
 
   // Where the panel at column `col` sits in C.
   SmallVector<OpFoldResult> panelSizes = {rows, b.getIndexAttr(32)};

@@ -242,3 +242,35 @@ func.func @dequantized_weight(%a: tensor<16x512xf32>, %q: tensor<512x64xi8>, %s:
   } -> tensor<16x64xf32>
   return %0 : tensor<16x64xf32>
 }
+
+// -----
+
+// A run-time row count times a weight dequantized from integers (an int8
+// expert's): the dequantization is computed a [k, 32] panel at a time inside
+// the panel loop, where the rows use it, never the whole weight.
+// CHECK-LABEL: func @dynamic_rows_dequantized
+// CHECK-NOT: -> tensor<16x64xf32>
+// CHECK: scf.for %[[COL:.*]] = %c0 to %c64 step %c32
+// CHECK:   %[[Q:.*]] = tensor.extract_slice %arg1[0, %[[COL]]] [16, 32] [1, 1] : tensor<16x64xi8> to tensor<16x32xi8>
+// CHECK:   %[[S:.*]] = tensor.extract_slice %arg2[%[[COL]]] [32] [1] : tensor<64xf32> to tensor<32xf32>
+// CHECK:   %[[PANEL:.*]] = linalg.generic {{.*}} ins(%[[Q]], %[[S]] : tensor<16x32xi8>, tensor<32xf32>) outs(%{{.*}} : tensor<16x32xf32>)
+// CHECK:     arith.sitofp
+// CHECK:   scf.for %{{.*}} step %c8
+// CHECK:     tensor.extract_slice %[[PANEL]]
+// CHECK:     math.fma {{.*}} : vector<8x32xf32>
+func.func @dynamic_rows_dequantized(%a: tensor<?x16xf32>, %q: tensor<16x64xi8>, %s: tensor<64xf32>, %c: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  %e = tensor.empty() : tensor<16x64xf32>
+  %b = linalg.generic {indexing_maps = [affine_map<(k, n) -> (k, n)>, affine_map<(k, n) -> (n)>, affine_map<(k, n) -> (k, n)>], iterator_types = ["parallel", "parallel"]} ins(%q, %s : tensor<16x64xi8>, tensor<64xf32>) outs(%e : tensor<16x64xf32>) {
+  ^bb0(%x: i8, %y: f32, %o: f32):
+    %f = arith.sitofp %x : i8 to f32
+    %m = arith.mulf %f, %y : f32
+    linalg.yield %m : f32
+  } -> tensor<16x64xf32>
+  %0 = linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : tensor<?x16xf32>, tensor<16x64xf32>) outs(%c : tensor<?x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %r = arith.addf %acc, %p : f32
+    linalg.yield %r : f32
+  } -> tensor<?x64xf32>
+  return %0 : tensor<?x64xf32>
+}

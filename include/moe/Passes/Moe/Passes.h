@@ -34,9 +34,11 @@ void populateFuseElementwiseChainsPatterns(RewritePatternSet &patterns,
 /// moe.route, dispatch, grouped_matmul and combine -> linalg and scf.
 /// grouped_matmul is a loop over experts with a matmul over each one's
 /// rows, or with `groupedByRow` one op over all rows, each reading its
-/// expert's weights (for GPUs: no loop whose bounds are data).
+/// expert's weights (for GPUs: no loop whose bounds are data). With
+/// `weightTiles` (the CPU), per-channel 8-bit experts are float products
+/// over weights dequantized from a k-major copy of the integers.
 void populateLowerRoutingOpsPatterns(RewritePatternSet &patterns,
-                                     bool groupedByRow = false);
+                                     bool groupedByRow = false, bool weightTiles = false);
 
 /// Raises the exported expert loop whose output sum is `root` (an onnx
 /// Add or ScatterElements) into moe.route + moe.experts and returns the

@@ -152,7 +152,10 @@ def MoeLowerToLinalg : Pass<"moe-lower-to-linalg"> {
     feeding a float matmul, which the CPU backend computes one tile of
     weights at a time inside the matmul; and a matmul of fewer rows by a
     weight dequantized from 8-bit constants (QDQ) becomes moe.qmatmul over
-    the transposed integers.
+    the transposed integers; and per-channel 8-bit experts are kept once,
+    k-major: an expert with 8 rows or more multiplies a float weight
+    dequantized from them (which the CPU backend computes a panel at a
+    time beside the rows), fewer rows read the integers directly.
     With `grouped-by-row`, moe.grouped_matmul is one op over all rows, each
     reading its expert's weights (integer ones dequantized as they are read,
     int4 kept packed): a GPU runs it as one kernel, with no loop over experts
@@ -163,7 +166,8 @@ def MoeLowerToLinalg : Pass<"moe-lower-to-linalg"> {
            "moe.grouped_matmul as one op over all rows (for GPUs)">,
     Option<"weightTiles", "weight-tiles", "bool", /*default=*/"false",
            "8-bit qmatmul of many static rows as a dequantized weight feeding a "
-           "float matmul (for the CPU, which tiles the dequantization into it)">,
+           "float matmul, and per-channel 8-bit experts likewise (for the CPU, which "
+           "tiles the dequantization into it)">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::linalg::LinalgDialect",
