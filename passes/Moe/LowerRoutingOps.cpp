@@ -361,22 +361,20 @@ struct LowerGroupedMatmul : OpRewritePattern<GroupedMatmulOp> {
     return dequantize;
   }
 
-  /// Expert e's weight dequantized as a [K, N] float tensor from a k-major
-  /// copy of constant 8-bit integers with one scale (and zero point) per
-  /// output channel: an elementwise producer of the product's operand,
-  /// which the CPU computes one panel at a time beside the rows that use
-  /// it (TileAndVectorize), so the integers are all the library holds and
-  /// the float register tile does the work. Null for other experts.
   /// Per-channel 8-bit experts kept once, k-major: expert e's weight
-  /// dequantized as a [K, N] float operand (`weight`), and a few rows'
-  /// product read straight from the integers (`fewRows`).
+  /// dequantized as a [K, N] float operand (`weight`: an elementwise
+  /// producer the CPU computes one panel at a time beside the rows that
+  /// use it, TileAndVectorize; the float register tile does the work), and
+  /// a few rows' product read straight from the integers (`fewRows`).
   struct KMajorExperts {
     std::function<Value(OpBuilder &, Location, Value e)> weight;
     std::function<Value(OpBuilder &, Location, Value rows, Value e)> fewRows;
   };
 
-  static std::optional<KMajorExperts>
-  dequantizedWeightTiles(OpBuilder &b, Location loc, DequantizeOp dequantize) {
+  /// Those of constant 8-bit integers with one scale (and zero point) per
+  /// output channel; nothing for other experts (and nothing built).
+  static std::optional<KMajorExperts> dequantizedWeightTiles(OpBuilder &b, Location loc,
+                                                             DequantizeOp dequantize) {
     auto qType = cast<RankedTensorType>(dequantize.getInput().getType());
     auto scaleType = cast<RankedTensorType>(dequantize.getScale().getType());
     Value zeroPoint = dequantize.getZeroPoint();
@@ -407,9 +405,9 @@ struct LowerGroupedMatmul : OpRewritePattern<GroupedMatmulOp> {
       SmallVector<OpFoldResult> offsets = {e, nb.getIndexAttr(0), nb.getIndexAttr(0)};
       SmallVector<OpFoldResult> sizes = {nb.getIndexAttr(1), nb.getIndexAttr(k),
                                          nb.getIndexAttr(n)};
-      Value q = tensor::ExtractSliceOp::create(
-          nb, l, RankedTensorType::get({k, n}, storage), kMajor, offsets, sizes,
-          SmallVector<OpFoldResult>(3, nb.getIndexAttr(1)));
+      Value q = tensor::ExtractSliceOp::create(nb, l, RankedTensorType::get({k, n}, storage),
+                                               kMajor, offsets, sizes,
+                                               SmallVector<OpFoldResult>(3, nb.getIndexAttr(1)));
       SmallVector<Value> params = {asSignless(nb, l, q), channelsOf(nb, l, scale, e)};
       if (zeroPoint)
         params.push_back(asSignless(nb, l, channelsOf(nb, l, zeroPoint, e)));
@@ -552,8 +550,9 @@ struct LowerGroupedMatmul : OpRewritePattern<GroupedMatmulOp> {
       Value kMajor = kMajorWeights(rewriter, loc, rhs);
       weightOf = [=](OpBuilder &b, Location l, Value e) -> Value {
         SmallVector<OpFoldResult> wOffsets = {e, b.getIndexAttr(0), b.getIndexAttr(0)};
-        SmallVector<OpFoldResult> wSizes = {b.getIndexAttr(1), b.getIndexAttr(rhsType.getDimSize(2)),
-                                            b.getIndexAttr(rhsType.getDimSize(1))};
+        SmallVector<OpFoldResult> wSizes = {b.getIndexAttr(1),
+                                            tensor::getMixedSize(b, l, kMajor, 1),
+                                            tensor::getMixedSize(b, l, kMajor, 2)};
         SmallVector<OpFoldResult> wStrides(3, b.getIndexAttr(1));
         auto wType = RankedTensorType::get({rhsType.getDimSize(2), rhsType.getDimSize(1)},
                                            rhsType.getElementType());
