@@ -182,6 +182,28 @@ def int4_variant(out, source, name, block=128):
             json.dump(values, f)
 
 
+def int8_variant(out, source, name):
+    """The same block compiled with --quantize=int8 (per channel, the
+    quantizer's default clipping); ONNX Runtime runs the float export, so
+    the row compares moe int8 with ORT fp32 (and with the float row)."""
+    src, folder = os.path.join(out, source), os.path.join(out, name)
+    if os.path.exists(folder):
+        shutil.rmtree(folder)
+    shutil.copytree(src, folder)
+    with open(os.path.join(folder, "moe-flags.txt"), "w") as f:
+        f.write("--quantize=int8\n")
+    with open(os.path.join(folder, "tolerance.json"), "w") as f:
+        json.dump({"atol": 0.1, "rtol": 0}, f)
+    limits = os.path.join(folder, "limits.json")
+    if os.path.exists(limits):
+        with open(limits) as f:
+            values = json.load(f)
+        # A quarter of the float weights' bytes (scales aside).
+        values["bytes"] = values["bytes"] / 4
+        with open(limits, "w") as f:
+            json.dump(values, f)
+
+
 def attention_block(out, name, hidden, heads, kv_heads, seq, window=0, core=False):
     """The Llama attention block; `core`: its attention alone (q, k, v in),
     where the two compilers' work differs (the projections are the same
@@ -207,6 +229,8 @@ def main():
         moe_block(out, "issue_mixtral_prefill128", "mixtral", 1024, 2816, 8, 2, 128)
         moe_block(out, "issue_mixtral_decode", "mixtral", 1024, 2816, 8, 2, 1)
         int4_variant(out, "issue_mixtral_decode", "issue_mixtral_decode_int4")
+        int8_variant(out, "issue_mixtral_decode", "issue_mixtral_decode_int8")
+        int8_variant(out, "issue_mixtral_prefill128", "issue_mixtral_prefill128_int8")
         moe_block(out, "issue_deepseek_prefill128", "deepseek", 1024, 512, 64, 6, 128, shared=2)
         moe_block(out, "issue_deepseek_decode", "deepseek", 1024, 512, 64, 6, 1, shared=2)
         attention_block(out, "issue_gqa_causal2048", 1024, 16, 4, 2048)
