@@ -155,53 +155,49 @@ def moe_block(out, name, style, hidden, ffn, experts, top_k, seq, shared=0):
     write_limits(out, name, flops=flops, read_bytes=read if seq == 1 else 0)
 
 
-def int4_variant(out, source, name, block=128):
-    """The same block run int4: moe compiles the float export with
-    --quantize=int4 (RTN, zero points, blocks of `block`); ONNX Runtime runs
-    it rewritten to MatMulNBits with the same scheme (ort.onnx)."""
+def quantized_variant(out, source, name, flags, bytes_per_float):
+    """A copy of the float block `source` that moe compiles with `flags`;
+    its outputs are compared with the float model's (quantized weights are
+    not exact), and one token's floor reads `bytes_per_float` bytes per
+    float weight byte. Returns the copy's folder."""
     src, folder = os.path.join(out, source), os.path.join(out, name)
     if os.path.exists(folder):
         shutil.rmtree(folder)
     shutil.copytree(src, folder)
-    subprocess.run([sys.executable, os.path.join(HERE, "to_matmul_nbits.py"),
-                    os.path.join(folder, "model.onnx"), os.path.join(folder, "ort.onnx"),
-                    str(block)], check=True)
     with open(os.path.join(folder, "moe-flags.txt"), "w") as f:
-        f.write(f"--quantize=int4 --quantize-group={block} --quantize-asymmetric "
-                "--quantize-method=rtn\n")
-    # Compared with the float model's output: 4-bit weights are not exact.
+        f.write(flags + "\n")
     with open(os.path.join(folder, "tolerance.json"), "w") as f:
         json.dump({"atol": 0.1, "rtol": 0}, f)
     limits = os.path.join(folder, "limits.json")
     if os.path.exists(limits):
         with open(limits) as f:
             values = json.load(f)
-        # An eighth of the float weights' bytes (plus scales and zero points).
-        values["bytes"] = values["bytes"] * (0.5 + 8 / block) / 4
+        values["bytes"] = values["bytes"] * bytes_per_float
         with open(limits, "w") as f:
             json.dump(values, f)
+    return folder
+
+
+def int4_variant(out, source, name, block=128):
+    """The same block run int4: moe compiles the float export with
+    --quantize=int4 (RTN, zero points, blocks of `block`); ONNX Runtime runs
+    it rewritten to MatMulNBits with the same scheme (ort.onnx)."""
+    # An eighth of the float weights' bytes, plus scales and zero points.
+    folder = quantized_variant(out, source, name,
+                               f"--quantize=int4 --quantize-group={block} "
+                               "--quantize-asymmetric --quantize-method=rtn",
+                               (0.5 + 8 / block) / 4)
+    subprocess.run([sys.executable, os.path.join(HERE, "to_matmul_nbits.py"),
+                    os.path.join(folder, "model.onnx"), os.path.join(folder, "ort.onnx"),
+                    str(block)], check=True)
 
 
 def int8_variant(out, source, name):
     """The same block compiled with --quantize=int8 (per channel, the
     quantizer's default clipping); ONNX Runtime runs the float export, so
     the row compares moe int8 with ORT fp32 (and with the float row)."""
-    src, folder = os.path.join(out, source), os.path.join(out, name)
-    if os.path.exists(folder):
-        shutil.rmtree(folder)
-    shutil.copytree(src, folder)
-    with open(os.path.join(folder, "moe-flags.txt"), "w") as f:
-        f.write("--quantize=int8\n")
-    with open(os.path.join(folder, "tolerance.json"), "w") as f:
-        json.dump({"atol": 0.1, "rtol": 0}, f)
-    limits = os.path.join(folder, "limits.json")
-    if os.path.exists(limits):
-        with open(limits) as f:
-            values = json.load(f)
-        # A quarter of the float weights' bytes (scales aside).
-        values["bytes"] = values["bytes"] / 4
-        with open(limits, "w") as f:
-            json.dump(values, f)
+    # A quarter of the float weights' bytes (scales aside).
+    quantized_variant(out, source, name, "--quantize=int8", 1 / 4)
 
 
 def attention_block(out, name, hidden, heads, kv_heads, seq, window=0, core=False):
