@@ -402,12 +402,7 @@ struct LowerGroupedMatmul : OpRewritePattern<GroupedMatmulOp> {
     // Expert e's integers [K, N], its scales [N] and zero points [N] (none
     // without), signless for arith.
     auto paramsOf = [=](OpBuilder &nb, Location l, Value e) {
-      SmallVector<OpFoldResult> offsets = {e, nb.getIndexAttr(0), nb.getIndexAttr(0)};
-      SmallVector<OpFoldResult> sizes = {nb.getIndexAttr(1), nb.getIndexAttr(k),
-                                         nb.getIndexAttr(n)};
-      Value q = tensor::ExtractSliceOp::create(nb, l, RankedTensorType::get({k, n}, storage),
-                                               kMajor, offsets, sizes,
-                                               SmallVector<OpFoldResult>(3, nb.getIndexAttr(1)));
+      Value q = matrixOf(nb, l, kMajor, e);
       SmallVector<Value> params = {asSignless(nb, l, q), channelsOf(nb, l, scale, e)};
       if (zeroPoint)
         params.push_back(asSignless(nb, l, channelsOf(nb, l, zeroPoint, e)));
