@@ -115,11 +115,18 @@ def main():
         print(f"decode 4096x4096: int4 is {moe_fp32 / moe_int4:.2f}x faster than fp32 in moe, "
               f"{ort_fp32 / ort_int4:.2f}x in ORT; int4 moe/ORT MatMulNBits {moe_int4 / ort_int4:.2f}x")
     for name, (moe_q, ort_q) in results.items():
-        base = name[:-len("_int8")]
-        if name.endswith("_int8") and base in results:
-            # The int8 row runs the float row's block with --quantize=int8;
-            # ONNX Runtime runs the float export on both rows.
-            print(f"{base}: int8 is {results[base][0] / moe_q:.2f}x faster than fp32 in moe")
+        for suffix, what in (("_int8", "int8"), ("_int8a", "int8 with int8 activations")):
+            base = name[:-len(suffix)]
+            if name.endswith(suffix) and base in results:
+                # The row runs the float row's block with --quantize=int8
+                # (and --int8-activations); ONNX Runtime runs the float
+                # export on both rows.
+                line = f"{base}: {what} is {results[base][0] / moe_q:.2f}x faster than fp32 in moe"
+                if suffix == "_int8a":
+                    # ORT runs the block as DynamicQuantizeMatMul there.
+                    line += (f" ({results[base][1] / ort_q:.2f}x in ORT); moe / ORT "
+                             f"DynamicQuantizeMatMul {moe_q / ort_q:.2f}x")
+                print(line)
     for name, (moe_q, ort_q) in results.items():
         base = name[:-len("_int4")]
         if name.endswith("_int4") and base in results:

@@ -200,6 +200,17 @@ def int8_variant(out, source, name):
     quantized_variant(out, source, name, "--quantize=int8", 1 / 4)
 
 
+def int8_activations_variant(out, source, name):
+    """The same block compiled with --quantize=int8 --int8-activations:
+    rows quantized per token at run time, integer dot products (VNNI where
+    the CPU has it); ONNX Runtime runs it rewritten to DynamicQuantizeMatMul
+    (int8 weights per column, activations quantized at run time: ort.onnx)."""
+    folder = quantized_variant(out, source, name, "--quantize=int8 --int8-activations", 1 / 4)
+    subprocess.run([sys.executable, os.path.join(HERE, "to_dynamic_quant.py"),
+                    os.path.join(folder, "model.onnx"), os.path.join(folder, "ort.onnx")],
+                   check=True)
+
+
 def attention_block(out, name, hidden, heads, kv_heads, seq, window=0, core=False):
     """The Llama attention block; `core`: its attention alone (q, k, v in),
     where the two compilers' work differs (the projections are the same
@@ -227,8 +238,12 @@ def main():
         int4_variant(out, "issue_mixtral_decode", "issue_mixtral_decode_int4")
         int8_variant(out, "issue_mixtral_decode", "issue_mixtral_decode_int8")
         int8_variant(out, "issue_mixtral_prefill128", "issue_mixtral_prefill128_int8")
+        int8_activations_variant(out, "issue_mixtral_decode", "issue_mixtral_decode_int8a")
+        int8_activations_variant(out, "issue_mixtral_prefill128", "issue_mixtral_prefill128_int8a")
         moe_block(out, "issue_deepseek_prefill128", "deepseek", 1024, 512, 64, 6, 128, shared=2)
         moe_block(out, "issue_deepseek_decode", "deepseek", 1024, 512, 64, 6, 1, shared=2)
+        int8_activations_variant(out, "issue_deepseek_prefill128",
+                                 "issue_deepseek_prefill128_int8a")
         attention_block(out, "issue_gqa_causal2048", 1024, 16, 4, 2048)
         attention_block(out, "issue_gqa_window256_2048", 1024, 16, 4, 2048, window=256)
         attention_block(out, "issue_sdpa_causal2048", 1024, 16, 4, 2048, core=True)

@@ -11,9 +11,14 @@ sides run the same kind of weights.
 """
 import sys
 
+import os
+
 import numpy as np
 import onnx
-from onnx import helper, numpy_helper
+from onnx import helper
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rewrite_matmuls import rewrite_weight_matmuls  # noqa: E402
 
 
 def quantize(w, block):
@@ -39,31 +44,20 @@ def main():
     src, dst = sys.argv[1], sys.argv[2]
     block = int(sys.argv[3]) if len(sys.argv) > 3 else 128
     model = onnx.load(src)
-    inits = {t.name: t for t in model.graph.initializer}
-    nodes = []
-    for node in model.graph.node:
-        w = inits.get(node.input[1]) if node.op_type == "MatMul" else None
-        if w is None or len(w.dims) != 2 or w.dims[1] < 64 or w.dims[0] % block:
-            nodes.append(node)
-            continue
-        k, n = w.dims
-        packed, scales, zps = quantize(numpy_helper.to_array(w), block)
+
+    def replace(node, w, add):
+        k, n = w.shape
+        packed, scales, zps = quantize(w, block)
         base = node.input[1]
-        model.graph.initializer.extend([numpy_helper.from_array(packed, base + "_q4"),
-                                        numpy_helper.from_array(scales, base + "_scales"),
-                                        numpy_helper.from_array(zps, base + "_zp")])
-        nodes.append(helper.make_node(
+        add(packed, base + "_q4")
+        add(scales, base + "_scales")
+        add(zps, base + "_zp")
+        return helper.make_node(
             "MatMulNBits", [node.input[0], base + "_q4", base + "_scales", base + "_zp"],
             list(node.output), name=node.name, domain="com.microsoft", K=k, N=n, bits=4,
-            block_size=block))
-    used = {i for n in nodes for i in n.input}
-    keep = [t for t in model.graph.initializer if t.name in used]
-    del model.graph.initializer[:]
-    model.graph.initializer.extend(keep)
-    del model.graph.node[:]
-    model.graph.node.extend(nodes)
-    if not any(o.domain == "com.microsoft" for o in model.opset_import):
-        model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+            block_size=block)
+
+    rewrite_weight_matmuls(model, lambda k, n: n >= 64 and k % block == 0, replace)
     onnx.save(model, dst)
 
 

@@ -374,7 +374,11 @@ struct LowerQMatmulAsWeightTiles : OpRewritePattern<QMatmulOp> {
 /// dequantizing tiles into floats first. (More rows keep the dequantization,
 /// which the CPU tiles into the float matmul.)
 struct DequantizedWeightAsQMatmul : OpRewritePattern<linalg::GenericOp> {
-  using OpRewritePattern::OpRewritePattern;
+  /// With `anyRows` (int8 activations) every such matmul becomes one, so
+  /// that its rows are quantized too.
+  DequantizedWeightAsQMatmul(MLIRContext *ctx, bool anyRows)
+      : OpRewritePattern(ctx), anyRows(anyRows) {}
+  bool anyRows;
   LogicalResult matchAndRewrite(linalg::GenericOp generic,
                                 PatternRewriter &rewriter) const override {
     Value b = matmulWeightOf(generic);
@@ -392,7 +396,7 @@ struct DequantizedWeightAsQMatmul : OpRewritePattern<linalg::GenericOp> {
                       (*axis == 1 || static_cast<int64_t>(*axis) == -1);
     if (qType.getElementTypeBitWidth() != 8 || !qType.hasStaticShape() ||
         !xType.hasStaticShape() || (!perTensor && !perChannel) ||
-        xType.getNumElements() / k >= 8 ||
+        (xType.getNumElements() / k >= 8 && !anyRows) ||
         scaleType.getElementType() != resultType.getElementType() ||
         xType.getElementType() != resultType.getElementType())
       return failure();
@@ -432,7 +436,7 @@ struct MoeLowerToLinalg : moe::impl::MoeLowerToLinalgBase<MoeLowerToLinalg> {
     if (weightTiles) {
       // Before the dequantizations become generics.
       RewritePatternSet folds(&getContext());
-      folds.add<DequantizedWeightAsQMatmul>(&getContext());
+      folds.add<DequantizedWeightAsQMatmul>(&getContext(), int8Activations);
       if (failed(applyPatternsGreedily(getOperation(), std::move(folds))))
         return signalPassFailure();
     }
@@ -440,9 +444,13 @@ struct MoeLowerToLinalg : moe::impl::MoeLowerToLinalgBase<MoeLowerToLinalg> {
     populateLowerQuantOpsPatterns(patterns);
     populateLowerNormOpsPatterns(patterns);
     populateLowerAttentionOpsPatterns(patterns);
-    populateLowerRoutingOpsPatterns(patterns, groupedByRow, weightTiles);
+    // int8 activations take the experts as one moe.qmatmul each (which
+    // their pattern takes) rather than as dequantized float tiles.
+    populateLowerRoutingOpsPatterns(patterns, groupedByRow, weightTiles && !int8Activations);
     if (weightTiles)
       patterns.add<LowerQMatmulAsWeightTiles>(&getContext());
+    if (int8Activations)
+      populateLowerQMatmulInt8ActivationsPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

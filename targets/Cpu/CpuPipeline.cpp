@@ -12,6 +12,7 @@
 
 #include "moe/Target/Cpu/Cpu.h"
 
+#include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 
@@ -43,19 +44,31 @@ static constexpr const char *kCpuLowering =
     "convert-func-to-llvm,convert-ub-to-llvm,convert-openmp-to-llvm,"
     "reconcile-unrealized-casts";
 
-void moe::buildCpuLoweringPipeline(OpPassManager &pm) {
-  // The string names only upstream passes, all registered by the tools.
-  if (failed(parsePassPipeline(kCpuLowering, pm)))
+void moe::buildCpuLoweringPipeline(OpPassManager &pm, bool vnni) {
+  // Before the matmul tiler, which would take the i32 matmuls as loops.
+  pm.addPass(createCpuInt8DotPass());
+  std::string pipeline = kCpuLowering;
+  // Its dot products after bufferization, which refuses the intrinsic
+  // calls (their memory effects are unknown to it), before the vector ops
+  // are unrolled.
+  std::string after = "moe-cpu-strided-copies,";
+  pipeline.insert(pipeline.find(after) + after.size(),
+                  vnni ? "moe-cpu-int8-dot-products{vnni}," : "moe-cpu-int8-dot-products,");
+  if (failed(parsePassPipeline(pipeline, pm)))
     llvm::report_fatal_error("moe: the CPU lowering pipeline does not parse");
 }
 
-void moe::buildCpuMoeLoweringPipeline(OpPassManager &pm) {
-  if (failed(parsePassPipeline("moe-fuse-sibling-matmuls,moe-lower-to-linalg{weight-tiles},canonicalize", pm)))
+void moe::buildCpuMoeLoweringPipeline(OpPassManager &pm, bool int8Activations) {
+  std::string pipeline = "moe-fuse-sibling-matmuls,moe-lower-to-linalg{weight-tiles";
+  pipeline += int8Activations ? " int8-activations}" : "}";
+  if (failed(parsePassPipeline(pipeline + ",canonicalize", pm)))
     llvm::report_fatal_error("moe: the CPU moe lowering does not parse");
 }
 
 void moe::registerCpuPipelines() {
   registerCpuTileAndVectorizePass();
+  registerCpuInt8DotPass();
+  registerCpuInt8DotProductsPass();
   registerCpuVectorizeGenericsPass();
   registerCpuStridedCopiesPass();
   registerCpuFmaToFmulAddPass();
@@ -63,6 +76,7 @@ void moe::registerCpuPipelines() {
   PassPipelineRegistration<>(
       "moe-cpu-lowering-pipeline",
       "The moe/linalg level to the LLVM dialect for the CPU: bufferization "
-      "with caller-owned results, loops, and the conversions to LLVM",
+      "with caller-owned results, loops, and the conversions to LLVM (int8 "
+      "matmuls in portable vector ops; moe-compile picks VNNI by the CPU)",
       [](OpPassManager &pm) { buildCpuLoweringPipeline(pm); });
 }

@@ -19,6 +19,7 @@
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -187,6 +188,14 @@ LogicalResult linkSharedLibrary(StringRef object, const ModelSignature &signatur
 }
 
 } // namespace
+
+bool moe::cpuHasFeature(const CpuCodegenOptions &options, StringRef feature) {
+  std::string error;
+  std::unique_ptr<llvm::TargetMachine> machine = makeTargetMachine(options, error);
+  if (!machine || !machine->getTargetTriple().isX86())
+    return false;
+  return machine->getMCSubtargetInfo()->checkFeatures(("+" + feature).str());
+}
 
 LogicalResult moe::emitCpuArtifact(ModuleOp module, const ModelSignature &signature,
                                    CpuArtifact artifact, StringRef path,

@@ -9,6 +9,7 @@
 
 #include "NpuKernels.h"
 #include "moe/Dialect/Moe/MoeOps.h"
+#include "moe/Passes/Moe/Passes.h"
 #include "moe/Support/ConstantBytes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -110,8 +111,7 @@ static Value int8Product(OpBuilder &b, Location loc, moe::QMatmulOp op, Value wt
   auto xType = cast<RankedTensorType>(op.getInput().getType());
   auto resultType = cast<RankedTensorType>(op.getResult().getType());
   unsigned rank = xType.getRank();
-  Type f32 = b.getF32Type(), i8 = b.getI8Type();
-  SmallVector<int64_t> rowShape(xType.getShape().drop_back());
+  Type f32 = b.getF32Type();
   AffineMap id = b.getMultiDimIdentityMap(rank);
   SmallVector<AffineExpr> lead;
   for (unsigned i = 0; i + 1 < rank; ++i)
@@ -124,36 +124,8 @@ static Value int8Product(OpBuilder &b, Location loc, moe::QMatmulOp op, Value wt
   auto constant = [&](OpBuilder &nb, Location nl, double v) {
     return arith::ConstantOp::create(nb, nl, f32, nb.getF32FloatAttr(float(v)));
   };
-  // Each row's largest magnitude.
-  SmallVector<utils::IteratorType> red(par);
-  red.back() = utils::IteratorType::reduction;
-  Value lowest = arith::ConstantOp::create(
-      b, loc, f32, b.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
-  Value rowEmpty = tensor::EmptyOp::create(b, loc, rowShape, f32);
-  Value init = linalg::FillOp::create(b, loc, lowest, rowEmpty).getResult(0);
-  Value absMax = linalg::GenericOp::create(
-                     b, loc, init.getType(), op.getInput(), init, ArrayRef<AffineMap>{id, row},
-                     red,
-                     [&](OpBuilder &nb, Location nl, ValueRange a) {
-                       Value m = math::AbsFOp::create(nb, nl, wide(nb, nl, a[0]));
-                       linalg::YieldOp::create(
-                           nb, nl, arith::MaximumFOp::create(nb, nl, a[1], m).getResult());
-                     })
-                     .getResult(0);
-  // x * 127 / max|x|, rounded to the nearest even, as int8.
-  Value qEmpty = tensor::EmptyOp::create(b, loc, xType.getShape(), i8);
-  Value xq = linalg::GenericOp::create(
-                 b, loc, qEmpty.getType(), ValueRange{op.getInput(), absMax}, qEmpty,
-                 ArrayRef<AffineMap>{id, row, id}, par,
-                 [&](OpBuilder &nb, Location nl, ValueRange a) {
-                   Value s = arith::MaximumFOp::create(nb, nl, a[1], constant(nb, nl, 1e-12));
-                   Value v = arith::DivFOp::create(nb, nl, wide(nb, nl, a[0]), s);
-                   v = arith::MulFOp::create(nb, nl, v, constant(nb, nl, 127.0));
-                   v = math::RoundEvenOp::create(nb, nl, v);
-                   linalg::YieldOp::create(nb, nl,
-                                           arith::FPToSIOp::create(nb, nl, i8, v).getResult());
-                 })
-                 .getResult(0);
+  moe::QuantizedRows rows = moe::quantizeRows(b, loc, op.getInput());
+  Value absMax = rows.absMax, xq = rows.values;
   // int8 x int8 into i32 on the cube.
   Value acc = buildMatmul(b, loc, xq, wt);
   // Back to floats: the sum times the row's scale (max|x| / 127) and the

@@ -162,12 +162,16 @@ static cl::opt<std::string> npuMatmulType(
     cl::desc("NPU targets: compute f32 matmuls and attention in f16 or bf16 on the cube "
              "(operands converted, sums and results f32; default: refuse f32 there)"),
     cl::value_desc("f16|bf16"), cl::cat(category));
-static cl::opt<bool> npuInt8Activations(
-    "npu-int8-activations",
-    cl::desc("NPU targets with --quantize=int8: quantize each matmul's activations per row "
-             "at run time too and multiply on the int8 cube (i32 sums, dequantized on the "
-             "vector unit)"),
+static cl::opt<bool> int8Activations(
+    "int8-activations",
+    cl::desc("With 8-bit weights (--quantize=int8, or an imported int8 model): quantize "
+             "each such matmul's input rows to int8 at run time too (one scale per row) "
+             "and multiply integers with i32 sums: the CPU's VNNI dot products where it has "
+             "them, the NPU's int8 cube (not for CUDA targets)"),
     cl::cat(category));
+static cl::alias npuInt8Activations("npu-int8-activations",
+                                    cl::desc("Alias for --int8-activations"),
+                                    cl::aliasopt(int8Activations), cl::cat(category));
 static cl::opt<bool> printTarget(
     "print-target-description",
     cl::desc("Print the --target NPU's description as a description file (a start "
@@ -349,6 +353,11 @@ int main(int argc, char **argv) {
         << "--compile-to=llvm is a CPU phase; NPU targets stop at npu\n";
     return 1;
   }
+  if (int8Activations && cudaTarget) {
+    llvm::WithColor::error(llvm::errs(), "moe-compile")
+        << "--int8-activations: CUDA targets do not take int8 activations yet\n";
+    return 1;
+  }
   if (quantizeMethod != "clip" && quantizeMethod != "rtn") {
     llvm::WithColor::error(llvm::errs(), "moe-compile")
         << "--quantize-method=" << quantizeMethod << ": the methods are rtn and clip\n";
@@ -406,7 +415,7 @@ int main(int argc, char **argv) {
       return 1;
     moe::MoeNpuLowerOptions lowerOptions;
     lowerOptions.matmulType = npuMatmulType;
-    lowerOptions.int8Activations = npuInt8Activations;
+    lowerOptions.int8Activations = int8Activations;
     pm.addPass(moe::createMoeNpuLower(lowerOptions));
     pm.addNestedPass<func::FuncOp>(moe::createMoeNpuInsertSync());
     if (failed(pm.run(*module)))
@@ -420,7 +429,7 @@ int main(int argc, char **argv) {
     if (cudaTarget)
       moe::buildCudaMoeLoweringPipeline(moeLowering);
     else
-      moe::buildCpuMoeLoweringPipeline(moeLowering);
+      moe::buildCpuMoeLoweringPipeline(moeLowering, int8Activations);
     if (failed(moeLowering.run(*module)))
       return 1;
     signature = moe::prepareCpuEntry(*module);
@@ -434,8 +443,13 @@ int main(int argc, char **argv) {
     else if (cudaTarget)
       moe::buildCudaLoweringPipeline(pm, kind == Emit::Cubin ? moe::CudaBinary::Cubin
                                                              : moe::CudaBinary::Ptx);
-    else
-      moe::buildCpuLoweringPipeline(pm);
+    else {
+      moe::CpuCodegenOptions machine;
+      machine.triple = triple;
+      machine.cpu = cpuName;
+      machine.features = cpuFeatures;
+      moe::buildCpuLoweringPipeline(pm, moe::cpuHasFeature(machine, "avx512vnni"));
+    }
     if (failed(pm.run(*module)))
       return 1;
   }

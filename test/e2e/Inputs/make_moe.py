@@ -7,9 +7,13 @@ KIND relu: 4 experts, top-2, biases, routing weights as they are; silu:
 8 experts, top-2, weights renormalised over the two; qmoe4 and qmoe8: the
 silu model as QMoE, its weights 4- or 8-bit unsigned with zero point
 2^(bits-1) and a scale per output row (the float weights are the
-dequantised ones). Weights in the linear-layer layout: fc1 [E, inter,
-hidden], fc2 [E, hidden, inter]. Some tokens are sent to the same expert,
-some experts get none.
+dequantised ones); qmoe8a: qmoe8 over 40 tokens, the reference computed
+as moe-compile --int8-activations defines it (each expert product's
+input row rounded to int8, half to even, at 127 / max|row|; integer sums;
+back to floats by max|row| / 127 and the weight scale, in f32).
+Weights in the linear-layer layout: fc1 [E, inter, hidden], fc2 [E,
+hidden, inter]. Some tokens are sent to the same expert, some experts get
+none.
 """
 import os
 import sys
@@ -20,7 +24,10 @@ from onnx import TensorProto, helper, numpy_helper
 
 out, kind = sys.argv[1], sys.argv[2]
 rng = np.random.default_rng(11)
-T, H, I = 9, 16, 32
+int8_activations = kind == "qmoe8a"
+if int8_activations:
+    kind = "qmoe8"
+T, H, I = (40 if int8_activations else 9), 16, 32
 E = 4 if kind == "relu" else 8
 x = rng.standard_normal((T, H)).astype(np.float32)
 router = rng.standard_normal((T, E)).astype(np.float32)
@@ -41,6 +48,17 @@ b1 = rng.standard_normal((E, I)).astype(np.float32)
 b2 = rng.standard_normal((E, H)).astype(np.float32)
 normalize = kind != "relu"
 
+
+
+def int8_product(q, zp, scale, row):
+    """q [N, K] integers times `row` [K] quantized to int8, in f32."""
+    row = row.astype(np.float32)
+    top = np.float32(max(np.abs(row).max(), np.float32(1e-12)))
+    qx = np.rint(row / top * np.float32(127)).astype(np.int64)
+    sums = (q.astype(np.int64) - zp) @ qx
+    return (sums.astype(np.float32) * (top / np.float32(127)) * scale).astype(np.float32)
+
+
 probs = np.exp(router - router.max(axis=1, keepdims=True))
 probs /= probs.sum(axis=1, keepdims=True)
 y = np.zeros((T, H))
@@ -50,6 +68,11 @@ for t in range(T):
     if normalize:
         w = w / w.sum()
     for e, weight in zip(top, w):
+        if int8_activations:
+            h = int8_product(q1[e], 128, s1[e], x[t])
+            h = h / (np.float32(1) + np.exp(-h))
+            y[t] += weight * int8_product(q2[e], 128, s2[e], h)
+            continue
         h = w1[e].astype(np.float64) @ x[t]
         if kind == "relu":
             h = np.maximum(h + b1[e], 0)

@@ -2,13 +2,16 @@
 """A MatMul by a QDQ weight (DequantizeLinear of 8-bit integers, as
 quantization tools export them) and numpy's result.
 
-    make_qdq_matmul.py OUT_DIR M K N [per-tensor | blocked=B] [uint8]
+    make_qdq_matmul.py OUT_DIR M K N [per-tensor | blocked=B] [uint8] [int8-activations]
 
 The weight [K, N] is int8 (uint8 with `uint8`) with one scale and zero
 point per output channel (DequantizeLinear axis 1), one for the whole
 tensor with `per-tensor`, or one per block of B rows of each column with
 `blocked=B` (opset 21's blocked DequantizeLinear: axis 0, scale and zero
-point [K / B, N]).
+point [K / B, N]). With `int8-activations` (not blocked) the result is
+what moe-compile --int8-activations defines: each row of `a` rounded to
+int8, half to even, at 127 / max|row|, integer sums, then times
+max|row| / 127 and the weight scale, in f32.
 """
 import os
 import sys
@@ -40,6 +43,11 @@ if block:
 else:
     w = ((q.astype(np.float64) - zp.astype(np.float64)) * scale.astype(np.float64))
 c = (a.astype(np.float64) @ w).astype(np.float32)
+if "int8-activations" in sys.argv[5:]:
+    top = np.maximum(np.abs(a).max(axis=1, keepdims=True), np.float32(1e-12))
+    qa = np.rint(a / top * np.float32(127)).astype(np.int64)
+    sums = qa @ (q.astype(np.int64) - zp.astype(np.int64))
+    c = (sums.astype(np.float32) * (top / np.float32(127)) * scale).astype(np.float32)
 
 layout = {"axis": 0, "block_size": block} if block else {} if per_tensor else {"axis": 1}
 node = helper.make_node("DequantizeLinear", ["q", "scale", "zp"], ["w"], **layout)

@@ -6,6 +6,7 @@
 #include "mlir/Pass/Pass.h"
 
 namespace mlir {
+class OpBuilder;
 class RewritePatternSet;
 class RewriterBase;
 namespace moe {
@@ -18,6 +19,20 @@ void populateDecomposeExpertsPatterns(RewritePatternSet &patterns);
 
 /// moe.quantize/dequantize/qmatmul -> linalg.generic.
 void populateLowerQuantOpsPatterns(RewritePatternSet &patterns);
+
+/// moe.qmatmul of 8-bit weights (per channel or per tensor) with its
+/// input rows quantized to int8 at run time: an i32 matmul generic of the
+/// integers and one pass back to floats (Int8Activations.cpp); preferred
+/// over the other qmatmul lowerings.
+void populateLowerQMatmulInt8ActivationsPatterns(RewritePatternSet &patterns);
+
+/// Rows x [..., K] quantized to int8 at run time: `absMax` [...] holds each
+/// row's largest magnitude and `values` [..., K] (i8) round_half_even(x /
+/// max(absMax, 1e-12) * 127); x ~ values * absMax / 127.
+struct QuantizedRows {
+  Value absMax, values;
+};
+QuantizedRows quantizeRows(OpBuilder &b, Location loc, Value x);
 
 /// moe.rms_norm -> linalg.generic.
 void populateLowerNormOpsPatterns(RewritePatternSet &patterns);

@@ -160,6 +160,12 @@ def MoeLowerToLinalg : Pass<"moe-lower-to-linalg"> {
     reading its expert's weights (integer ones dequantized as they are read,
     int4 kept packed): a GPU runs it as one kernel, with no loop over experts
     whose bounds are data.
+    With `int8-activations`, moe.qmatmul of 8-bit weights with one scale
+    per output channel or per tensor (experts' included: each expert then
+    is one such product) quantizes its input rows at run time (round half
+    to even of x * 127 / max|x| per row) and multiplies integers: an i32
+    matmul generic, whose sums, less zero point times the row's integer
+    sum, one elementwise pass scales by max|x| / 127 and the weight scale.
   }];
   let options = [
     Option<"groupedByRow", "grouped-by-row", "bool", /*default=*/"false",
@@ -168,6 +174,9 @@ def MoeLowerToLinalg : Pass<"moe-lower-to-linalg"> {
            "8-bit qmatmul of many static rows as a dequantized weight feeding a "
            "float matmul, and per-channel 8-bit experts likewise (for the CPU, which "
            "tiles the dequantization into it)">,
+    Option<"int8Activations", "int8-activations", "bool", /*default=*/"false",
+           "products by 8-bit weights (per channel or per tensor) quantize their input "
+           "rows to int8 at run time and sum integers in i32">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::linalg::LinalgDialect",

@@ -3,6 +3,7 @@
 #ifndef MOE_TARGET_CPU_CPU_H
 #define MOE_TARGET_CPU_CPU_H
 
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/LLVM.h"
 
@@ -35,8 +36,9 @@ constexpr const char *kCpuEntryName = "moe_model_main";
 FailureOr<ModelSignature> prepareCpuEntry(ModuleOp module);
 
 /// The moe ops the CPU takes in portable form, as linalg (quantization
-/// ops so far); runs before prepareCpuEntry.
-void buildCpuMoeLoweringPipeline(OpPassManager &pm);
+/// ops so far); runs before prepareCpuEntry. With `int8Activations`,
+/// products by 8-bit weights quantize their rows to int8 at run time.
+void buildCpuMoeLoweringPipeline(OpPassManager &pm, bool int8Activations = false);
 
 /// Fails, naming the op, when the module holds an op the CPU lowering does
 /// not take yet.
@@ -44,7 +46,9 @@ LogicalResult checkCpuLowerable(ModuleOp module);
 
 /// From the moe/linalg level to the LLVM dialect: bufferization with
 /// owned results, loops, and the upstream conversions to LLVM.
-void buildCpuLoweringPipeline(OpPassManager &pm);
+/// `vnni`: the target CPU has AVX512-VNNI (int8 matmuls use vpdpbusd).
+void buildCpuLoweringPipeline(OpPassManager &pm, bool vnni = false);
+
 
 /// Where a model's buffers live, as its wrapper sees it.
 struct WrapperTarget {
@@ -67,6 +71,9 @@ struct CpuCodegenOptions {
   size_t externalWeightsMinBytes = 1024;  // smaller ones stay in the code
   WrapperTarget wrapper;      // a shared library's C API
 };
+/// Whether the CPU `options` compile for has `feature` ("avx512vnni"):
+/// the host's unless a triple, CPU or features were given.
+bool cpuHasFeature(const CpuCodegenOptions &options, StringRef feature);
 
 /// The global the library sets to the mapped weights' payload.
 constexpr const char *kWeightsBaseName = "moe_weights_base";
@@ -110,6 +117,24 @@ void registerCpuPipelines();
 std::unique_ptr<Pass> createCpuTileAndVectorizePass();
 void registerCpuTileAndVectorizePass();
 
+
+/// moe-cpu-int8-dot: i32 matmuls of int8 rows by constant 8-bit weights as
+/// register tiles of 4-byte dot products in portable vector ops.
+std::unique_ptr<Pass> createCpuInt8DotPass();
+void registerCpuInt8DotPass();
+
+/// moe-cpu-int8-dot-products: those dot products as AVX512-VNNI vpdpbusd
+/// with `vnni`, else as vector adds (after bufferization).
+std::unique_ptr<Pass> createCpuInt8DotProductsPass(bool vnni);
+void registerCpuInt8DotProductsPass();
+
+/// One 4-byte dot product of moe-cpu-int8-dot: acc + the sums over groups
+/// of 4 of extui(weights) * extsi(row), both 64 x i8 (other passes leave
+/// these to moe-cpu-int8-dot-products).
+struct Int8DotOperands {
+  Value weights, row;
+};
+std::optional<Int8DotOperands> matchInt8DotProduct(vector::MultiDimReductionOp op);
 
 /// moe-cpu-vectorize-generics: elementwise ops and reductions as vectors.
 std::unique_ptr<Pass> createCpuVectorizeGenericsPass();

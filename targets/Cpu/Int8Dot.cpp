@@ -1,0 +1,454 @@
+//===- Int8Dot.cpp - int8 matmuls as register tiles of 4-byte dot products ===//
+//
+// The i32 matmul of int8 rows by constant 8-bit weights (what
+// moe-lower-to-linalg{int8-activations} makes) as register tiles of rows x
+// 16-lane i32 accumulators. Each k step of 4 multiplies a broadcast
+// 4-byte group of a row with 16 columns' 4 bytes and adds the four
+// products into each lane: one VNNI vpdpbusd (64 multiply-adds, four times
+// the lanes of a float FMA; moe-cpu-int8-dot-products) where the CPU has
+// AVX512-VNNI, else the portable vector ops that compute the same. The weights
+// are packed at compile time so that each step reads 64 contiguous bytes per 16
+// columns:
+//   packed[n / 16][k / 4][n % 16][k % 4] = w[k, n]
+// vpdpbusd multiplies unsigned bytes (the weights) by signed ones (the
+// rows), so signed weights are stored offset by 128 and 128 times each
+// row's sum is taken off the sums afterwards.
+//
+//===----------------------------------------------------------------------===//
+
+#include "moe/Support/ConstantBytes.h"
+#include "moe/Target/Cpu/Cpu.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+using namespace mlir;
+
+namespace {
+
+using IT = utils::IteratorType;
+
+/// Rows per register tile, largest first: full tiles of 8 rows, then at
+/// most one tile of each smaller height for the rows left (as the float
+/// tiles do).
+constexpr int64_t kRowHeights[] = {8, 4, 2, 1};
+
+/// An i32 matmul C[m, n] += sext(A[m, k]) * ext(B[k, n]) whose B is a
+/// constant [K, N] or matrix `expert` of a constant stack [E, K, N].
+struct Int8Matmul {
+  mutable linalg::GenericOp op;
+  Value a, stack;
+  std::optional<OpFoldResult> expert;
+  bool signedWeights = true;
+  int64_t k = 0, n = 0;
+};
+
+/// `v` with its extension (sign or zero) to i32 stripped, or null.
+Value extendedI8(Value v, bool &isSigned) {
+  Operation *def = v.getDefiningOp();
+  if (!def || !isa<arith::ExtSIOp, arith::ExtUIOp>(def) ||
+      !def->getResult(0).getType().isInteger(32) || !def->getOperand(0).getType().isInteger(8))
+    return {};
+  isSigned = isa<arith::ExtSIOp>(def);
+  return def->getOperand(0);
+}
+
+std::optional<Int8Matmul> matchInt8Matmul(linalg::GenericOp op) {
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 || op.getNumLoops() != 3 ||
+      !op.hasPureTensorSemantics())
+    return std::nullopt;
+  SmallVector<IT> iterators = op.getIteratorTypesArray();
+  if (iterators != SmallVector<IT>{IT::parallel, IT::parallel, IT::reduction})
+    return std::nullopt;
+  MLIRContext *ctx = op.getContext();
+  AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
+             k = getAffineDimExpr(2, ctx);
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  if (maps[0] != AffineMap::get(3, 0, {m, k}, ctx) ||
+      maps[1] != AffineMap::get(3, 0, {k, n}, ctx) || maps[2] != AffineMap::get(3, 0, {m, n}, ctx))
+    return std::nullopt;
+  // yield acc + ext(a) * ext(b), in either order.
+  Block &body = op.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  auto add = yield.getOperand(0).getDefiningOp<arith::AddIOp>();
+  if (!add || !add.getType().isInteger(32))
+    return std::nullopt;
+  Value acc = body.getArgument(2);
+  Value product = add.getLhs() == acc ? add.getRhs() : add.getRhs() == acc ? add.getLhs() : Value();
+  auto mul = product ? product.getDefiningOp<arith::MulIOp>() : arith::MulIOp();
+  if (!mul)
+    return std::nullopt;
+  bool lhsSigned = false, rhsSigned = false;
+  Value lhs = extendedI8(mul.getLhs(), lhsSigned), rhs = extendedI8(mul.getRhs(), rhsSigned);
+  if (lhs != body.getArgument(0) || rhs != body.getArgument(1)) {
+    std::swap(lhs, rhs);
+    std::swap(lhsSigned, rhsSigned);
+  }
+  // The rows must be signed (vpdpbusd's signed operand).
+  if (lhs != body.getArgument(0) || rhs != body.getArgument(1) || !lhsSigned)
+    return std::nullopt;
+  Int8Matmul match;
+  match.op = op;
+  match.a = op.getDpsInputs()[0];
+  match.signedWeights = rhsSigned;
+  Value b = op.getDpsInputs()[1];
+  auto bType = cast<RankedTensorType>(b.getType());
+  if (!bType.hasStaticShape())
+    return std::nullopt;
+  match.k = bType.getDimSize(0);
+  match.n = bType.getDimSize(1);
+  if (match.k % 4 != 0 || match.n % 16 != 0)
+    return std::nullopt;
+  // Through the bitcast that makes unsigned storage signless.
+  auto throughBitcast = [](Value v) -> Value {
+    if (auto cast = v.getDefiningOp<tensor::BitcastOp>())
+      return cast.getSource();
+    return v;
+  };
+  match.stack = throughBitcast(moe::stackSource(throughBitcast(b), match.expert));
+  auto stackType = cast<RankedTensorType>(match.stack.getType());
+  if (!stackType.hasStaticShape() || stackType.getElementTypeBitWidth() != 8 ||
+      !moe::constantRawBytes(match.stack))
+    return std::nullopt;
+  return match;
+}
+
+/// The weights of `match` in the packed order (see the file comment),
+/// [E, N / 16, K * 16] for a stack, else [N / 16, K * 16], offset by 128 when
+/// signed.
+Value packWeights(OpBuilder &b, Location loc, const Int8Matmul &match) {
+  std::vector<char> bytes = *moe::constantRawBytes(match.stack);
+  int64_t k = match.k, n = match.n, blocks = n / 16;
+  int64_t stacked = static_cast<int64_t>(bytes.size()) / (k * n);
+  std::vector<char> packed(bytes.size());
+  char offset = match.signedWeights ? char(0x80) : char(0);
+  for (int64_t e = 0; e < stacked; ++e)
+    for (int64_t kk = 0; kk < k; ++kk)
+      for (int64_t col = 0; col < n; ++col) {
+        int64_t to = ((e * blocks + col / 16) * (k / 4) + kk / 4) * 64 + (col % 16) * 4 + kk % 4;
+        packed[to] = char(bytes[(e * k + kk) * n + col] ^ offset);
+      }
+  SmallVector<int64_t> shape = {blocks, k * 16};
+  if (match.expert)
+    shape.insert(shape.begin(), stacked);
+  return moe::bytesConstant(b, loc, RankedTensorType::get(shape, b.getI8Type()), packed,
+                            "int8_dot_weights");
+}
+
+/// Emits the tiles of one int8 matmul.
+class Int8DotEmitter {
+public:
+  Int8DotEmitter(OpBuilder &b, Location loc, const Int8Matmul &match)
+      : b(b), constants(OpBuilder::atBlockBegin(match.op->getBlock())), loc(loc), match(match) {}
+
+  Value emit() {
+    Value packed = packWeights(b, loc, match);
+    if (match.expert) {
+      auto type = cast<RankedTensorType>(packed.getType());
+      SmallVector<OpFoldResult> offsets = {*match.expert, b.getIndexAttr(0), b.getIndexAttr(0)};
+      SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1), b.getIndexAttr(type.getDimSize(1)),
+                                         b.getIndexAttr(type.getDimSize(2))};
+      packed = tensor::ExtractSliceOp::create(
+          b, loc, RankedTensorType::get(type.getShape().drop_front(), type.getElementType()),
+          packed, offsets, sizes, SmallVector<OpFoldResult>(3, b.getIndexAttr(1)));
+    }
+    weights = packed;
+    Value result = match.op.getDpsInits()[0];
+    Value rows = tensor::DimOp::create(b, loc, match.a, 0);
+    Value start = index(0);
+    for (int64_t height : kRowHeights) {
+      // Full tiles of this height from `start` (at most one below 8 rows).
+      Value count =
+          arith::DivUIOp::create(b, loc, arith::SubIOp::create(b, loc, rows, start), index(height));
+      result = tiles(result, start, count, height);
+      start =
+          arith::AddIOp::create(b, loc, start, arith::MulIOp::create(b, loc, count, index(height)));
+    }
+    return result;
+  }
+
+private:
+  /// Index constants at the start of the matmul's block, where they
+  /// dominate the loops built before the matmul.
+  Value index(int64_t v) { return arith::ConstantIndexOp::create(constants, loc, v); }
+
+  /// Vectors of 16 columns per tile: more for fewer rows, to keep enough
+  /// independent sums in flight (a decode row gets 4).
+  int64_t vectorsPerTile(int64_t height) const {
+    int64_t blocks = match.n / 16;
+    for (int64_t v : {height <= 2 ? 4 : 2, 2, 1})
+      if (blocks % v == 0)
+        return v;
+    return 1;
+  }
+
+  /// acc + the dot products of each lane's 4 weight bytes (unsigned, see
+  /// packWeights) with the row's 4 signed bytes (`row`: one i32 holding
+  /// them, broadcast), in portable vector ops (matchInt8DotProduct) that
+  /// moe-cpu-int8-dot-products makes one vpdpbusd after bufferization.
+  Value dot4(OpBuilder &nb, Location nl, Value acc, Value w, Value row) {
+    auto i8x64 = VectorType::get({64}, nb.getI8Type());
+    auto i32x64 = VectorType::get({64}, nb.getI32Type());
+    Value wb = vector::BitCastOp::create(nb, nl, i8x64, w);
+    Value rb = vector::BitCastOp::create(nb, nl, i8x64, row);
+    Value products = arith::MulIOp::create(nb, nl, arith::ExtUIOp::create(nb, nl, i32x64, wb),
+                                           arith::ExtSIOp::create(nb, nl, i32x64, rb));
+    Value grouped =
+        vector::ShapeCastOp::create(nb, nl, VectorType::get({16, 4}, nb.getI32Type()), products);
+    return vector::MultiDimReductionOp::create(nb, nl, grouped, acc, ArrayRef<bool>{false, true},
+                                               vector::CombiningKind::ADD);
+  }
+
+  /// scf.forall over (column tiles, `count` row tiles of `height` from
+  /// `start`) updating `result`.
+  Value tiles(Value result, Value start, Value count, int64_t height) {
+    int64_t vectors = vectorsPerTile(height), width = vectors * 16;
+    int64_t colTiles = match.n / width, steps = match.k / 4;
+    Type i32 = b.getI32Type(), i8 = b.getI8Type();
+    auto i32x16 = VectorType::get({16}, i32);
+    auto i8x64 = VectorType::get({64}, i8);
+    auto i8x4 = VectorType::get({4}, i8);
+    auto i32x1 = VectorType::get({1}, i32);
+    SmallVector<OpFoldResult> bounds = {b.getIndexAttr(colTiles), count};
+    auto forall = scf::ForallOp::create(b, loc, bounds, ValueRange{result}, std::nullopt, nullptr);
+    {
+      OpBuilder fb = OpBuilder::atBlockBegin(forall.getBody());
+      Location fl = loc;
+      SmallVector<Value> ivs = forall.getInductionVars();
+      Value out = forall.getRegionIterArgs()[0];
+      Value row0 = arith::AddIOp::create(fb, fl, start,
+                                         arith::MulIOp::create(fb, fl, ivs[1], index(height)));
+      Value col0 = arith::MulIOp::create(fb, fl, ivs[0], index(width));
+      SmallVector<OpFoldResult> tileAt = {row0, col0};
+      SmallVector<OpFoldResult> tileSizes = {fb.getIndexAttr(height), fb.getIndexAttr(width)};
+      SmallVector<OpFoldResult> ones = {fb.getIndexAttr(1), fb.getIndexAttr(1)};
+      Value tile = tensor::ExtractSliceOp::create(fb, fl, out, tileAt, tileSizes, ones);
+      Value zeroI32 = arith::ConstantOp::create(fb, fl, fb.getI32IntegerAttr(0));
+      Value zeroI8 = arith::ConstantOp::create(fb, fl, fb.getI8IntegerAttr(0));
+      SmallVector<bool> inBounds = {true};
+      SmallVector<Value> accs;
+      for (int64_t r = 0; r < height; ++r)
+        for (int64_t v = 0; v < vectors; ++v)
+          accs.push_back(vector::TransferReadOp::create(
+              fb, fl, i32x16, tile, ValueRange{index(r), index(v * 16)}, zeroI32, inBounds));
+      Value block0 = arith::MulIOp::create(fb, fl, ivs[0], index(vectors));
+      auto kLoop = scf::ForOp::create(
+          fb, fl, index(0), index(steps), index(1), accs,
+          [&](OpBuilder &lb, Location ll, Value step, ValueRange iter) {
+            SmallVector<Value> w;
+            Value at = arith::MulIOp::create(lb, ll, step, index(64));
+            for (int64_t v = 0; v < vectors; ++v) {
+              Value block = arith::AddIOp::create(lb, ll, block0, index(v));
+              Value bytes = vector::TransferReadOp::create(lb, ll, i8x64, weights,
+                                                           ValueRange{block, at}, zeroI8, inBounds);
+              w.push_back(vector::BitCastOp::create(lb, ll, i32x16, bytes));
+            }
+            Value k0 = arith::MulIOp::create(lb, ll, step, index(4));
+            SmallVector<Value> next;
+            for (int64_t r = 0; r < height; ++r) {
+              Value rowIndex = arith::AddIOp::create(lb, ll, row0, index(r));
+              Value group = vector::TransferReadOp::create(
+                  lb, ll, i8x4, match.a, ValueRange{rowIndex, k0}, zeroI8, inBounds);
+              Value word = vector::BitCastOp::create(lb, ll, i32x1, group);
+              Value splat = vector::BroadcastOp::create(
+                  lb, ll, i32x16, vector::ExtractOp::create(lb, ll, word, ArrayRef<int64_t>{0}));
+              for (int64_t v = 0; v < vectors; ++v)
+                next.push_back(dot4(lb, ll, iter[r * vectors + v], w[v], splat));
+            }
+            scf::YieldOp::create(lb, ll, next);
+          });
+      SmallVector<Value> sums(kLoop.getResults());
+      if (match.signedWeights) {
+        // The weights were offset by 128: take 128 * the row's sum off.
+        for (int64_t r = 0; r < height; ++r) {
+          Value rowIndex = arith::AddIOp::create(fb, fl, row0, index(r));
+          Value correction = vector::BroadcastOp::create(
+              fb, fl, i32x16, tensor::ExtractOp::create(fb, fl, offsetSums, rowIndex));
+          for (int64_t v = 0; v < vectors; ++v)
+            sums[r * vectors + v] =
+                arith::SubIOp::create(fb, fl, sums[r * vectors + v], correction);
+        }
+      }
+      for (int64_t r = 0; r < height; ++r)
+        for (int64_t v = 0; v < vectors; ++v)
+          tile = vector::TransferWriteOp::create(fb, fl, sums[r * vectors + v], tile,
+                                                 ValueRange{index(r), index(v * 16)}, inBounds)
+                     .getResult();
+      OpBuilder tb = OpBuilder::atBlockBegin(&forall.getTerminator().getRegion().front());
+      tensor::ParallelInsertSliceOp::create(tb, fl, tile, out, tileAt, tileSizes, ones);
+    }
+    return forall.getResult(0);
+  }
+
+public:
+  /// 128 times each row's sum of A (i32 [M]), for signed weights.
+  Value offsetSums;
+
+private:
+  OpBuilder &b;
+  OpBuilder constants;
+  Location loc;
+  const Int8Matmul &match;
+  Value weights;
+};
+
+/// 128 * sum_k A[m, k] for each row, as an i32 reduction generic.
+Value offsetRowSums(OpBuilder &b, Location loc, Value a) {
+  MLIRContext *ctx = b.getContext();
+  Type i32 = b.getI32Type();
+  Value rows = tensor::DimOp::create(b, loc, a, 0);
+  Value init = linalg::FillOp::create(
+                   b, loc, arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0)).getResult(),
+                   tensor::EmptyOp::create(b, loc, ArrayRef<OpFoldResult>{rows}, i32).getResult())
+                   .getResult(0);
+  AffineExpr m = getAffineDimExpr(0, ctx), k = getAffineDimExpr(1, ctx);
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), a, init,
+             ArrayRef<AffineMap>{AffineMap::get(2, 0, {m, k}, ctx), AffineMap::get(2, 0, {m}, ctx)},
+             ArrayRef<IT>{IT::parallel, IT::reduction},
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Value v = arith::ShLIOp::create(
+                   nb, nl, arith::ExtSIOp::create(nb, nl, i32, args[0]),
+                   arith::ConstantOp::create(nb, nl, nb.getI32IntegerAttr(7)));
+               linalg::YieldOp::create(nb, nl, Value(arith::AddIOp::create(nb, nl, args[1], v)));
+             })
+      .getResult(0);
+}
+
+struct CpuInt8Dot : PassWrapper<CpuInt8Dot, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(CpuInt8Dot)
+  StringRef getArgument() const override { return "moe-cpu-int8-dot"; }
+  StringRef getDescription() const override {
+    return "Lower i32 matmuls of int8 rows by constant 8-bit weights to "
+           "register tiles of "
+           "4-byte dot products over weights packed at compile time";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<arith::ArithDialect, linalg::LinalgDialect, scf::SCFDialect,
+                    tensor::TensorDialect, vector::VectorDialect>();
+  }
+
+  void runOnOperation() override {
+    SmallVector<Int8Matmul> work;
+    getOperation().walk([&](linalg::GenericOp op) {
+      if (std::optional<Int8Matmul> match = matchInt8Matmul(op))
+        work.push_back(*match);
+    });
+    for (const Int8Matmul &match : work) {
+      OpBuilder b(match.op);
+      Location loc = match.op.getLoc();
+      Int8DotEmitter emitter(b, loc, match);
+      if (match.signedWeights)
+        emitter.offsetSums = offsetRowSums(b, loc, match.a);
+      Value result = emitter.emit();
+      match.op.getResult(0).replaceAllUsesWith(result);
+      match.op.erase();
+    }
+  }
+};
+
+/// moe-cpu-int8-dot's 4-byte dot products as vpdpbusd (its u8 x s8
+/// products sum in i32 without saturation, as the vector ops do).
+struct DotToVpdpbusd : OpRewritePattern<vector::MultiDimReductionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(vector::MultiDimReductionOp op,
+                                PatternRewriter &rewriter) const override {
+    std::optional<moe::Int8DotOperands> dot = moe::matchInt8DotProduct(op);
+    if (!dot)
+      return failure();
+    // LLVM 22 takes the bytes as <64 x i8>.
+    rewriter.replaceOpWithNewOp<LLVM::CallIntrinsicOp>(
+        op, op.getDestType(), rewriter.getStringAttr("llvm.x86.avx512.vpdpbusd.512"),
+        ValueRange{op.getAcc(), dot->weights, dot->row});
+    return success();
+  }
+};
+
+struct CpuInt8DotProducts : PassWrapper<CpuInt8DotProducts, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(CpuInt8DotProducts)
+  CpuInt8DotProducts() = default;
+  CpuInt8DotProducts(const CpuInt8DotProducts &other) : PassWrapper(other) {}
+  explicit CpuInt8DotProducts(bool useVnni) { vnni = useVnni; }
+  StringRef getArgument() const override { return "moe-cpu-int8-dot-products"; }
+  StringRef getDescription() const override {
+    return "The 4-byte dot products of moe-cpu-int8-dot as AVX512-VNNI "
+           "vpdpbusd (vnni=true), "
+           "else as vector adds; after bufferization, which refuses the "
+           "intrinsic call (its "
+           "memory effects are unknown to it)";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<LLVM::LLVMDialect, vector::VectorDialect>();
+  }
+  Option<bool> vnni{*this, "vnni",
+                    llvm::cl::desc("Use vpdpbusd (the target CPU must have AVX512-VNNI)"),
+                    llvm::cl::init(false)};
+
+  void runOnOperation() override {
+    SmallVector<Operation *> dots;
+    getOperation().walk([&](vector::MultiDimReductionOp op) {
+      if (moe::matchInt8DotProduct(op))
+        dots.push_back(op);
+    });
+    RewritePatternSet patterns(&getContext());
+    if (vnni)
+      patterns.add<DotToVpdpbusd>(&getContext());
+    else
+      // [16, 4] transposed to 4 rows of 16 lanes, added lane by lane.
+      vector::populateVectorMultiReductionLoweringPatterns(
+          patterns, vector::VectorMultiReductionLowering::InnerParallel);
+    GreedyRewriteConfig config;
+    config.setStrictness(GreedyRewriteStrictness::ExistingAndNewOps);
+    if (failed(applyOpPatternsGreedily(dots, std::move(patterns), config)))
+      signalPassFailure();
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> moe::createCpuInt8DotPass() { return std::make_unique<CpuInt8Dot>(); }
+
+void moe::registerCpuInt8DotPass() { PassRegistration<CpuInt8Dot>(); }
+
+std::unique_ptr<Pass> moe::createCpuInt8DotProductsPass(bool vnni) {
+  return std::make_unique<CpuInt8DotProducts>(vnni);
+}
+
+void moe::registerCpuInt8DotProductsPass() { PassRegistration<CpuInt8DotProducts>(); }
+
+std::optional<moe::Int8DotOperands> moe::matchInt8DotProduct(vector::MultiDimReductionOp op) {
+  Type i32 = IntegerType::get(op.getContext(), 32);
+  if (op.getKind() != vector::CombiningKind::ADD ||
+      op.getSourceVectorType() != VectorType::get({16, 4}, i32) ||
+      op.getReductionDims() != ArrayRef<int64_t>{1})
+    return std::nullopt;
+  auto cast = op.getSource().getDefiningOp<vector::ShapeCastOp>();
+  auto mul = cast ? cast.getSource().getDefiningOp<arith::MulIOp>() : arith::MulIOp();
+  if (!mul)
+    return std::nullopt;
+  // The 64 bytes of one side, through its extension.
+  auto bytesOf = [&](Value v, bool zext) -> Value {
+    Operation *ext = v.getDefiningOp();
+    if (!ext || !(zext ? isa<arith::ExtUIOp>(ext) : isa<arith::ExtSIOp>(ext)) ||
+        ext->getOperand(0).getType() != VectorType::get({64}, IntegerType::get(op.getContext(), 8)))
+      return {};
+    return ext->getOperand(0);
+  };
+  Value w = bytesOf(mul.getLhs(), true), x = bytesOf(mul.getRhs(), false);
+  if (!w || !x) {
+    w = bytesOf(mul.getRhs(), true);
+    x = bytesOf(mul.getLhs(), false);
+  }
+  if (!w || !x)
+    return std::nullopt;
+  return Int8DotOperands{w, x};
+}
