@@ -163,6 +163,13 @@ public:
     }
     weights = packed;
     Value result = match.op.getDpsInits()[0];
+    // Sums that start from zeros need no zero-filled buffer: the tiles
+    // below write every element.
+    auto fill = result.getDefiningOp<linalg::FillOp>();
+    fromZero = fill && matchPattern(fill.getInputs()[0], m_Zero());
+    if (fromZero)
+      result = tensor::EmptyOp::create(b, loc, tensor::getMixedSizes(b, loc, result),
+                                       b.getI32Type());
     Value rows = tensor::DimOp::create(b, loc, match.a, 0);
     Value start = index(0);
     for (int64_t height : kRowHeights) {
@@ -236,10 +243,13 @@ private:
       Value zeroI8 = arith::ConstantOp::create(fb, fl, fb.getI8IntegerAttr(0));
       SmallVector<bool> inBounds = {true};
       SmallVector<Value> accs;
+      Value zeros = arith::ConstantOp::create(fb, fl, DenseElementsAttr::get(i32x16, int32_t(0)));
       for (int64_t r = 0; r < height; ++r)
         for (int64_t v = 0; v < vectors; ++v)
-          accs.push_back(vector::TransferReadOp::create(
-              fb, fl, i32x16, tile, ValueRange{index(r), index(v * 16)}, zeroI32, inBounds));
+          accs.push_back(fromZero ? zeros
+                                  : Value(vector::TransferReadOp::create(
+                                        fb, fl, i32x16, tile, ValueRange{index(r), index(v * 16)},
+                                        zeroI32, inBounds)));
       Value block0 = arith::MulIOp::create(fb, fl, ivs[0], index(vectors));
       auto kLoop = scf::ForOp::create(
           fb, fl, index(0), index(steps), index(1), accs,
@@ -296,6 +306,8 @@ public:
 private:
   OpBuilder &b;
   OpBuilder constants;
+  /// The sums start from zeros (the init was a zero fill).
+  bool fromZero = false;
   Location loc;
   const Int8Matmul &match;
   Value weights;

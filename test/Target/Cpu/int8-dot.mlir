@@ -17,7 +17,11 @@
 // CHECK:   arith.extsi
 // CHECK:   arith.shli
 // CHECK: arith.constant dense<{{\[\[}}96, 112, -128, -112, 97, 113, -127, -111, {{.*}}]]> : tensor<1x64xi8>
-// CHECK: scf.forall
+// The zero fill is not read: the sums start from zero vectors in the
+// tiles of an empty tensor.
+// CHECK: %[[EMPTY:.*]] = tensor.empty(%{{.*}}) : tensor<?x16xi32>
+// CHECK: scf.forall {{.*}} shared_outs(%{{.*}} = %[[EMPTY]])
+// CHECK:   arith.constant dense<0> : vector<16xi32>
 // CHECK:   scf.for
 // CHECK:     vector.transfer_read {{.*}} : tensor<1x64xi8>, vector<64xi8>
 // CHECK:     vector.transfer_read %arg0{{.*}} : tensor<?x4xi8>, vector<4xi8>
