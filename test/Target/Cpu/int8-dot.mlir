@@ -5,7 +5,7 @@
 // An i32 matmul of int8 rows by constant signed weights w[k, n] =
 // 16 k + n - 32: the weights packed [n / 16][k / 4][n % 16][k % 4] and
 // offset by 128 (vpdpbusd's unsigned operand): w[0..3, 0] + 128 = 96, 112,
-// 128, 144 as bytes; 128 * each row's sum comes off. Tiles of 8, 4, 2, 1
+// 128, 144 as bytes; 128 * each row's sum comes off. Tiles of 6, 4, 2, 1
 // rows over the run-time row count, each a loop over k / 4 steps.
 // CHECK-LABEL: func @signed_weights
 // Without VNNI, the 16 x 4 products transposed and added as 4 vectors.
