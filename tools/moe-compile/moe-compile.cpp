@@ -6,6 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "SampleOutputError.h"
+
 #include "moe/Frontend/Onnx/Import.h"
 #include "moe/InitAll.h"
 #include "moe/Passes/Moe/Passes.h"
@@ -154,9 +156,15 @@ static cl::opt<std::string> quantizeLayers(
 static cl::opt<std::string> quantizeReport(
     "quantize-report",
     cl::desc("Write each quantized layer's weight error (max and RMS, relative to the "
-             "float weights) to this file ('-': stderr); the output error on sample "
-             "inputs is what moe-run --data prints against the float model's outputs"),
+             "float weights) to this file ('-': stderr); with --quantize-sample, also "
+             "each output's error on sample inputs against the float model"),
     cl::cat(category));
+static cl::opt<std::string> quantizeSample(
+    "quantize-sample",
+    cl::desc("A folder of sample inputs (input_N.npy or .pb, as moe-run --data takes): "
+             "the report gets the quantized library's output error on them against the "
+             "float build of the same model (CPU libraries; built and run once each)"),
+    cl::value_desc("dir"), cl::cat(category));
 static cl::opt<std::string> npuMatmulType(
     "npu-matmul-type",
     cl::desc("NPU targets: compute f32 matmuls and attention in f16 or bf16 on the cube "
@@ -221,6 +229,8 @@ static LogicalResult parseShapes(onnx_import::ImportOptions &options) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  // --quantize-sample reruns the compiler with this command line.
+  std::vector<std::string> commandLine(argv, argv + argc);
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
   registerPassManagerCLOptions();
@@ -351,6 +361,14 @@ int main(int argc, char **argv) {
   if (npuTarget && compileTo == Phase::Llvm) {
     llvm::WithColor::error(llvm::errs(), "moe-compile")
         << "--compile-to=llvm is a CPU phase; NPU targets stop at npu\n";
+    return 1;
+  }
+  if (!quantizeSample.empty() &&
+      (quantize == Quantize::None || quantizeReport.empty() || kind != Emit::Lib ||
+       cudaTarget || npuTarget)) {
+    llvm::WithColor::error(llvm::errs(), "moe-compile")
+        << "--quantize-sample measures a quantized CPU library: it needs --quantize, "
+           "--quantize-report and -o model.so\n";
     return 1;
   }
   if (int8Activations && cudaTarget) {
@@ -526,6 +544,12 @@ int main(int argc, char **argv) {
   if (failed(written)) {
     if (!error.empty())
       llvm::WithColor::error(llvm::errs(), "moe-compile") << error << "\n";
+    return 1;
+  }
+  if (!quantizeSample.empty() &&
+      !moe::reportSampleOutputError(commandLine, outputPath, quantizeSample, quantizeReport,
+                                    error)) {
+    llvm::WithColor::error(llvm::errs(), "moe-compile") << "--quantize-sample: " << error << "\n";
     return 1;
   }
   return 0;

@@ -59,6 +59,12 @@ static cl::opt<int> device(
     cl::cat(category));
 static cl::opt<bool> json("json", cl::desc("Print one JSON object"),
                           cl::cat(category));
+static cl::opt<std::string> referencePath(
+    "reference",
+    cl::desc("Another library of the same model (the float build of a quantized one, "
+             "say): its outputs on the same inputs are the expected ones, in place of "
+             "--data's output_N files"),
+    cl::value_desc("library.so"), cl::cat(category));
 
 namespace {
 
@@ -72,6 +78,33 @@ struct Api {
   decltype(&moe_model_set_threads) setThreads;
   void *handle = nullptr;  // the library's; null for an NPU program
 };
+
+/// Loads a library moe-compile built and its moe_model API.
+bool loadLibrary(const std::string &library, Api &api, std::string &error) {
+  std::string path = library;
+  if (path.find('/') == std::string::npos)
+    path = "./" + path;
+  void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!handle) {
+    error = "cannot load '" + library + "': " + dlerror();
+    return false;
+  }
+  api.handle = handle;
+  auto get = [&](const char *name) { return dlsym(handle, name); };
+  api.numInputs = reinterpret_cast<decltype(api.numInputs)>(get("moe_model_num_inputs"));
+  api.numOutputs = reinterpret_cast<decltype(api.numOutputs)>(get("moe_model_num_outputs"));
+  api.input = reinterpret_cast<decltype(api.input)>(get("moe_model_input"));
+  api.output = reinterpret_cast<decltype(api.output)>(get("moe_model_output"));
+  api.run = reinterpret_cast<decltype(api.run)>(get("moe_model_run"));
+  api.release = reinterpret_cast<decltype(api.release)>(get("moe_model_release"));
+  api.setThreads = reinterpret_cast<decltype(api.setThreads)>(get("moe_model_set_threads"));
+  if (!api.numInputs || !api.numOutputs || !api.input || !api.output || !api.run ||
+      !api.release || !api.setThreads) {
+    error = "'" + library + "' does not export the moe_model API";
+    return false;
+  }
+  return true;
+}
 
 int fail(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "moe-run") << message << "\n";
@@ -230,25 +263,9 @@ int main(int argc, char **argv) {
     api = {npuNumInputs, npuNumOutputs, npuInput, npuOutput, npuRun, npuRelease,
            npuSetThreads};
   } else {
-    std::string path = libraryPath;
-    if (path.find('/') == std::string::npos)
-      path = "./" + path;
-    void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (!handle)
-      return fail(llvm::Twine("cannot load '") + libraryPath + "': " + dlerror());
-    api.handle = handle;
-    auto get = [&](const char *name) { return dlsym(handle, name); };
-    api.numInputs = reinterpret_cast<decltype(api.numInputs)>(get("moe_model_num_inputs"));
-    api.numOutputs = reinterpret_cast<decltype(api.numOutputs)>(get("moe_model_num_outputs"));
-    api.input = reinterpret_cast<decltype(api.input)>(get("moe_model_input"));
-    api.output = reinterpret_cast<decltype(api.output)>(get("moe_model_output"));
-    api.run = reinterpret_cast<decltype(api.run)>(get("moe_model_run"));
-    api.release = reinterpret_cast<decltype(api.release)>(get("moe_model_release"));
-    api.setThreads =
-        reinterpret_cast<decltype(api.setThreads)>(get("moe_model_set_threads"));
-    if (!api.numInputs || !api.numOutputs || !api.input || !api.output || !api.run ||
-        !api.release || !api.setThreads)
-      return fail("'" + libraryPath + "' does not export the moe_model API");
+    std::string error;
+    if (!loadLibrary(libraryPath, api, error))
+      return fail(error);
   }
   int threadsInEffect = api.setThreads(static_cast<int>(threadCount));
   if (device >= 0) {
@@ -271,12 +288,14 @@ int main(int argc, char **argv) {
       return fail(error);
     inputs.push_back(std::move(t));
   }
-  for (const std::string &file : numbered(dataDir, "output")) {
-    HostTensor t;
-    std::string error;
-    if (!readTensorFile(file, t, error))
-      return fail(error);
-    expected.push_back(std::move(t));
+  if (referencePath.empty()) {
+    for (const std::string &file : numbered(dataDir, "output")) {
+      HostTensor t;
+      std::string error;
+      if (!readTensorFile(file, t, error))
+        return fail(error);
+      expected.push_back(std::move(t));
+    }
   }
   int numIn = api.numInputs(), numOut = api.numOutputs();
   if (static_cast<int>(inputs.size()) != numIn)
@@ -297,8 +316,35 @@ int main(int argc, char **argv) {
     std::copy(inputs[i].shape.begin(), inputs[i].shape.end(), t.shape);
     t.data = inputs[i].data.data();
   }
-  std::vector<moe_tensor> results(numOut);
   char error[1024] = "";
+  if (!referencePath.empty()) {
+    Api reference;
+    std::string loadError;
+    if (!loadLibrary(referencePath, reference, loadError))
+      return fail(loadError);
+    if (reference.numInputs() != numIn || reference.numOutputs() != numOut)
+      return fail("the reference '" + referencePath + "' has " +
+                  llvm::Twine(reference.numInputs()) + " inputs and " +
+                  llvm::Twine(reference.numOutputs()) + " outputs; the model " +
+                  llvm::Twine(numIn) + " and " + llvm::Twine(numOut));
+    reference.setThreads(static_cast<int>(threadCount));
+    std::vector<moe_tensor> outs(numOut);
+    if (reference.run(args.data(), numIn, outs.data(), numOut, error, sizeof(error)) != MOE_OK)
+      return fail(llvm::Twine("the reference cannot run: ") + error);
+    for (moe_tensor &out : outs) {
+      HostTensor t;
+      t.dtype = out.dtype;
+      t.shape.assign(out.shape, out.shape + out.rank);
+      size_t bytes = elementSize(out.dtype);
+      for (int64_t d : t.shape)
+        bytes *= static_cast<size_t>(d);
+      const char *data = static_cast<const char *>(out.data);
+      t.data.assign(data, data + bytes);
+      expected.push_back(std::move(t));
+      reference.release(&out);
+    }
+  }
+  std::vector<moe_tensor> results(numOut);
   auto runOnce = [&](bool keep) -> int {
     int status = api.run(args.data(), numIn, results.data(), numOut, error, sizeof(error));
     if (status == MOE_OK && !keep)
