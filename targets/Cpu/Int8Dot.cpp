@@ -1,7 +1,8 @@
 //===- Int8Dot.cpp - int8 matmuls as register tiles of 4-byte dot products ===//
 //
-// The i32 matmul of int8 rows by constant 8-bit weights (what
-// moe-lower-to-linalg{int8-activations} makes) as register tiles of rows x
+// The i32 matmul of 8-bit rows by constant 8-bit weights (what
+// moe-lower-to-linalg{int8-activations} makes, and ONNX MatMulInteger once
+// its zero points' terms are peeled off) as register tiles of rows x
 // 16-lane i32 accumulators. Each k step of 4 multiplies a broadcast
 // 4-byte group of a row with 16 columns' 4 bytes and adds the four
 // products into each lane: one VNNI vpdpbusd (64 multiply-adds, four times
@@ -50,7 +51,7 @@ struct Int8Matmul {
   mutable linalg::GenericOp op;
   Value a, stack;
   std::optional<OpFoldResult> expert;
-  bool signedWeights = true;
+  bool signedRows = true, signedWeights = true;
   int64_t k = 0, n = 0;
 };
 
@@ -64,19 +65,23 @@ Value extendedI8(Value v, bool &isSigned) {
   return def->getOperand(0);
 }
 
-std::optional<Int8Matmul> matchInt8Matmul(linalg::GenericOp op) {
+/// Whether `op` is C[m, n] += f(A[m, k], B[k, n]) on tensors.
+bool isMatmulGeneric(linalg::GenericOp op) {
   if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 || op.getNumLoops() != 3 ||
-      !op.hasPureTensorSemantics())
-    return std::nullopt;
-  SmallVector<IT> iterators = op.getIteratorTypesArray();
-  if (iterators != SmallVector<IT>{IT::parallel, IT::parallel, IT::reduction})
-    return std::nullopt;
+      !op.hasPureTensorSemantics() ||
+      op.getIteratorTypesArray() != SmallVector<IT>{IT::parallel, IT::parallel, IT::reduction})
+    return false;
   MLIRContext *ctx = op.getContext();
   AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
              k = getAffineDimExpr(2, ctx);
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  if (maps[0] != AffineMap::get(3, 0, {m, k}, ctx) ||
-      maps[1] != AffineMap::get(3, 0, {k, n}, ctx) || maps[2] != AffineMap::get(3, 0, {m, n}, ctx))
+  return maps[0] == AffineMap::get(3, 0, {m, k}, ctx) &&
+         maps[1] == AffineMap::get(3, 0, {k, n}, ctx) &&
+         maps[2] == AffineMap::get(3, 0, {m, n}, ctx);
+}
+
+std::optional<Int8Matmul> matchInt8Matmul(linalg::GenericOp op) {
+  if (!isMatmulGeneric(op))
     return std::nullopt;
   // yield acc + ext(a) * ext(b), in either order.
   Block &body = op.getRegion().front();
@@ -95,12 +100,12 @@ std::optional<Int8Matmul> matchInt8Matmul(linalg::GenericOp op) {
     std::swap(lhs, rhs);
     std::swap(lhsSigned, rhsSigned);
   }
-  // The rows must be signed (vpdpbusd's signed operand).
-  if (lhs != body.getArgument(0) || rhs != body.getArgument(1) || !lhsSigned)
+  if (lhs != body.getArgument(0) || rhs != body.getArgument(1))
     return std::nullopt;
   Int8Matmul match;
   match.op = op;
   match.a = op.getDpsInputs()[0];
+  match.signedRows = lhsSigned;
   match.signedWeights = rhsSigned;
   Value b = op.getDpsInputs()[1];
   auto bType = cast<RankedTensorType>(b.getType());
@@ -124,6 +129,116 @@ std::optional<Int8Matmul> matchInt8Matmul(linalg::GenericOp op) {
   return match;
 }
 
+/// A matmul generic of 8-bit integers with zero points (what ONNX's
+/// MatMulInteger becomes), C += (ext(a) - za) * (ext(b) - zb) with za and zb
+/// scalars from outside and b a constant [K, N], as the plain product of
+/// the integers (which moe-cpu-int8-dot tiles) and the zero points' terms:
+///   C += sum a b - zb * rowsum(a)[m] - za * colsum(b)[n] + K za zb,
+/// the column sums computed at compile time. False, changing nothing, for
+/// other generics.
+bool peelZeroPoints(linalg::GenericOp op) {
+  if (!isMatmulGeneric(op))
+    return false;
+  MLIRContext *ctx = op.getContext();
+  AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx);
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  Block &body = op.getRegion().front();
+  auto add =
+      cast<linalg::YieldOp>(body.getTerminator()).getOperand(0).getDefiningOp<arith::AddIOp>();
+  if (!add || !add.getType().isInteger(32))
+    return false;
+  Value acc = body.getArgument(2);
+  Value product = add.getLhs() == acc ? add.getRhs() : add.getRhs() == acc ? add.getLhs() : Value();
+  auto mul = product ? product.getDefiningOp<arith::MulIOp>() : arith::MulIOp();
+  if (!mul)
+    return false;
+  // ext(arg) - zp with zp from outside the generic: the arg's signedness
+  // and zp; false when the operand is not of that form.
+  auto shifted = [&](Value v, unsigned arg, bool &isSigned, Value &zp) {
+    auto sub = v.getDefiningOp<arith::SubIOp>();
+    if (!sub || op.getRegion().isAncestor(sub.getRhs().getParentRegion()))
+      return false;
+    zp = sub.getRhs();
+    return extendedI8(sub.getLhs(), isSigned) == body.getArgument(arg);
+  };
+  bool aSigned = false, bSigned = false;
+  Value za, zb;
+  if (!shifted(mul.getLhs(), 0, aSigned, za) || !shifted(mul.getRhs(), 1, bSigned, zb))
+    return false;
+  Value a = op.getDpsInputs()[0], b = op.getDpsInputs()[1];
+  auto bType = cast<RankedTensorType>(b.getType());
+  std::optional<std::vector<char>> bytes = moe::constantRawBytes(b);
+  if (!bType.hasStaticShape() || !bytes)
+    return false;
+  int64_t depth = bType.getDimSize(0), width = bType.getDimSize(1);
+  OpBuilder builder(op);
+  Location loc = op.getLoc();
+  Type i32 = builder.getI32Type();
+  auto widen = [&](OpBuilder &nb, Location nl, Value v, bool isSigned) -> Value {
+    return isSigned ? Value(arith::ExtSIOp::create(nb, nl, i32, v))
+                    : Value(arith::ExtUIOp::create(nb, nl, i32, v));
+  };
+  Value zero = arith::ConstantOp::create(builder, loc, builder.getI32IntegerAttr(0));
+  Value init = op.getDpsInits()[0];
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(builder, loc, init);
+  auto filledWith0 = [&](ArrayRef<OpFoldResult> shape) {
+    return linalg::FillOp::create(builder, loc, zero,
+                                  tensor::EmptyOp::create(builder, loc, shape, i32).getResult())
+        .getResult(0);
+  };
+  Value plain =
+      linalg::GenericOp::create(
+          builder, loc, init.getType(), ValueRange{a, b}, filledWith0(sizes), maps,
+          op.getIteratorTypesArray(),
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            Value p = arith::MulIOp::create(nb, nl, widen(nb, nl, args[0], aSigned),
+                                            widen(nb, nl, args[1], bSigned));
+            linalg::YieldOp::create(nb, nl, Value(arith::AddIOp::create(nb, nl, args[2], p)));
+          })
+          .getResult(0);
+  // The rows' sums of a, and the columns' sums of the constant b.
+  Value rowInit = filledWith0({sizes[0]});
+  Value rowSums =
+      linalg::GenericOp::create(
+          builder, loc, rowInit.getType(), a, rowInit,
+          ArrayRef<AffineMap>{AffineMap::get(2, 0, {m, n}, ctx), AffineMap::get(2, 0, {m}, ctx)},
+          ArrayRef<IT>{IT::parallel, IT::reduction},
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            linalg::YieldOp::create(
+                nb, nl,
+                Value(arith::AddIOp::create(nb, nl, args[1], widen(nb, nl, args[0], aSigned))));
+          })
+          .getResult(0);
+  SmallVector<int32_t> columnSums(width, 0);
+  for (int64_t kk = 0; kk < depth; ++kk)
+    for (int64_t col = 0; col < width; ++col) {
+      auto byte = static_cast<unsigned char>((*bytes)[kk * width + col]);
+      columnSums[col] += bSigned ? int32_t(static_cast<signed char>(byte)) : int32_t(byte);
+    }
+  Value colSums = arith::ConstantOp::create(
+      builder, loc,
+      DenseElementsAttr::get(RankedTensorType::get({width}, i32), ArrayRef<int32_t>(columnSums)));
+  AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
+  Value result =
+      linalg::GenericOp::create(
+          builder, loc, init.getType(), ValueRange{plain, rowSums, colSums}, init,
+          ArrayRef<AffineMap>{id, AffineMap::get(2, 0, {m}, ctx), AffineMap::get(2, 0, {n}, ctx),
+                              id},
+          ArrayRef<IT>{IT::parallel, IT::parallel},
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            Value k = arith::ConstantOp::create(nb, nl, nb.getI32IntegerAttr(depth));
+            Value v = arith::AddIOp::create(nb, nl, args[3], args[0]);
+            v = arith::SubIOp::create(nb, nl, v, arith::MulIOp::create(nb, nl, zb, args[1]));
+            v = arith::SubIOp::create(nb, nl, v, arith::MulIOp::create(nb, nl, za, args[2]));
+            Value zz = arith::MulIOp::create(nb, nl, k, arith::MulIOp::create(nb, nl, za, zb));
+            linalg::YieldOp::create(nb, nl, Value(arith::AddIOp::create(nb, nl, v, zz)));
+          })
+          .getResult(0);
+  op.getResult(0).replaceAllUsesWith(result);
+  op.erase();
+  return true;
+}
+
 /// The weights of `match` in the packed order (see the file comment),
 /// [E, N / 16, K * 16] for a stack, else [N / 16, K * 16], offset by 128 when
 /// signed.
@@ -132,7 +247,10 @@ Value packWeights(OpBuilder &b, Location loc, const Int8Matmul &match) {
   int64_t k = match.k, n = match.n, blocks = n / 16;
   int64_t stacked = static_cast<int64_t>(bytes.size()) / (k * n);
   std::vector<char> packed(bytes.size());
-  char offset = match.signedWeights ? char(0x80) : char(0);
+  // vpdpbusd multiplies unsigned by signed bytes: weights of the rows'
+  // signedness are offset by 128 (+128 for signed, -128 for unsigned: the
+  // same flip of the top bit) into the other one.
+  char offset = match.signedWeights == match.signedRows ? char(0x80) : char(0);
   for (int64_t e = 0; e < stacked; ++e)
     for (int64_t kk = 0; kk < k; ++kk)
       for (int64_t col = 0; col < n; ++col) {
@@ -170,8 +288,8 @@ public:
     auto fill = result.getDefiningOp<linalg::FillOp>();
     fromZero = fill && matchPattern(fill.getInputs()[0], m_Zero());
     if (fromZero)
-      result = tensor::EmptyOp::create(b, loc, tensor::getMixedSizes(b, loc, result),
-                                       b.getI32Type());
+      result =
+          tensor::EmptyOp::create(b, loc, tensor::getMixedSizes(b, loc, result), b.getI32Type());
     Value rows = tensor::DimOp::create(b, loc, match.a, 0);
     Value start = index(0);
     for (int64_t height : kRowHeights) {
@@ -209,8 +327,13 @@ private:
     auto i32x64 = VectorType::get({64}, nb.getI32Type());
     Value wb = vector::BitCastOp::create(nb, nl, i8x64, w);
     Value rb = vector::BitCastOp::create(nb, nl, i8x64, row);
-    Value products = arith::MulIOp::create(nb, nl, arith::ExtUIOp::create(nb, nl, i32x64, wb),
-                                           arith::ExtSIOp::create(nb, nl, i32x64, rb));
+    // One side unsigned, the other signed: unsigned rows meet signed
+    // weights (packWeights made them so).
+    Value wide = match.signedRows ? Value(arith::ExtUIOp::create(nb, nl, i32x64, wb))
+                                  : Value(arith::ExtSIOp::create(nb, nl, i32x64, wb));
+    Value rowWide = match.signedRows ? Value(arith::ExtSIOp::create(nb, nl, i32x64, rb))
+                                     : Value(arith::ExtUIOp::create(nb, nl, i32x64, rb));
+    Value products = arith::MulIOp::create(nb, nl, wide, rowWide);
     Value grouped =
         vector::ShapeCastOp::create(nb, nl, VectorType::get({16, 4}, nb.getI32Type()), products);
     return vector::MultiDimReductionOp::create(nb, nl, grouped, acc, ArrayRef<bool>{false, true},
@@ -279,8 +402,8 @@ private:
             scf::YieldOp::create(lb, ll, next);
           });
       SmallVector<Value> sums(kLoop.getResults());
-      if (match.signedWeights) {
-        // The weights were offset by 128: take 128 * the row's sum off.
+      if (offsetSums) {
+        // Take off what the weights' offset added.
         for (int64_t r = 0; r < height; ++r) {
           Value rowIndex = arith::AddIOp::create(fb, fl, row0, index(r));
           Value correction = vector::BroadcastOp::create(
@@ -302,7 +425,8 @@ private:
   }
 
 public:
-  /// 128 times each row's sum of A (i32 [M]), for signed weights.
+  /// What the offset weights added to each row's sums (offsetRowSums),
+  /// null when the weights were not offset.
   Value offsetSums;
 
 private:
@@ -315,8 +439,9 @@ private:
   Value weights;
 };
 
-/// 128 * sum_k A[m, k] for each row, as an i32 reduction generic.
-Value offsetRowSums(OpBuilder &b, Location loc, Value a) {
+/// 128 * sum_k A[m, k] for each row (negated for unsigned rows), as an i32
+/// reduction generic: what the offset weights add to the sums.
+Value offsetRowSums(OpBuilder &b, Location loc, Value a, bool signedRows) {
   MLIRContext *ctx = b.getContext();
   Type i32 = b.getI32Type();
   Value rows = tensor::DimOp::create(b, loc, a, 0);
@@ -330,10 +455,16 @@ Value offsetRowSums(OpBuilder &b, Location loc, Value a) {
              ArrayRef<AffineMap>{AffineMap::get(2, 0, {m, k}, ctx), AffineMap::get(2, 0, {m}, ctx)},
              ArrayRef<IT>{IT::parallel, IT::reduction},
              [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Value wide = signedRows ? Value(arith::ExtSIOp::create(nb, nl, i32, args[0]))
+                                       : Value(arith::ExtUIOp::create(nb, nl, i32, args[0]));
                Value v = arith::ShLIOp::create(
-                   nb, nl, arith::ExtSIOp::create(nb, nl, i32, args[0]),
-                   arith::ConstantOp::create(nb, nl, nb.getI32IntegerAttr(7)));
-               linalg::YieldOp::create(nb, nl, Value(arith::AddIOp::create(nb, nl, args[1], v)));
+                   nb, nl, wide, arith::ConstantOp::create(nb, nl, nb.getI32IntegerAttr(7)));
+               // Unsigned rows met weights offset by -128: the sums lack
+               // 128 * the row's sum, which the kernel's subtraction adds.
+               linalg::YieldOp::create(nb, nl,
+                                       signedRows
+                                           ? Value(arith::AddIOp::create(nb, nl, args[1], v))
+                                           : Value(arith::SubIOp::create(nb, nl, args[1], v)));
              })
       .getResult(0);
 }
@@ -342,9 +473,9 @@ struct CpuInt8Dot : PassWrapper<CpuInt8Dot, OperationPass<ModuleOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(CpuInt8Dot)
   StringRef getArgument() const override { return "moe-cpu-int8-dot"; }
   StringRef getDescription() const override {
-    return "Lower i32 matmuls of int8 rows by constant 8-bit weights to "
-           "register tiles of "
-           "4-byte dot products over weights packed at compile time";
+    return "Lower i32 matmuls of 8-bit rows by constant 8-bit weights (MatMulInteger's "
+           "zero points peeled off first) to register tiles of 4-byte dot products over "
+           "weights packed at compile time";
   }
   void getDependentDialects(DialectRegistry &registry) const override {
     registry.insert<arith::ArithDialect, linalg::LinalgDialect, scf::SCFDialect,
@@ -352,6 +483,10 @@ struct CpuInt8Dot : PassWrapper<CpuInt8Dot, OperationPass<ModuleOp>> {
   }
 
   void runOnOperation() override {
+    SmallVector<linalg::GenericOp> generics;
+    getOperation().walk([&](linalg::GenericOp op) { generics.push_back(op); });
+    for (linalg::GenericOp op : generics)
+      peelZeroPoints(op);
     SmallVector<Int8Matmul> work;
     getOperation().walk([&](linalg::GenericOp op) {
       if (std::optional<Int8Matmul> match = matchInt8Matmul(op))
@@ -361,8 +496,8 @@ struct CpuInt8Dot : PassWrapper<CpuInt8Dot, OperationPass<ModuleOp>> {
       OpBuilder b(match.op);
       Location loc = match.op.getLoc();
       Int8DotEmitter emitter(b, loc, match);
-      if (match.signedWeights)
-        emitter.offsetSums = offsetRowSums(b, loc, match.a);
+      if (match.signedWeights == match.signedRows)
+        emitter.offsetSums = offsetRowSums(b, loc, match.a, match.signedRows);
       Value result = emitter.emit();
       match.op.getResult(0).replaceAllUsesWith(result);
       match.op.erase();
@@ -382,7 +517,7 @@ struct DotToVpdpbusd : OpRewritePattern<vector::MultiDimReductionOp> {
     // LLVM 22 takes the bytes as <64 x i8>.
     rewriter.replaceOpWithNewOp<LLVM::CallIntrinsicOp>(
         op, op.getDestType(), rewriter.getStringAttr("llvm.x86.avx512.vpdpbusd.512"),
-        ValueRange{op.getAcc(), dot->weights, dot->row});
+        ValueRange{op.getAcc(), dot->unsignedBytes, dot->signedBytes});
     return success();
   }
 };

@@ -97,6 +97,45 @@ func.func @unsigned_expert(%a: tensor<8x4xi8>, %e: index) -> tensor<8x16xi32> {
 
 // -----
 
+// MatMulInteger's form, (a - za) (b - zb) with zero points from outside:
+// the plain product (tiled), the rows' sums of a, the columns' sums of the
+// constant b (3 and 4 for columns 0 and 1; the rest 0), then
+// C + sum - zb rowsum - za colsum + K za zb.
+// CHECK-LABEL: func @zero_points
+// CHECK: scf.forall
+// CHECK: %[[ROWS:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]
+// CHECK:   arith.extui
+// CHECK: %[[COLS:.*]] = arith.constant dense<[3, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]> : tensor<16xi32>
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[ROWS]], %[[COLS]] : tensor<8x16xi32>, tensor<8xi32>, tensor<16xi32>)
+// CHECK:   arith.muli %arg2, %{{.*}} : i32
+// CHECK:   arith.subi
+// CHECK:   arith.muli %arg1, %{{.*}} : i32
+// CHECK:   arith.subi
+func.func @zero_points(%a: tensor<8x4xi8>, %za: i32, %zb: i32) -> tensor<8x16xi32> {
+  %w = arith.constant dense<[[1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+                             [1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+                             [1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+                             [0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]]> : tensor<4x16xi8>
+  %c0 = arith.constant 0 : i32
+  %empty = tensor.empty() : tensor<8x16xi32>
+  %init = linalg.fill ins(%c0 : i32) outs(%empty : tensor<8x16xi32>) -> tensor<8x16xi32>
+  %r = linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>],
+                       iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w : tensor<8x4xi8>, tensor<4x16xi8>) outs(%init : tensor<8x16xi32>) {
+  ^bb0(%x: i8, %y: i8, %acc: i32):
+    %xe = arith.extui %x : i8 to i32
+    %xs = arith.subi %xe, %za : i32
+    %ye = arith.extsi %y : i8 to i32
+    %ys = arith.subi %ye, %zb : i32
+    %p = arith.muli %xs, %ys : i32
+    %s = arith.addi %acc, %p : i32
+    linalg.yield %s : i32
+  } -> tensor<8x16xi32>
+  return %r : tensor<8x16xi32>
+}
+
+// -----
+
 // CHECK-LABEL: func @odd_depth
 // CHECK: linalg.generic
 // CHECK-NOT: scf.forall

@@ -18,12 +18,13 @@ def write_matmul(out, a, w, c):
 
 
 def write_model(out, nodes, initializers, a, c, opset=17):
-    """OUT_DIR/model.onnx of `nodes` from input a to output c, with the
-    named numpy `initializers`; a as input_0 and `c` as the expected
-    output_0."""
+    """OUT_DIR/model.onnx of `nodes` from input a to output c (of their
+    numpy types), with the named numpy `initializers`; a as input_0 and `c`
+    as the expected output_0."""
+    a_type, c_type = (onnx.mapping.NP_TYPE_TO_TENSOR_TYPE[v.dtype] for v in (a, c))
     graph = helper.make_graph(nodes, "g",
-                              [helper.make_tensor_value_info("a", TensorProto.FLOAT, list(a.shape))],
-                              [helper.make_tensor_value_info("c", TensorProto.FLOAT, list(c.shape))],
+                              [helper.make_tensor_value_info("a", a_type, list(a.shape))],
+                              [helper.make_tensor_value_info("c", c_type, list(c.shape))],
                               [numpy_helper.from_array(v, name) for name, v in initializers.items()])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     # IR 10 came with opset 21 (blocked quantization); 8 keeps older readers.

@@ -129,10 +129,10 @@ std::unique_ptr<Pass> createCpuInt8DotProductsPass(bool vnni);
 void registerCpuInt8DotProductsPass();
 
 /// One 4-byte dot product of moe-cpu-int8-dot: acc + the sums over groups
-/// of 4 of extui(weights) * extsi(row), both 64 x i8 (other passes leave
-/// these to moe-cpu-int8-dot-products).
+/// of 4 of extui(unsignedBytes) * extsi(signedBytes), both 64 x i8 (other
+/// passes leave these to moe-cpu-int8-dot-products).
 struct Int8DotOperands {
-  Value weights, row;
+  Value unsignedBytes, signedBytes;
 };
 std::optional<Int8DotOperands> matchInt8DotProduct(vector::MultiDimReductionOp op);
 
