@@ -168,7 +168,9 @@ bool peelZeroPoints(linalg::GenericOp op) {
   Value a = op.getDpsInputs()[0], b = op.getDpsInputs()[1];
   auto bType = cast<RankedTensorType>(b.getType());
   std::optional<std::vector<char>> bytes = moe::constantRawBytes(b);
-  if (!bType.hasStaticShape() || !bytes)
+  // Only where the tiles then take the product (else the peeling only adds work).
+  if (!bType.hasStaticShape() || !bytes || bType.getDimSize(0) % 4 != 0 ||
+      bType.getDimSize(1) % 16 != 0)
     return false;
   int64_t depth = bType.getDimSize(0), width = bType.getDimSize(1);
   OpBuilder builder(op);
