@@ -65,6 +65,51 @@ Value extendedI8(Value v, bool &isSigned) {
   return def->getOperand(0);
 }
 
+/// An i8 `v` (scalar or vector) sign- or zero-extended to i32 lanes.
+Value widened(OpBuilder &b, Location loc, Value v, bool isSigned) {
+  Type i32 = b.getI32Type();
+  if (auto vector = dyn_cast<VectorType>(v.getType()))
+    i32 = vector.clone(i32);
+  return isSigned ? Value(arith::ExtSIOp::create(b, loc, i32, v))
+                  : Value(arith::ExtUIOp::create(b, loc, i32, v));
+}
+
+/// The sums over each row of an 8-bit A [M, K] of term(ext(A[m, k])), as an
+/// i32 reduction generic.
+Value rowSums(OpBuilder &b, Location loc, Value a, bool isSigned,
+              function_ref<Value(OpBuilder &, Location, Value)> term) {
+  MLIRContext *ctx = b.getContext();
+  Type i32 = b.getI32Type();
+  OpFoldResult rows = tensor::getMixedSize(b, loc, a, 0);
+  Value init = linalg::FillOp::create(
+                   b, loc, arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0)).getResult(),
+                   tensor::EmptyOp::create(b, loc, ArrayRef<OpFoldResult>{rows}, i32).getResult())
+                   .getResult(0);
+  AffineExpr m = getAffineDimExpr(0, ctx), k = getAffineDimExpr(1, ctx);
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), a, init,
+             ArrayRef<AffineMap>{AffineMap::get(2, 0, {m, k}, ctx), AffineMap::get(2, 0, {m}, ctx)},
+             ArrayRef<IT>{IT::parallel, IT::reduction},
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Value v = term(nb, nl, widened(nb, nl, args[0], isSigned));
+               linalg::YieldOp::create(nb, nl, Value(arith::AddIOp::create(nb, nl, args[1], v)));
+             })
+      .getResult(0);
+}
+
+/// The product in a generic's body `yield acc + product` (either order, i32),
+/// or null.
+arith::MulIOp accumulatedProduct(linalg::GenericOp op) {
+  Block &body = op.getRegion().front();
+  auto add =
+      cast<linalg::YieldOp>(body.getTerminator()).getOperand(0).getDefiningOp<arith::AddIOp>();
+  if (!add || !add.getType().isInteger(32))
+    return {};
+  Value acc = body.getArgument(2);
+  Value product = add.getLhs() == acc ? add.getRhs() : add.getRhs() == acc ? add.getLhs() : Value();
+  return product ? product.getDefiningOp<arith::MulIOp>() : arith::MulIOp();
+}
+
 /// Whether `op` is C[m, n] += f(A[m, k], B[k, n]) on tensors.
 bool isMatmulGeneric(linalg::GenericOp op) {
   if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 || op.getNumLoops() != 3 ||
@@ -85,13 +130,7 @@ std::optional<Int8Matmul> matchInt8Matmul(linalg::GenericOp op) {
     return std::nullopt;
   // yield acc + ext(a) * ext(b), in either order.
   Block &body = op.getRegion().front();
-  auto yield = cast<linalg::YieldOp>(body.getTerminator());
-  auto add = yield.getOperand(0).getDefiningOp<arith::AddIOp>();
-  if (!add || !add.getType().isInteger(32))
-    return std::nullopt;
-  Value acc = body.getArgument(2);
-  Value product = add.getLhs() == acc ? add.getRhs() : add.getRhs() == acc ? add.getLhs() : Value();
-  auto mul = product ? product.getDefiningOp<arith::MulIOp>() : arith::MulIOp();
+  arith::MulIOp mul = accumulatedProduct(op);
   if (!mul)
     return std::nullopt;
   bool lhsSigned = false, rhsSigned = false;
@@ -143,13 +182,7 @@ bool peelZeroPoints(linalg::GenericOp op) {
   AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx);
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   Block &body = op.getRegion().front();
-  auto add =
-      cast<linalg::YieldOp>(body.getTerminator()).getOperand(0).getDefiningOp<arith::AddIOp>();
-  if (!add || !add.getType().isInteger(32))
-    return false;
-  Value acc = body.getArgument(2);
-  Value product = add.getLhs() == acc ? add.getRhs() : add.getRhs() == acc ? add.getLhs() : Value();
-  auto mul = product ? product.getDefiningOp<arith::MulIOp>() : arith::MulIOp();
+  arith::MulIOp mul = accumulatedProduct(op);
   if (!mul)
     return false;
   // ext(arg) - zp with zp from outside the generic: the arg's signedness
@@ -176,41 +209,25 @@ bool peelZeroPoints(linalg::GenericOp op) {
   OpBuilder builder(op);
   Location loc = op.getLoc();
   Type i32 = builder.getI32Type();
-  auto widen = [&](OpBuilder &nb, Location nl, Value v, bool isSigned) -> Value {
-    return isSigned ? Value(arith::ExtSIOp::create(nb, nl, i32, v))
-                    : Value(arith::ExtUIOp::create(nb, nl, i32, v));
-  };
   Value zero = arith::ConstantOp::create(builder, loc, builder.getI32IntegerAttr(0));
   Value init = op.getDpsInits()[0];
   SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(builder, loc, init);
-  auto filledWith0 = [&](ArrayRef<OpFoldResult> shape) {
-    return linalg::FillOp::create(builder, loc, zero,
-                                  tensor::EmptyOp::create(builder, loc, shape, i32).getResult())
-        .getResult(0);
-  };
+  Value zeros =
+      linalg::FillOp::create(builder, loc, zero,
+                             tensor::EmptyOp::create(builder, loc, sizes, i32).getResult())
+          .getResult(0);
   Value plain =
       linalg::GenericOp::create(
-          builder, loc, init.getType(), ValueRange{a, b}, filledWith0(sizes), maps,
-          op.getIteratorTypesArray(),
+          builder, loc, init.getType(), ValueRange{a, b}, zeros, maps, op.getIteratorTypesArray(),
           [&](OpBuilder &nb, Location nl, ValueRange args) {
-            Value p = arith::MulIOp::create(nb, nl, widen(nb, nl, args[0], aSigned),
-                                            widen(nb, nl, args[1], bSigned));
+            Value p = arith::MulIOp::create(nb, nl, widened(nb, nl, args[0], aSigned),
+                                            widened(nb, nl, args[1], bSigned));
             linalg::YieldOp::create(nb, nl, Value(arith::AddIOp::create(nb, nl, args[2], p)));
           })
           .getResult(0);
   // The rows' sums of a, and the columns' sums of the constant b.
-  Value rowInit = filledWith0({sizes[0]});
-  Value rowSums =
-      linalg::GenericOp::create(
-          builder, loc, rowInit.getType(), a, rowInit,
-          ArrayRef<AffineMap>{AffineMap::get(2, 0, {m, n}, ctx), AffineMap::get(2, 0, {m}, ctx)},
-          ArrayRef<IT>{IT::parallel, IT::reduction},
-          [&](OpBuilder &nb, Location nl, ValueRange args) {
-            linalg::YieldOp::create(
-                nb, nl,
-                Value(arith::AddIOp::create(nb, nl, args[1], widen(nb, nl, args[0], aSigned))));
-          })
-          .getResult(0);
+  Value sumsOfRows =
+      rowSums(builder, loc, a, aSigned, [](OpBuilder &, Location, Value wide) { return wide; });
   SmallVector<int32_t> columnSums(width, 0);
   for (int64_t kk = 0; kk < depth; ++kk)
     for (int64_t col = 0; col < width; ++col) {
@@ -223,7 +240,7 @@ bool peelZeroPoints(linalg::GenericOp op) {
   AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
   Value result =
       linalg::GenericOp::create(
-          builder, loc, init.getType(), ValueRange{plain, rowSums, colSums}, init,
+          builder, loc, init.getType(), ValueRange{plain, sumsOfRows, colSums}, init,
           ArrayRef<AffineMap>{id, AffineMap::get(2, 0, {m}, ctx), AffineMap::get(2, 0, {n}, ctx),
                               id},
           ArrayRef<IT>{IT::parallel, IT::parallel},
@@ -326,16 +343,12 @@ private:
   /// moe-cpu-int8-dot-products makes one vpdpbusd after bufferization.
   Value dot4(OpBuilder &nb, Location nl, Value acc, Value w, Value row) {
     auto i8x64 = VectorType::get({64}, nb.getI8Type());
-    auto i32x64 = VectorType::get({64}, nb.getI32Type());
     Value wb = vector::BitCastOp::create(nb, nl, i8x64, w);
     Value rb = vector::BitCastOp::create(nb, nl, i8x64, row);
     // One side unsigned, the other signed: unsigned rows meet signed
     // weights (packWeights made them so).
-    Value wide = match.signedRows ? Value(arith::ExtUIOp::create(nb, nl, i32x64, wb))
-                                  : Value(arith::ExtSIOp::create(nb, nl, i32x64, wb));
-    Value rowWide = match.signedRows ? Value(arith::ExtSIOp::create(nb, nl, i32x64, rb))
-                                     : Value(arith::ExtUIOp::create(nb, nl, i32x64, rb));
-    Value products = arith::MulIOp::create(nb, nl, wide, rowWide);
+    Value products = arith::MulIOp::create(nb, nl, widened(nb, nl, wb, !match.signedRows),
+                                           widened(nb, nl, rb, match.signedRows));
     Value grouped =
         vector::ShapeCastOp::create(nb, nl, VectorType::get({16, 4}, nb.getI32Type()), products);
     return vector::MultiDimReductionOp::create(nb, nl, grouped, acc, ArrayRef<bool>{false, true},
@@ -441,34 +454,19 @@ private:
   Value weights;
 };
 
-/// 128 * sum_k A[m, k] for each row (negated for unsigned rows), as an i32
-/// reduction generic: what the offset weights add to the sums.
+/// 128 * sum_k A[m, k] for each row (negated for unsigned rows): what the
+/// offset weights add to the sums.
 Value offsetRowSums(OpBuilder &b, Location loc, Value a, bool signedRows) {
-  MLIRContext *ctx = b.getContext();
-  Type i32 = b.getI32Type();
-  Value rows = tensor::DimOp::create(b, loc, a, 0);
-  Value init = linalg::FillOp::create(
-                   b, loc, arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0)).getResult(),
-                   tensor::EmptyOp::create(b, loc, ArrayRef<OpFoldResult>{rows}, i32).getResult())
-                   .getResult(0);
-  AffineExpr m = getAffineDimExpr(0, ctx), k = getAffineDimExpr(1, ctx);
-  return linalg::GenericOp::create(
-             b, loc, init.getType(), a, init,
-             ArrayRef<AffineMap>{AffineMap::get(2, 0, {m, k}, ctx), AffineMap::get(2, 0, {m}, ctx)},
-             ArrayRef<IT>{IT::parallel, IT::reduction},
-             [&](OpBuilder &nb, Location nl, ValueRange args) {
-               Value wide = signedRows ? Value(arith::ExtSIOp::create(nb, nl, i32, args[0]))
-                                       : Value(arith::ExtUIOp::create(nb, nl, i32, args[0]));
-               Value v = arith::ShLIOp::create(
-                   nb, nl, wide, arith::ConstantOp::create(nb, nl, nb.getI32IntegerAttr(7)));
-               // Unsigned rows met weights offset by -128: the sums lack
-               // 128 * the row's sum, which the kernel's subtraction adds.
-               linalg::YieldOp::create(nb, nl,
-                                       signedRows
-                                           ? Value(arith::AddIOp::create(nb, nl, args[1], v))
-                                           : Value(arith::SubIOp::create(nb, nl, args[1], v)));
-             })
-      .getResult(0);
+  return rowSums(b, loc, a, signedRows, [&](OpBuilder &nb, Location nl, Value wide) -> Value {
+    Value v = arith::ShLIOp::create(nb, nl, wide,
+                                    arith::ConstantOp::create(nb, nl, nb.getI32IntegerAttr(7)));
+    // Unsigned rows met weights offset by -128: the sums lack 128 * the
+    // row's sum, which the kernel's subtraction adds.
+    if (signedRows)
+      return v;
+    return arith::SubIOp::create(nb, nl, arith::ConstantOp::create(nb, nl, nb.getI32IntegerAttr(0)),
+                                 v);
+  });
 }
 
 struct CpuInt8Dot : PassWrapper<CpuInt8Dot, OperationPass<ModuleOp>> {
