@@ -34,7 +34,7 @@ static constexpr const char *kCpuLowering =
     "one-shot-bufferize{bufferize-function-boundaries allow-return-allocs-from-loops "
     "function-boundary-type-conversion=identity-layout-map},"
     "moe-cpu-plan-memory,buffer-deallocation-pipeline,convert-bufferization-to-memref,"
-    "moe-cpu-strided-copies,"
+    "moe-cpu-strided-copies,moe-cpu-prefetch-panels,"
     "func.func(scf-forall-to-parallel),convert-scf-to-openmp,canonicalize,"
     "func.func(convert-linalg-to-loops,convert-vector-to-scf{full-unroll}),"
     "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
@@ -72,6 +72,7 @@ void moe::registerCpuPipelines() {
   registerCpuVectorizeGenericsPass();
   registerCpuStridedCopiesPass();
   registerCpuFmaToFmulAddPass();
+  registerCpuPrefetchPanelsPass();
   registerCpuPlanMemoryPass();
   PassPipelineRegistration<>(
       "moe-cpu-lowering-pipeline",

@@ -248,7 +248,8 @@ static std::optional<PanelOf> packedConstantPanels(OpBuilder &b, Location loc, V
         std::memcpy(&packed[(((m * panels + p) * k + r) * 32) * 4],
                     &(*bytes)[((m * k + r) * n + p * 32) * 4], 32 * 4);
   SmallVector<int64_t> shape = {batch, panels, k, 32};
-  Value packedValue = moe::bytesConstant(b, loc, type.clone(shape), packed, "moe_packed_panels");
+  Value packedValue = moe::bytesConstant(b, loc, type.clone(shape), packed,
+                                           moe::kPackedPanelsResource);
   return PanelOf([=](OpBuilder &nb, Location l, Value col) -> Value {
     Value panel = arith::DivUIOp::create(nb, l, col, arith::ConstantIndexOp::create(nb, l, 32));
     SmallVector<OpFoldResult> offsets = {matrix ? OpFoldResult(matrix) : nb.getIndexAttr(0),

@@ -148,6 +148,16 @@ void registerCpuPlanMemoryPass();
 std::unique_ptr<Pass> createCpuStridedCopiesPass();
 void registerCpuStridedCopiesPass();
 
+/// moe-cpu-prefetch-panels: reads of packed weight panels prefetch the
+/// next panel into L2.
+std::unique_ptr<Pass> createCpuPrefetchPanelsPass();
+void registerCpuPrefetchPanelsPass();
+
+/// The resource name of the constant weights that moe-cpu-tile-and-vectorize
+/// packs into [.., n/32, k, 32] panels (moe-cpu-prefetch-panels finds them
+/// by it).
+inline constexpr llvm::StringLiteral kPackedPanelsResource = "moe_packed_panels";
+
 /// moe-cpu-fma-to-fmuladd: math.fma fused only where the CPU has FMA.
 std::unique_ptr<Pass> createCpuFmaToFmulAddPass();
 void registerCpuFmaToFmulAddPass();

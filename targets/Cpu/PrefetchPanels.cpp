@@ -1,0 +1,130 @@
+//===- PrefetchPanels.cpp - The next weight panel fetched ahead -----------===//
+//
+// An expert's rows multiply its constant weights one 32-column panel at a
+// time, read from the copy packed panel by panel (TileAndVectorize.cpp's
+// [.., n/32, k, 32]); every row block of the panel reads it, but the first
+// finds it in DRAM, and the hardware's prefetchers, which follow the reads,
+// stay only a few lines ahead: that block runs at the memory's pace while
+// the FMA units wait, and the other blocks then compute while memory idles.
+// Here each read of a panel's row also prefetches the same row of the next
+// panel (contiguous after it) into L2, so that panel comes in while this
+// one is computed. Measured (bench/ blocks, 1 thread, Zen 5, the same
+// build with and without this pass): Mixtral-style prefill of 128 tokens
+// 34.9 -> 30.8 ms, DeepSeek-style 37.5 -> 32.4 ms; decode unchanged.
+//
+// Runs after bufferization, where a read's address is known: the linear
+// index of a view's element is its offset plus the indices times the
+// strides (memref.extract_strided_metadata, lowered to arithmetic by
+// expand-strided-metadata).
+//
+//===----------------------------------------------------------------------===//
+
+#include "moe/Target/Cpu/Cpu.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Pass/Pass.h"
+
+using namespace mlir;
+
+/// The constant global of packed panels that `source` views, if it is one.
+static memref::GlobalOp packedPanels(Value source, SymbolTableCollection &symbols) {
+  auto memref = dyn_cast<TypedValue<MemRefType>>(source);
+  if (!memref || !memref.getType().isStrided())
+    return {};
+  auto getGlobal = memref::skipViewLikeOps(memref).getDefiningOp<memref::GetGlobalOp>();
+  if (!getGlobal)
+    return {};
+  auto global =
+      symbols.lookupNearestSymbolFrom<memref::GlobalOp>(getGlobal, getGlobal.getNameAttr());
+  if (!global || !global.getConstant() || !global.getType().hasStaticShape() ||
+      global.getType().getRank() < 2 || global.getType().getShape().back() != 32)
+    return {};
+  auto resource = dyn_cast_or_null<DenseResourceElementsAttr>(global.getInitialValueAttr());
+  if (!resource || !resource.getRawHandle().getKey().starts_with(moe::kPackedPanelsResource))
+    return {};
+  return global;
+}
+
+/// Whether `loop` carries a register tile of kMinRows rows or more: FMAs
+/// that take longer than the next panel's fetch. Fewer rows (a decode
+/// step's) read a panel at the memory's pace anyway; prefetching there only
+/// adds instructions (measured: decode blocks 10-30% slower).
+static constexpr int64_t kMinRows = 8;
+static bool accumulatesRows(scf::ForOp loop) {
+  return llvm::any_of(loop.getRegionIterArgs(), [](BlockArgument arg) {
+    auto type = dyn_cast<VectorType>(arg.getType());
+    return type && type.getRank() == 2 && type.getDimSize(0) >= kMinRows;
+  });
+}
+
+/// Before `read`, of a row of a panel of `global`: prefetches of each
+/// 64-byte line of the same row of the next panel (clamped to the last
+/// element, so the last panel's prefetches stay inside the weights).
+static void prefetchNextPanel(vector::TransferReadOp read, memref::GlobalOp global) {
+  OpBuilder b(read);
+  Location loc = read.getLoc();
+  MemRefType type = global.getType();
+  int64_t elements = type.getNumElements();
+  int64_t panel = type.getShape().end()[-2] * type.getShape().back();
+  auto metadata = memref::ExtractStridedMetadataOp::create(b, loc, read.getBase());
+  Value linear = metadata.getOffset();
+  for (auto [index, stride] : llvm::zip_equal(read.getIndices(), metadata.getStrides()))
+    linear = arith::AddIOp::create(b, loc, linear, arith::MulIOp::create(b, loc, index, stride));
+  auto flat = memref::ReinterpretCastOp::create(
+      b, loc, MemRefType::get({elements}, type.getElementType()), metadata.getBaseBuffer(),
+      /*offset=*/0, /*sizes=*/ArrayRef<int64_t>{elements}, /*strides=*/ArrayRef<int64_t>{1});
+  Value last = arith::ConstantIndexOp::create(b, loc, elements - 1);
+  int64_t bytes = read.getVectorType().getNumElements() * 4;
+  for (int64_t line = 0; line < bytes; line += 64) {
+    Value at = arith::AddIOp::create(b, loc, linear,
+                                     arith::ConstantIndexOp::create(b, loc, panel + line / 4));
+    at = arith::MinUIOp::create(b, loc, at, last);
+    memref::PrefetchOp::create(b, loc, flat, ValueRange{at}, /*isWrite=*/false,
+                               /*localityHint=*/2, /*isDataCache=*/true);
+  }
+}
+
+namespace {
+struct CpuPrefetchPanels : PassWrapper<CpuPrefetchPanels, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(CpuPrefetchPanels)
+  StringRef getArgument() const override { return "moe-cpu-prefetch-panels"; }
+  StringRef getDescription() const override {
+    return "Prefetch the next panel of packed constant weights into L2 with "
+           "each read of a panel's row in a loop (after bufferization)";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<arith::ArithDialect, memref::MemRefDialect>();
+  }
+  void runOnOperation() override {
+    SymbolTableCollection symbols;
+    SmallVector<std::pair<vector::TransferReadOp, memref::GlobalOp>> reads;
+    getOperation().walk([&](vector::TransferReadOp read) {
+      // A row along the panel's contiguous last dim, in a K loop of a
+      // register tile of 8 rows or more.
+      VectorType vector = read.getVectorType();
+      auto loop = read->getParentOfType<scf::ForOp>();
+      if (vector.getRank() != 1 || !vector.getElementType().isF32() ||
+          !read.getPermutationMap().isMinorIdentity() || !loop || !accumulatesRows(loop))
+        return;
+      if (memref::GlobalOp global = packedPanels(read.getBase(), symbols))
+        reads.push_back({read, global});
+    });
+    for (auto [read, global] : reads)
+      prefetchNextPanel(read, global);
+  }
+};
+} // namespace
+
+std::unique_ptr<Pass> moe::createCpuPrefetchPanelsPass() {
+  return std::make_unique<CpuPrefetchPanels>();
+}
+
+void moe::registerCpuPrefetchPanelsPass() { PassRegistration<CpuPrefetchPanels>(); }
