@@ -152,6 +152,31 @@ func.func @one_row_constant(%a: tensor<1x8xf32>, %c: tensor<1x64xf32>) -> tensor
 
 // -----
 
+// Static rows times constant weights (an attention projection): tiles of
+// 256 rows (their 256 x 16 floats of A stay in L2), each over the weights
+// packed panel by panel like an expert's, 8-row register tiles inside: in
+// the weights themselves the rows a K loop reads are a whole row apart
+// (4 KiB for n = 1024), all in the same few L1 sets.
+// CHECK-LABEL: func @rows_constant
+// CHECK: %[[PACKED:.*]] = arith.constant dense_resource<moe_packed_panels> : tensor<1x2x16x32xf32>
+// CHECK: scf.for %[[ROW:.*]] = %c0 to %c512 step %c256
+// CHECK:   tensor.extract_slice %{{.*}}[%[[ROW]], 0] [256, 16] [1, 1]
+// CHECK:   scf.for %{{.*}} = %c0 to %c64 step %c32
+// CHECK:     tensor.extract_slice %[[PACKED]][0, %{{.*}}, 0, 0] [1, 1, 16, 32] [1, 1, 1, 1]
+// CHECK:     math.fma {{.*}} : vector<8x32xf32>
+func.func @rows_constant(%a: tensor<512x16xf32>, %c: tensor<512x64xf32>) -> tensor<512x64xf32> {
+  %b = arith.constant dense<0.5> : tensor<16x64xf32>
+  %0 = linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : tensor<512x16xf32>, tensor<16x64xf32>) outs(%c : tensor<512x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<512x64xf32>
+  return %0 : tensor<512x64xf32>
+}
+
+// -----
+
 // An expert's constant weights at a run-time expert index (a grouped
 // matmul): the stack is repacked at compile time panel by panel
 // ([experts, n/32, k, 32]), and each panel is one contiguous slice of it.
