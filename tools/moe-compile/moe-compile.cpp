@@ -28,6 +28,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/WithColor.h"
 
@@ -369,6 +370,14 @@ int main(int argc, char **argv) {
     llvm::WithColor::error(llvm::errs(), "moe-compile")
         << "--quantize-sample measures a quantized CPU library: it needs --quantize, "
            "--quantize-report and -o model.so\n";
+    return 1;
+  }
+  // Before compiling: a folder that is not there would otherwise be found
+  // only after the quantized library is written.
+  if (!quantizeSample.empty() && !llvm::sys::fs::is_directory(quantizeSample)) {
+    llvm::WithColor::error(llvm::errs(), "moe-compile")
+        << "--quantize-sample: '" << quantizeSample
+        << "' is not a folder of inputs (input_N.pb or .npy files, as moe-run --data takes)\n";
     return 1;
   }
   if (int8Activations && cudaTarget) {
