@@ -27,7 +27,7 @@ using namespace mlir;
 // body in: scf-to-cf would give that scope several blocks, which it may
 // not have.
 static constexpr const char *kCpuLowering =
-    "func.func(canonicalize),"
+    "moe-cpu-reshapes-as-views,func.func(canonicalize),"
     "moe-cpu-tile-and-vectorize,func.func(canonicalize,cse),"
     "moe-fuse-elementwise-chains,func.func(canonicalize,cse),"
     "moe-cpu-vectorize-generics,func.func(canonicalize,cse),"
@@ -73,6 +73,7 @@ void moe::registerCpuPipelines() {
   registerCpuStridedCopiesPass();
   registerCpuFmaToFmulAddPass();
   registerCpuPrefetchPanelsPass();
+  registerCpuReshapesAsViewsPass();
   registerCpuPlanMemoryPass();
   PassPipelineRegistration<>(
       "moe-cpu-lowering-pipeline",

@@ -25,7 +25,7 @@ PIPELINES = [["--canonicalize"], ["--moe-optimize-pipeline"], ["--moe-decompose-
              ["--moe-quantize-weights=bits=4 group-size=2 symmetric=false min-columns=1"],
              ["--moe-cpu-tile-and-vectorize"], ["--moe-cpu-vectorize-generics"],
              ["--moe-cpu-strided-copies"], ["--moe-cpu-fma-to-fmuladd"],
-             ["--moe-cpu-prefetch-panels"],
+             ["--moe-cpu-prefetch-panels"], ["--moe-cpu-reshapes-as-views"],
              ["--moe-lower-to-linalg=int8-activations"],
              ["--moe-cpu-int8-dot", "--moe-cpu-int8-dot-products=vnni=true"],
              ["--moe-cpu-int8-dot", "--moe-cpu-int8-dot-products"]]

@@ -148,6 +148,11 @@ void registerCpuPlanMemoryPass();
 std::unique_ptr<Pass> createCpuStridedCopiesPass();
 void registerCpuStridedCopiesPass();
 
+/// moe-cpu-reshapes-as-views: static reshapes that split or merge dims as
+/// expand_shape / collapse_shape.
+std::unique_ptr<Pass> createCpuReshapesAsViewsPass();
+void registerCpuReshapesAsViewsPass();
+
 /// moe-cpu-prefetch-panels: reads of packed weight panels prefetch the
 /// next panel into L2.
 std::unique_ptr<Pass> createCpuPrefetchPanelsPass();
