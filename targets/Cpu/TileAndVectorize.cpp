@@ -285,8 +285,8 @@ static int64_t rowBlockTileId(int64_t id, int64_t height) {
 /// height its own schedule, rowBlockTileId). Panels outside and rows
 /// inside keep the panel of B in cache while the few rows pass over it.
 static Value tileDynamicRows(OpBuilder &b, Location loc, Value lhs, Value rhs, Value acc,
-                             int64_t id, bool allowParallel = true,
-                             std::optional<PanelOf> packedPanels = std::nullopt) {
+                             int64_t id, const std::optional<PanelOf> &packedPanels,
+                             bool allowParallel = true) {
   auto accType = cast<RankedTensorType>(acc.getType());
   Type f32 = accType.getElementType();
   int64_t n = accType.getDimSize(1);
@@ -311,8 +311,6 @@ static Value tileDynamicRows(OpBuilder &b, Location loc, Value lhs, Value rhs, V
     return tensor::ExtractSliceOp::create(nb, l, RankedTensorType::get({k, 32}, f32), rhs,
                                           rhsOffsets, rhsSizes, unitStrides);
   };
-  if (!packedPanels)
-    packedPanels = packedConstantPanels(b, loc, rhs);
   if (packedPanels) {
     rhsPanelAt = *packedPanels;
   } else if (linalg::GenericOp producer = dequantizingProducer(rhs)) {
@@ -422,7 +420,7 @@ static Value tileStaticRowsOverPanels(OpBuilder &b, Location loc, Value lhs, Val
       break;
     }
   if (rows == m)
-    return tileDynamicRows(b, loc, lhs, rhs, acc, id, /*allowParallel=*/true, panels);
+    return tileDynamicRows(b, loc, lhs, rhs, acc, id, panels);
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
   SmallVector<OpFoldResult> strides = {one, one};
   auto tile = [&](OpBuilder &nb, Value row, Value into) {
@@ -433,8 +431,8 @@ static Value tileStaticRowsOverPanels(OpBuilder &b, Location loc, Value lhs, Val
     Value accTile = tensor::ExtractSliceOp::create(
         nb, loc, RankedTensorType::get({rows, n}, f32), into, offsets,
         SmallVector<OpFoldResult>{nb.getIndexAttr(rows), nb.getIndexAttr(n)}, strides);
-    Value result = tileDynamicRows(nb, loc, lhsTile, rhs, accTile, id,
-                                   /*allowParallel=*/false, panels);
+    Value result = tileDynamicRows(nb, loc, lhsTile, rhs, accTile, id, panels,
+                                   /*allowParallel=*/false);
     return std::make_pair(result, offsets);
   };
   SmallVector<OpFoldResult> tileSizes = {b.getIndexAttr(rows), b.getIndexAttr(n)};
@@ -633,19 +631,22 @@ struct CpuTileAndVectorize
       int64_t n = cType.getDimSize(1);
       int64_t k = cast<RankedTensorType>(b.getType()).getDimSize(0);
       Value result;
-      // A few rows (decode) times constant weights stream the weights:
-      // panels of a packed copy read contiguously beat the register tile
-      // over B's strided rows.
-      bool streamWeights = cType.hasStaticShape() && cType.getDimSize(0) < 8 &&
-                           n % 32 == 0 && moe::constantRawBytes(b).has_value();
+      // Constant weights are read from a copy packed panel by panel (one
+      // made here, where any of the paths below takes it): by run-time rows
+      // (an expert's), by a few static rows (decode: the weights streamed,
+      // contiguous panels beat the register tile over B's strided rows),
+      // and by static rows in 8-row tiles, a tile of rows at a time.
+      bool staticRows = cType.hasStaticShape();
+      int64_t rows = staticRows ? cType.getDimSize(0) : ShapedType::kDynamic;
       std::optional<PanelOf> panels;
-      if (cType.hasStaticShape() && !streamWeights && cType.getDimSize(0) % 8 == 0)
+      if (!staticRows || rows % 8 == 0 || matchPattern(b, m_Constant()))
         panels = packedConstantPanels(rewriter, loc, b);
-      if (panels) {
+      bool streamWeights = staticRows && rows < 8 && panels;
+      if (staticRows && rows >= 8 && rows % 8 == 0 && panels) {
         result = tileStaticRowsOverPanels(rewriter, loc, a, b, c, id, *panels);
         for (int64_t height : kRowBlockHeights)
           body += scheduleFor(rowBlockTileId(id, height), height, 32, k);
-      } else if (cType.hasStaticShape() && !streamWeights) {
+      } else if (staticRows && !streamWeights) {
         linalg::GenericOp producer = dequantizingProducer(b);
         auto matmul = linalg::MatmulOp::create(rewriter, loc, TypeRange{cType},
                                                ValueRange{a, b}, ValueRange{c});
@@ -656,7 +657,7 @@ struct CpuTileAndVectorize
         body += scheduleFor(id, cType.getDimSize(0), n, k, /*allowParallel=*/true,
                             /*fuseProducer=*/static_cast<bool>(producer));
       } else {
-        result = tileDynamicRows(rewriter, loc, a, b, c, id);
+        result = tileDynamicRows(rewriter, loc, a, b, c, id, panels);
         for (int64_t height : kRowBlockHeights)
           body += scheduleFor(rowBlockTileId(id, height), height, 32, k);
       }
