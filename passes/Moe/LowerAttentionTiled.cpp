@@ -7,7 +7,9 @@
 // when the max grows). Scores never exist beyond one tile, key tiles that a
 // causal or windowed mask hides entirely are never computed (a window costs
 // what it sees), and GQA reads each kv head where it is, without repeating
-// it. Chosen over the direct form by shape: keys enough to tile, static
+// it. When the rows of a tile fill whole register tiles, score tiles are
+// keys x rows, so the reductions over keys run lane-wise down the tile.
+// Chosen over the direct form by shape: keys enough to tile, static
 // shapes, masks that are attributes.
 //
 //===----------------------------------------------------------------------===//
@@ -110,22 +112,51 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
     int64_t left = op.getWindowLeft(), right = op.getWindowRight();
     int64_t keyTiles = keys / keyTile;
 
-    // K transposed once per call, so each key tile is a [D x keys] operand.
-    Value kT = linalg::TransposeOp::create(
-                   rewriter, loc, op.getKey(),
-                   tensor::EmptyOp::create(rewriter, loc,
-                                           ArrayRef<int64_t>{batch, kvHeads, depth, keys},
-                                           rewriter.getF32Type()),
-                   ArrayRef<int64_t>{0, 1, 3, 2})
-                   .getResult()[0];
-    Value out = tensor::EmptyOp::create(rewriter, loc,
-                                        ArrayRef<int64_t>{batch, qHeads, rows, valueDepth},
-                                        rewriter.getF32Type());
+    // Each score tile is laid out keys x rows when the rows fill whole
+    // register tiles: the softmax's maxima and sums over keys are then
+    // lane-wise vector ops down the tile, not a horizontal reduction per
+    // row (a shuffle sequence, and a scalar one for the NaN-propagating
+    // max). S^T = K Q^T reads K where it is; O^T += V^T P^T needs V^T,
+    // transposed once per call. Otherwise rows x keys: S = Q K^T with K^T
+    // transposed once per call.
+    bool keysMajor = rowTile % 32 == 0 && valueDepth % 8 == 0;
+    // Either transpose makes one [D x keys] block per key tile: a tile's
+    // rows then lie keyTile floats apart, not a whole sequence, so they
+    // stay in few cache lines instead of all landing in the same L1 sets
+    // (8 KiB apart at 2048 keys: every load missed L1).
+    Value kvPanels;
+    {
+      Value source = keysMajor ? op.getValue() : op.getKey();
+      int64_t width = keysMajor ? valueDepth : depth;
+      Value tiled = tensor::ExpandShapeOp::create(
+          rewriter, loc,
+          RankedTensorType::get({batch, kvHeads, keyTiles, keyTile, width}, rewriter.getF32Type()),
+          source, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}, {4}});
+      kvPanels = linalg::TransposeOp::create(
+                     rewriter, loc, tiled,
+                     tensor::EmptyOp::create(
+                         rewriter, loc, ArrayRef<int64_t>{batch, kvHeads, keyTiles, width, keyTile},
+                         rewriter.getF32Type()),
+                     ArrayRef<int64_t>{0, 1, 2, 4, 3})
+                     .getResult()[0];
+    }
+    Value out = tensor::EmptyOp::create(
+        rewriter, loc, ArrayRef<int64_t>{batch, qHeads, rows, valueDepth}, rewriter.getF32Type());
 
-    AffineExpr i = getAffineDimExpr(0, ctx);
+    // Tiles are 2-d: (keys, rows) or (rows, keys) for scores, (value
+    // depth, rows) or (rows, value depth) for the output. `rowDim` is where
+    // the rows are; per-row values (max, sum, rescale) are read through
+    // `row`.
+    unsigned rowDim = keysMajor ? 1 : 0;
     AffineMap id2 = AffineMap::getMultiDimIdentityMap(2, ctx);
-    AffineMap row = AffineMap::get(2, 0, {i}, ctx);
+    AffineMap row = AffineMap::get(2, 0, {getAffineDimExpr(rowDim, ctx)}, ctx);
     AffineMap id1 = AffineMap::getMultiDimIdentityMap(1, ctx);
+    SmallVector<IT> overKeys = {IT::parallel, IT::parallel};
+    overKeys[1 - rowDim] = IT::reduction;
+    auto tile2d = [&](int64_t rowExtent, int64_t otherExtent) {
+      return keysMajor ? SmallVector<int64_t>{otherExtent, rowExtent}
+                       : SmallVector<int64_t>{rowExtent, otherExtent};
+    };
     double negInf = -std::numeric_limits<double>::infinity();
 
     // Every (batch, head, row tile) is independent: one forall over them.
@@ -140,19 +171,19 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
             qt = forall.getInductionVar(2);
       Value kvh = arith::DivUIOp::create(b, loc, h, index(b, loc, groups));
       Value rowStart = arith::MulIOp::create(b, loc, qt, index(b, loc, rowTile));
-      // The scale goes on the query rows once, not on every score tile.
-      Value q = generic(b, loc,
-                        tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{rowTile, depth},
-                                                b.getF32Type()),
-                        slice2d(b, loc, op.getQuery(), {bIdx, h, rowStart, b.getIndexAttr(0)},
-                                rowTile, depth),
-                        {id2, id2}, {IT::parallel, IT::parallel},
-                        [&](OpBuilder &bb, Location bl, ValueRange args) {
-                          linalg::YieldOp::create(
-                              bb, bl,
-                              Value(arith::MulFOp::create(bb, bl, args[0],
-                                                          floatConstant(bb, bl, scale))));
-                        });
+      // The scale goes on the query rows once, not on every score tile
+      // (and, keys-major, they are transposed here, once per row tile).
+      AffineMap qOut =
+          keysMajor ? AffineMap::getPermutationMap(ArrayRef<unsigned>{1, 0}, ctx) : id2;
+      Value q = generic(
+          b, loc, tensor::EmptyOp::create(b, loc, tile2d(rowTile, depth), b.getF32Type()),
+          slice2d(b, loc, op.getQuery(), {bIdx, h, rowStart, b.getIndexAttr(0)}, rowTile, depth),
+          {id2, qOut}, {IT::parallel, IT::parallel},
+          [&](OpBuilder &bb, Location bl, ValueRange args) {
+            linalg::YieldOp::create(
+                bb, bl,
+                Value(arith::MulFOp::create(bb, bl, args[0], floatConstant(bb, bl, scale))));
+          });
 
       // The key tiles the mask leaves visible to some row of this tile.
       Value firstPos = arith::AddIOp::create(b, loc, rowStart, index(b, loc, offset));
@@ -160,46 +191,48 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
       Value lo = index(b, loc, 0), hi = index(b, loc, keyTiles);
       if (left >= 0) {
         Value from = arith::MaxSIOp::create(
-            b, loc, arith::SubIOp::create(b, loc, firstPos, index(b, loc, left)),
-            index(b, loc, 0));
+            b, loc, arith::SubIOp::create(b, loc, firstPos, index(b, loc, left)), index(b, loc, 0));
         lo = arith::DivUIOp::create(b, loc, from, index(b, loc, keyTile));
       }
       if (causal || right >= 0) {
-        Value to = causal ? lastPos
-                          : Value(arith::AddIOp::create(b, loc, lastPos, index(b, loc, right)));
+        Value to =
+            causal ? lastPos : Value(arith::AddIOp::create(b, loc, lastPos, index(b, loc, right)));
         Value tiles = arith::AddIOp::create(
-            b, loc, arith::DivUIOp::create(b, loc, to, index(b, loc, keyTile)),
-            index(b, loc, 1));
+            b, loc, arith::DivUIOp::create(b, loc, to, index(b, loc, keyTile)), index(b, loc, 1));
         hi = arith::MinUIOp::create(b, loc, tiles, hi);
       }
       hi = arith::MaxUIOp::create(b, loc, hi, lo);
 
       Value m0 = filled(b, loc, {b.getIndexAttr(rowTile)}, floatConstant(b, loc, negInf));
       Value l0 = filled(b, loc, {b.getIndexAttr(rowTile)}, floatConstant(b, loc, 0));
-      Value acc0 = filled(b, loc, {b.getIndexAttr(rowTile), b.getIndexAttr(valueDepth)},
+      SmallVector<int64_t> accShape = tile2d(rowTile, valueDepth);
+      Value acc0 = filled(b, loc, {b.getIndexAttr(accShape[0]), b.getIndexAttr(accShape[1])},
                           floatConstant(b, loc, 0));
       auto loop = scf::ForOp::create(
           b, loc, lo, hi, index(b, loc, 1), ValueRange{m0, l0, acc0},
           [&](OpBuilder &nb, Location l, Value kt, ValueRange iter) {
             Value m = iter[0], sum = iter[1], acc = iter[2];
             Value keyStart = arith::MulIOp::create(nb, l, kt, index(nb, l, keyTile));
-            Value kTile = slice2d(nb, l, kT, {bIdx, kvh, nb.getIndexAttr(0), keyStart}, depth,
-                                  keyTile);
-            Value vTile = slice2d(nb, l, op.getValue(),
-                                  {bIdx, kvh, keyStart, nb.getIndexAttr(0)}, keyTile, valueDepth);
+            Value panel = tensor::ExtractSliceOp::create(
+                nb, l,
+                RankedTensorType::get({keysMajor ? valueDepth : depth, keyTile}, nb.getF32Type()),
+                kvPanels,
+                ArrayRef<OpFoldResult>{bIdx, kvh, kt, nb.getIndexAttr(0), nb.getIndexAttr(0)},
+                ArrayRef<OpFoldResult>{nb.getIndexAttr(1), nb.getIndexAttr(1), nb.getIndexAttr(1),
+                                       nb.getIndexAttr(keysMajor ? valueDepth : depth),
+                                       nb.getIndexAttr(keyTile)},
+                SmallVector<OpFoldResult>(5, nb.getIndexAttr(1)));
             // The tile starts as its mask (0, or -inf where the mask hides
             // the key) and the scores are added to it: no zero fill, no
             // pass of its own for masking.
             Value bias = generic(
-                nb, l,
-                tensor::EmptyOp::create(nb, l, ArrayRef<int64_t>{rowTile, keyTile},
-                                        nb.getF32Type()),
+                nb, l, tensor::EmptyOp::create(nb, l, tile2d(rowTile, keyTile), nb.getF32Type()),
                 ValueRange{}, {id2}, {IT::parallel, IT::parallel},
                 [&](OpBuilder &bb, Location bl, ValueRange) {
                   Value qPos = arith::AddIOp::create(bb, bl, firstPos,
-                                                     linalg::IndexOp::create(bb, bl, 0));
+                                                     linalg::IndexOp::create(bb, bl, rowDim));
                   Value kPos = arith::AddIOp::create(bb, bl, keyStart,
-                                                     linalg::IndexOp::create(bb, bl, 1));
+                                                     linalg::IndexOp::create(bb, bl, 1 - rowDim));
                   Value visible = arith::ConstantIntOp::create(bb, bl, 1, 1);
                   auto both = [&](arith::CmpIPredicate pred, Value a, Value c) {
                     visible = arith::AndIOp::create(bb, bl, visible,
@@ -218,27 +251,35 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
                       Value(arith::SelectOp::create(bb, bl, visible, floatConstant(bb, bl, 0),
                                                     floatConstant(bb, bl, negInf))));
                 });
-            Value scores = matmul(nb, l, q, kTile, bias);
+            Value scores;
+            if (keysMajor) {
+              Value keysTile = slice2d(nb, l, op.getKey(),
+                                       {bIdx, kvh, keyStart, nb.getIndexAttr(0)}, keyTile, depth);
+              scores = matmul(nb, l, keysTile, q, bias);
+            } else {
+              scores = matmul(nb, l, q, panel, bias);
+            }
             // The new running max and its rescaling of what came before
             // (one generic: the max is updated in place), then the
             // exponentials against it, 0 for hidden keys. Every running
             // value is updated in place, so the loop carries its buffers.
-            Value tileMax = generic(nb, l, filled(nb, l, {nb.getIndexAttr(rowTile)},
-                                                  floatConstant(nb, l, negInf)),
-                                    scores, {id2, row}, {IT::parallel, IT::reduction},
-                                    [](OpBuilder &bb, Location bl, ValueRange args) {
-                                      linalg::YieldOp::create(
-                                          bb, bl,
-                                          Value(arith::MaximumFOp::create(bb, bl, args[1], args[0])));
-                                    });
+            // maxnumf: a NaN score still reaches the output through its
+            // exponential, and maximumf's NaN handling costs a compare per
+            // step.
+            Value tileMax = generic(
+                nb, l, filled(nb, l, {nb.getIndexAttr(rowTile)}, floatConstant(nb, l, negInf)),
+                scores, {id2, row}, overKeys, [](OpBuilder &bb, Location bl, ValueRange args) {
+                  linalg::YieldOp::create(
+                      bb, bl, Value(arith::MaxNumFOp::create(bb, bl, args[1], args[0])));
+                });
             auto expShifted = [&](OpBuilder &bb, Location bl, Value s, Value max) {
               Value hidden = arith::CmpFOp::create(bb, bl, arith::CmpFPredicate::OEQ, s,
                                                    floatConstant(bb, bl, negInf));
               Value e = math::ExpOp::create(bb, bl, arith::SubFOp::create(bb, bl, s, max));
               return Value(arith::SelectOp::create(bb, bl, hidden, floatConstant(bb, bl, 0), e));
             };
-            Value alphaInit = tensor::EmptyOp::create(nb, l, ArrayRef<int64_t>{rowTile},
-                                                      nb.getF32Type());
+            Value alphaInit =
+                tensor::EmptyOp::create(nb, l, ArrayRef<int64_t>{rowTile}, nb.getF32Type());
             auto update = linalg::GenericOp::create(
                 nb, l, TypeRange{m.getType(), alphaInit.getType()}, ValueRange{tileMax},
                 ValueRange{m, alphaInit}, ArrayRef<AffineMap>{id1, id1, id1},
@@ -248,42 +289,54 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
                                           ValueRange{mNew, expShifted(bb, bl, args[1], mNew)});
                 });
             Value mNew = update.getResult(0), alpha = update.getResult(1);
-            Value p = generic(nb, l, scores, mNew, {row, id2}, {IT::parallel, IT::parallel},
-                              [&](OpBuilder &bb, Location bl, ValueRange args) {
-                                linalg::YieldOp::create(bb, bl, expShifted(bb, bl, args[1], args[0]));
-                              });
-            Value rowSum = generic(nb, l, filled(nb, l, {nb.getIndexAttr(rowTile)},
-                                                 floatConstant(nb, l, 0)),
-                                   p, {id2, row}, {IT::parallel, IT::reduction},
-                                   [](OpBuilder &bb, Location bl, ValueRange args) {
-                                     linalg::YieldOp::create(
-                                         bb, bl, Value(arith::AddFOp::create(bb, bl, args[1], args[0])));
-                                   });
-            Value sumNew = generic(nb, l, sum, ValueRange{alpha, rowSum}, {id1, id1, id1},
-                                   {IT::parallel},
-                                   [](OpBuilder &bb, Location bl, ValueRange args) {
-                                     Value scaled = arith::MulFOp::create(bb, bl, args[2], args[0]);
-                                     linalg::YieldOp::create(
-                                         bb, bl, Value(arith::AddFOp::create(bb, bl, scaled, args[1])));
-                                   });
+            Value p =
+                generic(nb, l, scores, mNew, {row, id2}, {IT::parallel, IT::parallel},
+                        [&](OpBuilder &bb, Location bl, ValueRange args) {
+                          linalg::YieldOp::create(bb, bl, expShifted(bb, bl, args[1], args[0]));
+                        });
+            Value rowSum =
+                generic(nb, l, filled(nb, l, {nb.getIndexAttr(rowTile)}, floatConstant(nb, l, 0)),
+                        p, {id2, row}, overKeys, [](OpBuilder &bb, Location bl, ValueRange args) {
+                          linalg::YieldOp::create(
+                              bb, bl, Value(arith::AddFOp::create(bb, bl, args[1], args[0])));
+                        });
+            Value sumNew =
+                generic(nb, l, sum, ValueRange{alpha, rowSum}, {id1, id1, id1}, {IT::parallel},
+                        [](OpBuilder &bb, Location bl, ValueRange args) {
+                          Value scaled = arith::MulFOp::create(bb, bl, args[2], args[0]);
+                          linalg::YieldOp::create(
+                              bb, bl, Value(arith::AddFOp::create(bb, bl, scaled, args[1])));
+                        });
             // The output so far, rescaled in place, takes this tile's P V.
-            Value rescaled = generic(nb, l, acc, ValueRange{alpha}, {row, id2},
-                                     {IT::parallel, IT::parallel},
-                                     [](OpBuilder &bb, Location bl, ValueRange args) {
-                                       linalg::YieldOp::create(
-                                           bb, bl,
-                                           Value(arith::MulFOp::create(bb, bl, args[1], args[0])));
-                                     });
-            Value accNew = matmul(nb, l, p, vTile, rescaled);
+            Value rescaled =
+                generic(nb, l, acc, ValueRange{alpha}, {row, id2}, {IT::parallel, IT::parallel},
+                        [](OpBuilder &bb, Location bl, ValueRange args) {
+                          linalg::YieldOp::create(
+                              bb, bl, Value(arith::MulFOp::create(bb, bl, args[1], args[0])));
+                        });
+            Value accNew;
+            if (keysMajor) {
+              accNew = matmul(nb, l, panel, p, rescaled);
+            } else {
+              Value vTile = slice2d(nb, l, op.getValue(), {bIdx, kvh, keyStart, nb.getIndexAttr(0)},
+                                    keyTile, valueDepth);
+              accNew = matmul(nb, l, p, vTile, rescaled);
+            }
             scf::YieldOp::create(nb, l, ValueRange{mNew, sumNew, accNew});
           });
-      // Rows that saw no key give zeros.
+      // Rows that saw no key give zeros; keys-major, the output tile is
+      // transposed back here.
+      AffineMap accIn =
+          keysMajor ? AffineMap::getPermutationMap(ArrayRef<unsigned>{1, 0}, ctx) : id2;
       Value tile = generic(
-          b, loc, loop.getResult(2), loop.getResult(1), {row, id2}, {IT::parallel, IT::parallel},
-          [](OpBuilder &bb, Location bl, ValueRange args) {
+          b, loc,
+          tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{rowTile, valueDepth}, b.getF32Type()),
+          ValueRange{loop.getResult(2), loop.getResult(1)},
+          {accIn, AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx), id2},
+          {IT::parallel, IT::parallel}, [](OpBuilder &bb, Location bl, ValueRange args) {
             Value zero = floatConstant(bb, bl, 0);
-            Value none = arith::CmpFOp::create(bb, bl, arith::CmpFPredicate::OEQ, args[0], zero);
-            Value o = arith::DivFOp::create(bb, bl, args[1], args[0]);
+            Value none = arith::CmpFOp::create(bb, bl, arith::CmpFPredicate::OEQ, args[1], zero);
+            Value o = arith::DivFOp::create(bb, bl, args[0], args[1]);
             linalg::YieldOp::create(bb, bl, Value(arith::SelectOp::create(bb, bl, none, zero, o)));
           });
       b.setInsertionPointToStart(forall.getTerminator().getBody());
