@@ -519,7 +519,6 @@ struct LowerGroupedMatmul : OpRewritePattern<GroupedMatmulOp> {
     OpFoldResult depth = tensor::getMixedSize(rewriter, loc, lhs, 1);
     OpFoldResult width = tensor::getMixedSize(rewriter, loc, rhs, 1);
     Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getFloatAttr(element, 0.0));
-    Value init = filled(rewriter, loc, {rows, width}, zero);
     Value c0 = cst(rewriter, loc, 0), c1 = cst(rewriter, loc, 1);
     // Expert e's weight [K, N] as the product's float operand.
     std::function<Value(OpBuilder &, Location, Value)> weightOf;
@@ -537,7 +536,8 @@ struct LowerGroupedMatmul : OpRewritePattern<GroupedMatmulOp> {
         fewRows = kMajor->fewRows;
       } else {
         rewriter.replaceOp(op, castTo(rewriter, loc,
-                                      lowerQuantized(rewriter, loc, op, dequantize, init),
+                                      lowerQuantized(rewriter, loc, op, dequantize,
+                                                     filled(rewriter, loc, {rows, width}, zero)),
                                       resultType));
         return success();
       }
@@ -557,19 +557,35 @@ struct LowerGroupedMatmul : OpRewritePattern<GroupedMatmulOp> {
     Value rowCount = getValueOrCreateConstantIndexOp(rewriter, loc, rows);
     AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
                kk = getAffineDimExpr(2, ctx);
-    Value result =
+    // offsets[i] clamped to the lhs (offsets are data).
+    auto bound = [&](OpBuilder &b, Location l, Value i) {
+      Value v = toIndex(b, l, tensor::ExtractOp::create(b, l, offsets, i));
+      return Value(
+          arith::MinSIOp::create(b, l, arith::MaxSIOp::create(b, l, v, c0), rowCount));
+    };
+    // Zeros where no expert writes: rows [0, offsets[0]) here, rows from
+    // the last expert's end after the loop; the experts' own rows are
+    // written once, by their products, with no fill of the whole first.
+    // Each expert starts where the one before ended (what the offsets
+    // say when they are ascending), so no row between is left unwritten.
+    auto zeroRows = [&](Value into, Value from, Value count) {
+      SmallVector<OpFoldResult> at = {from, rewriter.getIndexAttr(0)};
+      SmallVector<OpFoldResult> sizes = {count, width};
+      SmallVector<OpFoldResult> ones = {rewriter.getIndexAttr(1), rewriter.getIndexAttr(1)};
+      return tensor::InsertSliceOp::create(rewriter, loc, filled(rewriter, loc, sizes, zero),
+                                           into, at, sizes, ones)
+          .getResult();
+    };
+    Value firstRow = bound(rewriter, loc, c0);
+    Value init = zeroRows(tensor::EmptyOp::create(rewriter, loc, {rows, width}, element), c0,
+                          firstRow);
+    auto loop =
         scf::ForOp::create(
-            rewriter, loc, c0, cst(rewriter, loc, numExperts), c1, ValueRange{init},
+            rewriter, loc, c0, cst(rewriter, loc, numExperts), c1, ValueRange{init, firstRow},
             [&](OpBuilder &b, Location l, Value e, ValueRange iter) {
-              // The expert's rows, clamped to the lhs (offsets are data).
-              auto bound = [&](Value i) {
-                Value v = toIndex(b, l, tensor::ExtractOp::create(b, l, offsets, i));
-                return Value(arith::MinSIOp::create(b, l, arith::MaxSIOp::create(b, l, v, c0),
-                                                    rowCount));
-              };
-              Value start = bound(e);
+              Value start = iter[1];
               Value end = arith::MaxSIOp::create(
-                  b, l, bound(arith::AddIOp::create(b, l, e, cst(b, l, 1))), start);
+                  b, l, bound(b, l, arith::AddIOp::create(b, l, e, cst(b, l, 1))), start);
               Value count = arith::SubIOp::create(b, l, end, start);
               SmallVector<OpFoldResult> ones = {b.getIndexAttr(1), b.getIndexAttr(1)};
               SmallVector<OpFoldResult> at = {start, b.getIndexAttr(0)};
@@ -637,9 +653,11 @@ struct LowerGroupedMatmul : OpRewritePattern<GroupedMatmulOp> {
               }
               Value updated =
                   tensor::InsertSliceOp::create(b, l, product, iter[0], at, outSizes, ones);
-              scf::YieldOp::create(b, l, updated);
-            })
-            .getResult(0);
+              scf::YieldOp::create(b, l, ValueRange{updated, end});
+            });
+    Value lastEnd = loop.getResult(1);
+    Value result = zeroRows(loop.getResult(0), lastEnd,
+                            arith::SubIOp::create(rewriter, loc, rowCount, lastEnd));
     rewriter.replaceOp(op, castTo(rewriter, loc, result, resultType));
     return success();
   }

@@ -27,6 +27,7 @@
 #include "mlir/Dialect/Transform/IR/TransformOps.h"
 #include "mlir/Dialect/Transform/Transforms/TransformInterpreterUtils.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -286,7 +287,7 @@ static int64_t rowBlockTileId(int64_t id, int64_t height) {
 /// inside keep the panel of B in cache while the few rows pass over it.
 static Value tileDynamicRows(OpBuilder &b, Location loc, Value lhs, Value rhs, Value acc,
                              int64_t id, const std::optional<PanelOf> &packedPanels,
-                             bool allowParallel = true) {
+                             bool zeroInit, bool allowParallel = true) {
   auto accType = cast<RankedTensorType>(acc.getType());
   Type f32 = accType.getElementType();
   int64_t n = accType.getDimSize(1);
@@ -348,6 +349,19 @@ static Value tileDynamicRows(OpBuilder &b, Location loc, Value lhs, Value rhs, V
                      unitStrides);
                  Value accBlock = tensor::ExtractSliceOp::create(
                      bb, loc, blockType, iterArgs[0], offsets, blockSizes, unitStrides);
+                 // Zeros written as a vector: the register tile's first
+                 // read of C folds to them.
+                 if (zeroInit) {
+                   auto vectorType = VectorType::get({height, 32}, f32);
+                   Value zeros = arith::ConstantOp::create(
+                       bb, loc, vectorType,
+                       DenseElementsAttr::get(vectorType, bb.getF32FloatAttr(0).getValue()));
+                   Value zeroIndex = index(0);
+                   accBlock = vector::TransferWriteOp::create(
+                                  bb, loc, zeros, accBlock, ValueRange{zeroIndex, zeroIndex},
+                                  ArrayRef<bool>{true, true})
+                                  .getResult();
+                 }
                  auto matmul = linalg::MatmulOp::create(bb, loc, TypeRange{blockType},
                                                         ValueRange{lhsBlock, rhsPanel},
                                                         ValueRange{accBlock});
@@ -404,7 +418,7 @@ static Value tileDynamicRows(OpBuilder &b, Location loc, Value lhs, Value rhs, V
 /// 127 -> 124 ms). The tile's rows of A stay in L2 while the panels pass
 /// (rows x k x 4 bytes, at most 256 KiB).
 static Value tileStaticRowsOverPanels(OpBuilder &b, Location loc, Value lhs, Value rhs, Value acc,
-                                      int64_t id, const PanelOf &panels) {
+                                      int64_t id, const PanelOf &panels, bool zeroInit) {
   auto accType = cast<RankedTensorType>(acc.getType());
   Type f32 = accType.getElementType();
   int64_t m = accType.getDimSize(0), n = accType.getDimSize(1);
@@ -420,7 +434,7 @@ static Value tileStaticRowsOverPanels(OpBuilder &b, Location loc, Value lhs, Val
       break;
     }
   if (rows == m)
-    return tileDynamicRows(b, loc, lhs, rhs, acc, id, panels);
+    return tileDynamicRows(b, loc, lhs, rhs, acc, id, panels, zeroInit);
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
   SmallVector<OpFoldResult> strides = {one, one};
   auto tile = [&](OpBuilder &nb, Value row, Value into) {
@@ -431,7 +445,7 @@ static Value tileStaticRowsOverPanels(OpBuilder &b, Location loc, Value lhs, Val
     Value accTile = tensor::ExtractSliceOp::create(
         nb, loc, RankedTensorType::get({rows, n}, f32), into, offsets,
         SmallVector<OpFoldResult>{nb.getIndexAttr(rows), nb.getIndexAttr(n)}, strides);
-    Value result = tileDynamicRows(nb, loc, lhsTile, rhs, accTile, id, panels,
+    Value result = tileDynamicRows(nb, loc, lhsTile, rhs, accTile, id, panels, zeroInit,
                                    /*allowParallel=*/false);
     return std::make_pair(result, offsets);
   };
@@ -572,7 +586,7 @@ struct CpuTileAndVectorize
   }
   void getDependentDialects(DialectRegistry &registry) const override {
     registry.insert<arith::ArithDialect, linalg::LinalgDialect, math::MathDialect,
-                    scf::SCFDialect, tensor::TensorDialect>();
+                    scf::SCFDialect, tensor::TensorDialect, vector::VectorDialect>();
   }
   /// Replaces a batched matmul generic by per-batch matmuls; returns their
   /// schedule.
@@ -628,6 +642,14 @@ struct CpuTileAndVectorize
       Value b = generic.getDpsInputs()[1];
       Value c = collapseRows(rewriter, loc, generic.getDpsInits()[0]);
       auto cType = cast<RankedTensorType>(c.getType());
+      // Paths that cut C into register blocks covering all of it start
+      // each block from zeros when C is a zero fill: the fill's pass over
+      // memory (a memset as big as C) goes.
+      auto zeroFill = generic.getDpsInits()[0].getDefiningOp<linalg::FillOp>();
+      bool zeroInit = zeroFill && matchPattern(zeroFill.getDpsInputs()[0], m_AnyZeroFloat());
+      auto blocksInit = [&]() {
+        return zeroInit ? collapseRows(rewriter, loc, zeroFill.getDpsInits()[0]) : c;
+      };
       int64_t n = cType.getDimSize(1);
       int64_t k = cast<RankedTensorType>(b.getType()).getDimSize(0);
       Value result;
@@ -643,7 +665,7 @@ struct CpuTileAndVectorize
         panels = packedConstantPanels(rewriter, loc, b);
       bool streamWeights = staticRows && rows < 8 && panels;
       if (staticRows && rows >= 8 && rows % 8 == 0 && panels) {
-        result = tileStaticRowsOverPanels(rewriter, loc, a, b, c, id, *panels);
+        result = tileStaticRowsOverPanels(rewriter, loc, a, b, blocksInit(), id, *panels, zeroInit);
         for (int64_t height : kRowBlockHeights)
           body += scheduleFor(rowBlockTileId(id, height), height, 32, k);
       } else if (staticRows && !streamWeights) {
@@ -657,7 +679,7 @@ struct CpuTileAndVectorize
         body += scheduleFor(id, cType.getDimSize(0), n, k, /*allowParallel=*/true,
                             /*fuseProducer=*/static_cast<bool>(producer));
       } else {
-        result = tileDynamicRows(rewriter, loc, a, b, c, id, panels);
+        result = tileDynamicRows(rewriter, loc, a, b, blocksInit(), id, panels, zeroInit);
         for (int64_t height : kRowBlockHeights)
           body += scheduleFor(rowBlockTileId(id, height), height, 32, k);
       }

@@ -1,5 +1,29 @@
 // RUN: moe-opt %s --moe-lower-to-linalg=weight-tiles --canonicalize | FileCheck %s
 
+// Float experts: the result starts empty, not zero-filled whole; zeros go
+// only where no expert writes (rows before offsets[0], here, and rows
+// from the last expert's end, after the loop). Each expert starts where
+// the one before ended, carried by the loop.
+// CHECK-LABEL: func.func @float_experts
+// CHECK:   %[[ROWS:.*]] = tensor.dim %arg0, %c0
+// CHECK:   %[[FIRST:.*]] = arith.minsi %{{.*}}, %[[ROWS]]
+// CHECK:   %[[EMPTY:.*]] = tensor.empty(%[[ROWS]]) : tensor<?x32xf32>
+// CHECK:   %[[HEAD:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<?x32xf32>)
+// CHECK:   %[[INIT:.*]] = tensor.insert_slice %[[HEAD]] into %[[EMPTY]][0, 0] [%[[FIRST]], 32]
+// CHECK:   %[[LOOP:.*]]:2 = scf.for %{{.*}} = %c0 to %c2 step %c1 iter_args(%{{.*}} = %[[INIT]], %[[START:.*]] = %[[FIRST]]) -> (tensor<?x32xf32>, index)
+// CHECK:     %[[END:.*]] = arith.maxsi %{{.*}}, %[[START]]
+// CHECK:     %[[COUNT:.*]] = arith.subi %[[END]], %[[START]]
+// CHECK:     tensor.extract_slice %arg0[%[[START]], 0] [%[[COUNT]], 16]
+// CHECK:     scf.yield %{{.*}}, %[[END]]
+// CHECK:   %[[TAIL:.*]] = arith.subi %[[ROWS]], %[[LOOP]]#1
+// CHECK:   %[[ZEROS:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<?x32xf32>)
+// CHECK:   tensor.insert_slice %[[ZEROS]] into %[[LOOP]]#0[%[[LOOP]]#1, 0] [%[[TAIL]], 32]
+func.func @float_experts(%x: tensor<?x16xf32>, %w: tensor<2x32x16xf32>, %off: tensor<3xi32>) -> tensor<?x32xf32> {
+  %h = moe.grouped_matmul %x, %w, %off
+      : (tensor<?x16xf32>, tensor<2x32x16xf32>, tensor<3xi32>) -> tensor<?x32xf32>
+  return %h : tensor<?x32xf32>
+}
+
 // Per-channel int8 experts on the CPU: the integers kept once, k-major
 // ([E, K, N], transposed at compile time). An expert with 8 rows or more
 // (the register tile's) multiplies a float weight dequantized from them,

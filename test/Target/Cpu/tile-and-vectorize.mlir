@@ -131,6 +131,33 @@ func.func @dynamic_rows(%a: tensor<?x16xf32>, %b: tensor<16x64xf32>, %c: tensor<
 
 // -----
 
+// C a zero fill (an expert's product): no fill of C is left; each register
+// block starts from zeros written as a vector, which its first read of C
+// folds to (the accumulators start as a zero constant, no load).
+// CHECK-LABEL: func @dynamic_rows_from_zero
+// CHECK-DAG: %[[ZERO8:.*]] = arith.constant dense<0.000000e+00> : vector<8x32xf32>
+// CHECK-NOT: linalg.fill
+// CHECK: scf.for %{{.*}} = %c0 to %{{.*}} step %c8
+// CHECK:   scf.for %{{.*}} = %c0 to %c16 step %c1 iter_args(%{{.*}} = %[[ZERO8]]) -> (vector<8x32xf32>)
+// CHECK:     math.fma {{.*}} : vector<8x32xf32>
+// CHECK-NOT: linalg.fill
+func.func @dynamic_rows_from_zero(%a: tensor<?x16xf32>, %b: tensor<16x64xf32>) -> tensor<?x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c0 = arith.constant 0 : index
+  %rows = tensor.dim %a, %c0 : tensor<?x16xf32>
+  %empty = tensor.empty(%rows) : tensor<?x64xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%empty : tensor<?x64xf32>) -> tensor<?x64xf32>
+  %0 = linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : tensor<?x16xf32>, tensor<16x64xf32>) outs(%c : tensor<?x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<?x64xf32>
+  return %0 : tensor<?x64xf32>
+}
+
+// -----
+
 // One row times constant weights (a decode step through a layer): the
 // weights are streamed from a copy packed panel by panel, each 32-column
 // panel one contiguous slice, the row a 1 x 32 tile.

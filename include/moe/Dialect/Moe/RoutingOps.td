@@ -156,7 +156,10 @@ def Moe_GroupedMatmulOp : Moe_Op<"grouped_matmul", [Pure, InferTypeOpAdaptor]> {
   let description = [{
     Rows `offsets[e]` to `offsets[e+1]` of `lhs` [N, K] are multiplied by the
     transpose of `rhs[e]` ([E, M, K], linear-layer layout) and `bias[e]` is
-    added. Rows outside [offsets[0], offsets[E]) are zero.
+    added. Rows outside [offsets[0], offsets[E]) are zero. Offsets are
+    ascending (moe.dispatch's are); others are clamped to the rows, and
+    lowerings may then group rows differently, but every row of the result
+    is written.
 
     ```mlir
     %h = moe.grouped_matmul %xs, %w1, %off
