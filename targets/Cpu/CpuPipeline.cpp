@@ -25,12 +25,14 @@ using namespace mlir;
 // for the next call; CWrapper.cpp). The canonicalize after
 // convert-scf-to-openmp inlines the memref.alloca_scope it wraps each loop
 // body in: scf-to-cf would give that scope several blocks, which it may
-// not have.
+// not have. eliminate-empty-tensors lets a product whose result starts
+// empty (an expert's rows, inserted into the grouped result) be computed
+// where it is inserted, instead of in a buffer of its own copied there.
 static constexpr const char *kCpuLowering =
     "moe-cpu-reshapes-as-views,func.func(canonicalize),"
     "moe-cpu-tile-and-vectorize,func.func(canonicalize,cse),"
     "moe-fuse-elementwise-chains,func.func(canonicalize,cse),"
-    "moe-cpu-vectorize-generics,func.func(canonicalize,cse),"
+    "moe-cpu-vectorize-generics,func.func(canonicalize,cse),eliminate-empty-tensors,"
     "one-shot-bufferize{bufferize-function-boundaries allow-return-allocs-from-loops "
     "function-boundary-type-conversion=identity-layout-map},"
     "moe-cpu-plan-memory,buffer-deallocation-pipeline,convert-bufferization-to-memref,"

@@ -272,6 +272,11 @@ static std::optional<PanelOf> packedConstantPanels(OpBuilder &b, Location loc, V
 /// chains in flight (an FMA's latency covered); one row alone has 2.
 static constexpr int64_t kRowBlockHeights[] = {8, 4, 2, 1};
 
+/// K above which run-time-row products go in K chunks (tileDynamicRows),
+/// and the chunk.
+static constexpr int64_t kChunkedK = 1536;
+static constexpr int64_t kKChunk = 1024;
+
 /// The schedule id of the `height`-row blocks of run-time-row matmul `id`
 /// (8 rows: `id` itself; negative ids for the rest, apart from every
 /// static matmul's).
@@ -331,27 +336,28 @@ static Value tileDynamicRows(OpBuilder &b, Location loc, Value lhs, Value rhs, V
   // Where the panel at column `col` sits in C.
   SmallVector<OpFoldResult> panelSizes = {rows, b.getIndexAttr(32)};
   auto panelOffsets = [&](Value col) { return SmallVector<OpFoldResult>{zero, col}; };
-  // Blocks of `height` rows from `from` to `to`, each a static matmul
-  // marked with `tile` for its schedule.
+  // Blocks of `height` rows from `from` to `to` over K's [kFrom, kFrom +
+  // kSize), each a static matmul marked with `tile` for its schedule.
   auto blocks = [&](OpBuilder &nb, Value rhsPanel, Value accPanel, Value from, Value to,
-                    int64_t height, int64_t tile) {
+                    int64_t height, int64_t tile, int64_t kFrom, int64_t kSize, bool fromZero) {
     auto blockType = RankedTensorType::get({height, 32}, f32);
     return scf::ForOp::create(
                nb, loc, from, to, index(height), ValueRange{accPanel},
                [&](OpBuilder &bb, Location, Value row, ValueRange iterArgs) {
                  SmallVector<OpFoldResult> offsets = {row, zero};
+                 SmallVector<OpFoldResult> lhsOffsets = {row, bb.getIndexAttr(kFrom)};
                  SmallVector<OpFoldResult> lhsSizes = {bb.getIndexAttr(height),
-                                                       bb.getIndexAttr(k)};
+                                                       bb.getIndexAttr(kSize)};
                  SmallVector<OpFoldResult> blockSizes = {bb.getIndexAttr(height),
                                                          bb.getIndexAttr(32)};
                  Value lhsBlock = tensor::ExtractSliceOp::create(
-                     bb, loc, RankedTensorType::get({height, k}, f32), lhs, offsets, lhsSizes,
-                     unitStrides);
+                     bb, loc, RankedTensorType::get({height, kSize}, f32), lhs, lhsOffsets,
+                     lhsSizes, unitStrides);
                  Value accBlock = tensor::ExtractSliceOp::create(
                      bb, loc, blockType, iterArgs[0], offsets, blockSizes, unitStrides);
                  // Zeros written as a vector: the register tile's first
                  // read of C folds to them.
-                 if (zeroInit) {
+                 if (fromZero) {
                    auto vectorType = VectorType::get({height, 32}, f32);
                    Value zeros = arith::ConstantOp::create(
                        bb, loc, vectorType,
@@ -373,40 +379,70 @@ static Value tileDynamicRows(OpBuilder &b, Location loc, Value lhs, Value rhs, V
                })
         .getResult(0);
   };
-  auto panel = [&](OpBuilder &nb, Value col, Value into) {
+  auto panel = [&](OpBuilder &nb, Value col, Value into, int64_t kFrom, int64_t kSize,
+                   bool fromZero) {
     Value accPanel = tensor::ExtractSliceOp::create(nb, loc, panelType, into,
                                                     panelOffsets(col), panelSizes, unitStrides);
     Value rhsPanel = rhsPanelAt(nb, loc, col);
+    if (kSize != k)
+      rhsPanel = tensor::ExtractSliceOp::create(
+          nb, loc, RankedTensorType::get({kSize, 32}, f32), rhsPanel,
+          SmallVector<OpFoldResult>{nb.getIndexAttr(kFrom), zero},
+          SmallVector<OpFoldResult>{nb.getIndexAttr(kSize), nb.getIndexAttr(32)}, unitStrides);
     Value from = index(0);
     for (auto [height, to] : llvm::zip_equal(kRowBlockHeights, ends)) {
-      accPanel = blocks(nb, rhsPanel, accPanel, from, to, height, rowBlockTileId(id, height));
+      accPanel = blocks(nb, rhsPanel, accPanel, from, to, height, rowBlockTileId(id, height),
+                        kFrom, kSize, fromZero);
       from = to;
     }
     return accPanel;
   };
 
-  if (allowParallel && 8 * n * k >= (int64_t(1) << 20)) {
-    auto forall = scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{zero},
-                                        ArrayRef<OpFoldResult>{b.getIndexAttr(n)},
-                                        ArrayRef<OpFoldResult>{b.getIndexAttr(32)},
-                                        ValueRange{acc}, std::nullopt);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(forall.getBody());
-    Value col = forall.getInductionVar(0);
-    Value result = panel(b, col, forall.getRegionIterArgs()[0]);
-    b.setInsertionPointToStart(forall.getTerminator().getBody());
-    tensor::ParallelInsertSliceOp::create(b, loc, result, forall.getRegionIterArgs()[0],
-                                          panelOffsets(col), panelSizes, unitStrides);
-    return forall.getResult(0);
+  // A long K goes in chunks, all panels over one chunk before the next:
+  // the rows' chunk of A then stays in L2 while the panels stream past,
+  // where a whole K's worth of A, the panel in use and the next one coming
+  // in overflow it (the down projection of a Mixtral-style expert: K =
+  // 2816, 32 rows: 3 x 360 KiB). Not for weights dequantized panel by
+  // panel, whose whole panel is made each time.
+  SmallVector<std::pair<int64_t, int64_t>> chunks;
+  bool dequantizing = !packedPanels && dequantizingProducer(rhs);
+  if (k > kChunkedK && !dequantizing) {
+    for (int64_t from = 0; from < k; from += kKChunk)
+      chunks.push_back({from, std::min(kKChunk, k - from)});
+  } else {
+    chunks.push_back({0, k});
   }
-  return scf::ForOp::create(b, loc, index(0), index(n), index(32), ValueRange{acc},
-                            [&](OpBuilder &nb, Location, Value col, ValueRange iterArgs) {
-                              Value updated = tensor::InsertSliceOp::create(
-                                  nb, loc, panel(nb, col, iterArgs[0]), iterArgs[0],
-                                  panelOffsets(col), panelSizes, unitStrides);
-                              scf::YieldOp::create(nb, loc, updated);
-                            })
-      .getResult(0);
+  bool parallel = allowParallel && 8 * n * k >= (int64_t(1) << 20);
+  Value result = acc;
+  for (auto [i, chunk] : llvm::enumerate(chunks)) {
+    auto [kFrom, kSize] = chunk;
+    bool fromZero = zeroInit && i == 0;
+    if (parallel) {
+      auto forall = scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{zero},
+                                          ArrayRef<OpFoldResult>{b.getIndexAttr(n)},
+                                          ArrayRef<OpFoldResult>{b.getIndexAttr(32)},
+                                          ValueRange{result}, std::nullopt);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(forall.getBody());
+      Value col = forall.getInductionVar(0);
+      Value updated = panel(b, col, forall.getRegionIterArgs()[0], kFrom, kSize, fromZero);
+      b.setInsertionPointToStart(forall.getTerminator().getBody());
+      tensor::ParallelInsertSliceOp::create(b, loc, updated, forall.getRegionIterArgs()[0],
+                                            panelOffsets(col), panelSizes, unitStrides);
+      result = forall.getResult(0);
+      continue;
+    }
+    result = scf::ForOp::create(b, loc, index(0), index(n), index(32), ValueRange{result},
+                                [&](OpBuilder &nb, Location, Value col, ValueRange iterArgs) {
+                                  Value updated = tensor::InsertSliceOp::create(
+                                      nb, loc,
+                                      panel(nb, col, iterArgs[0], kFrom, kSize, fromZero),
+                                      iterArgs[0], panelOffsets(col), panelSizes, unitStrides);
+                                  scf::YieldOp::create(nb, loc, updated);
+                                })
+                 .getResult(0);
+  }
+  return result;
 }
 
 /// C[m, n] += A[m, k] * B[k, n] for a static m (a multiple of 8) and a

@@ -158,6 +158,31 @@ func.func @dynamic_rows_from_zero(%a: tensor<?x16xf32>, %b: tensor<16x64xf32>) -
 
 // -----
 
+// A long K (2048 > 1536) in chunks of 1024: all panels over the first
+// chunk (the rows' first 1024 columns of A, rows 0-1023 of each panel),
+// then all over the second, so the rows' chunk of A stays in L2 while the
+// panels stream past.
+// CHECK-LABEL: func @long_k
+// CHECK: %[[FIRST:.*]] = scf.forall (%{{.*}}) = (0) to (64) step (32) shared_outs(%{{.*}} = %arg2)
+// CHECK:   tensor.extract_slice %{{.*}}[0, 0] [1024, 32] [1, 1] : tensor<2048x32xf32> to tensor<1024x32xf32>
+// CHECK:   tensor.extract_slice %arg0[%{{.*}}, 0] [8, 1024] [1, 1] : tensor<?x2048xf32> to tensor<8x1024xf32>
+// CHECK:   math.fma {{.*}} : vector<8x32xf32>
+// CHECK: scf.forall (%{{.*}}) = (0) to (64) step (32) shared_outs(%{{.*}} = %[[FIRST]])
+// CHECK:   tensor.extract_slice %{{.*}}[1024, 0] [1024, 32] [1, 1] : tensor<2048x32xf32> to tensor<1024x32xf32>
+// CHECK:   tensor.extract_slice %arg0[%{{.*}}, 1024] [8, 1024] [1, 1] : tensor<?x2048xf32> to tensor<8x1024xf32>
+// CHECK:   math.fma {{.*}} : vector<8x32xf32>
+func.func @long_k(%a: tensor<?x2048xf32>, %b: tensor<2048x64xf32>, %c: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  %0 = linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : tensor<?x2048xf32>, tensor<2048x64xf32>) outs(%c : tensor<?x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<?x64xf32>
+  return %0 : tensor<?x64xf32>
+}
+
+// -----
+
 // One row times constant weights (a decode step through a layer): the
 // weights are streamed from a copy packed panel by panel, each 32-column
 // panel one contiguous slice, the row a 1 x 32 tile.

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """A moe-level module of one moe.grouped_matmul (40 rows, 3 experts of
-[96, 64] constant weights) whose offsets are an input, with inputs and the
-numpy reference in OUT/data: rows before offsets[0] and from offsets[E]
-on are zero, expert 1 has no rows, experts 0 and 2 have row counts that
-are not multiples of the CPU's 8-row register tile."""
+[32, 1600] constant weights) whose offsets are an input, with inputs and
+the numpy reference in OUT/data: rows before offsets[0] and from
+offsets[E] on are zero, expert 1 has no rows, experts 0 and 2 have row
+counts that are not multiples of the CPU's 8-row register tile, and K is
+long enough for the CPU to take it in chunks (1024, then 576)."""
 import os
 import sys
 
@@ -11,9 +12,9 @@ import numpy as np
 
 out = sys.argv[1]
 rng = np.random.default_rng(3)
-rows, depth, width, experts = 40, 64, 96, 3
+rows, depth, width, experts = 40, 1600, 32, 3
 x = rng.standard_normal((rows, depth)).astype(np.float32)
-w = (rng.standard_normal((experts, width, depth)) / 8).astype(np.float32)
+w = (rng.standard_normal((experts, width, depth)) / 40).astype(np.float32)
 offsets = np.array([2, 19, 19, 37], dtype=np.int32)
 
 y = np.zeros((rows, width), np.float32)
