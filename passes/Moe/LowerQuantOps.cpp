@@ -441,7 +441,7 @@ struct MoeLowerToLinalg : moe::impl::MoeLowerToLinalgBase<MoeLowerToLinalg> {
         return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());
-    populateLowerQuantOpsPatterns(patterns);
+    populateLowerQuantOpsPatterns(patterns, weightTiles && !int8Activations);
     populateLowerNormOpsPatterns(patterns);
     populateLowerAttentionOpsPatterns(patterns);
     // int8 activations take the experts as one moe.qmatmul each (which
@@ -475,7 +475,7 @@ Value moe::addBias(OpBuilder &b, Location loc, Value result, Value bias) {
       .getResult(0);
 }
 
-void moe::populateLowerQuantOpsPatterns(RewritePatternSet &patterns) {
+void moe::populateLowerQuantOpsPatterns(RewritePatternSet &patterns, bool weightTiles) {
   patterns.add<LowerDequantize, LowerQuantize, LowerQMatmul>(patterns.getContext());
-  populateLowerPackedQMatmulPatterns(patterns);
+  populateLowerPackedQMatmulPatterns(patterns, weightTiles);
 }

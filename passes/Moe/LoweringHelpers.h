@@ -202,7 +202,9 @@ Value widenInt4Constant(OpBuilder &b, Location loc, Value value);
 
 /// moe.qmatmul over constant int4 weights with the weights kept packed
 /// (LowerPackedQMatmul.cpp); preferred over the generic lowering.
-void populateLowerPackedQMatmulPatterns(RewritePatternSet &patterns);
+/// `weightTiles` (the CPU): run-time rows of 8 or more multiply float
+/// weights dequantized from the bytes, a panel at a time.
+void populateLowerPackedQMatmulPatterns(RewritePatternSet &patterns, bool weightTiles = false);
 
 } // namespace mlir::moe
 

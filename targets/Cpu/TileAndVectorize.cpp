@@ -317,19 +317,36 @@ static Value tileDynamicRows(OpBuilder &b, Location loc, Value lhs, Value rhs, V
     return tensor::ExtractSliceOp::create(nb, l, RankedTensorType::get({k, 32}, f32), rhs,
                                           rhsOffsets, rhsSizes, unitStrides);
   };
+  // Integer weights (an expert's) are dequantized a [k, 32] panel at a
+  // time, where the panel is used, never whole. Their generic may make
+  // K as several dims (int4's [groups, bytes, 2 nibbles, N]), collapsed.
+  linalg::GenericOp producer = dequantizingProducer(rhs);
+  auto collapse = rhs.getDefiningOp<tensor::CollapseShapeOp>();
+  if (!producer && collapse && collapse.getReassociationIndices().back().size() == 1 &&
+      collapse->hasOneUse())
+    producer = dequantizingProducer(collapse.getSrc());
+  else
+    collapse = {};
   if (packedPanels) {
     rhsPanelAt = *packedPanels;
-  } else if (linalg::GenericOp producer = dequantizingProducer(rhs)) {
-    // Integer weights (an expert's) are dequantized a [k, 32] panel at a
-    // time, where the panel is used, never whole.
-    rhsPanelAt = [tileable = cast<TilingInterface>(producer.getOperation()), k, zero,
-                  slice = rhsPanelAt](OpBuilder &nb, Location l, Value col) mutable -> Value {
-      SmallVector<OpFoldResult> offsets = {zero, col};
-      SmallVector<OpFoldResult> sizes = {nb.getIndexAttr(k), nb.getIndexAttr(32)};
+  } else if (producer) {
+    rhsPanelAt = [tileable = cast<TilingInterface>(producer.getOperation()), k, zero, collapse,
+                  f32, slice = rhsPanelAt](OpBuilder &nb, Location l, Value col) mutable -> Value {
+      auto type = cast<RankedTensorType>(tileable->getResult(0).getType());
+      SmallVector<OpFoldResult> offsets(type.getRank(), zero);
+      offsets.back() = col;
+      SmallVector<OpFoldResult> sizes;
+      for (int64_t d : type.getShape().drop_back())
+        sizes.push_back(nb.getIndexAttr(d));
+      sizes.push_back(nb.getIndexAttr(32));
       FailureOr<TilingResult> tiled = tileable.getTiledImplementation(nb, offsets, sizes);
       if (failed(tiled) || tiled->tiledValues.size() != 1)
         return slice(nb, l, col);
-      return tiled->tiledValues[0];
+      Value panel = tiled->tiledValues[0];
+      if (collapse)
+        panel = tensor::CollapseShapeOp::create(nb, l, RankedTensorType::get({k, 32}, f32), panel,
+                                                collapse.getReassociationIndices());
+      return panel;
     };
   }
 
@@ -405,7 +422,7 @@ static Value tileDynamicRows(OpBuilder &b, Location loc, Value lhs, Value rhs, V
   // 2816, 32 rows: 3 x 360 KiB). Not for weights dequantized panel by
   // panel, whose whole panel is made each time.
   SmallVector<std::pair<int64_t, int64_t>> chunks;
-  bool dequantizing = !packedPanels && dequantizingProducer(rhs);
+  bool dequantizing = !packedPanels && producer;
   if (k > kChunkedK && !dequantizing) {
     for (int64_t from = 0; from < k; from += kKChunk)
       chunks.push_back({from, std::min(kKChunk, k - from)});

@@ -70,3 +70,33 @@ func.func @qdq_prefill(%x: tensor<16x2xf32>, %s: tensor<2xf32>) -> tensor<16x2xf
   } -> tensor<16x2xf32>
   return %y : tensor<16x2xf32>
 }
+
+// Packed int4 weights (scales per group of 4, 16 output channels) times a
+// run-time row count: 8 rows or more multiply float weights that one
+// generic dequantizes from the same packed bytes (row g*4 + 2j + p of W is
+// nibble p of byte [g, j, n]), collapsed to [K, N] for the CPU tiler to
+// make a panel at a time; fewer rows keep the fused product over the
+// bytes. Without weight tiles, only the fused product.
+// CHECK-LABEL: func.func @int4_rows
+// CHECK:     %[[ROWS:.*]] = tensor.dim %arg0, %c0
+// CHECK:     %[[MANY:.*]] = arith.cmpi sge, %[[ROWS]], %c8
+// CHECK:     scf.if %[[MANY]] -> (tensor<?x16xf32>)
+// CHECK:       %[[UNPACKED:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<2x2x16xi8>, tensor<2x16xf32>) outs(%{{.*}} : tensor<2x2x2x16xf32>)
+// CHECK:         linalg.index 2
+// CHECK:         arith.select
+// CHECK:         arith.sitofp
+// CHECK:         arith.mulf
+// CHECK:       %[[W:.*]] = tensor.collapse_shape %[[UNPACKED]] {{\[}}[0, 1, 2], [3]] : tensor<2x2x2x16xf32> into tensor<8x16xf32>
+// CHECK:       linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%arg0, %[[W]] : tensor<?x8xf32>, tensor<8x16xf32>)
+// CHECK:     } else {
+// CHECK-NOT:   tensor<8x16xf32>
+// CHECK:       linalg.generic {{.*}} ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<?x2x2xf32>, tensor<?x2x2xf32>, tensor<2x2x16xi8>)
+// DEFAULT-LABEL: func.func @int4_rows
+// DEFAULT-NOT: scf.if
+// DEFAULT-NOT: tensor<8x16xf32>
+// DEFAULT: return
+func.func @int4_rows(%x: tensor<?x8xf32>, %s: tensor<16x2xf32>) -> tensor<?x16xf32> {
+  %w = arith.constant dense<[[1, 2, 3, 4, -5, -6, -1, -2], [0, 1, 2, 3, 4, 5, 6, 7], [1, 2, 3, 4, -5, -6, -1, -2], [0, 1, 2, 3, 4, 5, 6, 7], [1, 2, 3, 4, -5, -6, -1, -2], [0, 1, 2, 3, 4, 5, 6, 7], [1, 2, 3, 4, -5, -6, -1, -2], [0, 1, 2, 3, 4, 5, 6, 7], [1, 2, 3, 4, -5, -6, -1, -2], [0, 1, 2, 3, 4, 5, 6, 7], [1, 2, 3, 4, -5, -6, -1, -2], [0, 1, 2, 3, 4, 5, 6, 7], [1, 2, 3, 4, -5, -6, -1, -2], [0, 1, 2, 3, 4, 5, 6, 7], [1, 2, 3, 4, -5, -6, -1, -2], [0, 1, 2, 3, 4, 5, 6, 7]]> : tensor<16x8xi4>
+  %y = moe.qmatmul %x, %w, %s {group_size = 4 : i64} : (tensor<?x8xf32>, tensor<16x8xi4>, tensor<16x2xf32>) -> tensor<?x16xf32>
+  return %y : tensor<?x16xf32>
+}

@@ -351,3 +351,35 @@ func.func @dynamic_rows_dequantized(%a: tensor<?x16xf32>, %q: tensor<16x64xi8>, 
   } -> tensor<?x64xf32>
   return %0 : tensor<?x64xf32>
 }
+
+// -----
+
+// The same with the weight made as several K dims and collapsed (int4's
+// [groups, bytes, 2 nibbles, N]): the generic is tiled on its last dim, a
+// [2, 4, 2, 32] panel, and the panel collapsed to [16, 32] for the rows.
+// CHECK-LABEL: func @dynamic_rows_dequantized_collapsed
+// CHECK-NOT: -> tensor<2x4x2x64xf32>
+// CHECK: scf.for %[[COL:.*]] = %c0 to %c64 step %c32
+// CHECK:   %[[Q:.*]] = tensor.extract_slice %arg1[0, 0, %[[COL]]] [2, 4, 32] [1, 1, 1] : tensor<2x4x64xi8> to tensor<2x4x32xi8>
+// CHECK:   %[[UNPACKED:.*]] = linalg.generic {{.*}} ins(%[[Q]], %{{.*}} : tensor<2x4x32xi8>, tensor<2x32xf32>) outs(%{{.*}} : tensor<2x4x2x32xf32>)
+// CHECK:   %[[PANEL:.*]] = tensor.collapse_shape %[[UNPACKED]] {{\[}}[0, 1, 2], [3]] : tensor<2x4x2x32xf32> into tensor<16x32xf32>
+// CHECK:   scf.for %{{.*}} step %c8
+// CHECK:     tensor.extract_slice %[[PANEL]]
+// CHECK:     math.fma {{.*}} : vector<8x32xf32>
+func.func @dynamic_rows_dequantized_collapsed(%a: tensor<?x16xf32>, %q: tensor<2x4x64xi8>, %s: tensor<2x64xf32>, %c: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  %e = tensor.empty() : tensor<2x4x2x64xf32>
+  %u = linalg.generic {indexing_maps = [affine_map<(g, j, p, n) -> (g, j, n)>, affine_map<(g, j, p, n) -> (g, n)>, affine_map<(g, j, p, n) -> (g, j, p, n)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%q, %s : tensor<2x4x64xi8>, tensor<2x64xf32>) outs(%e : tensor<2x4x2x64xf32>) {
+  ^bb0(%x: i8, %y: f32, %o: f32):
+    %f = arith.sitofp %x : i8 to f32
+    %m = arith.mulf %f, %y : f32
+    linalg.yield %m : f32
+  } -> tensor<2x4x2x64xf32>
+  %b = tensor.collapse_shape %u [[0, 1, 2], [3]] : tensor<2x4x2x64xf32> into tensor<16x64xf32>
+  %0 = linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : tensor<?x16xf32>, tensor<16x64xf32>) outs(%c : tensor<?x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %r = arith.addf %acc, %p : f32
+    linalg.yield %r : f32
+  } -> tensor<?x64xf32>
+  return %0 : tensor<?x64xf32>
+}

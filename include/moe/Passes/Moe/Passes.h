@@ -17,8 +17,9 @@ namespace moe {
 /// moe.experts -> moe.dispatch + moe.grouped_matmul + moe.combine.
 void populateDecomposeExpertsPatterns(RewritePatternSet &patterns);
 
-/// moe.quantize/dequantize/qmatmul -> linalg.generic.
-void populateLowerQuantOpsPatterns(RewritePatternSet &patterns);
+/// moe.quantize/dequantize/qmatmul -> linalg.generic; `weightTiles` (the
+/// CPU): int4 products of many run-time rows over float weight panels.
+void populateLowerQuantOpsPatterns(RewritePatternSet &patterns, bool weightTiles = false);
 
 /// moe.qmatmul of 8-bit weights (per channel or per tensor) with its
 /// input rows quantized to int8 at run time: an i32 matmul generic of the
