@@ -238,6 +238,7 @@ def main():
         int4_variant(out, "issue_mixtral_decode", "issue_mixtral_decode_int4")
         int8_variant(out, "issue_mixtral_decode", "issue_mixtral_decode_int8")
         int8_variant(out, "issue_mixtral_prefill128", "issue_mixtral_prefill128_int8")
+        int4_variant(out, "issue_mixtral_prefill128", "issue_mixtral_prefill128_int4")
         int8_activations_variant(out, "issue_mixtral_decode", "issue_mixtral_decode_int8a")
         int8_activations_variant(out, "issue_mixtral_prefill128", "issue_mixtral_prefill128_int8a")
         moe_block(out, "issue_deepseek_prefill128", "deepseek", 1024, 512, 64, 6, 128, shared=2)
