@@ -123,7 +123,8 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
     // Either transpose makes one [D x keys] block per key tile: a tile's
     // rows then lie keyTile floats apart, not a whole sequence, so they
     // stay in few cache lines instead of all landing in the same L1 sets
-    // (8 KiB apart at 2048 keys: every load missed L1).
+    // (8 KiB apart at 2048 keys; measured: causal attention at 2048, 70.6
+    // -> 68.7 ms, before the keys-major form).
     Value kvPanels;
     {
       Value source = keysMajor ? op.getValue() : op.getKey();

@@ -290,6 +290,8 @@ static int64_t rowBlockTileId(int64_t id, int64_t height) {
 /// `moe.tile_id = id`, and the rows left go in blocks of 4, 2 and 1 (each
 /// height its own schedule, rowBlockTileId). Panels outside and rows
 /// inside keep the panel of B in cache while the few rows pass over it.
+/// `zeroInit`: C's contents are zeros (they are not read; `acc` is only
+/// where the blocks go).
 static Value tileDynamicRows(OpBuilder &b, Location loc, Value lhs, Value rhs, Value acc,
                              int64_t id, const std::optional<PanelOf> &packedPanels,
                              bool zeroInit, bool allowParallel = true) {
