@@ -51,22 +51,6 @@ Value floatConstant(OpBuilder &b, Location loc, double v) {
   return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
 }
 
-/// C[m, n] += A[m, k] B[k, n], the matmul form the CPU backend tiles, into
-/// `init` (what the tile already holds: its mask, its rescaled sums).
-Value matmul(OpBuilder &b, Location loc, Value lhs, Value rhs, Value init) {
-  MLIRContext *ctx = b.getContext();
-  AffineExpr i = getAffineDimExpr(0, ctx), j = getAffineDimExpr(1, ctx),
-             k = getAffineDimExpr(2, ctx);
-  return generic(b, loc, init, ValueRange{lhs, rhs},
-                 {AffineMap::get(3, 0, {i, k}, ctx), AffineMap::get(3, 0, {k, j}, ctx),
-                  AffineMap::get(3, 0, {i, j}, ctx)},
-                 {IT::parallel, IT::parallel, IT::reduction},
-                 [](OpBuilder &nb, Location l, ValueRange args) {
-                   Value p = arith::MulFOp::create(nb, l, args[0], args[1]);
-                   linalg::YieldOp::create(nb, l, Value(arith::AddFOp::create(nb, l, args[2], p)));
-                 });
-}
-
 /// A [rows x cols] slice at `offsets` of a rank-4 tensor, rank-reduced.
 Value slice2d(OpBuilder &b, Location loc, Value source, ArrayRef<OpFoldResult> offsets,
               int64_t rows, int64_t cols) {
@@ -256,9 +240,9 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
             if (keysMajor) {
               Value keysTile = slice2d(nb, l, op.getKey(),
                                        {bIdx, kvh, keyStart, nb.getIndexAttr(0)}, keyTile, depth);
-              scores = matmul(nb, l, keysTile, q, bias);
+              scores = matmulInto(nb, l, keysTile, q, bias);
             } else {
-              scores = matmul(nb, l, q, panel, bias);
+              scores = matmulInto(nb, l, q, panel, bias);
             }
             // The new running max and its rescaling of what came before
             // (one generic: the max is updated in place), then the
@@ -317,11 +301,11 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
                         });
             Value accNew;
             if (keysMajor) {
-              accNew = matmul(nb, l, panel, p, rescaled);
+              accNew = matmulInto(nb, l, panel, p, rescaled);
             } else {
               Value vTile = slice2d(nb, l, op.getValue(), {bIdx, kvh, keyStart, nb.getIndexAttr(0)},
                                     keyTile, valueDepth);
-              accNew = matmul(nb, l, p, vTile, rescaled);
+              accNew = matmulInto(nb, l, p, vTile, rescaled);
             }
             scf::YieldOp::create(nb, l, ValueRange{mNew, sumNew, accNew});
           });

@@ -243,21 +243,11 @@ struct LowerPackedInt4QMatmul : OpRewritePattern<QMatmulOp> {
           });
       Value weight = tensor::CollapseShapeOp::create(
           rewriter, loc, unpacked, SmallVector<ReassociationIndices>{{0, 1, 2}, {3}});
-      AffineExpr mm = d4(0), nn = d4(1), kk = d4(2);
-      Value product = generic(
-          rewriter, loc,
+      Value product = matmulInto(
+          rewriter, loc, x, weight,
           filled(rewriter, loc,
                  {tensor::getMixedSize(rewriter, loc, x, 0), rewriter.getIndexAttr(n)},
-                 arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(0))),
-          ValueRange{x, weight},
-          {AffineMap::get(3, 0, {mm, kk}, ctx), AffineMap::get(3, 0, {kk, nn}, ctx),
-           AffineMap::get(3, 0, {mm, nn}, ctx)},
-          {utils::IteratorType::parallel, utils::IteratorType::parallel,
-           utils::IteratorType::reduction},
-          [](OpBuilder &b, Location l, ValueRange args) {
-            Value p = arith::MulFOp::create(b, l, args[0], args[1]);
-            linalg::YieldOp::create(b, l, Value(arith::AddFOp::create(b, l, args[2], p)));
-          });
+                 arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(0))));
       scf::YieldOp::create(rewriter, loc, castTo(rewriter, loc, product, productType));
       rewriter.setInsertionPointToStart(manyRows.elseBlock());
     }

@@ -158,6 +158,23 @@ inline Value generic(OpBuilder &b, Location loc, Value init, ValueRange ins,
       .getResult(0);
 }
 
+/// C[m, n] += A[m, k] B[k, n] in f32 as the matmul generic the CPU backend
+/// tiles, into `init` (zeros, or what C already holds).
+inline Value matmulInto(OpBuilder &b, Location loc, Value lhs, Value rhs, Value init) {
+  MLIRContext *ctx = b.getContext();
+  AffineExpr i = getAffineDimExpr(0, ctx), j = getAffineDimExpr(1, ctx),
+             k = getAffineDimExpr(2, ctx);
+  return generic(b, loc, init, ValueRange{lhs, rhs},
+                 {AffineMap::get(3, 0, {i, k}, ctx), AffineMap::get(3, 0, {k, j}, ctx),
+                  AffineMap::get(3, 0, {i, j}, ctx)},
+                 {utils::IteratorType::parallel, utils::IteratorType::parallel,
+                  utils::IteratorType::reduction},
+                 [](OpBuilder &nb, Location l, ValueRange args) {
+                   Value p = arith::MulFOp::create(nb, l, args[0], args[1]);
+                   linalg::YieldOp::create(nb, l, Value(arith::AddFOp::create(nb, l, args[2], p)));
+                 });
+}
+
 /// Matrix `index` of a stack [stack, ...] (one expert's weights, say), as
 /// a rank-reduced slice.
 inline Value matrixOf(OpBuilder &b, Location loc, Value stacked, OpFoldResult index) {

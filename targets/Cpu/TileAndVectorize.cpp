@@ -322,13 +322,10 @@ static Value tileDynamicRows(OpBuilder &b, Location loc, Value lhs, Value rhs, V
   // Integer weights (an expert's) are dequantized a [k, 32] panel at a
   // time, where the panel is used, never whole. Their generic may make
   // K as several dims (int4's [groups, bytes, 2 nibbles, N]), collapsed.
-  linalg::GenericOp producer = dequantizingProducer(rhs);
   auto collapse = rhs.getDefiningOp<tensor::CollapseShapeOp>();
-  if (!producer && collapse && collapse.getReassociationIndices().back().size() == 1 &&
-      collapse->hasOneUse())
-    producer = dequantizingProducer(collapse.getSrc());
-  else
+  if (collapse && (collapse.getReassociationIndices().back().size() != 1 || !collapse->hasOneUse()))
     collapse = {};
+  linalg::GenericOp producer = dequantizingProducer(collapse ? collapse.getSrc() : rhs);
   if (packedPanels) {
     rhsPanelAt = *packedPanels;
   } else if (producer) {
@@ -378,9 +375,8 @@ static Value tileDynamicRows(OpBuilder &b, Location loc, Value lhs, Value rhs, V
                  // read of C folds to them.
                  if (fromZero) {
                    auto vectorType = VectorType::get({height, 32}, f32);
-                   Value zeros = arith::ConstantOp::create(
-                       bb, loc, vectorType,
-                       DenseElementsAttr::get(vectorType, bb.getF32FloatAttr(0).getValue()));
+                   Value zeros =
+                       arith::ConstantOp::create(bb, loc, vectorType, bb.getZeroAttr(vectorType));
                    Value zeroIndex = index(0);
                    accBlock = vector::TransferWriteOp::create(
                                   bb, loc, zeros, accBlock, ValueRange{zeroIndex, zeroIndex},
