@@ -19,6 +19,7 @@
 #include "moe/Dialect/Moe/MoeOps.h"
 #include "moe/Passes/Moe/Passes.h"
 #include "moe/Support/ConstantBytes.h"
+#include "moe/Support/MatmulEpilogue.h"
 #include "LoweringHelpers.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -554,6 +555,29 @@ struct LowerGroupedMatmul : OpRewritePattern<GroupedMatmulOp> {
         return tensor::ExtractSliceOp::create(b, l, wType, kMajor, wOffsets, wSizes, wStrides);
       };
     }
+    // On the CPU a gated activation reading the two halves of the product
+    // (SwiGLU of a fused gate/up) goes beside each expert's product, where
+    // the tiler applies it a register tile at a time: the [rows, 2I]
+    // product is never written whole.
+    std::optional<MatmulEpilogue> epilogue;
+    if (weightTiles && !fewRows && element.isF32())
+      epilogue = matchMatmulEpilogue(op.getResult());
+    OpFoldResult outWidth = epilogue ? rewriter.getIndexAttr(epilogue->width) : width;
+    // The rows' product as the op's result: through the epilogue when
+    // there is one.
+    auto finish = [&](OpBuilder &b, Location l, Value product, OpFoldResult count) -> Value {
+      if (!epilogue)
+        return product;
+      SmallVector<OpFoldResult> sizes = {count, outWidth};
+      SmallVector<OpFoldResult> ones = {b.getIndexAttr(1), b.getIndexAttr(1)};
+      SmallVector<Value> inputs;
+      for (int64_t column : epilogue->columns)
+        inputs.push_back(tensor::ExtractSliceOp::create(
+            b, l, product, SmallVector<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(column)},
+            sizes, ones));
+      return applyEpilogue(b, l, *epilogue, inputs,
+                           tensor::EmptyOp::create(b, l, sizes, element));
+    };
     Value rowCount = getValueOrCreateConstantIndexOp(rewriter, loc, rows);
     AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
                kk = getAffineDimExpr(2, ctx);
@@ -570,14 +594,14 @@ struct LowerGroupedMatmul : OpRewritePattern<GroupedMatmulOp> {
     // say when they are ascending), so no row between is left unwritten.
     auto zeroRows = [&](Value into, Value from, Value count) {
       SmallVector<OpFoldResult> at = {from, rewriter.getIndexAttr(0)};
-      SmallVector<OpFoldResult> sizes = {count, width};
       SmallVector<OpFoldResult> ones = {rewriter.getIndexAttr(1), rewriter.getIndexAttr(1)};
-      return tensor::InsertSliceOp::create(rewriter, loc, filled(rewriter, loc, sizes, zero),
-                                           into, at, sizes, ones)
+      Value zeros = finish(rewriter, loc, filled(rewriter, loc, {count, width}, zero), count);
+      return tensor::InsertSliceOp::create(rewriter, loc, zeros, into, at,
+                                           SmallVector<OpFoldResult>{count, outWidth}, ones)
           .getResult();
     };
     Value firstRow = bound(rewriter, loc, c0);
-    Value init = zeroRows(tensor::EmptyOp::create(rewriter, loc, {rows, width}, element), c0,
+    Value init = zeroRows(tensor::EmptyOp::create(rewriter, loc, {rows, outWidth}, element), c0,
                           firstRow);
     auto loop =
         scf::ForOp::create(
@@ -651,13 +675,21 @@ struct LowerGroupedMatmul : OpRewritePattern<GroupedMatmulOp> {
               } else {
                 product = expertProduct(b, l, false);
               }
-              Value updated =
-                  tensor::InsertSliceOp::create(b, l, product, iter[0], at, outSizes, ones);
+              Value updated = tensor::InsertSliceOp::create(
+                  b, l, finish(b, l, product, count), iter[0], at,
+                  SmallVector<OpFoldResult>{count, outWidth}, ones);
               scf::YieldOp::create(b, l, ValueRange{updated, end});
             });
     Value lastEnd = loop.getResult(1);
     Value result = zeroRows(loop.getResult(0), lastEnd,
                             arith::SubIOp::create(rewriter, loc, rowCount, lastEnd));
+    if (epilogue) {
+      replaceEpilogue(
+          rewriter, *epilogue, op.getResult(),
+          castTo(rewriter, loc, result, epilogue->consumer->getResult(0).getType()), rowCount);
+      rewriter.eraseOp(op);
+      return success();
+    }
     rewriter.replaceOp(op, castTo(rewriter, loc, result, resultType));
     return success();
   }

@@ -10,12 +10,15 @@
 // expert got) is computed as static 8 x 32 blocks and 1 x 32 rows for the
 // rest, rows inside column panels, scheduled the same way; static rows
 // times constant weights go the same way, a tile of rows at a time, over
-// the weights packed panel by panel.
+// the weights packed panel by panel. An elementwise consumer of a
+// run-time-row product's columns (an expert's SwiGLU) is applied to each
+// block's registers (moe/Support/MatmulEpilogue.h).
 //
 //===----------------------------------------------------------------------===//
 
 #include "moe/Target/Cpu/Cpu.h"
 #include "moe/Support/ConstantBytes.h"
+#include "moe/Support/MatmulEpilogue.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
@@ -115,6 +118,12 @@ static std::string scheduleFor(int64_t id, int64_t m, int64_t n, int64_t k,
      << "      transform.apply_patterns.canonicalization\n"
      << "    } : !transform.any_op\n"
      << "    transform.loop.hoist_loop_invariant_subsets %rl" << id << "#2 : !transform.any_op\n";
+  // A cache tile that is one register tile (a block of run-time rows)
+  // keeps its accumulator in registers across the K tiles too: the block
+  // is stored once, and an epilogue's read of it folds to the registers.
+  if (!parallel && mc == mr && nc == nr)
+    os << "    transform.loop.hoist_loop_invariant_subsets %cl" << id
+       << "#2 : !transform.any_op\n";
   return text;
 }
 
@@ -291,10 +300,14 @@ static int64_t rowBlockTileId(int64_t id, int64_t height) {
 /// height its own schedule, rowBlockTileId). Panels outside and rows
 /// inside keep the panel of B in cache while the few rows pass over it.
 /// `zeroInit`: C's contents are zeros (they are not read; `acc` is only
-/// where the blocks go).
+/// where the blocks go). With an `epilogue` (which needs `zeroInit` and a
+/// K of one chunk), `acc` is the epilogue's [m, width] result instead of
+/// C: each block of it is computed from one block of each column range of
+/// the product it reads, made there from zeros and never stored whole.
 static Value tileDynamicRows(OpBuilder &b, Location loc, Value lhs, Value rhs, Value acc,
                              int64_t id, const std::optional<PanelOf> &packedPanels,
-                             bool zeroInit, bool allowParallel = true) {
+                             bool zeroInit, bool allowParallel = true,
+                             const moe::MatmulEpilogue *epilogue = nullptr) {
   auto accType = cast<RankedTensorType>(acc.getType());
   Type f32 = accType.getElementType();
   int64_t n = accType.getDimSize(1);
@@ -352,10 +365,19 @@ static Value tileDynamicRows(OpBuilder &b, Location loc, Value lhs, Value rhs, V
   // Where the panel at column `col` sits in C.
   SmallVector<OpFoldResult> panelSizes = {rows, b.getIndexAttr(32)};
   auto panelOffsets = [&](Value col) { return SmallVector<OpFoldResult>{zero, col}; };
+  // The epilogue's column ranges, each once: the product's panels a block
+  // of the result needs are at these offsets from its own column.
+  SmallVector<int64_t> columns;
+  if (epilogue)
+    for (int64_t column : epilogue->columns)
+      if (!llvm::is_contained(columns, column))
+        columns.push_back(column);
   // Blocks of `height` rows from `from` to `to` over K's [kFrom, kFrom +
-  // kSize), each a static matmul marked with `tile` for its schedule.
-  auto blocks = [&](OpBuilder &nb, Value rhsPanel, Value accPanel, Value from, Value to,
-                    int64_t height, int64_t tile, int64_t kFrom, int64_t kSize, bool fromZero) {
+  // kSize), each a static matmul marked with `tile` for its schedule (with
+  // an epilogue, one per column range, the epilogue over them).
+  auto blocks = [&](OpBuilder &nb, ArrayRef<Value> rhsPanels, Value accPanel, Value from,
+                    Value to, int64_t height, int64_t tile, int64_t kFrom, int64_t kSize,
+                    bool fromZero) {
     auto blockType = RankedTensorType::get({height, 32}, f32);
     return scf::ForOp::create(
                nb, loc, from, to, index(height), ValueRange{accPanel},
@@ -373,23 +395,42 @@ static Value tileDynamicRows(OpBuilder &b, Location loc, Value lhs, Value rhs, V
                      bb, loc, blockType, iterArgs[0], offsets, blockSizes, unitStrides);
                  // Zeros written as a vector: the register tile's first
                  // read of C folds to them.
-                 if (fromZero) {
+                 auto zeroed = [&](Value block) -> Value {
                    auto vectorType = VectorType::get({height, 32}, f32);
                    Value zeros =
                        arith::ConstantOp::create(bb, loc, vectorType, bb.getZeroAttr(vectorType));
                    Value zeroIndex = index(0);
-                   accBlock = vector::TransferWriteOp::create(
-                                  bb, loc, zeros, accBlock, ValueRange{zeroIndex, zeroIndex},
-                                  ArrayRef<bool>{true, true})
-                                  .getResult();
+                   return vector::TransferWriteOp::create(bb, loc, zeros, block,
+                                                          ValueRange{zeroIndex, zeroIndex},
+                                                          ArrayRef<bool>{true, true})
+                       .getResult();
+                 };
+                 auto product = [&](Value rhsPanel, Value into) {
+                   auto matmul = linalg::MatmulOp::create(bb, loc, TypeRange{blockType},
+                                                          ValueRange{lhsBlock, rhsPanel},
+                                                          ValueRange{into});
+                   matmul->setAttr("moe.tile_id", bb.getI64IntegerAttr(tile));
+                   return matmul.getResult(0);
+                 };
+                 Value block;
+                 if (epilogue) {
+                   SmallVector<Value> products, inputs;
+                   for (Value rhsPanel : rhsPanels)
+                     products.push_back(
+                         product(rhsPanel, zeroed(tensor::EmptyOp::create(
+                                               bb, loc, ArrayRef<int64_t>{height, 32}, f32))));
+                   for (int64_t column : epilogue->columns)
+                     inputs.push_back(products[llvm::find(columns, column) - columns.begin()]);
+                   block = moe::applyEpilogue(bb, loc, *epilogue, inputs, accBlock);
+                   // Vectorised whole after the products (the script's
+                   // end): its reads of them fold to their registers, so
+                   // the products are never stored.
+                   block.getDefiningOp()->setAttr("moe.tile_epilogue", bb.getUnitAttr());
+                 } else {
+                   block = product(rhsPanels.front(), fromZero ? zeroed(accBlock) : accBlock);
                  }
-                 auto matmul = linalg::MatmulOp::create(bb, loc, TypeRange{blockType},
-                                                        ValueRange{lhsBlock, rhsPanel},
-                                                        ValueRange{accBlock});
-                 matmul->setAttr("moe.tile_id", bb.getI64IntegerAttr(tile));
                  Value updated = tensor::InsertSliceOp::create(
-                     bb, loc, matmul.getResult(0), iterArgs[0], offsets, blockSizes,
-                     unitStrides);
+                     bb, loc, block, iterArgs[0], offsets, blockSizes, unitStrides);
                  scf::YieldOp::create(bb, loc, updated);
                })
         .getResult(0);
@@ -398,15 +439,23 @@ static Value tileDynamicRows(OpBuilder &b, Location loc, Value lhs, Value rhs, V
                    bool fromZero) {
     Value accPanel = tensor::ExtractSliceOp::create(nb, loc, panelType, into,
                                                     panelOffsets(col), panelSizes, unitStrides);
-    Value rhsPanel = rhsPanelAt(nb, loc, col);
-    if (kSize != k)
-      rhsPanel = tensor::ExtractSliceOp::create(
-          nb, loc, RankedTensorType::get({kSize, 32}, f32), rhsPanel,
-          SmallVector<OpFoldResult>{nb.getIndexAttr(kFrom), zero},
-          SmallVector<OpFoldResult>{nb.getIndexAttr(kSize), nb.getIndexAttr(32)}, unitStrides);
+    SmallVector<Value> rhsPanels;
+    if (epilogue) {
+      for (int64_t column : columns)
+        rhsPanels.push_back(rhsPanelAt(
+            nb, loc, column ? Value(arith::AddIOp::create(nb, loc, col, index(column))) : col));
+    } else {
+      Value rhsPanel = rhsPanelAt(nb, loc, col);
+      if (kSize != k)
+        rhsPanel = tensor::ExtractSliceOp::create(
+            nb, loc, RankedTensorType::get({kSize, 32}, f32), rhsPanel,
+            SmallVector<OpFoldResult>{nb.getIndexAttr(kFrom), zero},
+            SmallVector<OpFoldResult>{nb.getIndexAttr(kSize), nb.getIndexAttr(32)}, unitStrides);
+      rhsPanels.push_back(rhsPanel);
+    }
     Value from = index(0);
     for (auto [height, to] : llvm::zip_equal(kRowBlockHeights, ends)) {
-      accPanel = blocks(nb, rhsPanel, accPanel, from, to, height, rowBlockTileId(id, height),
+      accPanel = blocks(nb, rhsPanels, accPanel, from, to, height, rowBlockTileId(id, height),
                         kFrom, kSize, fromZero);
       from = to;
     }
@@ -421,7 +470,7 @@ static Value tileDynamicRows(OpBuilder &b, Location loc, Value lhs, Value rhs, V
   // panel, whose whole panel is made each time.
   SmallVector<std::pair<int64_t, int64_t>> chunks;
   bool dequantizing = !packedPanels && producer;
-  if (k > kChunkedK && !dequantizing) {
+  if (k > kChunkedK && !dequantizing && !epilogue) {
     for (int64_t from = 0; from < k; from += kKChunk)
       chunks.push_back({from, std::min(kKChunk, k - from)});
   } else {
@@ -730,9 +779,31 @@ struct CpuTileAndVectorize
         body += scheduleFor(id, cType.getDimSize(0), n, k, /*allowParallel=*/true,
                             /*fuseProducer=*/static_cast<bool>(producer));
       } else {
-        result = tileDynamicRows(rewriter, loc, a, b, blocksInit(), id, panels, zeroInit);
+        // An elementwise consumer of the product's columns (an expert's
+        // SwiGLU over its fused gate/up product) is applied block by
+        // block; the product is never stored.
+        std::optional<moe::MatmulEpilogue> epilogue;
+        if (!staticRows && zeroInit && panels && k <= kChunkedK)
+          epilogue = moe::matchMatmulEpilogue(generic.getResult(0));
+        if (epilogue && (epilogue->width % 32 ||
+                         llvm::any_of(epilogue->columns, [](int64_t c) { return c % 32; })))
+          epilogue.reset();
         for (int64_t height : kRowBlockHeights)
           body += scheduleFor(rowBlockTileId(id, height), height, 32, k);
+        if (epilogue) {
+          Value rows = tensor::DimOp::create(rewriter, loc, c, 0);
+          SmallVector<OpFoldResult> outSizes = {rows, rewriter.getIndexAttr(epilogue->width)};
+          Value out = tensor::EmptyOp::create(rewriter, loc, outSizes, cType.getElementType());
+          result = tileDynamicRows(rewriter, loc, a, b, out, id, panels, zeroInit,
+                                   /*allowParallel=*/true, &*epilogue);
+          Type resultType = epilogue->consumer->getResult(0).getType();
+          if (result.getType() != resultType)
+            result = tensor::CastOp::create(rewriter, loc, resultType, result);
+          moe::replaceEpilogue(rewriter, *epilogue, generic.getResult(0), result, rows);
+          rewriter.eraseOp(generic);
+          continue;
+        }
+        result = tileDynamicRows(rewriter, loc, a, b, blocksInit(), id, panels, zeroInit);
       }
       auto original = cast<RankedTensorType>(generic.getResultTypes()[0]);
       if (original.getRank() != 2)
@@ -746,6 +817,12 @@ struct CpuTileAndVectorize
         result = tensor::CastOp::create(rewriter, loc, original, result);
       rewriter.replaceOp(generic, result);
     }
+    bool epilogues = false;
+    module.walk([&](linalg::GenericOp op) { epilogues |= op->hasAttr("moe.tile_epilogue"); });
+    if (epilogues)
+      body += "    %epilogues = transform.structured.match ops{[\"linalg.generic\"]} attributes "
+              "{moe.tile_epilogue} in %root : (!transform.any_op) -> !transform.any_op\n"
+              "    transform.structured.vectorize %epilogues : !transform.any_op\n";
     std::string text =
         "module attributes {transform.with_named_sequence} {\n"
         "  transform.named_sequence @__transform_main(%root: !transform.any_op "

@@ -24,6 +24,68 @@ func.func @float_experts(%x: tensor<?x16xf32>, %w: tensor<2x32x16xf32>, %off: te
   return %h : tensor<?x32xf32>
 }
 
+// A gated activation over the two halves of a fused gate/up product
+// (SwiGLU) goes into the expert loop, beside each expert's product: the
+// loop carries the [rows, 32] activation, the [rows, 64] product is never
+// made whole. Rows no expert covers (before offsets[0], after the last
+// expert's end) get the activation of zeros.
+// CHECK-LABEL: func.func @swiglu_epilogue
+// CHECK:   %[[HEAD:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<?x32xf32>)
+// CHECK:   %[[INIT:.*]] = tensor.insert_slice %[[HEAD]]
+// CHECK:   scf.for %{{.*}} = %c0 to %c2 step %c1 iter_args(%{{.*}} = %[[INIT]], %{{.*}} = %{{.*}}) -> (tensor<?x32xf32>, index)
+// CHECK:     %[[PRODUCT:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} {{.*}} outs(%{{.*}} : tensor<?x64xf32>)
+// CHECK:     %[[GATE:.*]] = tensor.extract_slice %[[PRODUCT]][0, 0] [%{{.*}}, 32] [1, 1]
+// CHECK:     %[[UP:.*]] = tensor.extract_slice %[[PRODUCT]][0, 32] [%{{.*}}, 32] [1, 1]
+// CHECK:     %[[ACT:.*]] = linalg.generic {{.*}} ins(%[[GATE]], %[[UP]] : tensor<?x32xf32>, tensor<?x32xf32>)
+// CHECK:       math.exp
+// CHECK:     tensor.insert_slice %[[ACT]] into %{{.*}}[%{{.*}}, 0] [%{{.*}}, 32] [1, 1] : tensor<?x32xf32> into tensor<?x32xf32>
+// CHECK:   scf.yield
+// CHECK:   linalg.fill {{.*}} outs(%{{.*}} : tensor<?x64xf32>)
+// CHECK:   %[[TAIL:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<?x32xf32>)
+// CHECK:   %[[RESULT:.*]] = tensor.insert_slice %[[TAIL]]
+// CHECK-NEXT: return %[[RESULT]]
+func.func @swiglu_epilogue(%x: tensor<?x16xf32>, %w: tensor<2x64x16xf32>, %off: tensor<3xi32>) -> tensor<?x32xf32> {
+  %c0 = arith.constant 0 : index
+  %one = arith.constant 1.0 : f32
+  %h = moe.grouped_matmul %x, %w, %off
+      : (tensor<?x16xf32>, tensor<2x64x16xf32>, tensor<3xi32>) -> tensor<?x64xf32>
+  %rows = tensor.dim %h, %c0 : tensor<?x64xf32>
+  %gate = tensor.extract_slice %h[0, 0] [%rows, 32] [1, 1] : tensor<?x64xf32> to tensor<?x32xf32>
+  %up = tensor.extract_slice %h[0, 32] [%rows, 32] [1, 1] : tensor<?x64xf32> to tensor<?x32xf32>
+  %init = tensor.empty(%rows) : tensor<?x32xf32>
+  %act = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%gate, %up : tensor<?x32xf32>, tensor<?x32xf32>) outs(%init : tensor<?x32xf32>) {
+  ^bb0(%g: f32, %u: f32, %o: f32):
+    %n = arith.negf %g : f32
+    %e = math.exp %n : f32
+    %d = arith.addf %e, %one : f32
+    %s = arith.divf %g, %d : f32
+    %r = arith.mulf %s, %u : f32
+    linalg.yield %r : f32
+  } -> tensor<?x32xf32>
+  return %act : tensor<?x32xf32>
+}
+
+// The same product also returned: it is needed whole, nothing moves.
+// CHECK-LABEL: func.func @product_needed_whole
+// CHECK: scf.for {{.*}} -> (tensor<?x64xf32>, index)
+// CHECK-NOT: math.exp
+// CHECK: scf.yield
+// CHECK: math.exp
+func.func @product_needed_whole(%x: tensor<?x16xf32>, %w: tensor<2x64x16xf32>, %off: tensor<3xi32>) -> (tensor<?x32xf32>, tensor<?x64xf32>) {
+  %c0 = arith.constant 0 : index
+  %h = moe.grouped_matmul %x, %w, %off
+      : (tensor<?x16xf32>, tensor<2x64x16xf32>, tensor<3xi32>) -> tensor<?x64xf32>
+  %rows = tensor.dim %h, %c0 : tensor<?x64xf32>
+  %gate = tensor.extract_slice %h[0, 0] [%rows, 32] [1, 1] : tensor<?x64xf32> to tensor<?x32xf32>
+  %init = tensor.empty(%rows) : tensor<?x32xf32>
+  %act = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%gate : tensor<?x32xf32>) outs(%init : tensor<?x32xf32>) {
+  ^bb0(%g: f32, %o: f32):
+    %e = math.exp %g : f32
+    linalg.yield %e : f32
+  } -> tensor<?x32xf32>
+  return %act, %h : tensor<?x32xf32>, tensor<?x64xf32>
+}
+
 // Per-channel int8 experts on the CPU: the integers kept once, k-major
 // ([E, K, N], transposed at compile time). An expert with 8 rows or more
 // (the register tile's) multiplies a float weight dequantized from them,

@@ -1,4 +1,5 @@
 // RUN: moe-opt %s --moe-cpu-tile-and-vectorize -split-input-file | FileCheck %s
+// RUN: moe-opt %s --moe-cpu-tile-and-vectorize --canonicalize -split-input-file | FileCheck %s --check-prefix=FOLDED
 
 // An f32 matmul generic: cache tiles that divide the dims (16 x 64 x 128,
 // one trip each here, so they fold away), then an 8 x 32 register tile
@@ -179,6 +180,103 @@ func.func @long_k(%a: tensor<?x2048xf32>, %b: tensor<2048x64xf32>, %c: tensor<?x
     linalg.yield %s : f32
   } -> tensor<?x64xf32>
   return %0 : tensor<?x64xf32>
+}
+
+// -----
+
+// An elementwise consumer of the product's columns (SwiGLU over an
+// expert's fused gate/up product, gate in columns 0-63, up in 64-127):
+// each 8 x 32 block of the result is computed from the gate and up blocks
+// at its column and 64 columns on, both accumulated in registers from
+// zero over the whole K, the activation applied to the registers and
+// stored; the [rows, 128] product is never stored.
+// CHECK-LABEL: func @dynamic_rows_epilogue
+// CHECK: %[[PACKED:.*]] = arith.constant dense_resource<moe_packed_panels> : tensor<1x4x16x32xf32>
+// CHECK: scf.for %[[COL:.*]] = %c0 to %c64 step %c32 iter_args(%{{.*}} = %{{.*}}) -> (tensor<?x64xf32>)
+// CHECK:   %[[UPCOL:.*]] = arith.addi %[[COL]], %c64
+// CHECK:   scf.for %{{.*}} = %c0 to %{{.*}} step %c8
+// CHECK:     %[[GATE:.*]] = scf.for {{.*}} -> (vector<8x32xf32>)
+// CHECK:       math.fma {{.*}} : vector<8x32xf32>
+// CHECK:     %[[GATEBLOCK:.*]] = vector.transfer_write %[[GATE]]
+// CHECK:     %[[UP:.*]] = scf.for {{.*}} -> (vector<8x32xf32>)
+// CHECK:       math.fma {{.*}} : vector<8x32xf32>
+// CHECK:     %[[UPBLOCK:.*]] = vector.transfer_write %[[UP]]
+// CHECK:     %[[G:.*]] = vector.transfer_read %[[GATEBLOCK]]
+// CHECK:     %[[U:.*]] = vector.transfer_read %[[UPBLOCK]]
+// CHECK:     %[[NEG:.*]] = arith.negf %[[G]] : vector<8x32xf32>
+// CHECK:     math.exp %[[NEG]] : vector<8x32xf32>
+// CHECK:     %[[SILU:.*]] = arith.divf %[[G]], %{{.*}} : vector<8x32xf32>
+// CHECK:     %[[ACT:.*]] = arith.mulf %[[SILU]], %[[U]] : vector<8x32xf32>
+// CHECK:     vector.transfer_write %[[ACT]], %{{.*}} : vector<8x32xf32>, tensor<8x32xf32>
+// The canonicalizer then reads the products from their registers: no
+// block of them is stored.
+// FOLDED-LABEL: func @dynamic_rows_epilogue
+// FOLDED: %[[GATE:.*]] = scf.for {{.*}} -> (vector<8x32xf32>)
+// FOLDED: %[[UP:.*]] = scf.for {{.*}} -> (vector<8x32xf32>)
+// FOLDED-NOT: vector.transfer_write
+// FOLDED: %[[NEG:.*]] = arith.negf %[[GATE]] : vector<8x32xf32>
+// FOLDED: arith.mulf %{{.*}}, %[[UP]] : vector<8x32xf32>
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @dynamic_rows_epilogue(%a: tensor<?x16xf32>) -> tensor<?x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %c0 = arith.constant 0 : index
+  %b = arith.constant dense<0.5> : tensor<16x128xf32>
+  %rows = tensor.dim %a, %c0 : tensor<?x16xf32>
+  %empty = tensor.empty(%rows) : tensor<?x128xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%empty : tensor<?x128xf32>) -> tensor<?x128xf32>
+  %0 = linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : tensor<?x16xf32>, tensor<16x128xf32>) outs(%c : tensor<?x128xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<?x128xf32>
+  %gate = tensor.extract_slice %0[0, 0] [%rows, 64] [1, 1] : tensor<?x128xf32> to tensor<?x64xf32>
+  %up = tensor.extract_slice %0[0, 64] [%rows, 64] [1, 1] : tensor<?x128xf32> to tensor<?x64xf32>
+  %init = tensor.empty(%rows) : tensor<?x64xf32>
+  %act = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%gate, %up : tensor<?x64xf32>, tensor<?x64xf32>) outs(%init : tensor<?x64xf32>) {
+  ^bb0(%g: f32, %u: f32, %o: f32):
+    %n = arith.negf %g : f32
+    %e = math.exp %n : f32
+    %d = arith.addf %e, %one : f32
+    %q = arith.divf %g, %d : f32
+    %r = arith.mulf %q, %u : f32
+    linalg.yield %r : f32
+  } -> tensor<?x64xf32>
+  return %act : tensor<?x64xf32>
+}
+
+// -----
+
+// A consumer whose columns do not start on a 32-column panel: the product
+// is computed whole and the consumer stays a generic over it.
+// CHECK-LABEL: func @epilogue_off_panel
+// CHECK: %[[PRODUCT:.*]] = scf.for {{.*}} -> (tensor<?x64xf32>)
+// CHECK: tensor.extract_slice %[[PRODUCT]][0, 16] [%{{.*}}, 32] [1, 1]
+// CHECK: linalg.generic
+// CHECK:   math.exp
+func.func @epilogue_off_panel(%a: tensor<?x16xf32>) -> tensor<?x32xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c0 = arith.constant 0 : index
+  %b = arith.constant dense<0.5> : tensor<16x64xf32>
+  %rows = tensor.dim %a, %c0 : tensor<?x16xf32>
+  %empty = tensor.empty(%rows) : tensor<?x64xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%empty : tensor<?x64xf32>) -> tensor<?x64xf32>
+  %0 = linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : tensor<?x16xf32>, tensor<16x64xf32>) outs(%c : tensor<?x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<?x64xf32>
+  %mid = tensor.extract_slice %0[0, 16] [%rows, 32] [1, 1] : tensor<?x64xf32> to tensor<?x32xf32>
+  %init = tensor.empty(%rows) : tensor<?x32xf32>
+  %act = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%mid : tensor<?x32xf32>) outs(%init : tensor<?x32xf32>) {
+  ^bb0(%g: f32, %o: f32):
+    %e = math.exp %g : f32
+    linalg.yield %e : f32
+  } -> tensor<?x32xf32>
+  return %act : tensor<?x32xf32>
 }
 
 // -----
