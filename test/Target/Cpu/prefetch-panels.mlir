@@ -3,8 +3,11 @@
 // Reads of a packed weight panel's row ([2 panels, k = 4, 32] here) in the
 // K loop of an 8-row register tile prefetch the same row of the next
 // panel: the row's linear index (offset + indices x strides) plus one
-// panel (4 x 32 = 128 elements), one prefetch per 64-byte line (+0, +16),
-// clamped to the last element (255) so the last panel's stay in bounds.
+// panel (4 x 32 = 128 elements), one prefetch per 64-byte line (+0, +16).
+// The last panel has no next one: there the row's own lines are
+// prefetched (+0), chosen by the start of the view's panel (offset rounded
+// down to a panel) two panels short of the end (256), so every prefetch
+// stays in bounds.
 // CHECK-LABEL: func @tile_of_8_rows
 // CHECK: scf.for
 // CHECK: %[[ROW:.*]] = memref.subview
@@ -14,15 +17,21 @@
 // CHECK: %[[J:.*]] = arith.muli %{{.*}}, %[[STRIDES]]#1
 // CHECK: %[[LIN:.*]] = arith.addi %[[LIN0]], %[[J]]
 // CHECK: %[[FLAT:.*]] = memref.reinterpret_cast %[[BASE]] to offset: [0], sizes: [256], strides: [1] : memref<f32> to memref<256xf32>
-// CHECK: %[[LAST:.*]] = arith.constant 255 : index
 // CHECK: %[[PANEL:.*]] = arith.constant 128 : index
-// CHECK: %[[AT0:.*]] = arith.addi %[[LIN]], %[[PANEL]]
-// CHECK: %[[CLAMPED0:.*]] = arith.minui %[[AT0]], %[[LAST]]
-// CHECK: memref.prefetch %[[FLAT]][%[[CLAMPED0]]], read, locality<2>, data
-// CHECK: %[[LINE:.*]] = arith.constant 144 : index
-// CHECK: %[[AT1:.*]] = arith.addi %[[LIN]], %[[LINE]]
-// CHECK: %[[CLAMPED1:.*]] = arith.minui %[[AT1]], %[[LAST]]
-// CHECK: memref.prefetch %[[FLAT]][%[[CLAMPED1]]], read, locality<2>, data
+// CHECK: %[[INTO:.*]] = arith.remui %[[OFFSET]], %[[PANEL]]
+// CHECK: %[[START:.*]] = arith.subi %[[OFFSET]], %[[INTO]]
+// CHECK: %[[TWO:.*]] = arith.constant 256 : index
+// CHECK: %[[PAST:.*]] = arith.addi %[[START]], %[[TWO]]
+// CHECK: %[[END:.*]] = arith.constant 256 : index
+// CHECK: %[[HAS:.*]] = arith.cmpi ule, %[[PAST]], %[[END]]
+// CHECK: %[[NEXT:.*]] = arith.constant 128 : index
+// CHECK: %[[SELF:.*]] = arith.constant 0 : index
+// CHECK: %[[AHEAD:.*]] = arith.select %[[HAS]], %[[NEXT]], %[[SELF]] : index
+// CHECK: %[[AT0:.*]] = arith.addi %[[LIN]], %[[AHEAD]]
+// CHECK: memref.prefetch %[[FLAT]][%[[AT0]]], read, locality<2>, data
+// CHECK: %[[LINE:.*]] = arith.constant 16 : index
+// CHECK: %[[AT1:.*]] = arith.addi %[[AT0]], %[[LINE]]
+// CHECK: memref.prefetch %[[FLAT]][%[[AT1]]], read, locality<2>, data
 // CHECK-NOT: memref.prefetch
 // CHECK: vector.transfer_read %[[ROW]]
 func.func @tile_of_8_rows(%p: index, %init: vector<8x32xf32>) -> vector<8x32xf32> {
