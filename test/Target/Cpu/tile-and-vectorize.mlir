@@ -281,6 +281,31 @@ func.func @epilogue_off_panel(%a: tensor<?x16xf32>) -> tensor<?x32xf32> {
 
 // -----
 
+// A zero-started product by constant weights 8 columns wide (a router's):
+// the weights padded with zero columns to one 32-column panel, the padded
+// product register-tiled like any other, its first 8 columns the result.
+// CHECK-LABEL: func @narrow_constant
+// CHECK: %[[PACKED:.*]] = arith.constant dense_resource<moe_packed_panels> : tensor<1x1x64x32xf32>
+// CHECK: math.fma {{.*}} : vector<8x32xf32>
+// CHECK: %[[NARROW:.*]] = tensor.extract_slice %{{.*}}[0, 0] [16, 8] [1, 1] : tensor<16x32xf32> to tensor<16x8xf32>
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[NARROW]]
+func.func @narrow_constant(%a: tensor<16x64xf32>) -> tensor<16x8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %b = arith.constant dense<0.25> : tensor<64x8xf32>
+  %empty = tensor.empty() : tensor<16x8xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%empty : tensor<16x8xf32>) -> tensor<16x8xf32>
+  %0 = linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : tensor<16x64xf32>, tensor<64x8xf32>) outs(%c : tensor<16x8xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<16x8xf32>
+  return %0 : tensor<16x8xf32>
+}
+
+// -----
+
 // One row times constant weights (a decode step through a layer): the
 // weights are streamed from a copy packed panel by panel, each 32-column
 // panel one contiguous slice, the row a 1 x 32 tile.
