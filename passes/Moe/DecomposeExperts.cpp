@@ -37,8 +37,7 @@ Value floatConstant(OpBuilder &b, Location loc, Type type, double value) {
 
 /// An empty tensor of `elementType` with the shape of `source`.
 Value emptyLike(OpBuilder &b, Location loc, Value source, Type elementType) {
-  SmallVector<OpFoldResult> sizes =
-      tensor::getMixedSizes(b, loc, source);
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, source);
   return tensor::EmptyOp::create(b, loc, sizes, elementType);
 }
 
@@ -47,28 +46,23 @@ Value silu(OpBuilder &b, Location loc, Value x) {
   Type type = x.getType();
   Value one = floatConstant(b, loc, type, 1.0);
   Value negated = arith::NegFOp::create(b, loc, x);
-  Value denominator =
-      arith::AddFOp::create(b, loc, one, math::ExpOp::create(b, loc, negated));
+  Value denominator = arith::AddFOp::create(b, loc, one, math::ExpOp::create(b, loc, negated));
   return arith::DivFOp::create(b, loc, x, denominator);
 }
 
 /// The activation of one element; `up` is the second projection of a gated
 /// activation.
-Value activate(OpBuilder &b, Location loc, Activation activation, Value x,
-               Value up) {
+Value activate(OpBuilder &b, Location loc, Activation activation, Value x, Value up) {
   Type type = x.getType();
   switch (activation) {
   case Activation::Relu:
-    return arith::MaximumFOp::create(b, loc, x,
-                                     floatConstant(b, loc, type, 0.0));
+    return arith::MaximumFOp::create(b, loc, x, floatConstant(b, loc, type, 0.0));
   case Activation::Gelu: {
     // The exact (erf) form, as torch.nn.GELU() and ONNX Gelu by default.
-    Value scaled =
-        arith::MulFOp::create(b, loc, x, floatConstant(b, loc, type, M_SQRT1_2));
-    Value onePlusErf = arith::AddFOp::create(
-        b, loc, floatConstant(b, loc, type, 1.0), math::ErfOp::create(b, loc, scaled));
-    Value half =
-        arith::MulFOp::create(b, loc, x, floatConstant(b, loc, type, 0.5));
+    Value scaled = arith::MulFOp::create(b, loc, x, floatConstant(b, loc, type, M_SQRT1_2));
+    Value onePlusErf = arith::AddFOp::create(b, loc, floatConstant(b, loc, type, 1.0),
+                                             math::ErfOp::create(b, loc, scaled));
+    Value half = arith::MulFOp::create(b, loc, x, floatConstant(b, loc, type, 0.5));
     return arith::MulFOp::create(b, loc, half, onePlusErf);
   }
   case Activation::Silu:
@@ -80,91 +74,83 @@ Value activate(OpBuilder &b, Location loc, Activation activation, Value x,
 }
 
 /// The activation over a whole [rows, width] tensor, multiplied by `up`
-/// (same shape) for gated activations.
-Value buildActivation(OpBuilder &b, Location loc, Activation activation,
-                      Value gate, Value up) {
+/// (same shape) for gated activations, and each row by `rowScale` [rows]
+/// when given (a shared expert's gate).
+Value buildActivation(OpBuilder &b, Location loc, Activation activation, Value gate, Value up,
+                      Value rowScale = {}) {
   auto type = cast<RankedTensorType>(gate.getType());
   SmallVector<Value> inputs = {gate};
   if (up)
     inputs.push_back(up);
-  Value init = emptyLike(b, loc, gate, type.getElementType());
   AffineMap identity = b.getMultiDimIdentityMap(2);
-  SmallVector<AffineMap> maps(inputs.size() + 1, identity);
+  SmallVector<AffineMap> maps(inputs.size(), identity);
+  if (rowScale) {
+    inputs.push_back(rowScale);
+    maps.push_back(AffineMap::get(2, 0, {b.getAffineDimExpr(0)}, b.getContext()));
+  }
+  maps.push_back(identity);
+  Value init = emptyLike(b, loc, gate, type.getElementType());
   SmallVector<utils::IteratorType> iterators(2, utils::IteratorType::parallel);
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{type}, inputs, ValueRange{init}, maps, iterators,
       [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
-        Value result = activate(nested, nestedLoc, activation, args[0],
-                                up ? args[1] : Value());
+        Value result = activate(nested, nestedLoc, activation, args[0], up ? args[1] : Value());
+        if (rowScale)
+          result = arith::MulFOp::create(nested, nestedLoc, result, args[up ? 2 : 1]);
         linalg::YieldOp::create(nested, nestedLoc, result);
       });
   return generic.getResult(0);
 }
 
-/// x [rows, K] times w [K, N]: the (k, n) matmul the targets tile. Linear
-/// layers' [N, K] weights (a shared expert's) come transposed once, by
-/// kMajorWeights: at compile time when they are constants (untransposed,
-/// the product stayed plain loops on the CPU; DeepSeek's shared experts
-/// cost 40% of a prefill that way).
-Value buildLinear(OpBuilder &b, Location loc, Value x, Value w) {
+/// sigmoid(x) = 1 / (1 + exp(-x)) of each element of a 1-d tensor.
+Value buildSigmoid(OpBuilder &b, Location loc, Value x) {
+  auto type = cast<RankedTensorType>(x.getType());
+  Value init =
+      tensor::EmptyOp::create(b, loc, tensor::getMixedSizes(b, loc, x), type.getElementType());
+  AffineMap identity = b.getMultiDimIdentityMap(1);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{type}, ValueRange{x}, ValueRange{init}, {identity, identity},
+      {utils::IteratorType::parallel}, [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+        Value one = floatConstant(nested, nestedLoc, args[0].getType(), 1.0);
+        Value denominator = arith::AddFOp::create(
+            nested, nestedLoc, one,
+            math::ExpOp::create(nested, nestedLoc,
+                                arith::NegFOp::create(nested, nestedLoc, args[0])));
+        linalg::YieldOp::create(nested, nestedLoc,
+                                Value(arith::DivFOp::create(nested, nestedLoc, one, denominator)));
+      });
+  return generic.getResult(0);
+}
+
+/// x [rows, K] times w [K, N], added to `acc` when given (else from
+/// zero): the (k, n) matmul the targets tile. Linear layers' [N, K]
+/// weights (a shared expert's) come transposed once, by kMajorWeights: at
+/// compile time when they are constants (untransposed, the product stayed
+/// plain loops on the CPU; DeepSeek's shared experts cost 40% of a prefill
+/// that way).
+Value buildLinear(OpBuilder &b, Location loc, Value x, Value w, Value acc = {}) {
   auto xType = cast<RankedTensorType>(x.getType());
   Type elementType = xType.getElementType();
-  Value zero = floatConstant(b, loc, elementType, 0.0);
-  SmallVector<OpFoldResult> sizes = {tensor::getMixedSize(b, loc, x, 0),
-                                     tensor::getMixedSize(b, loc, w, 1)};
-  Value init = tensor::EmptyOp::create(b, loc, sizes, elementType);
-  Value acc = linalg::FillOp::create(b, loc, zero, init).getResult(0);
+  if (!acc) {
+    Value zero = floatConstant(b, loc, elementType, 0.0);
+    SmallVector<OpFoldResult> sizes = {tensor::getMixedSize(b, loc, x, 0),
+                                       tensor::getMixedSize(b, loc, w, 1)};
+    Value init = tensor::EmptyOp::create(b, loc, sizes, elementType);
+    acc = linalg::FillOp::create(b, loc, zero, init).getResult(0);
+  }
   MLIRContext *ctx = b.getContext();
   AffineExpr m, n, k;
   bindDims(ctx, m, n, k);
   SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {m, k}, ctx),
                                  AffineMap::get(3, 0, {k, n}, ctx),
                                  AffineMap::get(3, 0, {m, n}, ctx)};
-  SmallVector<utils::IteratorType> iterators = {utils::IteratorType::parallel,
-                                                utils::IteratorType::parallel,
-                                                utils::IteratorType::reduction};
+  SmallVector<utils::IteratorType> iterators = {
+      utils::IteratorType::parallel, utils::IteratorType::parallel, utils::IteratorType::reduction};
   auto generic = linalg::GenericOp::create(
-      b, loc, TypeRange{acc.getType()}, ValueRange{x, w},
-      ValueRange{acc}, maps, iterators,
+      b, loc, TypeRange{acc.getType()}, ValueRange{x, w}, ValueRange{acc}, maps, iterators,
       [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
         Value product = arith::MulFOp::create(nested, nestedLoc, args[0], args[1]);
         Value sum = arith::AddFOp::create(nested, nestedLoc, args[2], product);
-        linalg::YieldOp::create(nested, nestedLoc, sum);
-      });
-  return generic.getResult(0);
-}
-
-/// routed + shared, or routed + shared * sigmoid(tokens . gate) per token.
-Value addShared(OpBuilder &b, Location loc, Value routed, Value shared,
-                Value gateLogits) {
-  auto type = cast<RankedTensorType>(routed.getType());
-  MLIRContext *ctx = b.getContext();
-  AffineExpr t, h;
-  bindDims(ctx, t, h);
-  AffineMap identity = AffineMap::get(2, 0, {t, h}, ctx);
-  SmallVector<Value> inputs = {routed, shared};
-  SmallVector<AffineMap> maps = {identity, identity};
-  if (gateLogits) {
-    inputs.push_back(gateLogits);
-    maps.push_back(AffineMap::get(2, 0, {t}, ctx));
-  }
-  maps.push_back(identity);
-  Value init = emptyLike(b, loc, routed, type.getElementType());
-  SmallVector<utils::IteratorType> iterators(2, utils::IteratorType::parallel);
-  auto generic = linalg::GenericOp::create(
-      b, loc, TypeRange{type}, inputs, ValueRange{init}, maps, iterators,
-      [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
-        Value sharedValue = args[1];
-        if (gateLogits) {
-          Value one = floatConstant(nested, nestedLoc, args[2].getType(), 1.0);
-          Value negated = arith::NegFOp::create(nested, nestedLoc, args[2]);
-          Value denominator = arith::AddFOp::create(
-              nested, nestedLoc, one,
-              math::ExpOp::create(nested, nestedLoc, negated));
-          sharedValue =
-              arith::DivFOp::create(nested, nestedLoc, sharedValue, denominator);
-        }
-        Value sum = arith::AddFOp::create(nested, nestedLoc, args[0], sharedValue);
         linalg::YieldOp::create(nested, nestedLoc, sum);
       });
   return generic.getResult(0);
@@ -175,8 +161,7 @@ Value addShared(OpBuilder &b, Location loc, Value routed, Value shared,
 /// grouped matmul for both projections.
 std::optional<std::pair<Value, Value>> fuseGateUp(OpBuilder &b, Location loc, ExpertsOp op) {
   Value fc1 = op.getFc1(), fc3 = op.getFc3();
-  if (!fc3 || fc1.getType() != fc3.getType() ||
-      bool(op.getFc1Bias()) != bool(op.getFc3Bias()))
+  if (!fc3 || fc1.getType() != fc3.getType() || bool(op.getFc1Bias()) != bool(op.getFc3Bias()))
     return std::nullopt;
   auto type = cast<RankedTensorType>(fc1.getType());
   unsigned width = type.getElementTypeBitWidth() / 8;
@@ -207,16 +192,14 @@ std::optional<std::pair<Value, Value>> fuseGateUp(OpBuilder &b, Location loc, Ex
   Value fused = bytesConstant(b, loc, type.clone(shape), *weights, "moe_fc1_fc3");
   Value fusedBias;
   if (biases)
-    fusedBias = bytesConstant(b, loc, type.clone({experts, shape[1]}), *biases,
-                              "moe_fc1_fc3_bias");
+    fusedBias = bytesConstant(b, loc, type.clone({experts, shape[1]}), *biases, "moe_fc1_fc3_bias");
   return std::make_pair(fused, fusedBias);
 }
 
 struct DecomposeExperts : OpRewritePattern<ExpertsOp> {
   using OpRewritePattern::OpRewritePattern;
 
-  LogicalResult matchAndRewrite(ExpertsOp op,
-                                PatternRewriter &rewriter) const override {
+  LogicalResult matchAndRewrite(ExpertsOp op, PatternRewriter &rewriter) const override {
     int64_t experts = op.getFc1().getType().getDimSize(0);
     if (ShapedType::isDynamic(experts))
       experts = op.getFc2().getType().getDimSize(0);
@@ -224,8 +207,7 @@ struct DecomposeExperts : OpRewritePattern<ExpertsOp> {
       return rewriter.notifyMatchFailure(op, "number of experts is dynamic");
     Location loc = op.getLoc();
 
-    auto dispatch = DispatchOp::create(rewriter, loc, op.getTokens(),
-                                       op.getIndices(), experts);
+    auto dispatch = DispatchOp::create(rewriter, loc, op.getTokens(), op.getIndices(), experts);
     Value sorted = dispatch.getSortedTokens();
     Value offsets = dispatch.getOffsets();
     // Each projection named for what it is (reports, diagnostics).
@@ -260,51 +242,51 @@ struct DecomposeExperts : OpRewritePattern<ExpertsOp> {
         up = GroupedMatmulOp::create(rewriter, named("fc3"), sorted, op.getFc3(), offsets,
                                      op.getFc3Bias());
     }
-    Value hidden =
-        buildActivation(rewriter, loc, op.getActivation(), gate, up);
-    Value down = GroupedMatmulOp::create(rewriter, named("fc2"), hidden, op.getFc2(),
-                                         offsets, op.getFc2Bias());
-    Value result = CombineOp::create(rewriter, loc, down,
-                                     dispatch.getPermutation(), op.getWeights());
+    Value hidden = buildActivation(rewriter, loc, op.getActivation(), gate, up);
+    Value down = GroupedMatmulOp::create(rewriter, named("fc2"), hidden, op.getFc2(), offsets,
+                                         op.getFc2Bias());
+    Value result =
+        CombineOp::create(rewriter, loc, down, dispatch.getPermutation(), op.getWeights());
 
     if (op.getSharedFc1()) {
+      // The shared experts' FFN, its down projection accumulated onto the
+      // routed result (no separate pass to add them); a gate's
+      // sigmoid(tokens . gate) per token scales the hidden rows, which
+      // scales the projection's rows the same.
       Value tokens = op.getTokens();
-      auto linear = [&](Value x, Value w) {
-        return buildLinear(rewriter, loc, x, kMajorWeights(rewriter, loc, w));
+      auto linear = [&](Value x, Value w, Value acc = {}) {
+        return buildLinear(rewriter, loc, x, kMajorWeights(rewriter, loc, w), acc);
       };
       Value sharedGate = linear(tokens, op.getSharedFc1());
       Value sharedUp;
       if (op.getSharedFc3())
         sharedUp = linear(tokens, op.getSharedFc3());
-      Value sharedHidden = buildActivation(rewriter, loc, op.getActivation(),
-                                           sharedGate, sharedUp);
-      Value shared = linear(sharedHidden, op.getSharedFc2());
-      Value gateLogits;
+      Value gateScale;
       if (Value gateWeights = op.getSharedGate()) {
         // A [H, 1] weight turns the gate into a one-column linear layer.
         auto gateType = cast<RankedTensorType>(gateWeights.getType());
-        auto columnWeightType = RankedTensorType::get({gateType.getDimSize(0), 1},
-                                                      gateType.getElementType());
+        auto columnWeightType =
+            RankedTensorType::get({gateType.getDimSize(0), 1}, gateType.getElementType());
         Value columnWeight = tensor::ExpandShapeOp::create(
-            rewriter, loc, columnWeightType, gateWeights,
-            ArrayRef<ReassociationIndices>{{0, 1}});
+            rewriter, loc, columnWeightType, gateWeights, ArrayRef<ReassociationIndices>{{0, 1}});
         Value column = buildLinear(rewriter, loc, tokens, columnWeight);
         auto columnType = cast<RankedTensorType>(column.getType());
-        gateLogits = tensor::CollapseShapeOp::create(
+        Value logits = tensor::CollapseShapeOp::create(
             rewriter, loc,
-            RankedTensorType::get({columnType.getDimSize(0)},
-                                  columnType.getElementType()),
-            column, ArrayRef<ReassociationIndices>{{0, 1}});
+            RankedTensorType::get({columnType.getDimSize(0)}, columnType.getElementType()), column,
+            ArrayRef<ReassociationIndices>{{0, 1}});
+        gateScale = buildSigmoid(rewriter, loc, logits);
       }
-      result = addShared(rewriter, loc, result, shared, gateLogits);
+      Value sharedHidden =
+          buildActivation(rewriter, loc, op.getActivation(), sharedGate, sharedUp, gateScale);
+      result = linear(sharedHidden, op.getSharedFc2(), result);
     }
     rewriter.replaceOp(op, result);
     return success();
   }
 };
 
-struct MoeDecomposeExpertsPass
-    : moe::impl::MoeDecomposeExpertsBase<MoeDecomposeExpertsPass> {
+struct MoeDecomposeExpertsPass : moe::impl::MoeDecomposeExpertsBase<MoeDecomposeExpertsPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateDecomposeExpertsPatterns(patterns);

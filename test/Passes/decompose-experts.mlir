@@ -63,8 +63,10 @@ func.func @gelu(%x: tensor<2x16xf32>, %w: tensor<2x1xf32>, %i: tensor<2x1xi32>, 
 
 // -----
 
-// Shared experts are dense linear layers added to the routed result, scaled by
-// sigmoid(x . gate) when there is a gate (Qwen-MoE).
+// Shared experts are dense linear layers whose down projection accumulates
+// onto the routed result (no pass of its own to add them); with a gate
+// (Qwen-MoE) sigmoid(x . gate), computed once per token, scales each
+// token's hidden row, which scales its projection the same.
 // CHECK-DAG: #[[MK:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
 // CHECK-DAG: #[[KN:.*]] = affine_map<(d0, d1, d2) -> (d2, d1)>
 // CHECK-DAG: #[[MN:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
@@ -76,21 +78,21 @@ func.func @gelu(%x: tensor<2x16xf32>, %w: tensor<2x1xf32>, %i: tensor<2x1xi32>, 
 // (at compile time when constant: @shared_constant).
 // CHECK: %[[S1T:.*]] = linalg.transpose ins(%[[S1]] : tensor<96x64xf32>) outs(%{{.*}} : tensor<64x96xf32>) permutation = [1, 0]
 // CHECK: %[[SG:.*]] = linalg.generic {indexing_maps = [#[[MK]], #[[KN]], #[[MN]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[X]], %[[S1T]] : tensor<?x64xf32>, tensor<64x96xf32>)
-// CHECK: %[[SH:.*]] = linalg.generic {{.*}} ins(%[[SG]] : tensor<?x96xf32>)
-// CHECK: arith.divf
-// CHECK: %[[S2T:.*]] = linalg.transpose ins(%[[S2]] : tensor<64x96xf32>)
-// CHECK: %[[SO:.*]] = linalg.generic {{.*}} ins(%[[SH]], %[[S2T]] : tensor<?x96xf32>, tensor<96x64xf32>)
 // CHECK: %[[COLW:.*]] = tensor.expand_shape %[[G]] {{\[\[}}0, 1]] output_shape [64, 1]
 // CHECK: %[[LOGIT:.*]] = linalg.generic {{.*}} ins(%[[X]], %[[COLW]] : tensor<?x64xf32>, tensor<64x1xf32>)
 // CHECK: %[[COL:.*]] = tensor.collapse_shape %[[LOGIT]]
-// CHECK: %[[OUT:.*]] = linalg.generic {{.*}} ins(%[[ROUTED]], %[[SO]], %[[COL]] : tensor<?x64xf32>, tensor<?x64xf32>, tensor<?xf32>)
-// CHECK: ^bb0(%[[R:.*]]: f32, %[[SV:.*]]: f32, %[[L:.*]]: f32, %{{.*}}: f32):
-// CHECK:   %[[N:.*]] = arith.negf %[[L]]
+// CHECK: %[[SCALE:.*]] = linalg.generic {{.*}} ins(%[[COL]] : tensor<?xf32>)
+// CHECK:   %[[N:.*]] = arith.negf
 // CHECK:   %[[EX:.*]] = math.exp %[[N]]
-// CHECK:   %[[D:.*]] = arith.addf %[[EX]], %{{.*}}
-// CHECK:   %[[SCALED:.*]] = arith.divf %[[SV]], %[[D]]
-// CHECK:   %[[SUM:.*]] = arith.addf %[[R]], %[[SCALED]]
-// CHECK:   linalg.yield %[[SUM]]
+// CHECK:   %[[D:.*]] = arith.addf %[[EX]], %[[ONE:.*]] : f32
+// CHECK:   arith.divf %[[ONE]], %[[D]]
+// CHECK: %[[SH:.*]] = linalg.generic {{.*}} ins(%[[SG]], %[[SCALE]] : tensor<?x96xf32>, tensor<?xf32>)
+// CHECK: ^bb0(%[[H:.*]]: f32, %[[S:.*]]: f32, %{{.*}}: f32):
+// CHECK:   %[[SILU:.*]] = arith.divf %[[H]], %{{.*}}
+// CHECK:   %[[SCALED:.*]] = arith.mulf %[[SILU]], %[[S]]
+// CHECK:   linalg.yield %[[SCALED]]
+// CHECK: %[[S2T:.*]] = linalg.transpose ins(%[[S2]] : tensor<64x96xf32>)
+// CHECK: %[[OUT:.*]] = linalg.generic {{.*}} ins(%[[SH]], %[[S2T]] : tensor<?x96xf32>, tensor<96x64xf32>) outs(%[[ROUTED]] : tensor<?x64xf32>)
 // CHECK: return %[[OUT]]
 func.func @shared_with_gate(%x: tensor<?x64xf32>, %w: tensor<?x4xf32>, %i: tensor<?x4xi32>,
     %fc1: tensor<16x32x64xf32>, %fc2: tensor<16x64x32xf32>, %s1: tensor<96x64xf32>, %s2: tensor<64x96xf32>, %g: tensor<64xf32>) -> tensor<?x64xf32> {
@@ -101,14 +103,14 @@ func.func @shared_with_gate(%x: tensor<?x64xf32>, %w: tensor<?x4xf32>, %i: tenso
 
 // -----
 
-// Without a gate the shared output is added as it is (DeepSeek).
+// Without a gate the shared down projection accumulates onto the routed
+// result as it is (DeepSeek).
 // CHECK-LABEL: func @shared_swiglu
 // CHECK: %[[ROUTED:.*]] = moe.combine
-// CHECK-COUNT-3: iterator_types = ["parallel", "parallel", "reduction"]
-// CHECK: %[[OUT:.*]] = linalg.generic {{.*}} ins(%[[ROUTED]], %{{.*}} : tensor<3x64xf32>, tensor<3x64xf32>)
-// CHECK-NEXT: ^bb0(%[[R:.*]]: f32, %[[S:.*]]: f32, %{{.*}}: f32):
-// CHECK-NEXT:   %[[SUM:.*]] = arith.addf %[[R]], %[[S]]
-// CHECK-NEXT:   linalg.yield %[[SUM]]
+// CHECK-COUNT-2: iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK: %[[H:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]
+// CHECK: %[[OUT:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[H]], %{{.*}} : tensor<3x128xf32>, tensor<128x64xf32>) outs(%[[ROUTED]] : tensor<3x64xf32>)
+// CHECK: return %[[OUT]]
 func.func @shared_swiglu(%x: tensor<3x64xf32>, %w: tensor<3x6xf32>, %i: tensor<3x6xi32>,
     %fc1: tensor<64x32x64xf32>, %fc2: tensor<64x64x32xf32>, %fc3: tensor<64x32x64xf32>,
     %s1: tensor<128x64xf32>, %s2: tensor<64x128xf32>, %s3: tensor<128x64xf32>) -> tensor<3x64xf32> {
