@@ -65,9 +65,10 @@ std::optional<moe::MatmulEpilogue> moe::matchMatmulEpilogue(Value product) {
       !llvm::all_of(consumer.getIndexingMapsArray(),
                     [](AffineMap map) { return map.isIdentity(); }))
     return std::nullopt;
+  // Its result is made where the product's blocks are, in their type.
   auto resultType = cast<RankedTensorType>(consumer->getResult(0).getType());
   MatmulEpilogue epilogue{consumer, {}, resultType.getDimSize(1)};
-  if (resultType.isDynamicDim(1))
+  if (resultType.isDynamicDim(1) || resultType.getElementType() != type.getElementType())
     return std::nullopt;
   for (Value input : consumer.getDpsInputs()) {
     if (input == product) {

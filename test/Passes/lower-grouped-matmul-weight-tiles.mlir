@@ -86,6 +86,28 @@ func.func @product_needed_whole(%x: tensor<?x16xf32>, %w: tensor<2x64x16xf32>, %
   return %act, %h : tensor<?x32xf32>, tensor<?x64xf32>
 }
 
+// A consumer of another element type (f16 out of the f32 product) is
+// made nowhere near the product's blocks: nothing moves.
+// CHECK-LABEL: func.func @epilogue_other_type
+// CHECK: scf.for {{.*}} -> (tensor<?x64xf32>, index)
+// CHECK-NOT: arith.truncf
+// CHECK: scf.yield
+// CHECK: arith.truncf
+func.func @epilogue_other_type(%x: tensor<?x16xf32>, %w: tensor<2x64x16xf32>, %off: tensor<3xi32>) -> tensor<?x32xf16> {
+  %c0 = arith.constant 0 : index
+  %h = moe.grouped_matmul %x, %w, %off
+      : (tensor<?x16xf32>, tensor<2x64x16xf32>, tensor<3xi32>) -> tensor<?x64xf32>
+  %rows = tensor.dim %h, %c0 : tensor<?x64xf32>
+  %gate = tensor.extract_slice %h[0, 0] [%rows, 32] [1, 1] : tensor<?x64xf32> to tensor<?x32xf32>
+  %init = tensor.empty(%rows) : tensor<?x32xf16>
+  %act = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%gate : tensor<?x32xf32>) outs(%init : tensor<?x32xf16>) {
+  ^bb0(%g: f32, %o: f16):
+    %t = arith.truncf %g : f32 to f16
+    linalg.yield %t : f16
+  } -> tensor<?x32xf16>
+  return %act : tensor<?x32xf16>
+}
+
 // Per-channel int8 experts on the CPU: the integers kept once, k-major
 // ([E, K, N], transposed at compile time). An expert with 8 rows or more
 // (the register tile's) multiplies a float weight dequantized from them,

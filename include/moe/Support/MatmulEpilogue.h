@@ -19,7 +19,8 @@
 namespace mlir::moe {
 
 /// An elementwise 2-d linalg.generic (identity maps, no linalg.index, its
-/// init only written) that is the only consumer of a [rows, N] product: each of its inputs is the
+/// init only written, its result of the product's element type) that is
+/// the only consumer of a [rows, N] product: each of its inputs is the
 /// product itself or a slice of all its rows and `width` columns from
 /// `columns[i]`. The product's other users are only tensor.dim ops and
 /// those slices.
