@@ -776,9 +776,10 @@ struct CpuTileAndVectorize
   void runOnOperation() override {
     ModuleOp module = getOperation();
     IRRewriter rewriter(&getContext());
-    SmallVector<linalg::GenericOp> narrow;
-    module.walk([&](linalg::GenericOp generic) { narrow.push_back(generic); });
-    for (linalg::GenericOp generic : narrow)
+    // Narrow products first, so the walk below takes their padded form.
+    SmallVector<linalg::GenericOp> generics;
+    module.walk([&](linalg::GenericOp generic) { generics.push_back(generic); });
+    for (linalg::GenericOp generic : generics)
       padToPanelWidth(rewriter, generic);
     // Our matmul generics become linalg.matmul, per batch when batched (the
     // ones upstream's specialisation would misread, transposed, stay loops).
