@@ -46,16 +46,22 @@ static constexpr const char *kCpuLowering =
     "convert-func-to-llvm,convert-ub-to-llvm,convert-openmp-to-llvm,"
     "reconcile-unrealized-casts";
 
-void moe::buildCpuLoweringPipeline(OpPassManager &pm, bool vnni) {
-  // Before the matmul tiler, which would take the i32 matmuls as loops.
+void moe::buildCpuLoweringPipeline(OpPassManager &pm, const CpuLoweringOptions &options) {
+  // Before the matmul tiler, which would take the i32 (and, with bf16
+  // matmuls, the f32) matmuls as its own.
   pm.addPass(createCpuInt8DotPass());
+  if (options.bf16Matmuls)
+    pm.addPass(createCpuBf16DotPass());
   std::string pipeline = kCpuLowering;
-  // Its dot products after bufferization, which refuses the intrinsic
+  // Their dot products after bufferization, which refuses the intrinsic
   // calls (their memory effects are unknown to it), before the vector ops
   // are unrolled.
   std::string after = "moe-cpu-strided-copies,";
-  pipeline.insert(pipeline.find(after) + after.size(),
-                  vnni ? "moe-cpu-int8-dot-products{vnni}," : "moe-cpu-int8-dot-products,");
+  std::string dots = options.vnni ? "moe-cpu-int8-dot-products{vnni}," : "moe-cpu-int8-dot-products,";
+  if (options.bf16Matmuls)
+    dots += options.avx512bf16 ? "moe-cpu-bf16-dot-products{avx512bf16},"
+                               : "moe-cpu-bf16-dot-products,";
+  pipeline.insert(pipeline.find(after) + after.size(), dots);
   if (failed(parsePassPipeline(pipeline, pm)))
     llvm::report_fatal_error("moe: the CPU lowering pipeline does not parse");
 }
@@ -71,6 +77,8 @@ void moe::registerCpuPipelines() {
   registerCpuTileAndVectorizePass();
   registerCpuInt8DotPass();
   registerCpuInt8DotProductsPass();
+  registerCpuBf16DotPass();
+  registerCpuBf16DotProductsPass();
   registerCpuVectorizeGenericsPass();
   registerCpuStridedCopiesPass();
   registerCpuFmaToFmulAddPass();

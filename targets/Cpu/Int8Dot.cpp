@@ -17,6 +17,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "DotTiles.h"
+
 #include "moe/Support/ConstantBytes.h"
 #include "moe/Target/Cpu/Cpu.h"
 
@@ -110,23 +112,8 @@ arith::MulIOp accumulatedProduct(linalg::GenericOp op) {
   return product ? product.getDefiningOp<arith::MulIOp>() : arith::MulIOp();
 }
 
-/// Whether `op` is C[m, n] += f(A[m, k], B[k, n]) on tensors.
-bool isMatmulGeneric(linalg::GenericOp op) {
-  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 || op.getNumLoops() != 3 ||
-      !op.hasPureTensorSemantics() ||
-      op.getIteratorTypesArray() != SmallVector<IT>{IT::parallel, IT::parallel, IT::reduction})
-    return false;
-  MLIRContext *ctx = op.getContext();
-  AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
-             k = getAffineDimExpr(2, ctx);
-  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  return maps[0] == AffineMap::get(3, 0, {m, k}, ctx) &&
-         maps[1] == AffineMap::get(3, 0, {k, n}, ctx) &&
-         maps[2] == AffineMap::get(3, 0, {m, n}, ctx);
-}
-
 std::optional<Int8Matmul> matchInt8Matmul(linalg::GenericOp op) {
-  if (!isMatmulGeneric(op))
+  if (!moe::isMatmulGeneric(op))
     return std::nullopt;
   // yield acc + ext(a) * ext(b), in either order.
   Block &body = op.getRegion().front();
@@ -176,7 +163,7 @@ std::optional<Int8Matmul> matchInt8Matmul(linalg::GenericOp op) {
 /// the column sums computed at compile time. False, changing nothing, for
 /// other generics.
 bool peelZeroPoints(linalg::GenericOp op) {
-  if (!isMatmulGeneric(op))
+  if (!moe::isMatmulGeneric(op))
     return false;
   MLIRContext *ctx = op.getContext();
   AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx);
@@ -283,176 +270,56 @@ Value packWeights(OpBuilder &b, Location loc, const Int8Matmul &match) {
                             "int8_dot_weights");
 }
 
-/// Emits the tiles of one int8 matmul.
-class Int8DotEmitter {
-public:
-  Int8DotEmitter(OpBuilder &b, Location loc, const Int8Matmul &match)
-      : b(b), constants(OpBuilder::atBlockBegin(match.op->getBlock())), loc(loc), match(match) {}
+/// acc + the dot products of each lane's 4 weight bytes (unsigned, see
+/// packWeights) with the row's 4 signed bytes (`row`: one i32 holding them,
+/// broadcast), in portable vector ops (matchInt8DotProduct) that
+/// moe-cpu-int8-dot-products makes one vpdpbusd after bufferization.
+Value dot4(OpBuilder &b, Location loc, const Int8Matmul &match, Value acc, Value w, Value row) {
+  auto i8x64 = VectorType::get({64}, b.getI8Type());
+  Value wb = vector::BitCastOp::create(b, loc, i8x64, w);
+  Value rb = vector::BitCastOp::create(b, loc, i8x64, row);
+  // One side unsigned, the other signed: unsigned rows meet signed
+  // weights (packWeights made them so).
+  Value products = arith::MulIOp::create(b, loc, widened(b, loc, wb, !match.signedRows),
+                                         widened(b, loc, rb, match.signedRows));
+  Value grouped =
+      vector::ShapeCastOp::create(b, loc, VectorType::get({16, 4}, b.getI32Type()), products);
+  return vector::MultiDimReductionOp::create(b, loc, grouped, acc, ArrayRef<bool>{false, true},
+                                             vector::CombiningKind::ADD);
+}
 
-  Value emit() {
-    Value packed = packWeights(b, loc, match);
-    if (match.expert) {
-      auto type = cast<RankedTensorType>(packed.getType());
-      SmallVector<OpFoldResult> offsets = {*match.expert, b.getIndexAttr(0), b.getIndexAttr(0)};
-      SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1), b.getIndexAttr(type.getDimSize(1)),
-                                         b.getIndexAttr(type.getDimSize(2))};
-      packed = tensor::ExtractSliceOp::create(
-          b, loc, RankedTensorType::get(type.getShape().drop_front(), type.getElementType()),
-          packed, offsets, sizes, SmallVector<OpFoldResult>(3, b.getIndexAttr(1)));
-    }
-    weights = packed;
-    Value result = match.op.getDpsInits()[0];
-    // Sums that start from zeros need no zero-filled buffer: the tiles
-    // below write every element.
-    auto fill = result.getDefiningOp<linalg::FillOp>();
-    fromZero = fill && matchPattern(fill.getInputs()[0], m_Zero());
-    if (fromZero)
-      result =
-          tensor::EmptyOp::create(b, loc, tensor::getMixedSizes(b, loc, result), b.getI32Type());
-    Value rows = tensor::DimOp::create(b, loc, match.a, 0);
-    Value start = index(0);
-    for (int64_t height : kRowHeights) {
-      // Full tiles of this height from `start` (at most one below 6 rows).
-      Value count =
-          arith::DivUIOp::create(b, loc, arith::SubIOp::create(b, loc, rows, start), index(height));
-      result = tiles(result, start, count, height);
-      start =
-          arith::AddIOp::create(b, loc, start, arith::MulIOp::create(b, loc, count, index(height)));
-    }
-    return result;
-  }
-
-private:
-  /// Index constants at the start of the matmul's block, where they
-  /// dominate the loops built before the matmul.
-  Value index(int64_t v) { return arith::ConstantIndexOp::create(constants, loc, v); }
-
-  /// Vectors of 16 columns per tile: 4 where the columns allow (2 for 4-row
-  /// tiles, whose 8 sums are enough), fewer when they do not.
-  int64_t vectorsPerTile(int64_t height) const {
-    int64_t blocks = match.n / 16;
-    for (int64_t v : {height == 4 ? 2 : 4, 2, 1})
-      if (blocks % v == 0)
-        return v;
-    return 1;
-  }
-
-  /// acc + the dot products of each lane's 4 weight bytes (unsigned, see
-  /// packWeights) with the row's 4 signed bytes (`row`: one i32 holding
-  /// them, broadcast), in portable vector ops (matchInt8DotProduct) that
-  /// moe-cpu-int8-dot-products makes one vpdpbusd after bufferization.
-  Value dot4(OpBuilder &nb, Location nl, Value acc, Value w, Value row) {
-    auto i8x64 = VectorType::get({64}, nb.getI8Type());
-    Value wb = vector::BitCastOp::create(nb, nl, i8x64, w);
-    Value rb = vector::BitCastOp::create(nb, nl, i8x64, row);
-    // One side unsigned, the other signed: unsigned rows meet signed
-    // weights (packWeights made them so).
-    Value products = arith::MulIOp::create(nb, nl, widened(nb, nl, wb, !match.signedRows),
-                                           widened(nb, nl, rb, match.signedRows));
-    Value grouped =
-        vector::ShapeCastOp::create(nb, nl, VectorType::get({16, 4}, nb.getI32Type()), products);
-    return vector::MultiDimReductionOp::create(nb, nl, grouped, acc, ArrayRef<bool>{false, true},
-                                               vector::CombiningKind::ADD);
-  }
-
-  /// scf.forall over (column tiles, `count` row tiles of `height` from
-  /// `start`) updating `result`.
-  Value tiles(Value result, Value start, Value count, int64_t height) {
-    int64_t vectors = vectorsPerTile(height), width = vectors * 16;
-    int64_t colTiles = match.n / width, steps = match.k / 4;
-    Type i32 = b.getI32Type(), i8 = b.getI8Type();
-    auto i32x16 = VectorType::get({16}, i32);
-    auto i8x64 = VectorType::get({64}, i8);
-    auto i8x4 = VectorType::get({4}, i8);
-    auto i32x1 = VectorType::get({1}, i32);
-    SmallVector<OpFoldResult> bounds = {b.getIndexAttr(colTiles), count};
-    auto forall = scf::ForallOp::create(b, loc, bounds, ValueRange{result}, std::nullopt, nullptr);
-    {
-      OpBuilder fb = OpBuilder::atBlockBegin(forall.getBody());
-      Location fl = loc;
-      SmallVector<Value> ivs = forall.getInductionVars();
-      Value out = forall.getRegionIterArgs()[0];
-      Value row0 = arith::AddIOp::create(fb, fl, start,
-                                         arith::MulIOp::create(fb, fl, ivs[1], index(height)));
-      Value col0 = arith::MulIOp::create(fb, fl, ivs[0], index(width));
-      SmallVector<OpFoldResult> tileAt = {row0, col0};
-      SmallVector<OpFoldResult> tileSizes = {fb.getIndexAttr(height), fb.getIndexAttr(width)};
-      SmallVector<OpFoldResult> ones = {fb.getIndexAttr(1), fb.getIndexAttr(1)};
-      Value tile = tensor::ExtractSliceOp::create(fb, fl, out, tileAt, tileSizes, ones);
-      Value zeroI32 = arith::ConstantOp::create(fb, fl, fb.getI32IntegerAttr(0));
-      Value zeroI8 = arith::ConstantOp::create(fb, fl, fb.getI8IntegerAttr(0));
-      SmallVector<bool> inBounds = {true};
-      SmallVector<Value> accs;
-      Value zeros = arith::ConstantOp::create(fb, fl, DenseElementsAttr::get(i32x16, int32_t(0)));
-      for (int64_t r = 0; r < height; ++r)
-        for (int64_t v = 0; v < vectors; ++v)
-          accs.push_back(fromZero ? zeros
-                                  : Value(vector::TransferReadOp::create(
-                                        fb, fl, i32x16, tile, ValueRange{index(r), index(v * 16)},
-                                        zeroI32, inBounds)));
-      Value block0 = arith::MulIOp::create(fb, fl, ivs[0], index(vectors));
-      auto kLoop = scf::ForOp::create(
-          fb, fl, index(0), index(steps), index(1), accs,
-          [&](OpBuilder &lb, Location ll, Value step, ValueRange iter) {
-            SmallVector<Value> w;
-            Value at = arith::MulIOp::create(lb, ll, step, index(64));
-            for (int64_t v = 0; v < vectors; ++v) {
-              Value block = arith::AddIOp::create(lb, ll, block0, index(v));
-              Value bytes = vector::TransferReadOp::create(lb, ll, i8x64, weights,
-                                                           ValueRange{block, at}, zeroI8, inBounds);
-              w.push_back(vector::BitCastOp::create(lb, ll, i32x16, bytes));
-            }
-            Value k0 = arith::MulIOp::create(lb, ll, step, index(4));
-            SmallVector<Value> next;
-            for (int64_t r = 0; r < height; ++r) {
-              Value rowIndex = arith::AddIOp::create(lb, ll, row0, index(r));
-              Value group = vector::TransferReadOp::create(
-                  lb, ll, i8x4, match.a, ValueRange{rowIndex, k0}, zeroI8, inBounds);
-              Value word = vector::BitCastOp::create(lb, ll, i32x1, group);
-              Value splat = vector::BroadcastOp::create(
-                  lb, ll, i32x16, vector::ExtractOp::create(lb, ll, word, ArrayRef<int64_t>{0}));
-              for (int64_t v = 0; v < vectors; ++v)
-                next.push_back(dot4(lb, ll, iter[r * vectors + v], w[v], splat));
-            }
-            scf::YieldOp::create(lb, ll, next);
-          });
-      SmallVector<Value> sums(kLoop.getResults());
-      if (offsetSums) {
-        // Take off what the weights' offset added.
-        for (int64_t r = 0; r < height; ++r) {
-          Value rowIndex = arith::AddIOp::create(fb, fl, row0, index(r));
-          Value correction = vector::BroadcastOp::create(
-              fb, fl, i32x16, tensor::ExtractOp::create(fb, fl, offsetSums, rowIndex));
-          for (int64_t v = 0; v < vectors; ++v)
-            sums[r * vectors + v] =
-                arith::SubIOp::create(fb, fl, sums[r * vectors + v], correction);
-        }
-      }
-      for (int64_t r = 0; r < height; ++r)
-        for (int64_t v = 0; v < vectors; ++v)
-          tile = vector::TransferWriteOp::create(fb, fl, sums[r * vectors + v], tile,
-                                                 ValueRange{index(r), index(v * 16)}, inBounds)
-                     .getResult();
-      OpBuilder tb = OpBuilder::atBlockBegin(&forall.getTerminator().getRegion().front());
-      tensor::ParallelInsertSliceOp::create(tb, fl, tile, out, tileAt, tileSizes, ones);
-    }
-    return forall.getResult(0);
-  }
-
-public:
-  /// What the offset weights added to each row's sums (offsetRowSums),
-  /// null when the weights were not offset.
-  Value offsetSums;
-
-private:
-  OpBuilder &b;
-  OpBuilder constants;
-  /// The sums start from zeros (the init was a zero fill).
-  bool fromZero = false;
-  Location loc;
-  const Int8Matmul &match;
-  Value weights;
-};
+/// The tiles of one int8 matmul; `offsetSums` (offsetRowSums), when not
+/// null, is taken off each row's sums.
+Value emitInt8Tiles(OpBuilder &b, Location loc, const Int8Matmul &match, Value offsetSums) {
+  Value packed = packWeights(b, loc, match);
+  moe::DotTiles tiles;
+  tiles.anchor = match.op;
+  tiles.rows = match.a;
+  tiles.weights = moe::packedMatrix(b, loc, packed, match.expert);
+  tiles.group = 4;
+  tiles.k = match.k;
+  tiles.n = match.n;
+  tiles.init = match.op.getDpsInits()[0];
+  // Sums that start from zeros need no zero-filled buffer: the tiles write
+  // every element.
+  auto fill = tiles.init.getDefiningOp<linalg::FillOp>();
+  tiles.fromZero = fill && matchPattern(fill.getInputs()[0], m_Zero());
+  tiles.heights = kRowHeights;
+  // Named: a function_ref does not keep a temporary alive.
+  auto dot = [&](OpBuilder &nb, Location nl, Value acc, Value w, Value row) {
+    return dot4(nb, nl, match, acc, w, row);
+  };
+  tiles.dot = dot;
+  auto takeOffset = [&](OpBuilder &nb, Location nl, Value sums, Value rowIndex) -> Value {
+    // Take off what the weights' offset added.
+    Value correction = vector::BroadcastOp::create(
+        nb, nl, sums.getType(), tensor::ExtractOp::create(nb, nl, offsetSums, rowIndex));
+    return arith::SubIOp::create(nb, nl, sums, correction);
+  };
+  if (offsetSums)
+    tiles.finish = takeOffset;
+  return moe::emitDotTiles(b, loc, tiles);
+}
 
 /// 128 * sum_k A[m, k] for each row (negated for unsigned rows): what the
 /// offset weights add to the sums.
@@ -495,10 +362,10 @@ struct CpuInt8Dot : PassWrapper<CpuInt8Dot, OperationPass<ModuleOp>> {
     for (const Int8Matmul &match : work) {
       OpBuilder b(match.op);
       Location loc = match.op.getLoc();
-      Int8DotEmitter emitter(b, loc, match);
+      Value offsetSums;
       if (match.signedWeights == match.signedRows)
-        emitter.offsetSums = offsetRowSums(b, loc, match.a, match.signedRows);
-      Value result = emitter.emit();
+        offsetSums = offsetRowSums(b, loc, match.a, match.signedRows);
+      Value result = emitInt8Tiles(b, loc, match, offsetSums);
       match.op.getResult(0).replaceAllUsesWith(result);
       match.op.erase();
     }
@@ -543,21 +410,17 @@ struct CpuInt8DotProducts : PassWrapper<CpuInt8DotProducts, OperationPass<Module
                     llvm::cl::init(false)};
 
   void runOnOperation() override {
-    SmallVector<Operation *> dots;
-    getOperation().walk([&](vector::MultiDimReductionOp op) {
-      if (moe::matchInt8DotProduct(op))
-        dots.push_back(op);
-    });
     RewritePatternSet patterns(&getContext());
     if (vnni)
       patterns.add<DotToVpdpbusd>(&getContext());
     else
-      // [16, 4] transposed to 4 rows of 16 lanes, added lane by lane.
+      // [16, n] transposed to n rows of 16 lanes, added lane by lane.
       vector::populateVectorMultiReductionLoweringPatterns(
           patterns, vector::VectorMultiReductionLowering::InnerParallel);
-    GreedyRewriteConfig config;
-    config.setStrictness(GreedyRewriteStrictness::ExistingAndNewOps);
-    if (failed(applyOpPatternsGreedily(dots, std::move(patterns), config)))
+    auto isDot = [](vector::MultiDimReductionOp op) {
+      return moe::matchInt8DotProduct(op).has_value();
+    };
+    if (failed(moe::rewriteDotProducts(getOperation(), isDot, std::move(patterns))))
       signalPassFailure();
   }
 };

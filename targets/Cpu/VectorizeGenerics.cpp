@@ -275,7 +275,7 @@ struct CpuVectorizeGenerics
     // lane by lane.
     SmallVector<Operation *> acrossLanes, acrossRows;
     module.walk([&](vector::MultiDimReductionOp reduction) {
-      if (moe::matchInt8DotProduct(reduction))
+      if (moe::matchInt8DotProduct(reduction) || moe::matchBf16DotProduct(reduction))
         return;
       if (reduction.isReducedDim(reduction.getSourceVectorType().getRank() - 1))
         acrossLanes.push_back(reduction);

@@ -166,11 +166,16 @@ static cl::opt<std::string> quantizeSample(
              "the report gets the quantized library's output error on them against the "
              "float build of the same model (CPU libraries; built and run once each)"),
     cl::value_desc("dir"), cl::cat(category));
-static cl::opt<std::string> npuMatmulType(
-    "npu-matmul-type",
-    cl::desc("NPU targets: compute f32 matmuls and attention in f16 or bf16 on the cube "
-             "(operands converted, sums and results f32; default: refuse f32 there)"),
-    cl::value_desc("f16|bf16"), cl::cat(category));
+static cl::opt<std::string> matmulType(
+    "matmul-type",
+    cl::desc("Compute f32 matmuls with narrower operands (rounded to nearest even; sums and "
+             "results f32). CPU: bf16, for matmuls by constant weights (AVX512-BF16 "
+             "vdpbf16ps where the CPU has it; logits that a max or top-k compares, such as "
+             "a router's, stay f32). NPU targets: f16 or bf16 on the cube, for matmuls and "
+             "attention (default there: refuse f32)"),
+    cl::value_desc("bf16|f16"), cl::cat(category));
+static cl::alias npuMatmulType("npu-matmul-type", cl::desc("Alias for --matmul-type"),
+                               cl::aliasopt(matmulType), cl::cat(category));
 static cl::opt<bool> int8Activations(
     "int8-activations",
     cl::desc("With 8-bit weights (--quantize=int8, or an imported int8 model): quantize "
@@ -380,6 +385,13 @@ int main(int argc, char **argv) {
         << "' is not a folder of inputs (input_N.pb or .npy files, as moe-run --data takes)\n";
     return 1;
   }
+  if (!matmulType.empty() && !npuTarget && (cudaTarget || matmulType != "bf16")) {
+    llvm::WithColor::error(llvm::errs(), "moe-compile")
+        << "--matmul-type=" << matmulType
+        << (cudaTarget ? ": CUDA targets compute f32 matmuls in f32 for now\n"
+                       : ": the CPU computes matmuls in f32 or, with --matmul-type=bf16, bf16\n");
+    return 1;
+  }
   if (int8Activations && cudaTarget) {
     llvm::WithColor::error(llvm::errs(), "moe-compile")
         << "--int8-activations: CUDA targets do not take int8 activations yet\n";
@@ -441,7 +453,7 @@ int main(int argc, char **argv) {
     if (failed(applyPassManagerCLOptions(pm)))
       return 1;
     moe::MoeNpuLowerOptions lowerOptions;
-    lowerOptions.matmulType = npuMatmulType;
+    lowerOptions.matmulType = matmulType;
     lowerOptions.int8Activations = int8Activations;
     pm.addPass(moe::createMoeNpuLower(lowerOptions));
     pm.addNestedPass<func::FuncOp>(moe::createMoeNpuInsertSync());
@@ -475,7 +487,11 @@ int main(int argc, char **argv) {
       machine.triple = triple;
       machine.cpu = cpuName;
       machine.features = cpuFeatures;
-      moe::buildCpuLoweringPipeline(pm, moe::cpuHasFeature(machine, "avx512vnni"));
+      moe::CpuLoweringOptions lowering;
+      lowering.vnni = moe::cpuHasFeature(machine, "avx512vnni");
+      lowering.bf16Matmuls = matmulType == "bf16";
+      lowering.avx512bf16 = moe::cpuHasFeature(machine, "avx512bf16");
+      moe::buildCpuLoweringPipeline(pm, lowering);
     }
     if (failed(pm.run(*module)))
       return 1;

@@ -46,8 +46,15 @@ LogicalResult checkCpuLowerable(ModuleOp module);
 
 /// From the moe/linalg level to the LLVM dialect: bufferization with
 /// owned results, loops, and the upstream conversions to LLVM.
-/// `vnni`: the target CPU has AVX512-VNNI (int8 matmuls use vpdpbusd).
-void buildCpuLoweringPipeline(OpPassManager &pm, bool vnni = false);
+struct CpuLoweringOptions {
+  /// The target CPU has AVX512-VNNI (int8 matmuls use vpdpbusd).
+  bool vnni = false;
+  /// f32 matmuls by constant weights computed in bf16 (moe-cpu-bf16-dot).
+  bool bf16Matmuls = false;
+  /// The target CPU has AVX512-BF16 (bf16 matmuls use vdpbf16ps).
+  bool avx512bf16 = false;
+};
+void buildCpuLoweringPipeline(OpPassManager &pm, const CpuLoweringOptions &options = {});
 
 
 /// Where a model's buffers live, as its wrapper sees it.
@@ -135,6 +142,25 @@ struct Int8DotOperands {
   Value unsignedBytes, signedBytes;
 };
 std::optional<Int8DotOperands> matchInt8DotProduct(vector::MultiDimReductionOp op);
+
+/// moe-cpu-bf16-dot: f32 matmuls by constant weights as register tiles of
+/// bf16 pair dot products in portable vector ops (rows and weights rounded
+/// to bf16, sums f32).
+std::unique_ptr<Pass> createCpuBf16DotPass();
+void registerCpuBf16DotPass();
+
+/// moe-cpu-bf16-dot-products: those dot products as AVX512-BF16 vdpbf16ps
+/// with `avx512bf16`, else as f32 multiplies and adds (after bufferization).
+std::unique_ptr<Pass> createCpuBf16DotProductsPass(bool avx512bf16);
+void registerCpuBf16DotProductsPass();
+
+/// One pair dot product of moe-cpu-bf16-dot: acc + the sums over pairs of
+/// extf(lhs) * extf(rhs), both 32 x bf16 (other passes leave these to
+/// moe-cpu-bf16-dot-products).
+struct Bf16DotOperands {
+  Value lhs, rhs;
+};
+std::optional<Bf16DotOperands> matchBf16DotProduct(vector::MultiDimReductionOp op);
 
 /// moe-cpu-vectorize-generics: elementwise ops and reductions as vectors.
 std::unique_ptr<Pass> createCpuVectorizeGenericsPass();
