@@ -115,13 +115,15 @@ def main():
         print(f"decode 4096x4096: int4 is {moe_fp32 / moe_int4:.2f}x faster than fp32 in moe, "
               f"{ort_fp32 / ort_int4:.2f}x in ORT; int4 moe/ORT MatMulNBits {moe_int4 / ort_int4:.2f}x")
     for name, (moe_q, ort_q) in results.items():
-        for suffix, what in (("_int8", "int8"), ("_int8a", "int8 with int8 activations")):
+        for suffix, what in (("_int8", "int8"), ("_int8a", "int8 with int8 activations"),
+                             ("_bf16", "bf16 matmuls")):
             base = name[:-len(suffix)]
             if name.endswith(suffix) and base in results:
                 # The row runs the float row's block with --quantize=int8
-                # (and --int8-activations); ONNX Runtime runs the float
-                # export on both rows.
-                line = f"{base}: {what} is {results[base][0] / moe_q:.2f}x faster than fp32 in moe"
+                # (and --int8-activations) or --matmul-type=bf16; ONNX
+                # Runtime runs the float export on both rows.
+                line = (f"{base}: {what} is {results[base][0] / moe_q:.2f}x faster than fp32 in moe"
+                        f"; moe {what} / ORT fp32 {moe_q / ort_q:.2f}x")
                 if suffix == "_int8a":
                     # ORT runs the block as DynamicQuantizeMatMul there.
                     line += (f" ({results[base][1] / ort_q:.2f}x in ORT); moe / ORT "

@@ -211,6 +211,15 @@ def int8_activations_variant(out, source, name):
                    check=True)
 
 
+def bf16_variant(out, source, name):
+    """The same block compiled with --matmul-type=bf16: rows and weights
+    rounded to bf16, sums f32 (vdpbf16ps where the CPU has it); ONNX
+    Runtime runs the float export, so the row compares moe bf16 with ORT
+    fp32 (and with the float row). Its % FMA is of the f32 peak (a bf16 pair
+    dot product does twice an FMA's multiply-adds)."""
+    quantized_variant(out, source, name, "--matmul-type=bf16", 1 / 2)
+
+
 def attention_block(out, name, hidden, heads, kv_heads, seq, window=0, core=False):
     """The Llama attention block; `core`: its attention alone (q, k, v in),
     where the two compilers' work differs (the projections are the same
@@ -241,7 +250,10 @@ def main():
         int4_variant(out, "issue_mixtral_prefill128", "issue_mixtral_prefill128_int4")
         int8_activations_variant(out, "issue_mixtral_decode", "issue_mixtral_decode_int8a")
         int8_activations_variant(out, "issue_mixtral_prefill128", "issue_mixtral_prefill128_int8a")
+        bf16_variant(out, "issue_mixtral_decode", "issue_mixtral_decode_bf16")
+        bf16_variant(out, "issue_mixtral_prefill128", "issue_mixtral_prefill128_bf16")
         moe_block(out, "issue_deepseek_prefill128", "deepseek", 1024, 512, 64, 6, 128, shared=2)
+        bf16_variant(out, "issue_deepseek_prefill128", "issue_deepseek_prefill128_bf16")
         moe_block(out, "issue_deepseek_decode", "deepseek", 1024, 512, 64, 6, 1, shared=2)
         int8_activations_variant(out, "issue_deepseek_prefill128",
                                  "issue_deepseek_prefill128_int8a")

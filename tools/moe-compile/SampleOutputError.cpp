@@ -38,15 +38,20 @@ struct TempFile {
   }
 };
 
-/// The command line without its quantization options and output: what
-/// builds the float model the quantized one is measured against.
+/// The command line without its quantization and matmul-type options and
+/// output: what builds the f32 model the quantized one is measured against.
 std::vector<std::string> floatCommandLine(ArrayRef<std::string> commandLine) {
   std::vector<std::string> args;
   for (size_t i = 1; i < commandLine.size(); ++i) {
     StringRef arg = commandLine[i];
     StringRef name = arg.ltrim('-');
-    if (arg.starts_with("-") && name.starts_with("quantize"))
+    if (arg.starts_with("-") && (name.starts_with("quantize") || name.starts_with("matmul-type") ||
+                                 name.starts_with("npu-matmul-type"))) {
+      // "--option value": the value goes too (the one flag takes none).
+      if (!name.contains('=') && name != "quantize-asymmetric")
+        ++i;
       continue;
+    }
     if (arg == "-o" || arg == "--o") {
       ++i;
       continue;

@@ -164,7 +164,8 @@ static cl::opt<std::string> quantizeSample(
     "quantize-sample",
     cl::desc("A folder of sample inputs (input_N.npy or .pb, as moe-run --data takes): "
              "the report gets the quantized library's output error on them against the "
-             "float build of the same model (CPU libraries; built and run once each)"),
+             "f32 build of the same model (no --quantize or --matmul-type; CPU libraries, built "
+             "and run once each)"),
     cl::value_desc("dir"), cl::cat(category));
 static cl::opt<std::string> matmulType(
     "matmul-type",
