@@ -237,7 +237,7 @@ Value packWeights(OpBuilder &b, Location loc, const FloatMatmul &match) {
   if (match.expert)
     shape.insert(shape.begin(), stacked);
   return moe::bytesConstant(b, loc, RankedTensorType::get(shape, b.getIntegerType(16)), packed,
-                            "bf16_dot_weights");
+                            moe::kBf16DotWeightsResource);
 }
 
 /// The rows A [M, K] as bf16 bits (i16), rounded as bf16Bits does.

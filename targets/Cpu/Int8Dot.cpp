@@ -267,7 +267,7 @@ Value packWeights(OpBuilder &b, Location loc, const Int8Matmul &match) {
   if (match.expert)
     shape.insert(shape.begin(), stacked);
   return moe::bytesConstant(b, loc, RankedTensorType::get(shape, b.getI8Type()), packed,
-                            "int8_dot_weights");
+                            moe::kInt8DotWeightsResource);
 }
 
 /// acc + the dot products of each lane's 4 weight bytes (unsigned, see

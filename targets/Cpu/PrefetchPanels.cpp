@@ -12,6 +12,13 @@
 // build with and without this pass): Mixtral-style prefill of 128 tokens
 // 34.9 -> 30.8 ms, DeepSeek-style 37.5 -> 32.4 ms; decode unchanged.
 //
+// The dot-product tiles of int8 and bf16 matmuls (DotTiles.h) read 16
+// columns' words per block of packed weights [.., n/16, k*16], a few
+// blocks per tile; their 6-row tiles prefetch, with each read, the same
+// words of the next tile's blocks (contiguous after them). Measured (same
+// blocks, A/B in the same minutes): Mixtral-style prefill with bf16
+// matmuls 16.4 -> 15.2 ms, with int8 activations 9.9 -> 8.9 ms.
+//
 // Runs after bufferization, where a read's address is known: the linear
 // index of a view's element is its offset plus the indices times the
 // strides (memref.extract_strided_metadata, lowered to arithmetic by
@@ -89,12 +96,11 @@ static void prefetchNextPanel(vector::TransferReadOp read, memref::GlobalOp glob
   // exists when the weights extend two panels past that start.
   auto index = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); };
   Value offset = metadata.getOffset();
-  Value panelStart = arith::SubIOp::create(
-      b, loc, offset, arith::RemUIOp::create(b, loc, offset, index(panel)));
-  Value hasNext =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
-                            arith::AddIOp::create(b, loc, panelStart, index(2 * panel)),
-                            index(elements));
+  Value panelStart =
+      arith::SubIOp::create(b, loc, offset, arith::RemUIOp::create(b, loc, offset, index(panel)));
+  Value hasNext = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
+                                        arith::AddIOp::create(b, loc, panelStart, index(2 * panel)),
+                                        index(elements));
   Value ahead = arith::SelectOp::create(b, loc, hasNext, index(panel), index(0));
   Value row = arith::AddIOp::create(b, loc, linear, ahead);
   int64_t bytes = read.getVectorType().getNumElements() * 4;
@@ -103,6 +109,60 @@ static void prefetchNextPanel(vector::TransferReadOp read, memref::GlobalOp glob
     memref::PrefetchOp::create(b, loc, flat, ValueRange{at}, /*isWrite=*/false,
                                /*localityHint=*/2, /*isDataCache=*/true);
   }
+}
+
+/// The constant global of dot-tile weights that `source` views, if it is one.
+static memref::GlobalOp dotWeights(Value source, SymbolTableCollection &symbols) {
+  auto memref = dyn_cast<TypedValue<MemRefType>>(source);
+  if (!memref || !memref.getType().isStrided() || memref.getType().getRank() != 2)
+    return {};
+  auto getGlobal = memref::skipViewLikeOps(memref).getDefiningOp<memref::GetGlobalOp>();
+  if (!getGlobal)
+    return {};
+  auto global =
+      symbols.lookupNearestSymbolFrom<memref::GlobalOp>(getGlobal, getGlobal.getNameAttr());
+  if (!global || !global.getConstant() || !global.getType().hasStaticShape())
+    return {};
+  auto resource = dyn_cast_or_null<DenseResourceElementsAttr>(global.getInitialValueAttr());
+  if (!resource)
+    return {};
+  StringRef key = resource.getRawHandle().getKey();
+  if (!key.starts_with(moe::kInt8DotWeightsResource) &&
+      !key.starts_with(moe::kBf16DotWeightsResource))
+    return {};
+  return global;
+}
+
+/// Rows of a dot tile that prefetches: its FMAs take longer than the next
+/// tile's fetch (as kMinRows for the panels).
+static constexpr int64_t kMinDotRows = 6;
+
+/// Before `read` (of block `b` of the dot weights `global`, [.., n/16, w]):
+/// a prefetch of the same 64 bytes of block b + `blocks` (the next tile's)
+/// when the weights hold it, else of the read's own (the condition depends
+/// on the block only, which LLVM takes out of the K loop).
+static void prefetchNextTile(vector::TransferReadOp read, memref::GlobalOp global, int64_t blocks) {
+  OpBuilder b(read);
+  Location loc = read.getLoc();
+  MemRefType type = global.getType();
+  int64_t elements = type.getNumElements(), block = type.getShape().back();
+  auto metadata = memref::ExtractStridedMetadataOp::create(b, loc, read.getBase());
+  auto strides = metadata.getStrides();
+  auto indices = read.getIndices();
+  Value blockStart = arith::AddIOp::create(b, loc, metadata.getOffset(),
+                                           arith::MulIOp::create(b, loc, indices[0], strides[0]));
+  Value linear = arith::AddIOp::create(b, loc, blockStart,
+                                       arith::MulIOp::create(b, loc, indices[1], strides[1]));
+  auto index = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); };
+  Value hasNext = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::ule,
+      arith::AddIOp::create(b, loc, blockStart, index((blocks + 1) * block)), index(elements));
+  Value ahead = arith::SelectOp::create(b, loc, hasNext, index(blocks * block), index(0));
+  auto flat = memref::ReinterpretCastOp::create(
+      b, loc, MemRefType::get({elements}, type.getElementType()), metadata.getBaseBuffer(),
+      /*offset=*/0, /*sizes=*/ArrayRef<int64_t>{elements}, /*strides=*/ArrayRef<int64_t>{1});
+  memref::PrefetchOp::create(b, loc, flat, ValueRange{arith::AddIOp::create(b, loc, linear, ahead)},
+                             /*isWrite=*/false, /*localityHint=*/2, /*isDataCache=*/true);
 }
 
 namespace {
@@ -132,6 +192,27 @@ struct CpuPrefetchPanels : PassWrapper<CpuPrefetchPanels, OperationPass<ModuleOp
     });
     for (auto [read, global] : reads)
       prefetchNextPanel(read, global);
+
+    // Dot tiles: each K loop reads one 64-byte word group per block of
+    // its tile and carries rows x blocks sums.
+    SmallVector<std::tuple<vector::TransferReadOp, memref::GlobalOp, int64_t>> dotReads;
+    getOperation().walk([&](scf::ForOp loop) {
+      SmallVector<std::pair<vector::TransferReadOp, memref::GlobalOp>> inLoop;
+      for (auto read : loop.getBody()->getOps<vector::TransferReadOp>())
+        if (memref::GlobalOp global = dotWeights(read.getBase(), symbols))
+          if (read.getVectorType().getRank() == 1 &&
+              read.getVectorType().getNumElements() *
+                      read.getVectorType().getElementTypeBitWidth() ==
+                  512)
+            inLoop.push_back({read, global});
+      int64_t blocks = inLoop.size();
+      if (!blocks || static_cast<int64_t>(loop.getNumRegionIterArgs()) < kMinDotRows * blocks)
+        return;
+      for (auto [read, global] : inLoop)
+        dotReads.push_back({read, global, blocks});
+    });
+    for (auto [read, global, blocks] : dotReads)
+      prefetchNextTile(read, global, blocks);
   }
 };
 } // namespace

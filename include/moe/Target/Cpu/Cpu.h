@@ -188,6 +188,11 @@ void registerCpuPrefetchPanelsPass();
 /// packs into [.., n/32, k, 32] panels (moe-cpu-prefetch-panels finds them
 /// by it).
 inline constexpr llvm::StringLiteral kPackedPanelsResource = "moe_packed_panels";
+/// The resource names of the weights moe-cpu-int8-dot and moe-cpu-bf16-dot
+/// pack for their dot-product tiles (DotTiles.h), which
+/// moe-cpu-prefetch-panels recognises.
+inline constexpr llvm::StringLiteral kInt8DotWeightsResource = "int8_dot_weights";
+inline constexpr llvm::StringLiteral kBf16DotWeightsResource = "bf16_dot_weights";
 
 /// moe-cpu-fma-to-fmuladd: math.fma fused only where the CPU has FMA.
 std::unique_ptr<Pass> createCpuFmaToFmulAddPass();
