@@ -66,6 +66,31 @@ func.func @expert(%x: tensor<?x64xf32>, %init: tensor<?x32xf32>, %i: index) -> t
   return %r : tensor<?x32xf32>
 }
 
+// Batched rows by one weight matrix: multiplied as one [b * m, k] matrix,
+// from a zero fill of its own, expanded back.
+// CHECK-LABEL: func.func @row_batch
+// CHECK: %[[ROWS:.*]] = tensor.collapse_shape %{{.*}} {{\[\[}}0, 1], [2]] : tensor<2x3x64xf32> into tensor<6x64xf32>
+// CHECK: linalg.generic {{.*}} ins(%[[ROWS]] : tensor<6x64xf32>) outs(%{{.*}} : tensor<6x64xi16>)
+// CHECK: scf.forall
+// CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0, 1], [2]] output_shape [2, 3, 32] : tensor<6x32xf32> into tensor<2x3x32xf32>
+#a3 = affine_map<(b, m, n, k) -> (b, m, k)>
+#b3 = affine_map<(b, m, n, k) -> (k, n)>
+#c3 = affine_map<(b, m, n, k) -> (b, m, n)>
+func.func @row_batch(%x: tensor<2x3x64xf32>) -> tensor<2x3x32xf32> {
+  %zero = arith.constant 0.0 : f32
+  %w = arith.constant dense<1.5> : tensor<64x32xf32>
+  %e = tensor.empty() : tensor<2x3x32xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<2x3x32xf32>) -> tensor<2x3x32xf32>
+  %r = linalg.generic {indexing_maps = [#a3, #b3, #c3], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%x, %w : tensor<2x3x64xf32>, tensor<64x32xf32>) outs(%init : tensor<2x3x32xf32>) {
+  ^bb0(%av: f32, %bv: f32, %acc: f32):
+    %p = arith.mulf %av, %bv : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<2x3x32xf32>
+  return %r : tensor<2x3x32xf32>
+}
+
 // Logits whose columns a max compares stay f32; a width that is not a
 // multiple of 16 too.
 // CHECK-LABEL: func.func @logits
