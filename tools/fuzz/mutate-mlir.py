@@ -28,7 +28,9 @@ PIPELINES = [["--canonicalize"], ["--moe-optimize-pipeline"], ["--moe-decompose-
              ["--moe-cpu-prefetch-panels"], ["--moe-cpu-reshapes-as-views"],
              ["--moe-lower-to-linalg=int8-activations"],
              ["--moe-cpu-int8-dot", "--moe-cpu-int8-dot-products=vnni=true"],
-             ["--moe-cpu-int8-dot", "--moe-cpu-int8-dot-products"]]
+             ["--moe-cpu-int8-dot", "--moe-cpu-int8-dot-products"],
+             ["--moe-cpu-bf16-dot", "--moe-cpu-bf16-dot-products=avx512bf16=true"],
+             ["--moe-cpu-bf16-dot", "--moe-cpu-bf16-dot-products"]]
 
 
 def chunks(root):
