@@ -57,7 +57,8 @@ void moe::buildCpuLoweringPipeline(OpPassManager &pm, const CpuLoweringOptions &
   // calls (their memory effects are unknown to it), before the vector ops
   // are unrolled.
   std::string after = "moe-cpu-strided-copies,";
-  std::string dots = options.vnni ? "moe-cpu-int8-dot-products{vnni}," : "moe-cpu-int8-dot-products,";
+  std::string dots =
+      options.vnni ? "moe-cpu-int8-dot-products{vnni}," : "moe-cpu-int8-dot-products,";
   if (options.bf16Matmuls)
     dots += options.avx512bf16 ? "moe-cpu-bf16-dot-products{avx512bf16},"
                                : "moe-cpu-bf16-dot-products,";
