@@ -41,8 +41,10 @@
 
 using namespace mlir;
 
-/// The constant global of packed panels that `source` views, if it is one.
-static memref::GlobalOp packedPanels(Value source, SymbolTableCollection &symbols) {
+/// The constant global of static shape whose dense resource `source`
+/// views, if it is one, with the resource's name.
+static memref::GlobalOp constantResourceGlobal(Value source, SymbolTableCollection &symbols,
+                                               StringRef &key) {
   auto memref = dyn_cast<TypedValue<MemRefType>>(source);
   if (!memref || !memref.getType().isStrided())
     return {};
@@ -51,11 +53,21 @@ static memref::GlobalOp packedPanels(Value source, SymbolTableCollection &symbol
     return {};
   auto global =
       symbols.lookupNearestSymbolFrom<memref::GlobalOp>(getGlobal, getGlobal.getNameAttr());
-  if (!global || !global.getConstant() || !global.getType().hasStaticShape() ||
-      global.getType().getRank() < 2 || global.getType().getShape().back() != 32)
+  if (!global || !global.getConstant() || !global.getType().hasStaticShape())
     return {};
   auto resource = dyn_cast_or_null<DenseResourceElementsAttr>(global.getInitialValueAttr());
-  if (!resource || !resource.getRawHandle().getKey().starts_with(moe::kPackedPanelsResource))
+  if (!resource)
+    return {};
+  key = resource.getRawHandle().getKey();
+  return global;
+}
+
+/// The constant global of packed panels that `source` views, if it is one.
+static memref::GlobalOp packedPanels(Value source, SymbolTableCollection &symbols) {
+  StringRef key;
+  memref::GlobalOp global = constantResourceGlobal(source, symbols, key);
+  if (!global || global.getType().getRank() < 2 || global.getType().getShape().back() != 32 ||
+      !key.starts_with(moe::kPackedPanelsResource))
     return {};
   return global;
 }
@@ -113,22 +125,11 @@ static void prefetchNextPanel(vector::TransferReadOp read, memref::GlobalOp glob
 
 /// The constant global of dot-tile weights that `source` views, if it is one.
 static memref::GlobalOp dotWeights(Value source, SymbolTableCollection &symbols) {
-  auto memref = dyn_cast<TypedValue<MemRefType>>(source);
-  if (!memref || !memref.getType().isStrided() || memref.getType().getRank() != 2)
-    return {};
-  auto getGlobal = memref::skipViewLikeOps(memref).getDefiningOp<memref::GetGlobalOp>();
-  if (!getGlobal)
-    return {};
-  auto global =
-      symbols.lookupNearestSymbolFrom<memref::GlobalOp>(getGlobal, getGlobal.getNameAttr());
-  if (!global || !global.getConstant() || !global.getType().hasStaticShape())
-    return {};
-  auto resource = dyn_cast_or_null<DenseResourceElementsAttr>(global.getInitialValueAttr());
-  if (!resource)
-    return {};
-  StringRef key = resource.getRawHandle().getKey();
-  if (!key.starts_with(moe::kInt8DotWeightsResource) &&
-      !key.starts_with(moe::kBf16DotWeightsResource))
+  StringRef key;
+  memref::GlobalOp global = constantResourceGlobal(source, symbols, key);
+  if (!global || cast<MemRefType>(source.getType()).getRank() != 2 ||
+      (!key.starts_with(moe::kInt8DotWeightsResource) &&
+       !key.starts_with(moe::kBf16DotWeightsResource)))
     return {};
   return global;
 }
