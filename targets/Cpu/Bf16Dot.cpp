@@ -209,53 +209,6 @@ bool splitComparedColumns(linalg::GenericOp op) {
   return true;
 }
 
-/// A product of batched rows by one weight matrix, C[b, m, n] += A[b, m, k]
-/// * B[k, n] (an attention block's projections), as the 2-d product of
-/// its [b * m] rows, expanded back; false, changing nothing, for other
-/// generics.
-bool collapseRowBatch(linalg::GenericOp op) {
-  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 || op.getNumLoops() != 4 ||
-      !op.hasPureTensorSemantics() ||
-      op.getIteratorTypesArray() !=
-          SmallVector<IT>{IT::parallel, IT::parallel, IT::parallel, IT::reduction})
-    return false;
-  MLIRContext *ctx = op.getContext();
-  AffineExpr bb = getAffineDimExpr(0, ctx), m = getAffineDimExpr(1, ctx),
-             n = getAffineDimExpr(2, ctx), k = getAffineDimExpr(3, ctx);
-  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  if (maps[0] != AffineMap::get(4, 0, {bb, m, k}, ctx) ||
-      maps[1] != AffineMap::get(4, 0, {k, n}, ctx) ||
-      maps[2] != AffineMap::get(4, 0, {bb, m, n}, ctx))
-    return false;
-  Value a = op.getDpsInputs()[0], init = op.getDpsInits()[0];
-  auto fill = init.getDefiningOp<linalg::FillOp>();
-  if (!fill)
-    return false;
-  OpBuilder b(op);
-  Location loc = op.getLoc();
-  SmallVector<ReassociationIndices> rows = {{0, 1}, {2}};
-  Value flatA = tensor::CollapseShapeOp::create(b, loc, a, rows);
-  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, init);
-  Value flatEmpty = tensor::CollapseShapeOp::create(
-      b, loc, tensor::EmptyOp::create(b, loc, sizes, getElementTypeOrSelf(init.getType())), rows);
-  Value flatInit = linalg::FillOp::create(b, loc, fill.getInputs()[0], flatEmpty).getResult(0);
-  AffineExpr m2 = getAffineDimExpr(0, ctx), n2 = getAffineDimExpr(1, ctx),
-             k2 = getAffineDimExpr(2, ctx);
-  SmallVector<AffineMap> flatMaps = {AffineMap::get(3, 0, {m2, k2}, ctx),
-                                     AffineMap::get(3, 0, {k2, n2}, ctx),
-                                     AffineMap::get(3, 0, {m2, n2}, ctx)};
-  auto flat = linalg::GenericOp::create(b, loc, flatInit.getType(),
-                                        ValueRange{flatA, op.getDpsInputs()[1]}, flatInit, flatMaps,
-                                        ArrayRef<IT>{IT::parallel, IT::parallel, IT::reduction});
-  IRMapping body;
-  op.getRegion().cloneInto(&flat.getRegion(), body);
-  Value result =
-      tensor::ExpandShapeOp::create(b, loc, init.getType(), flat.getResult(0), rows, sizes);
-  op.getResult(0).replaceAllUsesWith(result);
-  op.erase();
-  return true;
-}
-
 /// The bf16 bits of an f32 value's bits, rounded to nearest, ties to even
 /// (a NaN stays a quiet NaN).
 uint16_t bf16Bits(uint32_t bits) {
@@ -369,7 +322,7 @@ struct CpuBf16Dot : PassWrapper<CpuBf16Dot, OperationPass<ModuleOp>> {
     SmallVector<linalg::GenericOp> generics;
     getOperation().walk([&](linalg::GenericOp op) { generics.push_back(op); });
     for (linalg::GenericOp op : generics)
-      collapseRowBatch(op);
+      moe::collapseRowBatch(op);
     generics.clear();
     getOperation().walk([&](linalg::GenericOp op) { generics.push_back(op); });
     for (linalg::GenericOp op : generics)

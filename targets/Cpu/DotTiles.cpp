@@ -26,6 +26,75 @@ bool moe::isMatmulGeneric(linalg::GenericOp op) {
          maps[2] == AffineMap::get(3, 0, {m, n}, ctx);
 }
 
+bool moe::collapseRowBatch(linalg::GenericOp op) {
+  if (op.getNumDpsInputs() < 2 || op.getNumDpsInits() != 1 || op.getNumLoops() != 4 ||
+      !op.hasPureTensorSemantics() ||
+      op.getIteratorTypesArray() !=
+          SmallVector<IT>{IT::parallel, IT::parallel, IT::parallel, IT::reduction})
+    return false;
+  MLIRContext *ctx = op.getContext();
+  AffineExpr bb = getAffineDimExpr(0, ctx), m = getAffineDimExpr(1, ctx),
+             n = getAffineDimExpr(2, ctx), k = getAffineDimExpr(3, ctx);
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  if (maps[0] != AffineMap::get(4, 0, {bb, m, k}, ctx) ||
+      maps[1] != AffineMap::get(4, 0, {k, n}, ctx) ||
+      maps.back() != AffineMap::get(4, 0, {bb, m, n}, ctx))
+    return false;
+  // Each operand's map in the loops (b * m, n, k), and whether its two
+  // leading dims (b, m) collapse into one.
+  AffineExpr m2 = getAffineDimExpr(0, ctx), n2 = getAffineDimExpr(1, ctx),
+             k2 = getAffineDimExpr(2, ctx);
+  SmallVector<AffineMap> flatMaps;
+  SmallVector<bool> collapsed;
+  for (AffineMap map : maps) {
+    ArrayRef<AffineExpr> results = map.getResults();
+    bool perRow = results.size() >= 2 && results[0] == bb && results[1] == m;
+    SmallVector<AffineExpr> flat;
+    if (perRow)
+      flat.push_back(m2);
+    for (AffineExpr e : results.drop_front(perRow ? 2 : 0)) {
+      if (e.isFunctionOfDim(0) || e.isFunctionOfDim(1))
+        return false;
+      flat.push_back(e.replaceDims({m2, m2, n2, k2}));
+    }
+    flatMaps.push_back(AffineMap::get(3, 0, flat, ctx));
+    collapsed.push_back(perRow);
+  }
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto collapse = [&](Value v) -> Value {
+    SmallVector<ReassociationIndices> groups = {{0, 1}};
+    for (int64_t d = 2, r = cast<RankedTensorType>(v.getType()).getRank(); d < r; ++d)
+      groups.push_back({d});
+    return tensor::CollapseShapeOp::create(b, loc, v, groups);
+  };
+  SmallVector<Value> inputs;
+  for (auto [input, perRow] : llvm::zip(op.getDpsInputs(), collapsed))
+    inputs.push_back(perRow ? collapse(input) : input);
+  Value init = op.getDpsInits()[0];
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, init);
+  // A filled init stays a fill (the tiles read a zero fill as "from zero").
+  Value flatInit;
+  if (auto fill = init.getDefiningOp<linalg::FillOp>())
+    flatInit =
+        linalg::FillOp::create(
+            b, loc, fill.getInputs()[0],
+            collapse(tensor::EmptyOp::create(b, loc, sizes, getElementTypeOrSelf(init.getType()))))
+            .getResult(0);
+  else
+    flatInit = collapse(init);
+  auto flat = linalg::GenericOp::create(b, loc, flatInit.getType(), inputs, flatInit, flatMaps,
+                                        ArrayRef<IT>{IT::parallel, IT::parallel, IT::reduction});
+  IRMapping body;
+  op.getRegion().cloneInto(&flat.getRegion(), body);
+  SmallVector<ReassociationIndices> rows = {{0, 1}, {2}};
+  Value result =
+      tensor::ExpandShapeOp::create(b, loc, init.getType(), flat.getResult(0), rows, sizes);
+  op.getResult(0).replaceAllUsesWith(result);
+  op.erase();
+  return true;
+}
+
 namespace {
 
 class DotTileEmitter {

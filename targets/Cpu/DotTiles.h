@@ -24,6 +24,13 @@ namespace mlir::moe {
 /// Whether `op` is C[m, n] += f(A[m, k], B[k, n]) on tensors.
 bool isMatmulGeneric(linalg::GenericOp op);
 
+/// A product of batched rows by one matrix, C[b, m, n] += f(A[b, m, k],
+/// B[k, n], ...) (an attention block's projections), as the 2-d product of
+/// its [b * m] rows, expanded back; further inputs may be read per row
+/// ([b, m, ...] leading) or not per row at all (per column: zero points).
+/// False, changing nothing, for other generics.
+bool collapseRowBatch(linalg::GenericOp op);
+
 /// One matmul as dot-product tiles.
 struct DotTiles {
   /// The matmul replaced: its block gets the index constants.

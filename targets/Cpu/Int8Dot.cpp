@@ -107,7 +107,7 @@ arith::MulIOp accumulatedProduct(linalg::GenericOp op) {
       cast<linalg::YieldOp>(body.getTerminator()).getOperand(0).getDefiningOp<arith::AddIOp>();
   if (!add || !add.getType().isInteger(32))
     return {};
-  Value acc = body.getArgument(2);
+  Value acc = body.getArguments().back();
   Value product = add.getLhs() == acc ? add.getRhs() : add.getRhs() == acc ? add.getLhs() : Value();
   return product ? product.getDefiningOp<arith::MulIOp>() : arith::MulIOp();
 }
@@ -155,35 +155,74 @@ std::optional<Int8Matmul> matchInt8Matmul(linalg::GenericOp op) {
   return match;
 }
 
+/// An i8 generic of 8-bit integers by a matrix (C[m, n] += f(A[m, k],
+/// B[k, n], ...)), batched rows collapsed (moe::collapseRowBatch): what
+/// ONNX's MatMulInteger of [..., M, K] rows becomes.
+bool collapseInt8RowBatch(linalg::GenericOp op) {
+  auto isI8 = [](Value v) { return getElementTypeOrSelf(v.getType()).isInteger(8); };
+  if (op.getNumDpsInits() != 1 ||
+      !getElementTypeOrSelf(op.getDpsInits()[0].getType()).isInteger(32) ||
+      !llvm::all_of(op.getDpsInputs(), isI8))
+    return false;
+  return moe::collapseRowBatch(op);
+}
+
+/// A zero point in a generic's body: a scalar from outside it, or the
+/// extension of an input's element (one per row or per column).
+struct ZeroPointTerm {
+  Value scalar;
+  OpOperand *input = nullptr;
+  bool isSigned = true;
+};
+
 /// A matmul generic of 8-bit integers with zero points (what ONNX's
-/// MatMulInteger becomes), C += (ext(a) - za) * (ext(b) - zb) with za and zb
-/// scalars from outside and b a constant [K, N], as the plain product of
-/// the integers (which moe-cpu-int8-dot tiles) and the zero points' terms:
-///   C += sum a b - zb * rowsum(a)[m] - za * colsum(b)[n] + K za zb,
+/// MatMulInteger becomes), C += (ext(a) - za) * (ext(b) - zb) with za a
+/// scalar or one per row of a (a further input), zb a scalar or one per
+/// column, and b a constant [K, N], as the plain product of the integers
+/// (which moe-cpu-int8-dot tiles) and the zero points' terms:
+///   C += sum a b - zb[n] * rowsum(a)[m] - za[m] * colsum(b)[n] + K za[m] zb[n],
 /// the column sums computed at compile time. False, changing nothing, for
 /// other generics.
 bool peelZeroPoints(linalg::GenericOp op) {
-  if (!moe::isMatmulGeneric(op))
-    return false;
   MLIRContext *ctx = op.getContext();
-  AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx);
+  AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
+             kDim = getAffineDimExpr(2, ctx);
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  if (op.getNumDpsInputs() < 2 || op.getNumDpsInits() != 1 || op.getNumLoops() != 3 ||
+      !op.hasPureTensorSemantics() ||
+      op.getIteratorTypesArray() != SmallVector<IT>{IT::parallel, IT::parallel, IT::reduction} ||
+      maps[0] != AffineMap::get(3, 0, {m, kDim}, ctx) ||
+      maps[1] != AffineMap::get(3, 0, {kDim, n}, ctx) ||
+      maps.back() != AffineMap::get(3, 0, {m, n}, ctx))
+    return false;
   Block &body = op.getRegion().front();
   arith::MulIOp mul = accumulatedProduct(op);
   if (!mul)
     return false;
-  // ext(arg) - zp with zp from outside the generic: the arg's signedness
-  // and zp; false when the operand is not of that form.
-  auto shifted = [&](Value v, unsigned arg, bool &isSigned, Value &zp) {
+  // ext(arg) - zp: the arg's signedness and zp; false when the operand is
+  // not of that form, or its zp is an input read along K or across the
+  // other side's dim (`side`: m for a's, n for b's).
+  auto shifted = [&](Value v, unsigned arg, AffineExpr side, bool &isSigned, ZeroPointTerm &zp) {
     auto sub = v.getDefiningOp<arith::SubIOp>();
-    if (!sub || op.getRegion().isAncestor(sub.getRhs().getParentRegion()))
+    if (!sub || extendedI8(sub.getLhs(), isSigned) != body.getArgument(arg))
       return false;
-    zp = sub.getRhs();
-    return extendedI8(sub.getLhs(), isSigned) == body.getArgument(arg);
+    if (!op.getRegion().isAncestor(sub.getRhs().getParentRegion())) {
+      zp.scalar = sub.getRhs();
+      return true;
+    }
+    auto zpArg = dyn_cast<BlockArgument>(extendedI8(sub.getRhs(), zp.isSigned));
+    if (!zpArg || zpArg.getOwner() != &body || zpArg.getArgNumber() < 2 ||
+        zpArg.getArgNumber() >= op.getNumDpsInputs())
+      return false;
+    zp.input = op.getDpsInputOperand(zpArg.getArgNumber());
+    for (AffineExpr e : op.getMatchingIndexingMap(zp.input).getResults())
+      if (!isa<AffineConstantExpr>(e) && e != side)
+        return false;
+    return true;
   };
   bool aSigned = false, bSigned = false;
-  Value za, zb;
-  if (!shifted(mul.getLhs(), 0, aSigned, za) || !shifted(mul.getRhs(), 1, bSigned, zb))
+  ZeroPointTerm za, zb;
+  if (!shifted(mul.getLhs(), 0, m, aSigned, za) || !shifted(mul.getRhs(), 1, n, bSigned, zb))
     return false;
   Value a = op.getDpsInputs()[0], b = op.getDpsInputs()[1];
   auto bType = cast<RankedTensorType>(b.getType());
@@ -205,7 +244,8 @@ bool peelZeroPoints(linalg::GenericOp op) {
           .getResult(0);
   Value plain =
       linalg::GenericOp::create(
-          builder, loc, init.getType(), ValueRange{a, b}, zeros, maps, op.getIteratorTypesArray(),
+          builder, loc, init.getType(), ValueRange{a, b}, zeros,
+          ArrayRef<AffineMap>{maps[0], maps[1], maps.back()}, op.getIteratorTypesArray(),
           [&](OpBuilder &nb, Location nl, ValueRange args) {
             Value p = arith::MulIOp::create(nb, nl, widened(nb, nl, args[0], aSigned),
                                             widened(nb, nl, args[1], bSigned));
@@ -225,18 +265,33 @@ bool peelZeroPoints(linalg::GenericOp op) {
       builder, loc,
       DenseElementsAttr::get(RankedTensorType::get({width}, i32), ArrayRef<int32_t>(columnSums)));
   AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
+  SmallVector<Value> inputs = {plain, sumsOfRows, colSums};
+  SmallVector<AffineMap> termMaps = {id, AffineMap::get(2, 0, {m}, ctx),
+                                     AffineMap::get(2, 0, {n}, ctx)};
+  // Zero points per row or column are read in (m, n) as they were in (m, n, k).
+  for (ZeroPointTerm *zp : {&za, &zb})
+    if (zp->input) {
+      inputs.push_back(zp->input->get());
+      termMaps.push_back(op.getMatchingIndexingMap(zp->input).replaceDimsAndSymbols(
+          {m, n, getAffineConstantExpr(0, ctx)}, {}, 2, 0));
+    }
+  termMaps.push_back(id);
   Value result =
       linalg::GenericOp::create(
-          builder, loc, init.getType(), ValueRange{plain, sumsOfRows, colSums}, init,
-          ArrayRef<AffineMap>{id, AffineMap::get(2, 0, {m}, ctx), AffineMap::get(2, 0, {n}, ctx),
-                              id},
+          builder, loc, init.getType(), inputs, init, termMaps,
           ArrayRef<IT>{IT::parallel, IT::parallel},
           [&](OpBuilder &nb, Location nl, ValueRange args) {
+            unsigned next = 3;
+            auto valueOf = [&](const ZeroPointTerm &zp) -> Value {
+              return zp.input ? widened(nb, nl, args[next++], zp.isSigned) : zp.scalar;
+            };
+            Value zaValue = valueOf(za), zbValue = valueOf(zb);
             Value k = arith::ConstantOp::create(nb, nl, nb.getI32IntegerAttr(depth));
-            Value v = arith::AddIOp::create(nb, nl, args[3], args[0]);
-            v = arith::SubIOp::create(nb, nl, v, arith::MulIOp::create(nb, nl, zb, args[1]));
-            v = arith::SubIOp::create(nb, nl, v, arith::MulIOp::create(nb, nl, za, args[2]));
-            Value zz = arith::MulIOp::create(nb, nl, k, arith::MulIOp::create(nb, nl, za, zb));
+            Value v = arith::AddIOp::create(nb, nl, args.back(), args[0]);
+            v = arith::SubIOp::create(nb, nl, v, arith::MulIOp::create(nb, nl, zbValue, args[1]));
+            v = arith::SubIOp::create(nb, nl, v, arith::MulIOp::create(nb, nl, zaValue, args[2]));
+            Value zz =
+                arith::MulIOp::create(nb, nl, k, arith::MulIOp::create(nb, nl, zaValue, zbValue));
             linalg::YieldOp::create(nb, nl, Value(arith::AddIOp::create(nb, nl, v, zz)));
           })
           .getResult(0);
@@ -351,6 +406,10 @@ struct CpuInt8Dot : PassWrapper<CpuInt8Dot, OperationPass<ModuleOp>> {
 
   void runOnOperation() override {
     SmallVector<linalg::GenericOp> generics;
+    getOperation().walk([&](linalg::GenericOp op) { generics.push_back(op); });
+    for (linalg::GenericOp op : generics)
+      collapseInt8RowBatch(op);
+    generics.clear();
     getOperation().walk([&](linalg::GenericOp op) { generics.push_back(op); });
     for (linalg::GenericOp op : generics)
       peelZeroPoints(op);

@@ -39,10 +39,9 @@ void merge(LoopDim &dim, int64_t size, Value source, int64_t sourceDim) {
   }
 }
 
-/// sum_k lhs * rhs over the loop space `dims` (the last one k), with the
-/// given maps from the loop space to each operand and to the result.
-using MacBody = function_ref<Value(OpBuilder &, Location, Value lhs,
-                                   Value rhs, Value acc)>;
+/// One step of sum_k lhs * rhs: `args` are the elements of lhs, rhs, any
+/// further inputs, and the accumulator last.
+using MacBody = function_ref<Value(OpBuilder &, Location, ValueRange args)>;
 
 /// acc + lhs * rhs in the element type (float or integer).
 Value multiplyAdd(OpBuilder &b, Location loc, Value x, Value y, Value acc) {
@@ -53,9 +52,22 @@ Value multiplyAdd(OpBuilder &b, Location loc, Value x, Value y, Value acc) {
                  : Value(arith::AddIOp::create(b, loc, acc, product));
 }
 
+Value multiplyAddStep(OpBuilder &b, Location loc, ValueRange args) {
+  return multiplyAdd(b, loc, args[0], args[1], args.back());
+}
+
+/// A further input of a contraction: an operand read through `map`.
+struct ContractInput {
+  Value value;
+  AffineMap map;
+};
+
+/// sum_k lhs * rhs over the loop space `dims` (the last one k), with the
+/// given maps from the loop space to each operand and to the result.
 Value contract(OpBuilder &b, Location loc, Value lhs, Value rhs,
                ArrayRef<LoopDim> dims, AffineMap lhsMap, AffineMap rhsMap,
-               AffineMap outMap, Type element, MacBody body = multiplyAdd) {
+               AffineMap outMap, Type element, MacBody body = multiplyAddStep,
+               ArrayRef<ContractInput> extras = {}) {
   SmallVector<int64_t> shape;
   SmallVector<Value> dynamic;
   for (AffineExpr expr : outMap.getResults()) {
@@ -72,19 +84,36 @@ Value contract(OpBuilder &b, Location loc, Value lhs, Value rhs,
   SmallVector<utils::IteratorType> iterators(dims.size(),
                                              utils::IteratorType::parallel);
   iterators.back() = utils::IteratorType::reduction;
+  SmallVector<Value> inputs = {lhs, rhs};
+  SmallVector<AffineMap> maps = {lhsMap, rhsMap};
+  for (const ContractInput &extra : extras) {
+    inputs.push_back(extra.value);
+    maps.push_back(extra.map);
+  }
+  maps.push_back(outMap);
   auto generic = linalg::GenericOp::create(
-      b, loc, TypeRange{type}, ValueRange{lhs, rhs}, ValueRange{init},
-      ArrayRef<AffineMap>{lhsMap, rhsMap, outMap}, iterators,
+      b, loc, TypeRange{type}, inputs, ValueRange{init}, maps, iterators,
       [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        linalg::YieldOp::create(nb, nloc, body(nb, nloc, args[0], args[1], args[2]));
+        linalg::YieldOp::create(nb, nloc, body(nb, nloc, args));
       });
   return generic.getResult(0);
 }
 
+/// A further input of a matmul, one value per row of the lhs (`ofRows`) or
+/// per column of the rhs: [M] or the lhs's shape with K as 1 ([N], or the
+/// rhs's shape with K as 1); what ONNX's per-row and per-column zero points
+/// are.
+struct RowOrColumnInput {
+  Value value;
+  bool ofRows;
+  StringRef name;
+};
+
 /// numpy matmul of inputs `lhsIndex` and `rhsIndex` into `element`, each
-/// step `body`.
+/// step `body` (given the elements of `extras` after lhs's and rhs's).
 FailureOr<Value> buildMatMul(OnnxNode &node, Type element, MacBody body,
-                             unsigned lhsIndex = 0, unsigned rhsIndex = 1) {
+                             unsigned lhsIndex = 0, unsigned rhsIndex = 1,
+                             ArrayRef<RowOrColumnInput> extras = {}) {
   FailureOr<RankedTensorType> lhsType = node.rankedInput(lhsIndex);
   FailureOr<RankedTensorType> rhsType = node.rankedInput(rhsIndex);
   if (failed(lhsType) || failed(rhsType))
@@ -152,10 +181,45 @@ FailureOr<Value> buildMatMul(OnnxNode &node, Type element, MacBody body,
   if (hasN)
     outExprs.push_back(d(nPos));
   int64_t loops = dims.size();
+  SmallVector<ContractInput> extraInputs;
+  for (const RowOrColumnInput &extra : extras) {
+    auto type = cast<RankedTensorType>(extra.value.getType());
+    RankedTensorType of = extra.ofRows ? *lhsType : *rhsType;
+    bool present = extra.ofRows ? hasM : hasN;
+    int64_t pos = extra.ofRows ? mPos : nPos;
+    int64_t size = of.getDimSize(extra.ofRows ? of.getRank() - 2 : of.getRank() - 1);
+    auto sameSize = [](int64_t x, int64_t y) {
+      return ShapedType::isDynamic(x) || ShapedType::isDynamic(y) || x == y;
+    };
+    SmallVector<AffineExpr> exprs;
+    if (present && type.getRank() == 1 && sameSize(type.getDimSize(0), size)) {
+      exprs.push_back(d(pos));
+    } else if (present && type.getRank() == of.getRank()) {
+      // [..., M, 1] for rows, [..., 1, N] for columns.
+      int64_t r = type.getRank();
+      bool fits = true;
+      for (int64_t i = 0; i < r; ++i)
+        fits &= i == (extra.ofRows ? r - 1 : r - 2)
+                    ? type.getDimSize(i) == 1
+                    : type.getDimSize(i) == 1 || sameSize(type.getDimSize(i), of.getDimSize(i));
+      if (fits) {
+        exprs = batchExprs(type, r - 2);
+        AffineExpr zero = getAffineConstantExpr(0, ctx);
+        exprs.append(extra.ofRows ? SmallVector<AffineExpr>{d(pos), zero}
+                                  : SmallVector<AffineExpr>{zero, d(pos)});
+      }
+    }
+    if (exprs.empty())
+      return node.emitError() << extra.name << " must have one element, or one per "
+                              << (extra.ofRows ? "row of A ([M] or A's shape with K as 1)"
+                                               : "column of B ([N] or B's shape with K as 1)")
+                              << ", not " << type;
+    extraInputs.push_back({extra.value, AffineMap::get(loops, 0, exprs, ctx)});
+  }
   return contract(node.builder(), node.getLoc(), lhs, rhs, dims,
                   AffineMap::get(loops, 0, lhsExprs, ctx),
                   AffineMap::get(loops, 0, rhsExprs, ctx),
-                  AffineMap::get(loops, 0, outExprs, ctx), element, body);
+                  AffineMap::get(loops, 0, outExprs, ctx), element, body, extraInputs);
 }
 
 LogicalResult convertMatMul(OnnxNode &node) {
@@ -167,7 +231,7 @@ LogicalResult convertMatMul(OnnxNode &node) {
   Type element = cast<ShapedType>(lhs.getType()).getElementType();
   if (cast<ShapedType>(rhs.getType()).getElementType() != element)
     return node.emitError() << "inputs must have one element type";
-  FailureOr<Value> result = buildMatMul(node, element, multiplyAdd);
+  FailureOr<Value> result = buildMatMul(node, element, multiplyAddStep);
   if (failed(result))
     return failure();
   node.replace(*result);
@@ -185,43 +249,59 @@ FailureOr<Value> perTensorScalar(OnnxNode &node, Value tensor, StringRef what) {
 }
 
 /// (A - a_zero_point)(B - b_zero_point) summed in i32, for 8-bit A and B
-/// at inputs `a` and `b` with their zero points (per tensor, optional) at
-/// `aZp` and `bZp`.
+/// at inputs `a` and `b` with their zero points (optional) at `aZp` and
+/// `bZp`: one per tensor, one per row of A, one per column of B.
 FailureOr<Value> integerMatMul(OnnxNode &node, unsigned a, unsigned b,
                                unsigned aZp, unsigned bZp) {
   OpBuilder &builder = node.builder();
   Location loc = node.getLoc();
-  SmallVector<Value> zeroPoints;
+  Type i32 = builder.getI32Type();
+  // A zero point per tensor is a scalar from outside the product; one per
+  // row or column is a further input of it, at `inputIndex`.
+  struct ZeroPoint {
+    Value scalar;
+    int64_t inputIndex = -1;
+  };
+  SmallVector<ZeroPoint> zeroPoints;
   SmallVector<bool> isUnsigned;
+  SmallVector<RowOrColumnInput> extras;
   for (auto [in, zpIndex] : {std::pair{a, aZp}, {b, bZp}}) {
     Value input = node.input(in);
     if (!input || !cast<ShapedType>(input.getType()).getElementType().isInteger(8))
       return node.emitError() << "the matrices must be 8-bit integers";
     isUnsigned.push_back(node.isUnsigned(in));
-    Value scalar = arith::ConstantOp::create(builder, loc, builder.getI32IntegerAttr(0));
-    if (Value zp = node.signlessInput(zpIndex)) {
-      FailureOr<Value> value = perTensorScalar(node, zp, "zero point");
-      if (failed(value))
-        return failure();
-      scalar = isUnsigned.back()
-                   ? Value(arith::ExtUIOp::create(builder, loc, builder.getI32Type(), *value))
-                   : Value(arith::ExtSIOp::create(builder, loc, builder.getI32Type(), *value));
+    ZeroPoint zeroPoint;
+    zeroPoint.scalar = arith::ConstantOp::create(builder, loc, builder.getI32IntegerAttr(0));
+    Value zp = node.signlessInput(zpIndex);
+    auto zpType = zp ? dyn_cast<RankedTensorType>(zp.getType()) : RankedTensorType();
+    if (zp && (!zpType || !zpType.getElementType().isInteger(8)))
+      return node.emitError() << "zero points must be ranked 8-bit integers";
+    if (zp && zpType.getNumElements() == 1) {
+      Value value = scalarOf(builder, loc, zp);
+      zeroPoint.scalar = isUnsigned.back() ? Value(arith::ExtUIOp::create(builder, loc, i32, value))
+                                           : Value(arith::ExtSIOp::create(builder, loc, i32, value));
+    } else if (zp) {
+      zeroPoint.inputIndex = 2 + static_cast<int64_t>(extras.size());
+      extras.push_back({zp, /*ofRows=*/in == a, in == a ? "a_zero_point" : "b_zero_point"});
     }
-    zeroPoints.push_back(scalar);
+    zeroPoints.push_back(zeroPoint);
   }
   return buildMatMul(
-      node, builder.getI32Type(),
-      [&](OpBuilder &nb, Location nl, Value x, Value y, Value acc) -> Value {
-        Type i32 = nb.getI32Type();
-        auto widen = [&](Value v, bool isUnsignedInput, Value zp) -> Value {
-          Value wide = isUnsignedInput ? Value(arith::ExtUIOp::create(nb, nl, i32, v))
-                                       : Value(arith::ExtSIOp::create(nb, nl, i32, v));
-          return arith::SubIOp::create(nb, nl, wide, zp);
+      node, i32,
+      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        auto widen = [&](Value v, bool isUnsignedInput) -> Value {
+          return isUnsignedInput ? Value(arith::ExtUIOp::create(nb, nl, i32, v))
+                                 : Value(arith::ExtSIOp::create(nb, nl, i32, v));
         };
-        return multiplyAdd(nb, nl, widen(x, isUnsigned[0], zeroPoints[0]),
-                           widen(y, isUnsigned[1], zeroPoints[1]), acc);
+        auto shifted = [&](unsigned side) -> Value {
+          const ZeroPoint &zp = zeroPoints[side];
+          Value zpValue = zp.inputIndex < 0 ? zp.scalar
+                                            : widen(args[zp.inputIndex], isUnsigned[side]);
+          return arith::SubIOp::create(nb, nl, widen(args[side], isUnsigned[side]), zpValue);
+        };
+        return multiplyAdd(nb, nl, shifted(0), shifted(1), args.back());
       },
-      a, b);
+      a, b, extras);
 }
 
 /// MatMulInteger: the i32 product of the zero-point-shifted 8-bit inputs.

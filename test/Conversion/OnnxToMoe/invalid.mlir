@@ -153,3 +153,11 @@ func.func @topk_too_many(%x: tensor<3x4xf32>) -> (tensor<*xf32>, tensor<*xi64>) 
   %0:2 = onnx.node "TopK"(%x, %k) version 11 : (tensor<3x4xf32>, tensor<1xi64>) -> (tensor<*xf32>, tensor<*xi64>)
   return %0#0, %0#1 : tensor<*xf32>, tensor<*xi64>
 }
+
+// -----
+
+func.func @matmul_integer_zero_points_along_k(%a: tensor<4x8xi8>, %b: tensor<8x3xi8>, %az: tensor<8xi8>) -> tensor<4x3xi32> {
+  // expected-error @+1 {{node (MatMulInteger): a_zero_point must have one element, or one per row of A ([M] or A's shape with K as 1), not 'tensor<8xi8>'}}
+  %0 = onnx.node "MatMulInteger"(%a, %b, %az) version 10 : (tensor<4x8xi8>, tensor<8x3xi8>, tensor<8xi8>) -> tensor<4x3xi32>
+  return %0 : tensor<4x3xi32>
+}

@@ -100,6 +100,29 @@ func.func @matmul_integer(%a: tensor<4x8xui8>, %b: tensor<8x3xi8>, %az: tensor<u
 
 // -----
 
+// MatMulInteger with a zero point per row of A and one per column of B:
+// further inputs of the product, read at (batch, m, 0) and (n).
+// CHECK-DAG: #[[ZA:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, 0)>
+// CHECK-DAG: #[[ZB:.*]] = affine_map<(d0, d1, d2, d3) -> (d2)>
+// CHECK-LABEL: func @matmul_integer_per_axis
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}, #[[ZA]], #[[ZB]], #{{.*}}]
+// CHECK-SAME: outs(%{{.*}} : tensor<2x4x3xi32>)
+// CHECK: ^bb0(%[[A:.*]]: i8, %[[B:.*]]: i8, %[[AZ:.*]]: i8, %[[BZ:.*]]: i8, %[[ACC:.*]]: i32):
+// CHECK:   %[[AZW:.*]] = arith.extui %[[AZ]] : i8 to i32
+// CHECK:   %[[AW:.*]] = arith.extui %[[A]] : i8 to i32
+// CHECK:   %[[AS:.*]] = arith.subi %[[AW]], %[[AZW]]
+// CHECK:   %[[BZW:.*]] = arith.extsi %[[BZ]] : i8 to i32
+// CHECK:   %[[BW:.*]] = arith.extsi %[[B]] : i8 to i32
+// CHECK:   %[[BS:.*]] = arith.subi %[[BW]], %[[BZW]]
+// CHECK:   %[[P:.*]] = arith.muli %[[AS]], %[[BS]]
+// CHECK:   arith.addi %[[ACC]], %[[P]]
+func.func @matmul_integer_per_axis(%a: tensor<2x4x8xui8>, %b: tensor<8x3xi8>, %az: tensor<2x4x1xui8>, %bz: tensor<3xi8>) -> tensor<2x4x3xi32> {
+  %0 = onnx.node "MatMulInteger"(%a, %b, %az, %bz) version 10 : (tensor<2x4x8xui8>, tensor<8x3xi8>, tensor<2x4x1xui8>, tensor<3xi8>) -> tensor<2x4x3xi32>
+  return %0 : tensor<2x4x3xi32>
+}
+
+// -----
+
 // QLinearMatMul: the integer product requantized by a_scale * b_scale /
 // y_scale, rounded half to even, shifted by y_zero_point, saturated.
 // CHECK-LABEL: func @qlinear_matmul

@@ -136,6 +136,82 @@ func.func @zero_points(%a: tensor<8x4xi8>, %za: i32, %zb: i32) -> tensor<8x16xi3
 
 // -----
 
+// Batched rows [2, 4, K] with a zero point per row ([2, 4, 1]) and one per
+// column ([16]), as MatMulInteger imports them: the rows collapse to
+// [8, K] (the zero points per row with them), the plain product is tiled
+// and the correction reads the zero points per row and per column,
+// widened as the product widened them (the maps: e2e/matmul-integer.test's
+// numerics).
+// CHECK-LABEL: func @zero_points_per_axis
+// CHECK: %[[A8:.*]] = tensor.collapse_shape %{{.*}} {{\[}}[0, 1], [2]] : tensor<2x4x4xi8> into tensor<8x4xi8>
+// CHECK: %[[ZA8:.*]] = tensor.collapse_shape %{{.*}} {{\[}}[0, 1], [2]] : tensor<2x4x1xi8> into tensor<8x1xi8>
+// CHECK: scf.forall
+// CHECK: %[[ROWS:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]
+// CHECK: %[[COLS:.*]] = arith.constant dense<[3, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]> : tensor<16xi32>
+// CHECK: %[[R:.*]] = linalg.generic
+// CHECK-SAME: ins(%{{.*}}, %[[ROWS]], %[[COLS]], %[[ZA8]], %{{.*}} : tensor<8x16xi32>, tensor<8xi32>, tensor<16xi32>, tensor<8x1xi8>, tensor<16xi8>)
+// CHECK:   ^bb0(%{{.*}}: i32, %[[RS:.*]]: i32, %[[CS:.*]]: i32, %[[ZAI:.*]]: i8, %[[ZBI:.*]]: i8, %{{.*}}: i32):
+// CHECK:   %[[ZAW:.*]] = arith.extui %[[ZAI]] : i8 to i32
+// CHECK:   %[[ZBW:.*]] = arith.extsi %[[ZBI]] : i8 to i32
+// CHECK:   arith.muli %[[ZBW]], %[[RS]] : i32
+// CHECK:   arith.muli %[[ZAW]], %[[CS]] : i32
+// CHECK: tensor.expand_shape %[[R]] {{\[}}[0, 1], [2]] output_shape [2, 4, 16] : tensor<8x16xi32> into tensor<2x4x16xi32>
+func.func @zero_points_per_axis(%a: tensor<2x4x4xi8>, %za: tensor<2x4x1xi8>, %zb: tensor<16xi8>) -> tensor<2x4x16xi32> {
+  %w = arith.constant dense<[[1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+                             [1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+                             [1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+                             [0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]]> : tensor<4x16xi8>
+  %c0 = arith.constant 0 : i32
+  %empty = tensor.empty() : tensor<2x4x16xi32>
+  %init = linalg.fill ins(%c0 : i32) outs(%empty : tensor<2x4x16xi32>) -> tensor<2x4x16xi32>
+  %r = linalg.generic {indexing_maps = [affine_map<(b, m, n, k) -> (b, m, k)>, affine_map<(b, m, n, k) -> (k, n)>,
+                                        affine_map<(b, m, n, k) -> (b, m, 0)>, affine_map<(b, m, n, k) -> (n)>,
+                                        affine_map<(b, m, n, k) -> (b, m, n)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%a, %w, %za, %zb : tensor<2x4x4xi8>, tensor<4x16xi8>, tensor<2x4x1xi8>, tensor<16xi8>) outs(%init : tensor<2x4x16xi32>) {
+  ^bb0(%x: i8, %y: i8, %zx: i8, %zy: i8, %acc: i32):
+    %zxe = arith.extui %zx : i8 to i32
+    %xe = arith.extui %x : i8 to i32
+    %xs = arith.subi %xe, %zxe : i32
+    %zye = arith.extsi %zy : i8 to i32
+    %ye = arith.extsi %y : i8 to i32
+    %ys = arith.subi %ye, %zye : i32
+    %p = arith.muli %xs, %ys : i32
+    %s = arith.addi %acc, %p : i32
+    linalg.yield %s : i32
+  } -> tensor<2x4x16xi32>
+  return %r : tensor<2x4x16xi32>
+}
+
+// -----
+
+// A zero point read along K is not one per row: left alone.
+// CHECK-LABEL: func @zero_points_along_k
+// CHECK-NOT: scf.forall
+// CHECK: return
+func.func @zero_points_along_k(%a: tensor<8x4xi8>, %za: tensor<4xi8>) -> tensor<8x16xi32> {
+  %w = arith.constant dense<1> : tensor<4x16xi8>
+  %c0 = arith.constant 0 : i32
+  %empty = tensor.empty() : tensor<8x16xi32>
+  %init = linalg.fill ins(%c0 : i32) outs(%empty : tensor<8x16xi32>) -> tensor<8x16xi32>
+  %r = linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>,
+                                        affine_map<(m, n, k) -> (k)>, affine_map<(m, n, k) -> (m, n)>],
+                       iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %w, %za : tensor<8x4xi8>, tensor<4x16xi8>, tensor<4xi8>) outs(%init : tensor<8x16xi32>) {
+  ^bb0(%x: i8, %y: i8, %zx: i8, %acc: i32):
+    %zxe = arith.extsi %zx : i8 to i32
+    %xe = arith.extsi %x : i8 to i32
+    %xs = arith.subi %xe, %zxe : i32
+    %ye = arith.extsi %y : i8 to i32
+    %p = arith.muli %xs, %ye : i32
+    %s = arith.addi %acc, %p : i32
+    linalg.yield %s : i32
+  } -> tensor<8x16xi32>
+  return %r : tensor<8x16xi32>
+}
+
+// -----
+
 // CHECK-LABEL: func @odd_depth
 // CHECK: linalg.generic
 // CHECK-NOT: scf.forall

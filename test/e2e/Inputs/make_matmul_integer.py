@@ -1,12 +1,21 @@
 #!/usr/bin/env python3
-"""ONNX's MatMulInteger (8-bit A and B, per-tensor zero points, i32 out)
-by a constant B, and numpy's exact result.
+"""ONNX's MatMulInteger (8-bit A and B, i32 out) by a constant B, and
+numpy's exact result.
 
-    make_matmul_integer.py OUT_DIR M K N A_TYPE B_TYPE [zero-points]
+    make_matmul_integer.py OUT_DIR M K N A_TYPE B_TYPE [ZERO_POINTS] [batch=D]
+    make_matmul_integer.py OUT_DIR M K N uint8 B_TYPE dynamic [batch=D]
 
-A_TYPE and B_TYPE are int8 or uint8; with `zero-points` both inputs have
-one (A's an initializer like B's: what ONNX Runtime's dynamic
-quantization feeds it comes from DynamicQuantizeLinear instead).
+A_TYPE and B_TYPE are int8 or uint8. ZERO_POINTS is `zero-points` (one
+per tensor, A's an initializer like B's) or `per-axis` (one per row of A
+and one per column of B). With batch=D, A is [D, M, K] (a per-row zero
+point then [D, M, 1]).
+
+`dynamic` writes what ONNX Runtime's per-channel dynamic quantization
+makes of a MatMul: f32 A quantized at run time by DynamicQuantizeLinear
+(its zero point a run-time scalar), B with one zero point and scale per
+column, the i32 product cast and scaled back to f32. A's values are
+exact multiples of a power-of-two scale spanning the uint8 range, so the
+run-time quantization has no rounding to disagree on.
 """
 import os
 import sys
@@ -20,7 +29,8 @@ from make_matmul import write_model  # noqa: E402
 out = sys.argv[1]
 m, k, n = (int(v) for v in sys.argv[2:5])
 a_type, b_type = (np.dtype(t) for t in sys.argv[5:7])
-zero_points = "zero-points" in sys.argv[7:]
+options = sys.argv[7:]
+batch = next((int(o.split("=")[1]) for o in options if o.startswith("batch=")), None)
 rng = np.random.default_rng(8)
 
 
@@ -29,14 +39,37 @@ def draw(dtype, shape):
     return rng.integers(info.min, info.max + 1, shape).astype(dtype)
 
 
-a = draw(a_type, (m, k))
+rows = (batch, m) if batch else (m,)
+a = draw(a_type, rows + (k,))
 b = draw(b_type, (k, n))
 inputs = ["a", "b"]
 inits = {"b": b}
-za = zb = 0
-if zero_points:
-    za_arr, zb_arr = draw(a_type, ()), draw(b_type, ())
-    za, zb = int(za_arr), int(zb_arr)
+za = zb = np.zeros((), np.int64)
+if "dynamic" in options:
+    # The extremes present, so DynamicQuantizeLinear's scale is exactly `step`.
+    a.reshape(-1)[:2] = [0, 255]
+    step, a_zp = np.float32(2.0**-5), 77
+    x = ((a.astype(np.float32) - a_zp) * step).astype(np.float32)
+    zb_arr = draw(b_type, (n,))
+    b_scale = rng.uniform(0.01, 0.02, n).astype(np.float32)
+    inits.update({"zb": zb_arr, "b_scale": b_scale})
+    nodes = [
+        helper.make_node("DynamicQuantizeLinear", ["a"], ["aq", "a_scale", "a_zp"]),
+        helper.make_node("MatMulInteger", ["aq", "b", "a_zp", "zb"], ["acc"]),
+        helper.make_node("Cast", ["acc"], ["accf"], to=1),
+        helper.make_node("Mul", ["a_scale", "b_scale"], ["scale"]),
+        helper.make_node("Mul", ["accf", "scale"], ["c"]),
+    ]
+    acc = (a.astype(np.int64) - a_zp) @ (b.astype(np.int64) - zb_arr.astype(np.int64))
+    c = (acc.astype(np.float64) * (np.float64(step) * b_scale.astype(np.float64))).astype(np.float32)
+    write_model(out, nodes, inits, x, c)
+    sys.exit(0)
+if "zero-points" in options or "per-axis" in options:
+    per_axis = "per-axis" in options
+    za_arr = draw(a_type, rows + (1,) if per_axis and batch else (m,) if per_axis else ())
+    zb_arr = draw(b_type, (n,) if per_axis else ())
+    za = za_arr.astype(np.int64).reshape(rows + (1,) if per_axis else ())
+    zb = zb_arr.astype(np.int64)
     inits.update({"za": za_arr, "zb": zb_arr})
     inputs += ["za", "zb"]
 c = ((a.astype(np.int64) - za) @ (b.astype(np.int64) - zb)).astype(np.int32)
