@@ -201,22 +201,36 @@ struct LowerPackedInt4QMatmul : OpRewritePattern<QMatmulOp> {
           rewriter, loc, x,
           SmallVector<ReassociationIndices>{llvm::to_vector(llvm::seq<int64_t>(0, rank - 1)),
                                             {rank - 1}});
+    // The product [rows, n] back in the op's shape, plus the bias.
+    auto finish = [&](Value product) {
+      if (rank == 1)
+        product = tensor::CollapseShapeOp::create(rewriter, loc, product,
+                                                  SmallVector<ReassociationIndices>{{0, 1}});
+      else if (rank > 2) {
+        SmallVector<OpFoldResult> shape = tensor::getMixedSizes(rewriter, loc, op.getInput());
+        shape.back() = rewriter.getIndexAttr(n);
+        product = tensor::ExpandShapeOp::create(
+            rewriter, loc, resultType, product,
+            SmallVector<ReassociationIndices>{llvm::to_vector(llvm::seq<int64_t>(0, rank - 1)),
+                                              {rank - 1}},
+            shape);
+      }
+      if (Value bias = op.getBias())
+        product = addBias(rewriter, loc, product, bias);
+      rewriter.replaceOp(op, castTo(rewriter, loc, product, resultType));
+      return success();
+    };
+
     // Rows enough to fill the CPU's 8-row register tile (prefill) would
     // each stream and unpack all the bytes in the product below, a GEMV
     // per row (measured: a Mixtral-style block of 128 tokens 2.1x slower
-    // than in fp32). They multiply float weights instead, dequantized
-    // from the same bytes by a generic the CPU tiler computes a [K, 32]
-    // panel at a time for all the rows, so no float copy of the weights is
+    // than in fp32; one 128 x 1024 x 2816 layer 2.5x). They multiply float
+    // weights instead, dequantized from the same bytes by a generic the CPU
+    // tiler computes a [K, 32] panel at a time for all the rows (`rows`:
+    // [?, K], its run-time-row tiles), so no float copy of the weights is
     // made whole; fewer rows keep the product below.
-    scf::IfOp manyRows;
-    if (weightTiles && nMajor && ShapedType::isDynamic(xType.getDimSize(0)) && rank == 2) {
-      Value rows = tensor::DimOp::create(rewriter, loc, x, 0);
-      Value enough = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sge, rows,
-                                           arith::ConstantIndexOp::create(rewriter, loc, 8));
-      auto productType = RankedTensorType::get({ShapedType::kDynamic, n}, f32);
-      manyRows = scf::IfOp::create(rewriter, loc, TypeRange{productType}, enough,
-                                   /*withElseRegion=*/true);
-      rewriter.setInsertionPointToStart(manyRows.thenBlock());
+    auto productType = RankedTensorType::get({ShapedType::kDynamic, n}, f32);
+    auto floatWeightProduct = [&](Value rows) -> Value {
       auto d4 = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
       // w[g, j, p, n] = (nibble p of bytes[g, j, n] - zp[g, n]) * scale[g, n]:
       // row g*G + 2j + p of W [K, N].
@@ -244,11 +258,28 @@ struct LowerPackedInt4QMatmul : OpRewritePattern<QMatmulOp> {
       Value weight = tensor::CollapseShapeOp::create(
           rewriter, loc, unpacked, SmallVector<ReassociationIndices>{{0, 1, 2}, {3}});
       Value product = matmulInto(
-          rewriter, loc, x, weight,
+          rewriter, loc, rows, weight,
           filled(rewriter, loc,
-                 {tensor::getMixedSize(rewriter, loc, x, 0), rewriter.getIndexAttr(n)},
+                 {tensor::getMixedSize(rewriter, loc, rows, 0), rewriter.getIndexAttr(n)},
                  arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(0))));
-      scf::YieldOp::create(rewriter, loc, castTo(rewriter, loc, product, productType));
+      return castTo(rewriter, loc, product, productType);
+    };
+    int64_t staticRows = cast<RankedTensorType>(x.getType()).getDimSize(0);
+    if (weightTiles && nMajor && !ShapedType::isDynamic(staticRows) && staticRows >= 8)
+      return finish(
+          castTo(rewriter, loc,
+                 floatWeightProduct(castTo(rewriter, loc, x,
+                                           RankedTensorType::get({ShapedType::kDynamic, k}, f32))),
+                 RankedTensorType::get({staticRows, n}, f32)));
+    scf::IfOp manyRows;
+    if (weightTiles && nMajor && ShapedType::isDynamic(xType.getDimSize(0)) && rank == 2) {
+      Value rows = tensor::DimOp::create(rewriter, loc, x, 0);
+      Value enough = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sge, rows,
+                                           arith::ConstantIndexOp::create(rewriter, loc, 8));
+      manyRows = scf::IfOp::create(rewriter, loc, TypeRange{productType}, enough,
+                                   /*withElseRegion=*/true);
+      rewriter.setInsertionPointToStart(manyRows.thenBlock());
+      scf::YieldOp::create(rewriter, loc, floatWeightProduct(x));
       rewriter.setInsertionPointToStart(manyRows.elseBlock());
     }
     OpFoldResult m = tensor::getMixedSize(rewriter, loc, x, 0);
@@ -369,23 +400,7 @@ struct LowerPackedInt4QMatmul : OpRewritePattern<QMatmulOp> {
       product = manyRows.getResult(0);
     }
 
-    // Back to the op's shape.
-    if (rank == 1)
-      product = tensor::CollapseShapeOp::create(rewriter, loc, product,
-                                                SmallVector<ReassociationIndices>{{0, 1}});
-    else if (rank > 2) {
-      SmallVector<OpFoldResult> shape = tensor::getMixedSizes(rewriter, loc, op.getInput());
-      shape.back() = rewriter.getIndexAttr(n);
-      product = tensor::ExpandShapeOp::create(
-          rewriter, loc, resultType, product,
-          SmallVector<ReassociationIndices>{llvm::to_vector(llvm::seq<int64_t>(0, rank - 1)),
-                                            {rank - 1}},
-          shape);
-    }
-    if (Value bias = op.getBias())
-      product = addBias(rewriter, loc, product, bias);
-    rewriter.replaceOp(op, castTo(rewriter, loc, product, resultType));
-    return success();
+    return finish(product);
   }
 };
 

@@ -100,3 +100,30 @@ func.func @int4_rows(%x: tensor<?x8xf32>, %s: tensor<16x2xf32>) -> tensor<?x16xf
   %y = moe.qmatmul %x, %w, %s {group_size = 4 : i64} : (tensor<?x8xf32>, tensor<16x8xi4>, tensor<16x2xf32>) -> tensor<?x16xf32>
   return %y : tensor<?x16xf32>
 }
+
+// The same weights times a static [2, 6, K] of rows (12: prefill): the
+// rows, collapsed, multiply the dequantized float weights as run-time rows
+// (the CPU tiler's 8-row tiles and their rest), no test at run time; 6
+// rows keep the fused product over the bytes.
+// CHECK-LABEL: func.func @int4_static_rows
+// CHECK-NOT: scf.if
+// CHECK:     %[[X:.*]] = tensor.collapse_shape %arg0 {{\[}}[0, 1], [2]] : tensor<2x6x8xf32> into tensor<12x8xf32>
+// CHECK:     %[[XD:.*]] = tensor.cast %[[X]] : tensor<12x8xf32> to tensor<?x8xf32>
+// CHECK:     %[[W:.*]] = tensor.collapse_shape %{{.*}} {{\[}}[0, 1, 2], [3]] : tensor<2x2x2x16xf32> into tensor<8x16xf32>
+// CHECK:     %[[P:.*]] = linalg.generic {{.*}} ins(%[[XD]], %[[W]] : tensor<?x8xf32>, tensor<8x16xf32>)
+// CHECK:     %[[PS:.*]] = tensor.cast %[[P]] : tensor<?x16xf32> to tensor<12x16xf32>
+// CHECK:     tensor.expand_shape %[[PS]] {{\[}}[0, 1], [2]] output_shape [2, 6, 16] : tensor<12x16xf32> into tensor<2x6x16xf32>
+// CHECK-LABEL: func.func @int4_few_static_rows
+// CHECK-NOT: tensor<8x16xf32>
+// CHECK:     linalg.generic {{.*}} ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<6x2x2xf32>, tensor<6x2x2xf32>, tensor<2x2x16xi8>)
+func.func @int4_static_rows(%x: tensor<2x6x8xf32>, %s: tensor<16x2xf32>) -> tensor<2x6x16xf32> {
+  %w = arith.constant dense<[[1, 2, 3, 4, -5, -6, -1, -2], [0, 1, 2, 3, 4, 5, 6, 7], [1, 2, 3, 4, -5, -6, -1, -2], [0, 1, 2, 3, 4, 5, 6, 7], [1, 2, 3, 4, -5, -6, -1, -2], [0, 1, 2, 3, 4, 5, 6, 7], [1, 2, 3, 4, -5, -6, -1, -2], [0, 1, 2, 3, 4, 5, 6, 7], [1, 2, 3, 4, -5, -6, -1, -2], [0, 1, 2, 3, 4, 5, 6, 7], [1, 2, 3, 4, -5, -6, -1, -2], [0, 1, 2, 3, 4, 5, 6, 7], [1, 2, 3, 4, -5, -6, -1, -2], [0, 1, 2, 3, 4, 5, 6, 7], [1, 2, 3, 4, -5, -6, -1, -2], [0, 1, 2, 3, 4, 5, 6, 7]]> : tensor<16x8xi4>
+  %y = moe.qmatmul %x, %w, %s {group_size = 4 : i64} : (tensor<2x6x8xf32>, tensor<16x8xi4>, tensor<16x2xf32>) -> tensor<2x6x16xf32>
+  return %y : tensor<2x6x16xf32>
+}
+
+func.func @int4_few_static_rows(%x: tensor<6x8xf32>, %s: tensor<16x2xf32>) -> tensor<6x16xf32> {
+  %w = arith.constant dense<[[1, 2, 3, 4, -5, -6, -1, -2], [0, 1, 2, 3, 4, 5, 6, 7], [1, 2, 3, 4, -5, -6, -1, -2], [0, 1, 2, 3, 4, 5, 6, 7], [1, 2, 3, 4, -5, -6, -1, -2], [0, 1, 2, 3, 4, 5, 6, 7], [1, 2, 3, 4, -5, -6, -1, -2], [0, 1, 2, 3, 4, 5, 6, 7], [1, 2, 3, 4, -5, -6, -1, -2], [0, 1, 2, 3, 4, 5, 6, 7], [1, 2, 3, 4, -5, -6, -1, -2], [0, 1, 2, 3, 4, 5, 6, 7], [1, 2, 3, 4, -5, -6, -1, -2], [0, 1, 2, 3, 4, 5, 6, 7], [1, 2, 3, 4, -5, -6, -1, -2], [0, 1, 2, 3, 4, 5, 6, 7]]> : tensor<16x8xi4>
+  %y = moe.qmatmul %x, %w, %s {group_size = 4 : i64} : (tensor<6x8xf32>, tensor<16x8xi4>, tensor<16x2xf32>) -> tensor<6x16xf32>
+  return %y : tensor<6x16xf32>
+}
