@@ -238,16 +238,6 @@ LogicalResult convertMatMul(OnnxNode &node) {
   return success();
 }
 
-/// The element of a one-element tensor (a per-tensor quantization
-/// parameter), or an error naming `what`.
-FailureOr<Value> perTensorScalar(OnnxNode &node, Value tensor, StringRef what) {
-  auto type = dyn_cast<RankedTensorType>(tensor.getType());
-  if (!type || type.getNumElements() != 1)
-    return node.emitError() << "only a per-tensor " << what
-                            << " (one element) is supported";
-  return scalarOf(node.builder(), node.getLoc(), tensor);
-}
-
 /// (A - a_zero_point)(B - b_zero_point) summed in i32, for 8-bit A and B
 /// at inputs `a` and `b` with their zero points (optional) at `aZp` and
 /// `bZp`: one per tensor, one per row of A, one per column of B.
@@ -315,38 +305,86 @@ LogicalResult convertMatMulInteger(OnnxNode &node) {
 
 /// QLinearMatMul: the integer product requantized as the ONNX reference
 /// does, round_half_even(acc * a_scale * b_scale / y_scale) + y_zero_point
-/// saturated to the output's 8-bit type; parameters per tensor.
+/// saturated to the output's 8-bit type; a_scale, y_scale and y_zero_point
+/// per tensor or per row of A ([M]), b_scale per tensor or per column of B
+/// ([N]).
 LogicalResult convertQLinearMatMul(OnnxNode &node) {
   FailureOr<Value> acc = integerMatMul(node, 0, 3, 2, 5);
   if (failed(acc))
     return failure();
-  FailureOr<Value> aScale = perTensorScalar(node, node.input(1), "a_scale");
-  FailureOr<Value> bScale = perTensorScalar(node, node.input(4), "b_scale");
-  FailureOr<Value> yScale = perTensorScalar(node, node.input(6), "y_scale");
   Value yZpTensor = node.signlessInput(7);
-  if (failed(aScale) || failed(bScale) || failed(yScale) || !yZpTensor)
-    return failure();
-  FailureOr<Value> yZp = perTensorScalar(node, yZpTensor, "y_zero_point");
-  if (failed(yZp))
-    return failure();
-  bool isUnsigned = node.isUnsigned(7);
+  if (!node.input(1) || !node.input(4) || !node.input(6) || !yZpTensor)
+    return node.emitError() << "needs a_scale, b_scale, y_scale and y_zero_point";
   OpBuilder &b = node.builder();
   Location loc = node.getLoc();
   Type f32 = b.getF32Type();
-  auto toF32 = [&](Value v) -> Value {
-    return v.getType() == f32 ? v : Value(arith::ExtFOp::create(b, loc, f32, v));
+  auto accType = cast<RankedTensorType>(acc->getType());
+  int64_t rank = accType.getRank();
+  // A parameter: a scalar from outside the requantization, or one per row
+  // ([M], read as [M, 1]) or per column ([N]) as one of its inputs.
+  struct Param {
+    Value scalar;
+    int64_t input = -1;
   };
-  Value multiplier = arith::DivFOp::create(
-      b, loc, arith::MulFOp::create(b, loc, toF32(*aScale), toF32(*bScale)),
-      toF32(*yScale));
-  Value zp = isUnsigned ? Value(arith::UIToFPOp::create(b, loc, f32, *yZp))
-                        : Value(arith::SIToFPOp::create(b, loc, f32, *yZp));
+  SmallVector<Value> inputs = {*acc};
+  auto param = [&](Value tensor, StringRef name, bool perRow) -> FailureOr<Param> {
+    auto type = cast<RankedTensorType>(tensor.getType());
+    Param p;
+    if (type.getNumElements() == 1) {
+      p.scalar = scalarOf(b, loc, tensor);
+      return p;
+    }
+    int64_t dim = perRow ? (rank >= 2 ? accType.getDimSize(rank - 2) : 1)
+                         : accType.getDimSize(rank - 1);
+    if (type.getRank() != 1 || (perRow && rank < 2) ||
+        (!ShapedType::isDynamic(dim) && !ShapedType::isDynamic(type.getDimSize(0)) &&
+         type.getDimSize(0) != dim))
+      return node.emitError() << name << " must have one element or one per "
+                              << (perRow ? "row of A" : "column of B") << ", not " << type;
+    if (perRow)
+      tensor = tensor::ExpandShapeOp::create(
+          b, loc, RankedTensorType::get({type.getDimSize(0), 1}, type.getElementType()), tensor,
+          SmallVector<ReassociationIndices>{{0, 1}});
+    p.input = static_cast<int64_t>(inputs.size());
+    inputs.push_back(tensor);
+    return p;
+  };
+  FailureOr<Param> aScale = param(node.input(1), "a_scale", true);
+  if (failed(aScale))
+    return failure();
+  FailureOr<Param> bScale = param(node.input(4), "b_scale", false);
+  if (failed(bScale))
+    return failure();
+  FailureOr<Param> yScale = param(node.input(6), "y_scale", true);
+  if (failed(yScale))
+    return failure();
+  FailureOr<Param> yZp = param(yZpTensor, "y_zero_point", true);
+  if (failed(yZp))
+    return failure();
+  bool isUnsigned = node.isUnsigned(7);
   double lo = isUnsigned ? 0.0 : -128.0, hi = isUnsigned ? 255.0 : 127.0;
   Type i8 = b.getI8Type();
+  auto toF32 = [&](OpBuilder &nb, Location nl, Value v) -> Value {
+    return v.getType() == f32 ? v : Value(arith::ExtFOp::create(nb, nl, f32, v));
+  };
+  auto zpToF32 = [&](OpBuilder &nb, Location nl, Value v) -> Value {
+    return isUnsigned ? Value(arith::UIToFPOp::create(nb, nl, f32, v))
+                      : Value(arith::SIToFPOp::create(nb, nl, f32, v));
+  };
+  // Per tensor, the multiplier and zero point are computed once, outside.
+  auto multiplier = [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+    auto at = [&](const Param &p) { return toF32(nb, nl, p.input < 0 ? p.scalar : args[p.input]); };
+    return arith::DivFOp::create(nb, nl, arith::MulFOp::create(nb, nl, at(*aScale), at(*bScale)),
+                                 at(*yScale));
+  };
+  bool perTensor = aScale->input < 0 && bScale->input < 0 && yScale->input < 0;
+  Value outsideMultiplier = perTensor ? multiplier(b, loc, {}) : Value();
+  Value outsideZp = yZp->input < 0 ? zpToF32(b, loc, yZp->scalar) : Value();
   FailureOr<Value> result = buildBroadcastElementwise(
-      node, {*acc}, i8, [&](OpBuilder &nb, Location nl, ValueRange s) -> Value {
-        Value x = arith::MulFOp::create(
-            nb, nl, arith::SIToFPOp::create(nb, nl, f32, s[0]), multiplier);
+      node, inputs, i8, [&](OpBuilder &nb, Location nl, ValueRange s) -> Value {
+        Value m = perTensor ? outsideMultiplier : multiplier(nb, nl, s);
+        Value zp = outsideZp ? outsideZp : zpToF32(nb, nl, s[yZp->input]);
+        Value x = arith::MulFOp::create(nb, nl, arith::SIToFPOp::create(nb, nl, f32, s[0]), m);
         x = arith::AddFOp::create(nb, nl, math::RoundEvenOp::create(nb, nl, x), zp);
         x = arith::MinimumFOp::create(
             nb, nl, arith::MaximumFOp::create(nb, nl, x, scalarConstant(nb, nl, f32, lo)),

@@ -161,3 +161,11 @@ func.func @matmul_integer_zero_points_along_k(%a: tensor<4x8xi8>, %b: tensor<8x3
   %0 = onnx.node "MatMulInteger"(%a, %b, %az) version 10 : (tensor<4x8xi8>, tensor<8x3xi8>, tensor<8xi8>) -> tensor<4x3xi32>
   return %0 : tensor<4x3xi32>
 }
+
+// -----
+
+func.func @qlinear_matmul_scale_per_k(%a: tensor<4x8xi8>, %s: tensor<f32>, %z: tensor<i8>, %b: tensor<8x3xi8>, %bs: tensor<8xf32>) -> tensor<4x3xi8> {
+  // expected-error @+1 {{node (QLinearMatMul): b_scale must have one element or one per column of B, not 'tensor<8xf32>'}}
+  %0 = onnx.node "QLinearMatMul"(%a, %s, %z, %b, %bs, %z, %s, %z) version 10 : (tensor<4x8xi8>, tensor<f32>, tensor<i8>, tensor<8x3xi8>, tensor<8xf32>, tensor<i8>, tensor<f32>, tensor<i8>) -> tensor<4x3xi8>
+  return %0 : tensor<4x3xi8>
+}

@@ -147,3 +147,25 @@ func.func @qlinear_matmul(%a: tensor<2x4xui8>, %as: tensor<f32>, %az: tensor<ui8
   %0 = onnx.node "QLinearMatMul"(%a, %as, %az, %b, %bs, %bz, %ys, %yz) version 10 : (tensor<2x4xui8>, tensor<f32>, tensor<ui8>, tensor<4x3xui8>, tensor<f32>, tensor<ui8>, tensor<f32>, tensor<ui8>) -> tensor<2x3xui8>
   return %0 : tensor<2x3xui8>
 }
+
+// -----
+
+// QLinearMatMul with a_scale, y_scale and y_zero_point per row of A (read
+// as [M, 1]) and b_scale per column: the multiplier per element.
+// CHECK-LABEL: func @qlinear_matmul_per_axis
+// CHECK: %[[ACC:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<2x3xi32>)
+// CHECK: %[[AS:.*]] = tensor.expand_shape %arg1 {{\[}}[0, 1]] output_shape [2, 1] : tensor<2xf32> into tensor<2x1xf32>
+// CHECK: %[[YS:.*]] = tensor.expand_shape %arg3 {{\[}}[0, 1]] output_shape [2, 1] : tensor<2xf32> into tensor<2x1xf32>
+// CHECK: linalg.generic {{.*}} ins(%[[ACC]], %[[AS]], %arg2, %[[YS]], %{{.*}} : tensor<2x3xi32>, tensor<2x1xf32>, tensor<3xf32>, tensor<2x1xf32>, tensor<2x1xi8>)
+// CHECK:   ^bb0(%[[C:.*]]: i32, %[[A:.*]]: f32, %[[B:.*]]: f32, %[[Y:.*]]: f32, %[[Z:.*]]: i8, %{{.*}}: i8):
+// CHECK:   %[[AB:.*]] = arith.mulf %[[A]], %[[B]]
+// CHECK:   %[[M:.*]] = arith.divf %[[AB]], %[[Y]]
+// CHECK:   %[[ZF:.*]] = arith.sitofp %[[Z]] : i8 to f32
+// CHECK:   %[[F:.*]] = arith.sitofp %[[C]]
+// CHECK:   arith.mulf %[[F]], %[[M]]
+// CHECK:   math.roundeven
+// CHECK:   arith.addf %{{.*}}, %[[ZF]]
+func.func @qlinear_matmul_per_axis(%a: tensor<2x4xi8>, %as: tensor<2xf32>, %bs: tensor<3xf32>, %ys: tensor<2xf32>, %yz: tensor<2xi8>, %b: tensor<4x3xi8>, %az: tensor<i8>, %bz: tensor<3xi8>) -> tensor<2x3xi8> {
+  %0 = onnx.node "QLinearMatMul"(%a, %as, %az, %b, %bs, %bz, %ys, %yz) version 10 : (tensor<2x4xi8>, tensor<2xf32>, tensor<i8>, tensor<4x3xi8>, tensor<3xf32>, tensor<3xi8>, tensor<2xf32>, tensor<2xi8>) -> tensor<2x3xi8>
+  return %0 : tensor<2x3xi8>
+}

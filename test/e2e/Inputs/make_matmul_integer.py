@@ -4,6 +4,7 @@ numpy's exact result.
 
     make_matmul_integer.py OUT_DIR M K N A_TYPE B_TYPE [ZERO_POINTS] [batch=D]
     make_matmul_integer.py OUT_DIR M K N uint8 B_TYPE dynamic [batch=D]
+    make_matmul_integer.py OUT_DIR M K N A_TYPE B_TYPE qlinear [per-axis]
 
 A_TYPE and B_TYPE are int8 or uint8. ZERO_POINTS is `zero-points` (one
 per tensor, A's an initializer like B's) or `per-axis` (one per row of A
@@ -16,6 +17,12 @@ makes of a MatMul: f32 A quantized at run time by DynamicQuantizeLinear
 column, the i32 product cast and scaled back to f32. A's values are
 exact multiples of a power-of-two scale spanning the uint8 range, so the
 run-time quantization has no rounding to disagree on.
+
+`qlinear` writes a QLinearMatMul instead (the result requantized to
+A_TYPE), its parameters per tensor or, with `per-axis`, A's, the
+result's and their zero points per row and B's per column; scales are
+powers of two, so acc * a_scale * b_scale / y_scale is exact and numpy
+and the compiler round the same values half to even.
 """
 import os
 import sys
@@ -63,6 +70,30 @@ if "dynamic" in options:
     acc = (a.astype(np.int64) - a_zp) @ (b.astype(np.int64) - zb_arr.astype(np.int64))
     c = (acc.astype(np.float64) * (np.float64(step) * b_scale.astype(np.float64))).astype(np.float32)
     write_model(out, nodes, inits, x, c)
+    sys.exit(0)
+if "qlinear" in options:
+    per_axis = "per-axis" in options
+    rows_shape, cols_shape = ((m,), (n,)) if per_axis else ((), ())
+    params = {
+        "a_scale": (2.0 ** -rng.integers(0, 3, rows_shape)).astype(np.float32),
+        "a_zp": draw(a_type, rows_shape),
+        "b": b,
+        "b_scale": (2.0 ** -rng.integers(0, 3, cols_shape)).astype(np.float32),
+        "b_zp": draw(b_type, cols_shape),
+        "y_scale": (2.0 ** rng.integers(8, 11, rows_shape)).astype(np.float32),
+        "y_zp": draw(a_type, rows_shape),
+    }
+    as_rows = lambda v: v.reshape(-1, 1) if per_axis else v  # noqa: E731
+    acc = ((a.astype(np.int64) - as_rows(params["a_zp"]).astype(np.int64)) @
+           (b.astype(np.int64) - params["b_zp"].astype(np.int64)))
+    scale = as_rows(params["a_scale"]) * params["b_scale"] / as_rows(params["y_scale"])
+    info = np.iinfo(a_type)
+    y = np.rint(acc.astype(np.float64) * scale) + as_rows(params["y_zp"]).astype(np.float64)
+    c = np.clip(y, info.min, info.max).astype(a_type)
+    names = ["a", "a_scale", "a_zp", "b", "b_scale", "b_zp", "y_scale", "y_zp"]
+    params.pop("b")
+    inits.update(params)
+    write_model(out, [helper.make_node("QLinearMatMul", names, ["c"])], inits, a, c)
     sys.exit(0)
 if "zero-points" in options or "per-axis" in options:
     per_axis = "per-axis" in options
