@@ -155,6 +155,114 @@ static Value int8Product(OpBuilder &b, Location loc, moe::QMatmulOp op, Value wt
       .getResult(0);
 }
 
+/// The value whose bytes `v` holds in the same order: through reshapes
+/// (MatMulNBits' scales come flat and are reshaped to [N, K / G]).
+static Value throughReshapes(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (!isa<tensor::ReshapeOp, tensor::ExpandShapeOp, tensor::CollapseShapeOp>(def))
+      break;
+    v = def->getOperand(0);
+  }
+  return v;
+}
+
+/// The [K, N] weights in `narrow` of a qmatmul over constant 4-bit
+/// weights [N, K] with constant scales (and zero points) per group of K or
+/// per output channel, dequantized by the vector unit once per call. The
+/// integers sit one to a byte in global memory as [K / G, G, N] (the vector
+/// unit converts bytes; twice int4's bytes, a quarter of f32's), their
+/// scales and zero points as [K / G, N], read along each group by a zero
+/// stride. Null for other qmatmuls.
+static Value int4Dequantized(OpBuilder &b, Location loc, moe::QMatmulOp op, Type narrow) {
+  auto wType = cast<RankedTensorType>(op.getWeight().getType());
+  auto sType = cast<RankedTensorType>(op.getScale().getType());
+  if (wType.getElementTypeBitWidth() != 4 || !wType.hasStaticShape() || wType.getRank() != 2)
+    return {};
+  int64_t n = wType.getDimSize(0), k = wType.getDimSize(1);
+  int64_t group = op.getGroupSize() ? static_cast<int64_t>(op.getGroupSize()) : k;
+  if (group <= 0 || k % group != 0)
+    return {};
+  int64_t groups = k / group;
+  Type sElement = sType.getElementType();
+  std::optional<std::vector<char>> w = moe::constantBytes(op.getWeight());
+  std::optional<std::vector<char>> scales = moe::constantRawBytes(throughReshapes(op.getScale()));
+  std::optional<std::vector<char>> zeroPoints;
+  if (Value zp = op.getZeroPoint())
+    zeroPoints = moe::constantBytes(throughReshapes(zp));
+  int64_t sBytes = sElement.isF32() ? 4 : sElement.isF16() ? 2 : 0;
+  if (!w || static_cast<int64_t>(w->size()) != n * k || !scales || !sBytes ||
+      static_cast<int64_t>(scales->size()) != n * groups * sBytes ||
+      (op.getZeroPoint() &&
+       (!zeroPoints || static_cast<int64_t>(zeroPoints->size()) != n * groups)))
+    return {};
+  auto value = [](char byte, bool isUnsigned) {
+    int v = static_cast<unsigned char>(byte) & 0xF;
+    return isUnsigned || v < 8 ? v : v - 16;
+  };
+  bool isUnsigned = wType.getElementType().isUnsignedInteger();
+  std::vector<char> kMajor(k * n);
+  for (int64_t row = 0; row < n; ++row)
+    for (int64_t kk = 0; kk < k; ++kk)
+      kMajor[kk * n + row] = static_cast<char>(value((*w)[row * k + kk], isUnsigned));
+  // Scales and zero points [groups, N] in f32.
+  std::vector<float> scaleT(groups * n), zpT(groups * n, 0.0f);
+  for (int64_t row = 0; row < n; ++row)
+    for (int64_t g = 0; g < groups; ++g) {
+      int64_t at = row * groups + g;
+      float f;
+      if (sBytes == 4) {
+        std::memcpy(&f, scales->data() + 4 * at, 4);
+      } else {
+        uint16_t bits;
+        std::memcpy(&bits, scales->data() + 2 * at, 2);
+        APFloat half(APFloat::IEEEhalf(), APInt(16, bits));
+        bool lost;
+        half.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
+        f = half.convertToFloat();
+      }
+      scaleT[g * n + row] = f;
+      if (zeroPoints) {
+        bool zpUnsigned =
+            cast<ShapedType>(op.getZeroPoint().getType()).getElementType().isUnsignedInteger();
+        zpT[g * n + row] = static_cast<float>(value((*zeroPoints)[at], zpUnsigned));
+      }
+    }
+  auto asBytes = [](const std::vector<float> &v) {
+    return ArrayRef<char>(reinterpret_cast<const char *>(v.data()), v.size() * 4);
+  };
+  Type f32 = b.getF32Type();
+  auto paramType = RankedTensorType::get({groups, n}, f32);
+  SmallVector<Value> ins = {
+      moe::bytesConstant(b, loc, RankedTensorType::get({groups, group, n}, b.getI8Type()), kMajor,
+                         "npu_qweight"),
+      moe::bytesConstant(b, loc, paramType, asBytes(scaleT), "npu_qscale")};
+  if (zeroPoints)
+    ins.push_back(moe::bytesConstant(b, loc, paramType, asBytes(zpT), "npu_qzero_point"));
+  MLIRContext *ctx = b.getContext();
+  AffineMap all = b.getMultiDimIdentityMap(3);
+  AffineMap perGroup = AffineMap::get(3, 0, {b.getAffineDimExpr(0), b.getAffineDimExpr(2)}, ctx);
+  SmallVector<AffineMap> maps = {all, perGroup};
+  if (zeroPoints)
+    maps.push_back(perGroup);
+  maps.push_back(all);
+  Value empty = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{groups, group, n}, narrow);
+  bool hasZp = zeroPoints.has_value();
+  Value dq =
+      linalg::GenericOp::create(
+          b, loc, empty.getType(), ins, empty, maps,
+          SmallVector<utils::IteratorType>(3, utils::IteratorType::parallel),
+          [&](OpBuilder &nb, Location nl, ValueRange a) {
+            Value v = arith::SIToFPOp::create(nb, nl, f32, a[0]);
+            if (hasZp)
+              v = arith::SubFOp::create(nb, nl, v, a[2]);
+            v = arith::MulFOp::create(nb, nl, v, a[1]);
+            linalg::YieldOp::create(nb, nl, arith::TruncFOp::create(nb, nl, narrow, v).getResult());
+          })
+          .getResult(0);
+  return tensor::CollapseShapeOp::create(b, loc, dq,
+                                         SmallVector<ReassociationIndices>{{0, 1}, {2}});
+}
+
 LogicalResult mlir::npu::rewriteQMatmulsForCube(func::FuncOp func, Type cubeType,
                                                 bool int8Activations) {
   SmallVector<moe::QMatmulOp> work;
@@ -164,46 +272,64 @@ LogicalResult mlir::npu::rewriteQMatmulsForCube(func::FuncOp func, Type cubeType
     auto sType = cast<RankedTensorType>(op.getScale().getType());
     auto xType = cast<RankedTensorType>(op.getInput().getType());
     std::optional<std::vector<char>> w = moe::constantRawBytes(op.getWeight());
-    // Per-channel symmetric int8 with constant weights; anything else goes
-    // the generic way (dequantized elementwise on the vector unit).
-    if (!wType.getElementType().isInteger(8) || op.getZeroPoint() || op.getGroupSize() != 0 ||
-        sType.getRank() != 1 || !w || !xType.hasStaticShape())
+    bool int4 = wType.getElementTypeBitWidth() == 4;
+    // Per-channel symmetric int8 with constant weights, or constant int4;
+    // anything else goes the generic way (dequantized elementwise on the
+    // vector unit).
+    if (!xType.hasStaticShape() ||
+        (!int4 && (!wType.getElementType().isInteger(8) || op.getZeroPoint() ||
+                   op.getGroupSize() != 0 || sType.getRank() != 1 || !w)))
       continue;
     OpBuilder b(op);
     Location loc = op.getLoc();
-    int64_t N = wType.getDimSize(0), K = wType.getDimSize(1);
-    // The integers stay integers in global memory, [K, N] for the cube.
-    Value wt = moe::bytesConstant(b, loc, RankedTensorType::get({K, N}, wType.getElementType()),
-                                  moe::transposeMatrixBytes(*w, 1, N, K, 1), "npu_qweight");
-    if (int8Activations) {
-      op.getResult().replaceAllUsesWith(int8Product(b, loc, op, wt));
-      op.erase();
-      continue;
-    }
+    MLIRContext *ctx = b.getContext();
     Type narrow = cubeType ? cubeType : xType.getElementType();
-    if (!(narrow.isF16() || narrow.isBF16()))
+    auto needsNarrow = [&] {
       return op.emitError() << nodeOf(op)
                             << "a quantized matmul of f32 activations on the NPU needs "
-                               "--npu-matmul-type=f16 or bf16 (or --npu-int8-activations)";
-    MLIRContext *ctx = b.getContext();
-    AffineMap all = b.getMultiDimIdentityMap(2);
-    AffineMap col = AffineMap::get(2, 0, {b.getAffineDimExpr(1)}, ctx);
-    Value empty = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{K, N}, narrow);
-    SmallVector<utils::IteratorType> par2(2, utils::IteratorType::parallel);
-    // Dequantized on the vector unit into the cube's type, once per call.
-    Value dq = linalg::GenericOp::create(
-                   b, loc, empty.getType(), ValueRange{wt, op.getScale()}, empty,
-                   ArrayRef<AffineMap>{all, col, all}, par2,
-                   [&](OpBuilder &nb, Location nl, ValueRange a) {
-                     Value f = arith::SIToFPOp::create(nb, nl, nb.getF32Type(), a[0]);
-                     Value s = a[1].getType().isF32()
-                                   ? a[1]
-                                   : arith::ExtFOp::create(nb, nl, nb.getF32Type(), a[1]);
-                     Value v = arith::MulFOp::create(nb, nl, f, s);
-                     linalg::YieldOp::create(nb, nl,
-                                             arith::TruncFOp::create(nb, nl, narrow, v).getResult());
-                   })
-                   .getResult(0);
+                               "--npu-matmul-type=f16 or bf16 (or --npu-int8-activations for "
+                               "8-bit weights)";
+    };
+    Value dq;
+    if (int4) {
+      // Weight-only: the activations stay floats (no int4 x int8 cube path).
+      if (!(narrow.isF16() || narrow.isBF16()))
+        return needsNarrow();
+      dq = int4Dequantized(b, loc, op, narrow);
+      if (!dq)
+        continue;
+    }
+    int64_t N = wType.getDimSize(0), K = wType.getDimSize(1);
+    if (!dq) {
+      // The integers stay integers in global memory, [K, N] for the cube.
+      Value wt = moe::bytesConstant(b, loc, RankedTensorType::get({K, N}, wType.getElementType()),
+                                    moe::transposeMatrixBytes(*w, 1, N, K, 1), "npu_qweight");
+      if (int8Activations) {
+        op.getResult().replaceAllUsesWith(int8Product(b, loc, op, wt));
+        op.erase();
+        continue;
+      }
+      if (!(narrow.isF16() || narrow.isBF16()))
+        return needsNarrow();
+      AffineMap all = b.getMultiDimIdentityMap(2);
+      AffineMap col = AffineMap::get(2, 0, {b.getAffineDimExpr(1)}, ctx);
+      Value empty = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{K, N}, narrow);
+      SmallVector<utils::IteratorType> par2(2, utils::IteratorType::parallel);
+      // Dequantized on the vector unit into the cube's type, once per call.
+      dq = linalg::GenericOp::create(
+               b, loc, empty.getType(), ValueRange{wt, op.getScale()}, empty,
+               ArrayRef<AffineMap>{all, col, all}, par2,
+               [&](OpBuilder &nb, Location nl, ValueRange a) {
+                 Value f = arith::SIToFPOp::create(nb, nl, nb.getF32Type(), a[0]);
+                 Value s = a[1].getType().isF32()
+                               ? a[1]
+                               : arith::ExtFOp::create(nb, nl, nb.getF32Type(), a[1]);
+                 Value v = arith::MulFOp::create(nb, nl, f, s);
+                 linalg::YieldOp::create(nb, nl,
+                                         arith::TruncFOp::create(nb, nl, narrow, v).getResult());
+               })
+               .getResult(0);
+    }
     Value x = xType.getElementType() == narrow ? op.getInput()
                                                : castTensor(b, loc, op.getInput(), narrow);
     // x [batch..., K] times dq [K, N] into f32.
@@ -222,8 +348,8 @@ LogicalResult mlir::npu::rewriteQMatmulsForCube(func::FuncOp func, Type cubeType
         ms.push_back(last);
       }
       ms.push_back(id);
-      Value out = tensor::EmptyOp::create(b, loc, resultType.getShape(),
-                                          resultType.getElementType());
+      Value out =
+          tensor::EmptyOp::create(b, loc, resultType.getShape(), resultType.getElementType());
       SmallVector<utils::IteratorType> par(rank, utils::IteratorType::parallel);
       y = linalg::GenericOp::create(
               b, loc, resultType, ins, out, ms, par,
