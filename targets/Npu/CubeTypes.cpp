@@ -155,9 +155,7 @@ static Value int8Product(OpBuilder &b, Location loc, moe::QMatmulOp op, Value wt
       .getResult(0);
 }
 
-/// The value whose bytes `v` holds in the same order: through reshapes
-/// (MatMulNBits' scales come flat and are reshaped to [N, K / G]).
-static Value throughReshapes(Value v) {
+Value mlir::npu::throughReshapes(Value v) {
   while (Operation *def = v.getDefiningOp()) {
     if (!isa<tensor::ReshapeOp, tensor::ExpandShapeOp, tensor::CollapseShapeOp>(def))
       break;
@@ -166,17 +164,20 @@ static Value throughReshapes(Value v) {
   return v;
 }
 
-/// The [K, N] weights in `narrow` of a qmatmul over constant 4-bit
+/// The [K, N] weights in `narrow` of a qmatmul over constant 4- or 8-bit
 /// weights [N, K] with constant scales (and zero points) per group of K or
 /// per output channel, dequantized by the vector unit once per call. The
 /// integers sit one to a byte in global memory as [K / G, G, N] (the vector
-/// unit converts bytes; twice int4's bytes, a quarter of f32's), their
-/// scales and zero points as [K / G, N], read along each group by a zero
-/// stride. Null for other qmatmuls.
-static Value int4Dequantized(OpBuilder &b, Location loc, moe::QMatmulOp op, Type narrow) {
+/// unit converts signed bytes: unsigned 8-bit values are stored less 128,
+/// their zero points too; int4 takes twice its bytes, a quarter of f32's),
+/// their scales and zero points as [K / G, N], read along each group by a
+/// zero stride. Null for other qmatmuls.
+static Value dequantizedWeights(OpBuilder &b, Location loc, moe::QMatmulOp op, Type narrow) {
   auto wType = cast<RankedTensorType>(op.getWeight().getType());
   auto sType = cast<RankedTensorType>(op.getScale().getType());
-  if (wType.getElementTypeBitWidth() != 4 || !wType.hasStaticShape() || wType.getRank() != 2)
+  unsigned bits = wType.getElementTypeBitWidth();
+  if ((bits != 4 && bits != 8) || !wType.getElementType().isInteger() ||
+      !wType.hasStaticShape() || wType.getRank() != 2)
     return {};
   int64_t n = wType.getDimSize(0), k = wType.getDimSize(1);
   int64_t group = op.getGroupSize() ? static_cast<int64_t>(op.getGroupSize()) : k;
@@ -195,17 +196,21 @@ static Value int4Dequantized(OpBuilder &b, Location loc, moe::QMatmulOp op, Type
       (op.getZeroPoint() &&
        (!zeroPoints || static_cast<int64_t>(zeroPoints->size()) != n * groups)))
     return {};
-  auto value = [](char byte, bool isUnsigned) {
-    int v = static_cast<unsigned char>(byte) & 0xF;
-    return isUnsigned || v < 8 ? v : v - 16;
+  // The integer a byte of MLIR's storage holds in its low `width` bits.
+  auto value = [](char byte, unsigned width, bool isUnsigned) {
+    int mask = (1 << width) - 1, v = static_cast<unsigned char>(byte) & mask;
+    return isUnsigned || v < (1 << (width - 1)) ? v : v - (1 << width);
   };
   bool isUnsigned = wType.getElementType().isUnsignedInteger();
+  // Unsigned bytes less 128 fit a signed byte; the zero points follow.
+  int offset = bits == 8 && isUnsigned ? 128 : 0;
   std::vector<char> kMajor(k * n);
   for (int64_t row = 0; row < n; ++row)
     for (int64_t kk = 0; kk < k; ++kk)
-      kMajor[kk * n + row] = static_cast<char>(value((*w)[row * k + kk], isUnsigned));
+      kMajor[kk * n + row] =
+          static_cast<char>(value((*w)[row * k + kk], bits, isUnsigned) - offset);
   // Scales and zero points [groups, N] in f32.
-  std::vector<float> scaleT(groups * n), zpT(groups * n, 0.0f);
+  std::vector<float> scaleT(groups * n), zpT(groups * n, -static_cast<float>(offset));
   for (int64_t row = 0; row < n; ++row)
     for (int64_t g = 0; g < groups; ++g) {
       int64_t at = row * groups + g;
@@ -222,9 +227,11 @@ static Value int4Dequantized(OpBuilder &b, Location loc, moe::QMatmulOp op, Type
       }
       scaleT[g * n + row] = f;
       if (zeroPoints) {
-        bool zpUnsigned =
-            cast<ShapedType>(op.getZeroPoint().getType()).getElementType().isUnsignedInteger();
-        zpT[g * n + row] = static_cast<float>(value((*zeroPoints)[at], zpUnsigned));
+        auto zpElement = cast<ShapedType>(op.getZeroPoint().getType()).getElementType();
+        zpT[g * n + row] = static_cast<float>(
+            value((*zeroPoints)[at], zpElement.getIntOrFloatBitWidth(),
+                  zpElement.isUnsignedInteger()) -
+            offset);
       }
     }
   auto asBytes = [](const std::vector<float> &v) {
@@ -236,17 +243,17 @@ static Value int4Dequantized(OpBuilder &b, Location loc, moe::QMatmulOp op, Type
       moe::bytesConstant(b, loc, RankedTensorType::get({groups, group, n}, b.getI8Type()), kMajor,
                          "npu_qweight"),
       moe::bytesConstant(b, loc, paramType, asBytes(scaleT), "npu_qscale")};
-  if (zeroPoints)
+  bool hasZp = zeroPoints || offset;
+  if (hasZp)
     ins.push_back(moe::bytesConstant(b, loc, paramType, asBytes(zpT), "npu_qzero_point"));
   MLIRContext *ctx = b.getContext();
   AffineMap all = b.getMultiDimIdentityMap(3);
   AffineMap perGroup = AffineMap::get(3, 0, {b.getAffineDimExpr(0), b.getAffineDimExpr(2)}, ctx);
   SmallVector<AffineMap> maps = {all, perGroup};
-  if (zeroPoints)
+  if (hasZp)
     maps.push_back(perGroup);
   maps.push_back(all);
   Value empty = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{groups, group, n}, narrow);
-  bool hasZp = zeroPoints.has_value();
   Value dq =
       linalg::GenericOp::create(
           b, loc, empty.getType(), ins, empty, maps,
@@ -272,13 +279,13 @@ LogicalResult mlir::npu::rewriteQMatmulsForCube(func::FuncOp func, Type cubeType
     auto sType = cast<RankedTensorType>(op.getScale().getType());
     auto xType = cast<RankedTensorType>(op.getInput().getType());
     std::optional<std::vector<char>> w = moe::constantRawBytes(op.getWeight());
-    bool int4 = wType.getElementTypeBitWidth() == 4;
-    // Per-channel symmetric int8 with constant weights, or constant int4;
-    // anything else goes the generic way (dequantized elementwise on the
-    // vector unit).
-    if (!xType.hasStaticShape() ||
-        (!int4 && (!wType.getElementType().isInteger(8) || op.getZeroPoint() ||
-                   op.getGroupSize() != 0 || sType.getRank() != 1 || !w)))
+    // Per-channel symmetric int8 with constant weights (the int8 cube's
+    // too), else constant 4- or 8-bit weights dequantized into the cube's
+    // type; anything else goes the generic way (dequantized elementwise on
+    // the vector unit).
+    bool int8PerChannel = wType.getElementType().isInteger(8) && !op.getZeroPoint() &&
+                          op.getGroupSize() == 0 && sType.getRank() == 1 && w;
+    if (!xType.hasStaticShape())
       continue;
     OpBuilder b(op);
     Location loc = op.getLoc();
@@ -291,11 +298,11 @@ LogicalResult mlir::npu::rewriteQMatmulsForCube(func::FuncOp func, Type cubeType
                                "8-bit weights)";
     };
     Value dq;
-    if (int4) {
+    if (!int8PerChannel) {
       // Weight-only: the activations stay floats (no int4 x int8 cube path).
       if (!(narrow.isF16() || narrow.isBF16()))
         return needsNarrow();
-      dq = int4Dequantized(b, loc, op, narrow);
+      dq = dequantizedWeights(b, loc, op, narrow);
       if (!dq)
         continue;
     }

@@ -114,6 +114,55 @@ FailureOr<Value> slice(OpBuilder &b, Location loc, Value stack, int64_t e, bool 
                             t, "npu_expert_weight");
 }
 
+/// Matrix `e` of a constant stack [E, R, C] (any element type, a byte per
+/// element up to 8 bits) as its own constant [R, C].
+std::optional<Value> matrixConstant(OpBuilder &b, Location loc, Value stack, Type type, int64_t e) {
+  auto full = cast<RankedTensorType>(stack.getType());
+  std::optional<std::vector<char>> bytes =
+      type.getIntOrFloatBitWidth() < 8 ? moe::constantBytes(throughReshapes(stack))
+                                       : moe::constantRawBytes(throughReshapes(stack));
+  int64_t per = full.getNumElements() / full.getDimSize(0);
+  int64_t width = std::max<int64_t>(type.getIntOrFloatBitWidth() / 8, 1);
+  if (!bytes || static_cast<int64_t>(bytes->size()) != full.getNumElements() * width)
+    return std::nullopt;
+  return moe::bytesConstant(
+      b, loc, RankedTensorType::get({full.getDimSize(1), full.getDimSize(2)}, type),
+      ArrayRef<char>(bytes->data() + e * per * width, per * width), "npu_expert_qweight");
+}
+
+/// x times expert e's weights of `stack` [E, N, K] (out x in). Dequantized
+/// from constant integers (QMoE), a moe.qmatmul over the expert's integers,
+/// which rewriteQMatmulsForCube dequantizes on the vector unit per call;
+/// else the float matmul of the transposed constant.
+FailureOr<Value> expertProduct(OpBuilder &b, Location loc, Value x, Value stack, int64_t e,
+                               Operation *where) {
+  if (auto dq = stack.getDefiningOp<moe::DequantizeOp>()) {
+    auto qType = cast<RankedTensorType>(dq.getInput().getType());
+    auto sType = cast<RankedTensorType>(dq.getScale().getType());
+    std::optional<Value> w, scale, zp;
+    if (dq.getAxis() == std::optional<uint64_t>(2) && qType.hasStaticShape() &&
+        sType.hasStaticShape() && sType.getRank() == 3) {
+      w = matrixConstant(b, loc, dq.getInput(), qType.getElementType(), e);
+      scale = matrixConstant(b, loc, dq.getScale(), sType.getElementType(), e);
+      if (Value z = dq.getZeroPoint())
+        zp = matrixConstant(b, loc, z, cast<ShapedType>(z.getType()).getElementType(), e);
+    }
+    if (!w || !scale || (dq.getZeroPoint() && !zp))
+      return where->emitError()
+             << nodeOf(where)
+             << "the NPU computes quantized experts whose integers, scales and zero points "
+                "are constants, one scale per group of the input dim";
+    int64_t k = qType.getDimSize(2), groups = sType.getDimSize(2);
+    return moe::QMatmulOp::create(b, loc, x, *w, *scale, zp ? *zp : Value(), Value(),
+                                  b.getI64IntegerAttr(k / groups))
+        .getResult();
+  }
+  FailureOr<Value> w = slice(b, loc, stack, e, true, where);
+  if (failed(w))
+    return failure();
+  return buildMatmul(b, loc, x, *w);
+}
+
 /// A 2-d [R, C] constant transposed (shared experts' out x in weights).
 FailureOr<Value> transposed2d(OpBuilder &b, Location loc, Value w, Operation *where) {
   auto type = cast<RankedTensorType>(w.getType());
@@ -243,12 +292,25 @@ LogicalResult mlir::npu::decomposeExpertsDense(func::FuncOp func) {
                      return arith::AddFOp::create(nb, nl, a[0], d.f32(nb, nl, a[1]));
                    });
     };
-    auto ffn = [&](Value w1, Value w3, Value w2, Value b1, Value b3, Value b2) -> Value {
-      Value h1 = addBias(buildMatmul(b, loc, op.getTokens(), w1), b1);
+    // Weights: a float [in, out] matrix, or (`e` set) expert e's of a stack.
+    auto product = [&](Value x, Value w, std::optional<int64_t> e) -> FailureOr<Value> {
+      if (e)
+        return expertProduct(b, loc, x, w, *e, op);
+      return buildMatmul(b, loc, x, w);
+    };
+    auto ffn = [&](Value w1, Value w3, Value w2, Value b1, Value b3, Value b2,
+                   std::optional<int64_t> e) -> FailureOr<Value> {
+      FailureOr<Value> p1 = product(op.getTokens(), w1, e);
+      if (failed(p1))
+        return failure();
+      Value h1 = addBias(*p1, b1);
       int64_t I = cast<RankedTensorType>(h1.getType()).getDimSize(1);
       Value h;
       if (act == moe::Activation::Swiglu) {
-        Value h3 = addBias(buildMatmul(b, loc, op.getTokens(), w3), b3);
+        FailureOr<Value> p3 = product(op.getTokens(), w3, e);
+        if (failed(p3))
+          return failure();
+        Value h3 = addBias(*p3, b3);
         h = d.map({T, I}, f32, {{h1, d.all()}, {h3, d.all()}},
                   [&](OpBuilder &nb, Location nl, ValueRange a) {
                     Value one = d.constant(nb, nl, 1.0);
@@ -267,20 +329,23 @@ LogicalResult mlir::npu::decomposeExpertsDense(func::FuncOp func) {
           return arith::DivFOp::create(nb, nl, a[0], den);
         });
       }
-      return addBias(buildMatmul(b, loc, narrow(h), w2), b2);
+      FailureOr<Value> p2 = product(narrow(h), w2, e);
+      if (failed(p2))
+        return failure();
+      return addBias(*p2, b2);
     };
 
     Value out;
     for (int64_t e = 0; e < E; ++e) {
-      FailureOr<Value> w1 = slice(b, loc, op.getFc1(), e, true, op);
-      FailureOr<Value> w2 = slice(b, loc, op.getFc2(), e, true, op);
-      FailureOr<Value> w3 = op.getFc3() ? slice(b, loc, op.getFc3(), e, true, op) : Value();
       FailureOr<Value> b1 = op.getFc1Bias() ? slice(b, loc, op.getFc1Bias(), e, false, op) : Value();
       FailureOr<Value> b2 = op.getFc2Bias() ? slice(b, loc, op.getFc2Bias(), e, false, op) : Value();
       FailureOr<Value> b3 = op.getFc3Bias() ? slice(b, loc, op.getFc3Bias(), e, false, op) : Value();
-      if (failed(w1) || failed(w2) || failed(w3) || failed(b1) || failed(b2) || failed(b3))
+      if (failed(b1) || failed(b2) || failed(b3))
         return failure();
-      Value y = ffn(*w1, *w3, *w2, *b1, *b3, *b2);
+      FailureOr<Value> ffnOut = ffn(op.getFc1(), op.getFc3(), op.getFc2(), *b1, *b3, *b2, e);
+      if (failed(ffnOut))
+        return failure();
+      Value y = *ffnOut;
       // Weighted by the gate's column e: zero for tokens that did not pick e.
       SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(e)},
                                 sizes = {b.getIndexAttr(T), b.getIndexAttr(1)},
@@ -301,7 +366,10 @@ LogicalResult mlir::npu::decomposeExpertsDense(func::FuncOp func) {
           op.getSharedFc3() ? transposed2d(b, loc, op.getSharedFc3(), op) : Value();
       if (failed(w1) || failed(w2) || failed(w3))
         return failure();
-      Value shared = ffn(*w1, *w3, *w2, Value(), Value(), Value());
+      FailureOr<Value> sharedOut = ffn(*w1, *w3, *w2, Value(), Value(), Value(), std::nullopt);
+      if (failed(sharedOut))
+        return failure();
+      Value shared = *sharedOut;
       if (Value g = op.getSharedGate()) {
         // sigmoid(x . gate) per token, a row sum on the vector unit.
         Value prod = d.map({T, H}, f32, {{op.getTokens(), d.all()}, {g, d.col()}},

@@ -77,9 +77,10 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
       return signalPassFailure();
     }
     for (func::FuncOp func : funcs)
-      if (failed(rewriteQMatmulsForCube(func, cubeType, int8Activations)) ||
-          failed(applyPatternsGreedily(func, frozen)) || failed(decomposeExpertsDense(func)) ||
-          failed(convertForCube(func, cubeType)))
+      // Experts first: quantized ones become moe.qmatmul per expert.
+      if (failed(decomposeExpertsDense(func)) ||
+          failed(rewriteQMatmulsForCube(func, cubeType, int8Activations)) ||
+          failed(applyPatternsGreedily(func, frozen)) || failed(convertForCube(func, cubeType)))
         return signalPassFailure();
     // Chains of vector work as one kernel each: one pass through the
     // unified buffer instead of a round trip through global memory per op.

@@ -69,10 +69,14 @@ SmallVector<int64_t> packed(ArrayRef<int64_t> shape);
 /// weighted by the gate (DenseExperts.cpp says why).
 LogicalResult decomposeExpertsDense(func::FuncOp func);
 
-/// Per-channel symmetric int8 moe.qmatmul over constant weights on the
-/// cube: the integers stay integers in global memory (transposed [K, N] at
-/// compile time), the vector unit dequantizes them into the cube's type each
-/// call, the cube multiplies. Others are left for the generic lowering.
+/// The value whose bytes `v` holds in the same order: through reshapes
+/// (MatMulNBits' scales come flat and are reshaped to [N, K / G]).
+Value throughReshapes(Value v);
+
+/// moe.qmatmul over constant 4- or 8-bit weights on the cube: the integers
+/// stay integers in global memory (transposed [K, N] at compile time), the
+/// vector unit dequantizes them into the cube's type each call, the cube
+/// multiplies. Others are left for the generic lowering.
 /// With `int8Activations` the activations are quantized too (per row,
 /// symmetric, at run time), the cube multiplies int8 by int8 into i32 and
 /// the vector unit dequantizes by both scales.
