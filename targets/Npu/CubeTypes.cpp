@@ -283,7 +283,8 @@ LogicalResult mlir::npu::rewriteQMatmulsForCube(func::FuncOp func, Type cubeType
     // too), else constant 4- or 8-bit weights dequantized into the cube's
     // type; anything else goes the generic way (dequantized elementwise on
     // the vector unit).
-    bool int8PerChannel = wType.getElementType().isInteger(8) && !op.getZeroPoint() &&
+    bool int8PerChannel = wType.getElementType().isInteger(8) &&
+                          !wType.getElementType().isUnsignedInteger() && !op.getZeroPoint() &&
                           op.getGroupSize() == 0 && sType.getRank() == 1 && w;
     if (!xType.hasStaticShape())
       continue;
