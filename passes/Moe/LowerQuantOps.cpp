@@ -436,7 +436,7 @@ struct MoeLowerToLinalg : moe::impl::MoeLowerToLinalgBase<MoeLowerToLinalg> {
     if (weightTiles) {
       // Before the dequantizations become generics.
       RewritePatternSet folds(&getContext());
-      folds.add<DequantizedWeightAsQMatmul>(&getContext(), int8Activations);
+      populateDequantizedWeightAsQMatmulPatterns(folds, int8Activations);
       if (failed(applyPatternsGreedily(getOperation(), std::move(folds))))
         return signalPassFailure();
     }
@@ -473,6 +473,10 @@ Value moe::addBias(OpBuilder &b, Location loc, Value result, Value bias) {
                    nb, l, Value(arith::AddFOp::create(nb, l, args[0], args[1])));
              })
       .getResult(0);
+}
+
+void moe::populateDequantizedWeightAsQMatmulPatterns(RewritePatternSet &patterns, bool anyRows) {
+  patterns.add<DequantizedWeightAsQMatmul>(patterns.getContext(), anyRows);
 }
 
 void moe::populateLowerQuantOpsPatterns(RewritePatternSet &patterns, bool weightTiles) {

@@ -191,10 +191,12 @@ static Value dequantizedWeights(OpBuilder &b, Location loc, moe::QMatmulOp op, T
   if (Value zp = op.getZeroPoint())
     zeroPoints = moe::constantBytes(throughReshapes(zp));
   int64_t sBytes = sElement.isF32() ? 4 : sElement.isF16() ? 2 : 0;
+  // One scale (zero point) for the whole matrix, or one per (row, group).
+  bool perTensor = sType.getNumElements() == 1;
+  int64_t params = perTensor ? 1 : n * groups;
   if (!w || static_cast<int64_t>(w->size()) != n * k || !scales || !sBytes ||
-      static_cast<int64_t>(scales->size()) != n * groups * sBytes ||
-      (op.getZeroPoint() &&
-       (!zeroPoints || static_cast<int64_t>(zeroPoints->size()) != n * groups)))
+      static_cast<int64_t>(scales->size()) != params * sBytes ||
+      (op.getZeroPoint() && (!zeroPoints || static_cast<int64_t>(zeroPoints->size()) != params)))
     return {};
   // The integer a byte of MLIR's storage holds in its low `width` bits.
   auto value = [](char byte, unsigned width, bool isUnsigned) {
@@ -213,7 +215,7 @@ static Value dequantizedWeights(OpBuilder &b, Location loc, moe::QMatmulOp op, T
   std::vector<float> scaleT(groups * n), zpT(groups * n, -static_cast<float>(offset));
   for (int64_t row = 0; row < n; ++row)
     for (int64_t g = 0; g < groups; ++g) {
-      int64_t at = row * groups + g;
+      int64_t at = perTensor ? 0 : row * groups + g;
       float f;
       if (sBytes == 4) {
         std::memcpy(&f, scales->data() + 4 * at, 4);

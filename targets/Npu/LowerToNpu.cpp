@@ -76,6 +76,15 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
       module.emitError() << "int8-activations: " << target.getName() << "'s cube has no i8";
       return signalPassFailure();
     }
+    // QDQ weights (dequantized constant integers) as moe.qmatmul, whatever
+    // the row count: the cube then multiplies what the vector unit
+    // dequantizes from the integers.
+    RewritePatternSet qdq(&getContext());
+    moe::populateDequantizedWeightAsQMatmulPatterns(qdq, /*anyRows=*/true);
+    FrozenRewritePatternSet frozenQdq(std::move(qdq));
+    for (func::FuncOp func : funcs)
+      if (failed(applyPatternsGreedily(func, frozenQdq)))
+        return signalPassFailure();
     for (func::FuncOp func : funcs)
       // Experts first: quantized ones become moe.qmatmul per expert.
       if (failed(decomposeExpertsDense(func)) ||

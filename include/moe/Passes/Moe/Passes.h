@@ -21,6 +21,12 @@ void populateDecomposeExpertsPatterns(RewritePatternSet &patterns);
 /// CPU): int4 products of many run-time rows over float weight panels.
 void populateLowerQuantOpsPatterns(RewritePatternSet &patterns, bool weightTiles = false);
 
+/// A matmul by a weight dequantized from constant 8-bit integers [K, N]
+/// (QDQ imports: per output channel or per tensor) as moe.qmatmul over the
+/// transposed integers; with `anyRows` false, only for fewer rows than the
+/// CPU's register tile (a decode step).
+void populateDequantizedWeightAsQMatmulPatterns(RewritePatternSet &patterns, bool anyRows);
+
 /// moe.qmatmul of 8-bit weights (per channel or per tensor) with its
 /// input rows quantized to int8 at run time: an i32 matmul generic of the
 /// integers and one pass back to floats (Int8Activations.cpp); preferred
