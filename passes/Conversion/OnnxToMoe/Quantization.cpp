@@ -100,7 +100,7 @@ LogicalResult convertMatMulNBits(OnnxNode &node) {
     return node.emitError() << "g_idx is not supported";
   int64_t blocks = k / block;
   std::optional<std::vector<char>> packed = constantBytes(node.input(1));
-  auto packedType = dyn_cast<ShapedType>(node.input(1) ? node.input(1).getType() : Type());
+  auto packedType = dyn_cast_if_present<ShapedType>(node.input(1) ? node.input(1).getType() : Type());
   if (!packed || !packedType || !packedType.getElementType().isInteger(8) || static_cast<int64_t>(packed->size()) != n * blocks * block * bits / 8)
     return node.emitError() << "B must be a constant of N * k_blocks * "
                                "block_size * bits / 8 bytes";
@@ -113,7 +113,7 @@ LogicalResult convertMatMulNBits(OnnxNode &node) {
                                unpackBits(*packed, n * k, bits), "matmulnbits_b");
 
   Value scales = node.input(2);
-  auto scalesType = dyn_cast<RankedTensorType>(scales ? scales.getType() : Type());
+  auto scalesType = dyn_cast_if_present<RankedTensorType>(scales ? scales.getType() : Type());
   if (!scalesType || scalesType.getNumElements() != n * blocks)
     return node.emitError() << "scales must hold N * k_blocks values";
   scales = reshapeTo(b, loc, scales, {b.getIndexAttr(n), b.getIndexAttr(blocks)});

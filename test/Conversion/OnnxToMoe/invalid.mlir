@@ -169,3 +169,23 @@ func.func @qlinear_matmul_scale_per_k(%a: tensor<4x8xi8>, %s: tensor<f32>, %z: t
   %0 = onnx.node "QLinearMatMul"(%a, %s, %z, %b, %bs, %z, %s, %z) version 10 : (tensor<4x8xi8>, tensor<f32>, tensor<i8>, tensor<8x3xi8>, tensor<8xf32>, tensor<i8>, tensor<f32>, tensor<i8>) -> tensor<4x3xi8>
   return %0 : tensor<4x3xi8>
 }
+
+// -----
+
+// Inputs left out ('' in ONNX) are reported, not dereferenced.
+func.func @matmul_nbits_without_scales(%a: tensor<2x32xf32>) -> tensor<2x4xf32> {
+  %b = arith.constant dense<0> : tensor<4x2x8xui8>
+  %none = onnx.none
+  // expected-error @+1 {{node (com.microsoft::MatMulNBits): scales must hold N * k_blocks values}}
+  %0 = onnx.node "MatMulNBits"(%a, %b, %none) domain "com.microsoft" version 1 attrs {K = 32 : i64, N = 4 : i64, bits = 4 : i64, block_size = 16 : i64} : (tensor<2x32xf32>, tensor<4x2x8xui8>, none) -> tensor<2x4xf32>
+  return %0 : tensor<2x4xf32>
+}
+
+// -----
+
+func.func @matmul_nbits_without_b(%a: tensor<2x32xf32>, %s: tensor<8xf32>) -> tensor<2x4xf32> {
+  %none = onnx.none
+  // expected-error @+1 {{node (com.microsoft::MatMulNBits): B must be a constant of N * k_blocks * block_size * bits / 8 bytes}}
+  %0 = onnx.node "MatMulNBits"(%a, %none, %s) domain "com.microsoft" version 1 attrs {K = 32 : i64, N = 4 : i64, bits = 4 : i64, block_size = 16 : i64} : (tensor<2x32xf32>, none, tensor<8xf32>) -> tensor<2x4xf32>
+  return %0 : tensor<2x4xf32>
+}
