@@ -469,20 +469,22 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
       int64_t M = aType.getNumElements() / K;
       // A constant B whose columns are not whole fractals (a router's few
       // experts) is padded with zero columns; C's extra columns are dropped.
-      int64_t paddedN = (N + 15) / 16 * 16;
+      // A depth K that is not whole fractals pads A's columns and B's rows
+      // with zeros (B's at compile time when it is a constant).
+      int64_t paddedN = (N + 15) / 16 * 16, paddedK = (K + 15) / 16 * 16;
       std::optional<std::vector<char>> padBytes;
-      if (N != paddedN && matchPattern(mm->b, m_Constant()))
+      if ((N != paddedN || K != paddedK) && matchPattern(mm->b, m_Constant()))
         padBytes = moe::constantRawBytes(mm->b);
       // Rows (tokens: one in decode) are padded with zero rows likewise.
       int64_t paddedM = (M + 15) / 16 * 16;
-      if (K % 16 || (N % 16 && !padBytes))
+      if (N % 16 && !padBytes)
         return op.emitError() << nodeOf(&op) << "matmul " << M << "x" << K << " * " << K << "x" << N
-                              << ": the NPU lowering needs K, and N of a weight that is not "
-                                 "constant, multiples of 16 (the cube's fractal) so far";
+                              << ": the NPU lowering needs N of a weight that is not constant "
+                                 "a multiple of 16 (the cube's fractal) so far";
       np::TargetDesc::Cube shape = *desc.cube(in.isF16() ? "f16" : in.isBF16() ? "bf16" : "i8");
       std::optional<np::MatmulTiles> tiles =
-          np::chooseMatmulTiles(desc, shape, paddedM, paddedN, K, in.getIntOrFloatBitWidth() / 8,
-                                out.getIntOrFloatBitWidth() / 8);
+          np::chooseMatmulTiles(desc, shape, paddedM, paddedN, paddedK,
+                                in.getIntOrFloatBitWidth() / 8, out.getIntOrFloatBitWidth() / 8);
       if (!tiles)
         return op.emitError() << nodeOf(&op) << "no matmul tile fits the buffers of " << target.getName();
       Value result = op.getResult(0);
@@ -506,7 +508,20 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
                                MemSpaceAttr::get(b.getContext(), MemSpace::GM));
       };
       SmallVector<int64_t> origin = {0, 0}, ones = {1, 1};
-      if (paddedM != M) {
+      // `m` [rows, cols] in the top-left corner of a zero-filled [padRows,
+      // padCols] buffer.
+      auto zeroPadded = [&](Value m, int64_t rows, int64_t cols, int64_t padRows,
+                            int64_t padCols) -> Value {
+        Value padded = memref::AllocOp::create(b, loc, gmType({padRows, padCols}, in));
+        emitFill(b, loc, buffers, padded, 0.0);
+        emitCopy(b, loc, buffers, m,
+                 memref::SubViewOp::create(b, loc, padded, origin,
+                                           ArrayRef<int64_t>{rows, cols}, ones));
+        return padded;
+      };
+      if (paddedK != K) {
+        a2 = zeroPadded(a2, M, K, paddedM, paddedK);
+      } else if (paddedM != M) {
         Value padded = memref::AllocOp::create(b, loc, gmType({paddedM, K}, in));
         emitCopy(b, loc, buffers,
                  a2, memref::SubViewOp::create(b, loc, padded, origin,
@@ -520,14 +535,16 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
       Value bMat;
       if (padBytes) {
         int64_t width = in.getIntOrFloatBitWidth() / 8;
-        std::vector<char> padded(K * paddedN * width, 0);
+        std::vector<char> padded(paddedK * paddedN * width, 0);
         for (int64_t k = 0; k < K; ++k)
           std::memcpy(&padded[k * paddedN * width], &(*padBytes)[k * N * width], N * width);
-        auto tensorType = RankedTensorType::get({K, paddedN}, in);
-        bMat = gmConstant(loc, gmType({K, paddedN}, in),
+        auto tensorType = RankedTensorType::get({paddedK, paddedN}, in);
+        bMat = gmConstant(loc, gmType({paddedK, paddedN}, in),
                           DenseElementsAttr::getFromRawBuffer(tensorType, padded));
       } else {
         bMat = contiguous(b, loc, buffers, map.lookup(mm->b));
+        if (paddedK != K)
+          bMat = zeroPadded(reshaped(b, loc, bMat, {K, N}), K, N, paddedK, N);
       }
       if (paddedM == M && paddedN == N) {
         emitMatmul(b, loc, buffers, *tiles, a2, bMat, c2);

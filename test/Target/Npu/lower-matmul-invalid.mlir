@@ -13,13 +13,13 @@ func.func @f32(%a: tensor<32x32xf32>, %b: tensor<32x32xf32>) -> tensor<32x32xf32
 
 // -----
 
-func.func @odd(%a: tensor<32x30xf16>, %b: tensor<30x32xf16>) -> tensor<32x32xf16> {
+func.func @odd(%a: tensor<32x32xf16>, %b: tensor<32x30xf16>) -> tensor<32x30xf16> {
   %zero = arith.constant 0.0 : f16
-  %e = tensor.empty() : tensor<32x32xf16>
-  %f = linalg.fill ins(%zero : f16) outs(%e : tensor<32x32xf16>) -> tensor<32x32xf16>
-  // expected-error @+1 {{matmul 32x30 * 30x32: the NPU lowering needs K, and N of a weight that is not constant, multiples of 16}}
-  %c = linalg.matmul ins(%a, %b : tensor<32x30xf16>, tensor<30x32xf16>) outs(%f : tensor<32x32xf16>) -> tensor<32x32xf16>
-  return %c : tensor<32x32xf16>
+  %e = tensor.empty() : tensor<32x30xf16>
+  %f = linalg.fill ins(%zero : f16) outs(%e : tensor<32x30xf16>) -> tensor<32x30xf16>
+  // expected-error @+1 {{matmul 32x32 * 32x30: the NPU lowering needs N of a weight that is not constant a multiple of 16}}
+  %c = linalg.matmul ins(%a, %b : tensor<32x32xf16>, tensor<32x30xf16>) outs(%f : tensor<32x30xf16>) -> tensor<32x30xf16>
+  return %c : tensor<32x30xf16>
 }
 
 // -----
