@@ -375,15 +375,17 @@ struct LowerQMatmulAsWeightTiles : OpRewritePattern<QMatmulOp> {
 /// which the CPU tiles into the float matmul.)
 struct DequantizedWeightAsQMatmul : OpRewritePattern<linalg::GenericOp> {
   /// With `anyRows` (int8 activations) every such matmul becomes one, so
-  /// that its rows are quantized too.
-  DequantizedWeightAsQMatmul(MLIRContext *ctx, bool anyRows)
-      : OpRewritePattern(ctx), anyRows(anyRows) {}
-  bool anyRows;
+  /// that its rows are quantized too; with `blocked`, also weights blocked
+  /// along K (axis 0) with constant scales (and zero points) [K / B, N],
+  /// as a grouped qmatmul (the NPU's; the CPU's grouped path is slower).
+  DequantizedWeightAsQMatmul(MLIRContext *ctx, bool anyRows, bool blocked)
+      : OpRewritePattern(ctx), anyRows(anyRows), blocked(blocked) {}
+  bool anyRows, blocked;
   LogicalResult matchAndRewrite(linalg::GenericOp generic,
                                 PatternRewriter &rewriter) const override {
     Value b = matmulWeightOf(generic);
     auto dequantize = b ? b.getDefiningOp<DequantizeOp>() : DequantizeOp();
-    if (!dequantize || !b.hasOneUse() || dequantize.getBlockSize() != 0)
+    if (!dequantize || !b.hasOneUse() || (dequantize.getBlockSize() != 0 && !blocked))
       return failure();
     auto qType = cast<RankedTensorType>(dequantize.getInput().getType());
     auto scaleType = cast<RankedTensorType>(dequantize.getScale().getType());
@@ -394,8 +396,11 @@ struct DequantizedWeightAsQMatmul : OpRewritePattern<linalg::GenericOp> {
     std::optional<uint64_t> axis = dequantize.getAxis();
     bool perChannel = scaleType.getRank() == 1 && scaleType.getDimSize(0) == n && axis &&
                       (*axis == 1 || static_cast<int64_t>(*axis) == -1);
+    int64_t block = static_cast<int64_t>(dequantize.getBlockSize());
+    bool perBlock = block && axis == std::optional<uint64_t>(0) && k % block == 0 &&
+                    scaleType.getShape() == ArrayRef<int64_t>{k / block, n};
     if (qType.getElementTypeBitWidth() != 8 || !qType.hasStaticShape() ||
-        !xType.hasStaticShape() || (!perTensor && !perChannel) ||
+        !xType.hasStaticShape() || (!perTensor && !perChannel && !perBlock) ||
         (xType.getNumElements() / k >= 8 && !anyRows) ||
         scaleType.getElementType() != resultType.getElementType() ||
         xType.getElementType() != resultType.getElementType())
@@ -407,9 +412,28 @@ struct DequantizedWeightAsQMatmul : OpRewritePattern<linalg::GenericOp> {
     Value weight = bytesConstant(rewriter, loc,
                                  RankedTensorType::get({n, k}, qType.getElementType()),
                                  transposeMatrixBytes(*bytes, 1, k, n, 1), "qdq_weight_nk");
-    auto qmatmul = QMatmulOp::create(rewriter, loc, generic.getDpsInputs()[0], weight,
-                                     dequantize.getScale(), dequantize.getZeroPoint(), Value(),
-                                     rewriter.getI64IntegerAttr(0));
+    Value scale = dequantize.getScale(), zeroPoint = dequantize.getZeroPoint();
+    if (perBlock) {
+      // Per block [K / B, N] as the qmatmul's per group [N, K / B].
+      auto transposed = [&](Value v) -> Value {
+        auto type = cast<RankedTensorType>(v.getType());
+        std::optional<std::vector<char>> raw = constantRawBytes(v);
+        int64_t width = type.getElementTypeBitWidth() / 8;
+        if (!raw || static_cast<int64_t>(raw->size()) != k / block * n * width)
+          return {};
+        return bytesConstant(rewriter, loc,
+                             RankedTensorType::get({n, k / block}, type.getElementType()),
+                             transposeMatrixBytes(*raw, 1, k / block, n, width), "qdq_blocks_nk");
+      };
+      scale = transposed(scale);
+      if (zeroPoint)
+        zeroPoint = transposed(zeroPoint);
+      if (!scale || (dequantize.getZeroPoint() && !zeroPoint))
+        return failure();
+    }
+    auto qmatmul = QMatmulOp::create(rewriter, loc, generic.getDpsInputs()[0], weight, scale,
+                                     zeroPoint, Value(),
+                                     rewriter.getI64IntegerAttr(perBlock ? block : 0));
     // The matmul form and the checks above fix the type; a cast would only
     // reconcile a static dim the generic knew and inference did not.
     Value result = qmatmul.getResult();
@@ -475,8 +499,9 @@ Value moe::addBias(OpBuilder &b, Location loc, Value result, Value bias) {
       .getResult(0);
 }
 
-void moe::populateDequantizedWeightAsQMatmulPatterns(RewritePatternSet &patterns, bool anyRows) {
-  patterns.add<DequantizedWeightAsQMatmul>(patterns.getContext(), anyRows);
+void moe::populateDequantizedWeightAsQMatmulPatterns(RewritePatternSet &patterns, bool anyRows,
+                                                     bool blocked) {
+  patterns.add<DequantizedWeightAsQMatmul>(patterns.getContext(), anyRows, blocked);
 }
 
 void moe::populateLowerQuantOpsPatterns(RewritePatternSet &patterns, bool weightTiles) {

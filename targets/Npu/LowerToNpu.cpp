@@ -80,7 +80,7 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
     // the row count: the cube then multiplies what the vector unit
     // dequantizes from the integers.
     RewritePatternSet qdq(&getContext());
-    moe::populateDequantizedWeightAsQMatmulPatterns(qdq, /*anyRows=*/true);
+    moe::populateDequantizedWeightAsQMatmulPatterns(qdq, /*anyRows=*/true, /*blocked=*/true);
     FrozenRewritePatternSet frozenQdq(std::move(qdq));
     for (func::FuncOp func : funcs)
       if (failed(applyPatternsGreedily(func, frozenQdq)))

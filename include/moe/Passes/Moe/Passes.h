@@ -24,8 +24,10 @@ void populateLowerQuantOpsPatterns(RewritePatternSet &patterns, bool weightTiles
 /// A matmul by a weight dequantized from constant 8-bit integers [K, N]
 /// (QDQ imports: per output channel or per tensor) as moe.qmatmul over the
 /// transposed integers; with `anyRows` false, only for fewer rows than the
-/// CPU's register tile (a decode step).
-void populateDequantizedWeightAsQMatmulPatterns(RewritePatternSet &patterns, bool anyRows);
+/// CPU's register tile (a decode step); with `blocked`, weights blocked
+/// along K with constant scales too, as a grouped qmatmul.
+void populateDequantizedWeightAsQMatmulPatterns(RewritePatternSet &patterns, bool anyRows,
+                                                bool blocked = false);
 
 /// moe.qmatmul of 8-bit weights (per channel or per tensor) with its
 /// input rows quantized to int8 at run time: an i32 matmul generic of the
