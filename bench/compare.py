@@ -108,12 +108,15 @@ def main():
               f"{limit_fraction(folder, ort_ms):>10}")
     if bandwidth:
         print(f"read bandwidth, measured on {args.threads} thread(s): {bandwidth:.1f} GB/s")
-    if "decode_int4" in results and "decode_fp32" in results:
-        # Decode reads every weight once: int4 moves an eighth of fp32's bytes.
-        moe_int4, ort_int4 = results["decode_int4"]
-        moe_fp32, ort_fp32 = results["decode_fp32"]
-        print(f"decode 4096x4096: int4 is {moe_fp32 / moe_int4:.2f}x faster than fp32 in moe, "
-              f"{ort_fp32 / ort_int4:.2f}x in ORT; int4 moe/ORT MatMulNBits {moe_int4 / ort_int4:.2f}x")
+    for prefix in ("decode", "prefill128"):
+        if f"{prefix}_int4" in results and f"{prefix}_fp32" in results:
+            # Decode reads every weight once: int4 moves an eighth of fp32's
+            # bytes; a prefill's rows share each weight it reads.
+            moe_int4, ort_int4 = results[f"{prefix}_int4"]
+            moe_fp32, ort_fp32 = results[f"{prefix}_fp32"]
+            print(f"{prefix} 4096x4096: int4 is {moe_fp32 / moe_int4:.2f}x faster than fp32 in "
+                  f"moe, {ort_fp32 / ort_int4:.2f}x in ORT; int4 moe/ORT MatMulNBits "
+                  f"{moe_int4 / ort_int4:.2f}x")
     for name, (moe_q, ort_q) in results.items():
         for suffix, what in (("_int8", "int8"), ("_int8a", "int8 with int8 activations"),
                              ("_bf16", "bf16 matmuls")):

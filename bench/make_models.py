@@ -85,13 +85,14 @@ def exported(out, name, script, flags):
     # save_inputs rewrote the inputs only; torch's outputs stay.
 
 
-def decode_pair(out, k=4096, n=4096, block=128):
-    """One decode step (a token) through a k x n linear layer twice: int4
-    MatMulNBits (blocks of `block`, zero points), and fp32 MatMul with the
-    same weights dequantised, so their rows compare int4 with fp32."""
-    nbits = os.path.join(out, "decode_int4")
+def linear_pair(out, prefix, m=1, k=4096, n=4096, block=128):
+    """m rows (1: a decode step; 128: a prefill) through a k x n linear
+    layer twice, PREFIX_int4 and PREFIX_fp32: int4 MatMulNBits (blocks of
+    `block`, zero points), and fp32 MatMul with the same weights
+    dequantised, so their rows compare int4 with fp32."""
+    nbits = os.path.join(out, f"{prefix}_int4")
     subprocess.run([sys.executable, os.path.join(E2E_INPUTS, "make_matmul_nbits.py"), nbits,
-                    "1", str(k), str(n), str(block), "zp"], check=True)
+                    str(m), str(k), str(n), str(block), "zp"], check=True)
     a = np.load(os.path.join(nbits, "data", "input_0.npy"))
     y = np.load(os.path.join(nbits, "data", "output_0.npy"))
     save_inputs(nbits, ["A"], [a], [("Y", y)])
@@ -106,12 +107,12 @@ def decode_pair(out, k=4096, n=4096, block=128):
     zp[:, 0::2], zp[:, 1::2] = packed & 15, packed >> 4
     w = ((q.reshape(n, k // block, block).astype(np.float32) - zp[:, :k // block, None]) *
          init["scales"].reshape(n, k // block, 1)).reshape(n, k)
-    dense = os.path.join(out, "decode_fp32")
+    dense = os.path.join(out, f"{prefix}_fp32")
     os.makedirs(dense, exist_ok=True)
     graph = helper.make_graph(
         [helper.make_node("MatMul", ["A", "W"], ["Y"])], "g",
-        [helper.make_tensor_value_info("A", TensorProto.FLOAT, [1, k])],
-        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [1, n])],
+        [helper.make_tensor_value_info("A", TensorProto.FLOAT, [m, k])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [m, n])],
         [numpy_helper.from_array(np.ascontiguousarray(w.T), "W")])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
@@ -263,7 +264,8 @@ def main():
         attention_block(out, "issue_sdpa_window256_2048", 1024, 16, 4, 2048, window=256,
                         core=True)
     matmul(out)
-    decode_pair(out)
+    linear_pair(out, "decode")
+    linear_pair(out, "prefill128", m=128)
     qdq_matmul(out, "qdq_int8_prefill128", 128)
     qdq_matmul(out, "qdq_int8_decode", 1)
     moe_block(out, "mixtral_moe", "mixtral", 256, 512, 8, 2, 64)

@@ -228,7 +228,9 @@ struct LowerPackedInt4QMatmul : OpRewritePattern<QMatmulOp> {
     // weights instead, dequantized from the same bytes by a generic the CPU
     // tiler computes a [K, 32] panel at a time for all the rows (`rows`:
     // [?, K], its run-time-row tiles), so no float copy of the weights is
-    // made whole; fewer rows keep the product below.
+    // made whole (static rows too: TileAndVectorize sends products by such
+    // unpacked weights down its run-time-row path); fewer rows keep the
+    // product below.
     auto productType = RankedTensorType::get({ShapedType::kDynamic, n}, f32);
     auto floatWeightProduct = [&](Value rows) -> Value {
       auto d4 = [&](unsigned i) { return getAffineDimExpr(i, ctx); };

@@ -825,11 +825,18 @@ struct CpuTileAndVectorize
       if (!staticRows || rows % 8 == 0 || matchPattern(b, m_Constant()))
         panels = packedConstantPanels(rewriter, loc, b);
       bool streamWeights = staticRows && rows < 8 && panels;
+      // Float weights unpacked from int4 bytes (LowerPackedQMatmul: an
+      // elementwise generic collapsed to [K, N]) are made a [K, 32] panel
+      // at a time beside the rows by the run-time-row path, whatever the
+      // rows; the static-row matmul would unpack them whole first.
+      Operation *bDef = b.getDefiningOp();
+      bool unpackedWeights = !panels && isa_and_nonnull<tensor::CollapseShapeOp>(bDef) &&
+                             bDef->getOperand(0).getDefiningOp<linalg::GenericOp>();
       if (staticRows && rows >= 8 && rows % 8 == 0 && panels) {
         result = tileStaticRowsOverPanels(rewriter, loc, a, b, blocksInit(), id, *panels, zeroInit);
         for (int64_t height : kRowBlockHeights)
           body += scheduleFor(rowBlockTileId(id, height), height, 32, k);
-      } else if (staticRows && !streamWeights) {
+      } else if (staticRows && !streamWeights && !unpackedWeights) {
         linalg::GenericOp producer = dequantizingProducer(b);
         auto matmul = linalg::MatmulOp::create(rewriter, loc, TypeRange{cType},
                                                ValueRange{a, b}, ValueRange{c});

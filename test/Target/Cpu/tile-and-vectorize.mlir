@@ -506,3 +506,37 @@ func.func @dynamic_rows_dequantized_collapsed(%a: tensor<?x16xf32>, %q: tensor<2
   } -> tensor<?x64xf32>
   return %0 : tensor<?x64xf32>
 }
+
+// -----
+
+// The same unpacked weight times a static 24 rows (a prefill's int4
+// MatMulNBits): the run-time-row path all the same, a panel unpacked at a
+// time, never the whole [2, 4, 2, 64] weight; 8-row tiles.
+// CHECK-LABEL: func @static_rows_dequantized_collapsed
+// CHECK-NOT: -> tensor<2x4x2x64xf32>
+// CHECK: scf.for %[[COL:.*]] = %c0 to %c64 step %c32
+// CHECK:   %[[UNPACKED:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<2x4x2x32xf32>)
+// CHECK:   %[[PANEL:.*]] = tensor.collapse_shape %[[UNPACKED]] {{\[}}[0, 1, 2], [3]] : tensor<2x4x2x32xf32> into tensor<16x32xf32>
+// CHECK:   scf.for %{{.*}} step %c8
+// CHECK:     tensor.extract_slice %[[PANEL]]
+// CHECK:     math.fma {{.*}} : vector<8x32xf32>
+func.func @static_rows_dequantized_collapsed(%a: tensor<24x16xf32>, %q: tensor<2x4x64xi8>, %s: tensor<2x64xf32>) -> tensor<24x64xf32> {
+  %e = tensor.empty() : tensor<2x4x2x64xf32>
+  %u = linalg.generic {indexing_maps = [affine_map<(g, j, p, n) -> (g, j, n)>, affine_map<(g, j, p, n) -> (g, n)>, affine_map<(g, j, p, n) -> (g, j, p, n)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%q, %s : tensor<2x4x64xi8>, tensor<2x64xf32>) outs(%e : tensor<2x4x2x64xf32>) {
+  ^bb0(%x: i8, %y: f32, %o: f32):
+    %f = arith.sitofp %x : i8 to f32
+    %m = arith.mulf %f, %y : f32
+    linalg.yield %m : f32
+  } -> tensor<2x4x2x64xf32>
+  %b = tensor.collapse_shape %u [[0, 1, 2], [3]] : tensor<2x4x2x64xf32> into tensor<16x64xf32>
+  %zero = arith.constant 0.0 : f32
+  %ce = tensor.empty() : tensor<24x64xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%ce : tensor<24x64xf32>) -> tensor<24x64xf32>
+  %0 = linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : tensor<24x16xf32>, tensor<16x64xf32>) outs(%c : tensor<24x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %r = arith.addf %acc, %p : f32
+    linalg.yield %r : f32
+  } -> tensor<24x64xf32>
+  return %0 : tensor<24x64xf32>
+}
