@@ -328,7 +328,10 @@ LogicalResult convertQLinearMatMul(OnnxNode &node) {
   };
   SmallVector<Value> inputs = {*acc};
   auto param = [&](Value tensor, StringRef name, bool perRow) -> FailureOr<Param> {
-    auto type = cast<RankedTensorType>(tensor.getType());
+    auto type = dyn_cast<RankedTensorType>(tensor.getType());
+    if (!type)
+      return node.emitError() << name << " must be a tensor of known rank, not "
+                              << tensor.getType();
     Param p;
     if (type.getNumElements() == 1) {
       p.scalar = scalarOf(b, loc, tensor);

@@ -189,3 +189,11 @@ func.func @matmul_nbits_without_b(%a: tensor<2x32xf32>, %s: tensor<8xf32>) -> te
   %0 = onnx.node "MatMulNBits"(%a, %none, %s) domain "com.microsoft" version 1 attrs {K = 32 : i64, N = 4 : i64, bits = 4 : i64, block_size = 16 : i64} : (tensor<2x32xf32>, none, tensor<8xf32>) -> tensor<2x4xf32>
   return %0 : tensor<2x4xf32>
 }
+
+// -----
+
+func.func @qlinear_matmul_unranked_scale(%a: tensor<4x8xi8>, %s: tensor<f32>, %z: tensor<i8>, %b: tensor<8x3xi8>, %bs: tensor<*xf32>) -> tensor<4x3xi8> {
+  // expected-error @+1 {{node (QLinearMatMul): b_scale must be a tensor of known rank, not 'tensor<*xf32>'}}
+  %0 = onnx.node "QLinearMatMul"(%a, %s, %z, %b, %bs, %z, %s, %z) version 10 : (tensor<4x8xi8>, tensor<f32>, tensor<i8>, tensor<8x3xi8>, tensor<*xf32>, tensor<i8>, tensor<f32>, tensor<i8>) -> tensor<4x3xi8>
+  return %0 : tensor<4x3xi8>
+}
