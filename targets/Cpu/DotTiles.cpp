@@ -12,9 +12,9 @@ using namespace mlir;
 
 using IT = utils::IteratorType;
 
-bool moe::isMatmulGeneric(linalg::GenericOp op) {
-  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 || op.getNumLoops() != 3 ||
-      !op.hasPureTensorSemantics() ||
+bool moe::isMatmulGeneric(linalg::GenericOp op, bool furtherInputs) {
+  if (op.getNumDpsInputs() < 2 || (op.getNumDpsInputs() > 2 && !furtherInputs) ||
+      op.getNumDpsInits() != 1 || op.getNumLoops() != 3 || !op.hasPureTensorSemantics() ||
       op.getIteratorTypesArray() != SmallVector<IT>{IT::parallel, IT::parallel, IT::reduction})
     return false;
   MLIRContext *ctx = op.getContext();
@@ -23,7 +23,7 @@ bool moe::isMatmulGeneric(linalg::GenericOp op) {
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   return maps[0] == AffineMap::get(3, 0, {m, k}, ctx) &&
          maps[1] == AffineMap::get(3, 0, {k, n}, ctx) &&
-         maps[2] == AffineMap::get(3, 0, {m, n}, ctx);
+         maps.back() == AffineMap::get(3, 0, {m, n}, ctx);
 }
 
 bool moe::collapseRowBatch(linalg::GenericOp op) {

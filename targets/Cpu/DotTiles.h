@@ -21,8 +21,9 @@
 
 namespace mlir::moe {
 
-/// Whether `op` is C[m, n] += f(A[m, k], B[k, n]) on tensors.
-bool isMatmulGeneric(linalg::GenericOp op);
+/// Whether `op` is C[m, n] += f(A[m, k], B[k, n]) on tensors; with
+/// `furtherInputs`, f may also read inputs after A and B (any maps).
+bool isMatmulGeneric(linalg::GenericOp op, bool furtherInputs = false);
 
 /// A product of batched rows by one matrix, C[b, m, n] += f(A[b, m, k],
 /// B[k, n], ...) (an attention block's projections), as the 2-d product of

@@ -184,17 +184,11 @@ struct ZeroPointTerm {
 /// the column sums computed at compile time. False, changing nothing, for
 /// other generics.
 bool peelZeroPoints(linalg::GenericOp op) {
-  MLIRContext *ctx = op.getContext();
-  AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
-             kDim = getAffineDimExpr(2, ctx);
-  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  if (op.getNumDpsInputs() < 2 || op.getNumDpsInits() != 1 || op.getNumLoops() != 3 ||
-      !op.hasPureTensorSemantics() ||
-      op.getIteratorTypesArray() != SmallVector<IT>{IT::parallel, IT::parallel, IT::reduction} ||
-      maps[0] != AffineMap::get(3, 0, {m, kDim}, ctx) ||
-      maps[1] != AffineMap::get(3, 0, {kDim, n}, ctx) ||
-      maps.back() != AffineMap::get(3, 0, {m, n}, ctx))
+  if (!moe::isMatmulGeneric(op, /*furtherInputs=*/true))
     return false;
+  MLIRContext *ctx = op.getContext();
+  AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx);
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   Block &body = op.getRegion().front();
   arith::MulIOp mul = accumulatedProduct(op);
   if (!mul)
