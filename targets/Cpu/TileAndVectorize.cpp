@@ -16,6 +16,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "RowBlocks.h"
 #include "moe/Target/Cpu/Cpu.h"
 #include "moe/Support/ConstantBytes.h"
 #include "moe/Support/MatmulEpilogue.h"
@@ -431,65 +432,62 @@ static Value tileDynamicRows(OpBuilder &b, Location loc, Value lhs, Value rhs, V
   // Blocks of `height` rows from `from` to `to` over K's [kFrom, kFrom +
   // kSize), each a static matmul marked with `tile` for its schedule (with
   // an epilogue, one per column range, the epilogue over them).
-  auto blocks = [&](OpBuilder &nb, ArrayRef<Value> rhsPanels, Value accPanel, Value from,
-                    Value to, int64_t height, int64_t tile, int64_t kFrom, int64_t kSize,
-                    bool fromZero) {
+  auto blocks = [&](OpBuilder &nb, ArrayRef<Value> rhsPanels, Value accPanel, Value from, Value to,
+                    int64_t height, int64_t tile, int64_t kFrom, int64_t kSize, bool fromZero) {
     auto blockType = RankedTensorType::get({height, 32}, f32);
-    return scf::ForOp::create(
-               nb, loc, from, to, index(height), ValueRange{accPanel},
-               [&](OpBuilder &bb, Location, Value row, ValueRange iterArgs) {
-                 SmallVector<OpFoldResult> offsets = {row, zero};
-                 SmallVector<OpFoldResult> lhsOffsets = {row, bb.getIndexAttr(kFrom)};
-                 SmallVector<OpFoldResult> lhsSizes = {bb.getIndexAttr(height),
-                                                       bb.getIndexAttr(kSize)};
-                 SmallVector<OpFoldResult> blockSizes = {bb.getIndexAttr(height),
-                                                         bb.getIndexAttr(32)};
-                 Value lhsBlock = tensor::ExtractSliceOp::create(
-                     bb, loc, RankedTensorType::get({height, kSize}, f32), lhs, lhsOffsets,
-                     lhsSizes, unitStrides);
-                 Value accBlock = tensor::ExtractSliceOp::create(
-                     bb, loc, blockType, iterArgs[0], offsets, blockSizes, unitStrides);
-                 // Zeros written as a vector: the register tile's first
-                 // read of C folds to them.
-                 auto zeroed = [&](Value block) -> Value {
-                   auto vectorType = VectorType::get({height, 32}, f32);
-                   Value zeros =
-                       arith::ConstantOp::create(bb, loc, vectorType, bb.getZeroAttr(vectorType));
-                   Value zeroIndex = index(0);
-                   return vector::TransferWriteOp::create(bb, loc, zeros, block,
-                                                          ValueRange{zeroIndex, zeroIndex},
-                                                          ArrayRef<bool>{true, true})
-                       .getResult();
-                 };
-                 auto product = [&](Value rhsPanel, Value into) {
-                   auto matmul = linalg::MatmulOp::create(bb, loc, TypeRange{blockType},
-                                                          ValueRange{lhsBlock, rhsPanel},
-                                                          ValueRange{into});
-                   matmul->setAttr("moe.tile_id", bb.getI64IntegerAttr(tile));
-                   return matmul.getResult(0);
-                 };
-                 Value block;
-                 if (epilogue) {
-                   SmallVector<Value> products, inputs;
-                   for (Value rhsPanel : rhsPanels)
-                     products.push_back(
-                         product(rhsPanel, zeroed(tensor::EmptyOp::create(
-                                               bb, loc, ArrayRef<int64_t>{height, 32}, f32))));
-                   for (int64_t column : epilogue->columns)
-                     inputs.push_back(products[llvm::find(columns, column) - columns.begin()]);
-                   block = moe::applyEpilogue(bb, loc, *epilogue, inputs, accBlock);
-                   // Vectorised whole after the products (the script's
-                   // end): its reads of them fold to their registers, so
-                   // the products are never stored.
-                   block.getDefiningOp()->setAttr("moe.tile_epilogue", bb.getUnitAttr());
-                 } else {
-                   block = product(rhsPanels.front(), fromZero ? zeroed(accBlock) : accBlock);
-                 }
-                 Value updated = tensor::InsertSliceOp::create(
-                     bb, loc, block, iterArgs[0], offsets, blockSizes, unitStrides);
-                 scf::YieldOp::create(bb, loc, updated);
-               })
-        .getResult(0);
+    auto loop = scf::ForOp::create(
+        nb, loc, from, to, index(height), ValueRange{accPanel},
+        [&](OpBuilder &bb, Location, Value row, ValueRange iterArgs) {
+          SmallVector<OpFoldResult> offsets = {row, zero};
+          SmallVector<OpFoldResult> lhsOffsets = {row, bb.getIndexAttr(kFrom)};
+          SmallVector<OpFoldResult> lhsSizes = {bb.getIndexAttr(height), bb.getIndexAttr(kSize)};
+          SmallVector<OpFoldResult> blockSizes = {bb.getIndexAttr(height), bb.getIndexAttr(32)};
+          Value lhsBlock =
+              tensor::ExtractSliceOp::create(bb, loc, RankedTensorType::get({height, kSize}, f32),
+                                             lhs, lhsOffsets, lhsSizes, unitStrides);
+          Value accBlock = tensor::ExtractSliceOp::create(bb, loc, blockType, iterArgs[0], offsets,
+                                                          blockSizes, unitStrides);
+          // Zeros written as a vector: the register tile's first
+          // read of C folds to them.
+          auto zeroed = [&](Value block) -> Value {
+            auto vectorType = VectorType::get({height, 32}, f32);
+            Value zeros =
+                arith::ConstantOp::create(bb, loc, vectorType, bb.getZeroAttr(vectorType));
+            Value zeroIndex = index(0);
+            return vector::TransferWriteOp::create(bb, loc, zeros, block,
+                                                   ValueRange{zeroIndex, zeroIndex},
+                                                   ArrayRef<bool>{true, true})
+                .getResult();
+          };
+          auto product = [&](Value rhsPanel, Value into) {
+            auto matmul = linalg::MatmulOp::create(
+                bb, loc, TypeRange{blockType}, ValueRange{lhsBlock, rhsPanel}, ValueRange{into});
+            matmul->setAttr("moe.tile_id", bb.getI64IntegerAttr(tile));
+            return matmul.getResult(0);
+          };
+          Value block;
+          if (epilogue) {
+            SmallVector<Value> products, inputs;
+            for (Value rhsPanel : rhsPanels)
+              products.push_back(product(
+                  rhsPanel,
+                  zeroed(tensor::EmptyOp::create(bb, loc, ArrayRef<int64_t>{height, 32}, f32))));
+            for (int64_t column : epilogue->columns)
+              inputs.push_back(products[llvm::find(columns, column) - columns.begin()]);
+            block = moe::applyEpilogue(bb, loc, *epilogue, inputs, accBlock);
+            // Vectorised whole after the products (the script's
+            // end): its reads of them fold to their registers, so
+            // the products are never stored.
+            block.getDefiningOp()->setAttr("moe.tile_epilogue", bb.getUnitAttr());
+          } else {
+            block = product(rhsPanels.front(), fromZero ? zeroed(accBlock) : accBlock);
+          }
+          Value updated = tensor::InsertSliceOp::create(bb, loc, block, iterArgs[0], offsets,
+                                                        blockSizes, unitStrides);
+          scf::YieldOp::create(bb, loc, updated);
+        });
+    loop->setAttr(moe::kRowBlocksAttr, nb.getUnitAttr());
+    return loop.getResult(0);
   };
   auto panel = [&](OpBuilder &nb, Value col, Value into, int64_t kFrom, int64_t kSize,
                    bool fromZero) {

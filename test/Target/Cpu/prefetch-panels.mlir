@@ -72,6 +72,67 @@ func.func @tile_of_1_row(%p: index, %init: vector<1x32xf32>) -> vector<1x32xf32>
   return %r : vector<1x32xf32>
 }
 
+// In a loop over row blocks (moe.row_blocks), each block prefetches its
+// share of the next panel's window: the window is the view of the panel
+// above the loop that every block reads (here K's second chunk, rows 2-3
+// of the panel: 64 elements at offset + 64). Block j of nb = ceil((hi -
+// lo) / 8), j = (row - lo) / 8, prefetches from the window's offset + one
+// panel (128) + j x 64 / nb, plus (the read's linear index - the window's
+// offset, for each 64-byte line) x ceil(2^32 / nb) >> 32, i.e. / nb.
+// CHECK-LABEL: func @row_blocks
+// CHECK: %[[WINDOW:.*]] = memref.subview %{{.*}}[2, 0] [2, 32] [1, 1]
+// CHECK: scf.for %[[ROW:.*]] = %[[LO:.*]] to %[[HI:.*]] step %c8
+// CHECK: %{{.*}}, %[[WOFF:.*]], %{{.*}}:2, %{{.*}}:2 = memref.extract_strided_metadata %[[WINDOW]]
+// CHECK: %[[INTO:.*]] = arith.remui %[[WOFF]], %c128
+// CHECK: %[[PSTART:.*]] = arith.subi %[[WOFF]], %[[INTO]]
+// CHECK: %[[PAST:.*]] = arith.addi %[[PSTART]], %c256
+// CHECK: %[[HAS:.*]] = arith.cmpi ule, %[[PAST]], %c256
+// CHECK: %[[AHEAD:.*]] = arith.select %[[HAS]], %c128{{.*}}, %c0
+// CHECK: %[[FROM:.*]] = arith.subi %[[ROW]], %[[LO]]
+// CHECK: %[[J:.*]] = arith.divui %[[FROM]], %c8
+// CHECK: %[[SPAN:.*]] = arith.subi %[[HI]], %[[LO]]
+// CHECK: %[[NB:.*]] = arith.ceildivui %[[SPAN]], %c8
+// CHECK: %[[JW:.*]] = arith.muli %[[J]], %c64
+// CHECK: %[[START:.*]] = arith.divui %[[JW]], %[[NB]]
+// CHECK: %[[NEXT:.*]] = arith.addi %[[WOFF]], %[[AHEAD]]
+// CHECK: %[[BASE:.*]] = arith.addi %[[NEXT]], %[[START]]
+// CHECK: %[[RECIP:.*]] = arith.ceildivui %c4294967296, %[[NB]]
+// CHECK: scf.for
+// CHECK: %[[POS:.*]] = arith.subi %{{.*}}, %[[WOFF]]
+// CHECK: %[[SCALED:.*]] = arith.muli %[[POS]], %[[RECIP]]
+// CHECK: %[[SHARE:.*]] = arith.shrui %[[SCALED]], %c32
+// CHECK: %[[AT0:.*]] = arith.addi %[[BASE]], %[[SHARE]]
+// CHECK: memref.prefetch %{{.*}}[%[[AT0]]], read, locality<2>, data
+// CHECK: %[[POS1:.*]] = arith.addi %[[POS]], %c16
+// CHECK: %[[SCALED1:.*]] = arith.muli %[[POS1]], %[[RECIP]]
+// CHECK: %[[SHARE1:.*]] = arith.shrui %[[SCALED1]], %c32
+// CHECK: %[[AT1:.*]] = arith.addi %[[BASE]], %[[SHARE1]]
+// CHECK: memref.prefetch %{{.*}}[%[[AT1]]], read, locality<2>, data
+// CHECK-NOT: memref.prefetch
+// CHECK: vector.transfer_read
+// CHECK: } {moe.row_blocks}
+func.func @row_blocks(%p: index, %lo: index, %hi: index, %init: vector<8x32xf32>, %out: memref<?x8x32xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c8 = arith.constant 8 : index
+  %f0 = arith.constant 0.0 : f32
+  %g = memref.get_global @panels : memref<2x4x32xf32>
+  %panel = memref.subview %g[%p, 0, 0] [1, 4, 32] [1, 1, 1] : memref<2x4x32xf32> to memref<4x32xf32, strided<[32, 1], offset: ?>>
+  %chunk = memref.subview %panel[2, 0] [2, 32] [1, 1] : memref<4x32xf32, strided<[32, 1], offset: ?>> to memref<2x32xf32, strided<[32, 1], offset: ?>>
+  scf.for %row = %lo to %hi step %c8 {
+    %r = scf.for %k = %c0 to %c2 step %c1 iter_args(%acc = %init) -> (vector<8x32xf32>) {
+      %line = memref.subview %chunk[%k, 0] [1, 32] [1, 1] : memref<2x32xf32, strided<[32, 1], offset: ?>> to memref<1x32xf32, strided<[32, 1], offset: ?>>
+      %b = vector.transfer_read %line[%c0, %c0], %f0 {in_bounds = [true]} : memref<1x32xf32, strided<[32, 1], offset: ?>>, vector<32xf32>
+      %bb = vector.broadcast %b : vector<32xf32> to vector<8x32xf32>
+      %next = arith.addf %acc, %bb : vector<8x32xf32>
+      scf.yield %next : vector<8x32xf32>
+    }
+    vector.transfer_write %r, %out[%row, %c0, %c0] {in_bounds = [true, true]} : vector<8x32xf32>, memref<?x8x32xf32>
+  } {moe.row_blocks}
+  return
+}
+
 // Other constants (no packed panels: no "next panel" after a row) are
 // left alone.
 // CHECK-LABEL: func @other_constant

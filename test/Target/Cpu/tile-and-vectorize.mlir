@@ -101,6 +101,9 @@ func.func @shared(%a: tensor<128x64xf32>, %b: tensor<64x256xf32>, %c: tensor<128
 // A run-time row count (the tokens an expert got): for each 32-column panel
 // of B, every whole 8-row block a register-tiled 8 x 32 matmul, then the
 // rows left in at most one block each of 4, 2 and 1 rows; no padding.
+// Each loop over blocks is marked (moe.row_blocks) for
+// moe-cpu-prefetch-panels, which shares the next panel's fetch among its
+// blocks.
 // CHECK-LABEL: func @dynamic_rows
 // CHECK: %[[ROWS:.*]] = tensor.dim %{{.*}}, %c0
 // CHECK: %[[REM8:.*]] = arith.remui %[[ROWS]], %c8
@@ -114,8 +117,10 @@ func.func @shared(%a: tensor<128x64xf32>, %b: tensor<64x256xf32>, %c: tensor<128
 // CHECK:   tensor.extract_slice %{{.*}}[0, %[[COL]]] [%[[ROWS]], 32] [1, 1]
 // CHECK:   scf.for %{{.*}} = %c0 to %[[END8]] step %c8
 // CHECK:     math.fma {{.*}} : vector<8x32xf32>
+// CHECK:   } {moe.row_blocks}
 // CHECK:   scf.for %{{.*}} = %[[END8]] to %[[END4]] step %c4
 // CHECK:     math.fma {{.*}} : vector<4x32xf32>
+// CHECK:   } {moe.row_blocks}
 // CHECK:   scf.for %{{.*}} = %[[END4]] to %[[END2]] step %c2
 // CHECK:     math.fma {{.*}} : vector<2x32xf32>
 // CHECK:   scf.for %{{.*}} = %[[END2]] to %[[ROWS]] step %c1
