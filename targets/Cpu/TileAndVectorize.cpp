@@ -332,30 +332,81 @@ static std::optional<PanelOf> packedConstantPanels(OpBuilder &b, Location loc, V
   });
 }
 
-/// The heights of the blocks a run-time row count is cut into: whole
-/// 8-row register tiles, then at most one each of 4, 2 and 1 rows for the
-/// rest. Below 8 rows a tile of 2 or 4 still keeps 4 or 8 accumulator
-/// chains in flight (an FMA's latency covered); one row alone has 2.
-static constexpr int64_t kRowBlockHeights[] = {8, 4, 2, 1};
+/// The height of the register tiles a run-time row count is cut into;
+/// the rows left, fewer, go in one block of their own (smallBlockProduct).
+static constexpr int64_t kRowBlock = 8;
+
+/// C[h, 32] += A[h, k] * B[k, 32] for a block of h < 8 rows, as FMAs in a
+/// K loop of its own: the register tile's h x 2 chains of 16-lane FMAs are
+/// fewer than the FMA units' latency needs in flight (8: two units, 4
+/// cycles), so the sums over every S-th k go apart, S x h x 2 chains,
+/// added at the end (1 row: S = 4; 2 or 3 rows: S = 2; more: 1). Tiles
+/// of 4, 2 and 1 rows for such a rest (one row at a quarter of the FMA
+/// peak, two at half) took a fifth of a Mixtral-style prefill's expert
+/// time for a tenth of its FMAs.
+static Value smallBlockProduct(OpBuilder &b, Location loc, Value lhs, Value rhs, Value into) {
+  auto intoType = cast<RankedTensorType>(into.getType());
+  Type f32 = intoType.getElementType();
+  int64_t height = intoType.getDimSize(0), width = intoType.getDimSize(1);
+  int64_t k = cast<RankedTensorType>(rhs.getType()).getDimSize(0);
+  int64_t phases = height == 1 ? 4 : height < 4 ? 2 : 1;
+  while (k % phases)
+    phases /= 2;
+  auto rowType = VectorType::get({width}, f32);
+  auto index = [&](OpBuilder &nb, int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(nb, loc, v);
+  };
+  Value pad = arith::ConstantOp::create(b, loc, b.getZeroAttr(f32));
+  SmallVector<bool> inBounds = {true};
+  Value zeros = arith::ConstantOp::create(b, loc, b.getZeroAttr(rowType));
+  // Sums [phase][row]: phase 0 starts from C.
+  SmallVector<Value> sums;
+  for (int64_t phase = 0; phase < phases; ++phase)
+    for (int64_t r = 0; r < height; ++r)
+      sums.push_back(
+          phase ? zeros
+                : Value(vector::TransferReadOp::create(
+                      b, loc, rowType, into, ValueRange{index(b, r), index(b, 0)}, pad, inBounds)));
+  auto loop = scf::ForOp::create(
+      b, loc, index(b, 0), index(b, k), index(b, phases), sums,
+      [&](OpBuilder &lb, Location ll, Value k0, ValueRange iter) {
+        SmallVector<Value> next;
+        for (int64_t phase = 0; phase < phases; ++phase) {
+          Value at = phase ? Value(arith::AddIOp::create(lb, ll, k0, index(lb, phase))) : k0;
+          Value weights = vector::TransferReadOp::create(
+              lb, ll, rowType, rhs, ValueRange{at, index(lb, 0)}, pad, inBounds);
+          for (int64_t r = 0; r < height; ++r) {
+            Value a = tensor::ExtractOp::create(lb, ll, lhs, ValueRange{index(lb, r), at});
+            Value splat = vector::BroadcastOp::create(lb, ll, rowType, a);
+            next.push_back(math::FmaOp::create(lb, ll, splat, weights, iter[phase * height + r]));
+          }
+        }
+        scf::YieldOp::create(lb, ll, next);
+      });
+  Value result = into;
+  for (int64_t r = 0; r < height; ++r) {
+    Value sum = loop.getResult(r);
+    for (int64_t phase = 1; phase < phases; ++phase)
+      sum = arith::AddFOp::create(b, loc, sum, loop.getResult(phase * height + r));
+    result = vector::TransferWriteOp::create(b, loc, sum, result,
+                                             ValueRange{index(b, r), index(b, 0)}, inBounds)
+                 .getResult();
+  }
+  return result;
+}
 
 /// K above which run-time-row products go in K chunks (tileDynamicRows),
 /// and the chunk.
 static constexpr int64_t kChunkedK = 1536;
 static constexpr int64_t kKChunk = 1024;
 
-/// The schedule id of the `height`-row blocks of run-time-row matmul `id`
-/// (8 rows: `id` itself; negative ids for the rest, apart from every
-/// static matmul's).
-static int64_t rowBlockTileId(int64_t id, int64_t height) {
-  return height == 8 ? id : -1 - (3 * id + llvm::Log2_64(height));
-}
-
 /// C[m, n] += A[m, k] * B[k, n] for a run-time m (a few tokens, often):
 /// for each 32-column panel of B (spread over threads when the matmul is
 /// big enough), every whole 8-row block is a static 8 x 32 matmul marked
-/// `moe.tile_id = id`, and the rows left go in blocks of 4, 2 and 1 (each
-/// height its own schedule, rowBlockTileId). Panels outside and rows
-/// inside keep the panel of B in cache while the few rows pass over it.
+/// `moe.tile_id = id`, and the rows left (fewer than 8) go in one block of
+/// their height (smallBlockProduct, a case of an scf.index_switch on it).
+/// Panels outside and rows inside keep the panel of B in cache while the
+/// few rows pass over it.
 /// `zeroInit`: C's contents are zeros (they are not read; `acc` is only
 /// where the blocks go). With an `epilogue` (which needs `zeroInit` and a
 /// K of one chunk), `acc` is the epilogue's [m, width] result instead of
@@ -371,15 +422,11 @@ static Value tileDynamicRows(OpBuilder &b, Location loc, Value lhs, Value rhs, V
   int64_t k = cast<RankedTensorType>(rhs.getType()).getDimSize(0);
   auto index = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); };
   Value rows = tensor::DimOp::create(b, loc, acc, 0);
-  // Blocks of each height cover rows [previous end, end), the end the
-  // largest multiple of the height in `rows`: a decode step's one token
-  // per expert multiplies once per weight, not eight times.
-  SmallVector<Value> ends;
-  for (int64_t height : kRowBlockHeights)
-    ends.push_back(height == 1 ? rows
-                               : Value(arith::SubIOp::create(
-                                     b, loc, rows,
-                                     arith::RemUIOp::create(b, loc, rows, index(height)))));
+  // Whole register tiles cover rows [0, end); the rest, [end, rows), is one
+  // block: a decode step's one token per expert multiplies once per
+  // weight, not eight times.
+  Value restRows = arith::RemUIOp::create(b, loc, rows, index(kRowBlock));
+  Value end = arith::SubIOp::create(b, loc, rows, restRows);
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
   SmallVector<OpFoldResult> unitStrides = {one, one};
   auto panelType = RankedTensorType::get({ShapedType::kDynamic, 32}, f32);
@@ -429,70 +476,86 @@ static Value tileDynamicRows(OpBuilder &b, Location loc, Value lhs, Value rhs, V
     for (int64_t column : epilogue->columns)
       if (!llvm::is_contained(columns, column))
         columns.push_back(column);
-  // Blocks of `height` rows from `from` to `to` over K's [kFrom, kFrom +
-  // kSize), each a static matmul marked with `tile` for its schedule (with
-  // an epilogue, one per column range, the epilogue over them).
-  auto blocks = [&](OpBuilder &nb, ArrayRef<Value> rhsPanels, Value accPanel, Value from, Value to,
-                    int64_t height, int64_t tile, int64_t kFrom, int64_t kSize, bool fromZero) {
+  // The block of `height` rows at `row` over K's [kFrom, kFrom + kSize):
+  // a static matmul marked `id` for its schedule, or for fewer rows than
+  // a register tile, smallBlockProduct (with an epilogue, one product per
+  // column range, the epilogue over them). Returns `accPanel` updated.
+  auto block = [&](OpBuilder &bb, ArrayRef<Value> rhsPanels, Value accPanel, Value row,
+                   int64_t height, int64_t kFrom, int64_t kSize, bool fromZero) -> Value {
     auto blockType = RankedTensorType::get({height, 32}, f32);
-    auto loop = scf::ForOp::create(
-        nb, loc, from, to, index(height), ValueRange{accPanel},
-        [&](OpBuilder &bb, Location, Value row, ValueRange iterArgs) {
-          SmallVector<OpFoldResult> offsets = {row, zero};
-          SmallVector<OpFoldResult> lhsOffsets = {row, bb.getIndexAttr(kFrom)};
-          SmallVector<OpFoldResult> lhsSizes = {bb.getIndexAttr(height), bb.getIndexAttr(kSize)};
-          SmallVector<OpFoldResult> blockSizes = {bb.getIndexAttr(height), bb.getIndexAttr(32)};
-          Value lhsBlock =
-              tensor::ExtractSliceOp::create(bb, loc, RankedTensorType::get({height, kSize}, f32),
-                                             lhs, lhsOffsets, lhsSizes, unitStrides);
-          Value accBlock = tensor::ExtractSliceOp::create(bb, loc, blockType, iterArgs[0], offsets,
-                                                          blockSizes, unitStrides);
-          // Zeros written as a vector: the register tile's first
-          // read of C folds to them.
-          auto zeroed = [&](Value block) -> Value {
-            auto vectorType = VectorType::get({height, 32}, f32);
-            Value zeros =
-                arith::ConstantOp::create(bb, loc, vectorType, bb.getZeroAttr(vectorType));
-            Value zeroIndex = index(0);
-            return vector::TransferWriteOp::create(bb, loc, zeros, block,
-                                                   ValueRange{zeroIndex, zeroIndex},
-                                                   ArrayRef<bool>{true, true})
-                .getResult();
-          };
-          auto product = [&](Value rhsPanel, Value into) {
-            auto matmul = linalg::MatmulOp::create(
-                bb, loc, TypeRange{blockType}, ValueRange{lhsBlock, rhsPanel}, ValueRange{into});
-            matmul->setAttr("moe.tile_id", bb.getI64IntegerAttr(tile));
-            return matmul.getResult(0);
-          };
-          Value block;
-          if (epilogue) {
-            SmallVector<Value> products, inputs;
-            for (Value rhsPanel : rhsPanels)
-              products.push_back(product(
-                  rhsPanel,
-                  zeroed(tensor::EmptyOp::create(bb, loc, ArrayRef<int64_t>{height, 32}, f32))));
-            for (int64_t column : epilogue->columns)
-              inputs.push_back(products[llvm::find(columns, column) - columns.begin()]);
-            block = moe::applyEpilogue(bb, loc, *epilogue, inputs, accBlock);
-            // Vectorised whole after the products (the script's
-            // end): its reads of them fold to their registers, so
-            // the products are never stored.
-            block.getDefiningOp()->setAttr("moe.tile_epilogue", bb.getUnitAttr());
-          } else {
-            block = product(rhsPanels.front(), fromZero ? zeroed(accBlock) : accBlock);
-          }
-          Value updated = tensor::InsertSliceOp::create(bb, loc, block, iterArgs[0], offsets,
-                                                        blockSizes, unitStrides);
-          scf::YieldOp::create(bb, loc, updated);
-        });
+    SmallVector<OpFoldResult> offsets = {row, zero};
+    SmallVector<OpFoldResult> lhsOffsets = {row, bb.getIndexAttr(kFrom)};
+    SmallVector<OpFoldResult> lhsSizes = {bb.getIndexAttr(height), bb.getIndexAttr(kSize)};
+    SmallVector<OpFoldResult> blockSizes = {bb.getIndexAttr(height), bb.getIndexAttr(32)};
+    Value lhsBlock =
+        tensor::ExtractSliceOp::create(bb, loc, RankedTensorType::get({height, kSize}, f32), lhs,
+                                       lhsOffsets, lhsSizes, unitStrides);
+    Value accBlock = tensor::ExtractSliceOp::create(bb, loc, blockType, accPanel, offsets,
+                                                    blockSizes, unitStrides);
+    // Zeros written as a vector: the register tile's first read of C
+    // folds to them.
+    auto zeroed = [&](Value block) -> Value {
+      auto vectorType = VectorType::get({height, 32}, f32);
+      Value zeros = arith::ConstantOp::create(bb, loc, vectorType, bb.getZeroAttr(vectorType));
+      Value zeroIndex = index(0);
+      return vector::TransferWriteOp::create(bb, loc, zeros, block,
+                                             ValueRange{zeroIndex, zeroIndex},
+                                             ArrayRef<bool>{true, true})
+          .getResult();
+    };
+    auto product = [&](Value rhsPanel, Value into) -> Value {
+      if (height < kRowBlock)
+        return smallBlockProduct(bb, loc, lhsBlock, rhsPanel, into);
+      auto matmul = linalg::MatmulOp::create(bb, loc, TypeRange{blockType},
+                                             ValueRange{lhsBlock, rhsPanel}, ValueRange{into});
+      matmul->setAttr("moe.tile_id", bb.getI64IntegerAttr(id));
+      return matmul.getResult(0);
+    };
+    Value result;
+    if (epilogue) {
+      SmallVector<Value> products, inputs;
+      for (Value rhsPanel : rhsPanels)
+        products.push_back(product(rhsPanel, zeroed(tensor::EmptyOp::create(
+                                                 bb, loc, ArrayRef<int64_t>{height, 32}, f32))));
+      for (int64_t column : epilogue->columns)
+        inputs.push_back(products[llvm::find(columns, column) - columns.begin()]);
+      result = moe::applyEpilogue(bb, loc, *epilogue, inputs, accBlock);
+      // Vectorised whole after the products (the script's end): its reads
+      // of them fold to their registers, so the products are never stored.
+      result.getDefiningOp()->setAttr("moe.tile_epilogue", bb.getUnitAttr());
+    } else {
+      result = product(rhsPanels.front(), fromZero ? zeroed(accBlock) : accBlock);
+    }
+    return tensor::InsertSliceOp::create(bb, loc, result, accPanel, offsets, blockSizes,
+                                         unitStrides);
+  };
+  // The register tiles, in a loop marked for moe-cpu-prefetch-panels, then
+  // the rest as a block of its height.
+  auto blocks = [&](OpBuilder &nb, ArrayRef<Value> rhsPanels, Value accPanel, int64_t kFrom,
+                    int64_t kSize, bool fromZero) {
+    auto loop = scf::ForOp::create(nb, loc, index(0), end, index(kRowBlock), ValueRange{accPanel},
+                                   [&](OpBuilder &bb, Location, Value row, ValueRange iterArgs) {
+                                     scf::YieldOp::create(bb, loc,
+                                                          block(bb, rhsPanels, iterArgs[0], row,
+                                                                kRowBlock, kFrom, kSize, fromZero));
+                                   });
     loop->setAttr(moe::kRowBlocksAttr, nb.getUnitAttr());
-    return loop.getResult(0);
+    SmallVector<int64_t> heights = llvm::to_vector(llvm::seq<int64_t>(1, kRowBlock));
+    auto rest = scf::IndexSwitchOp::create(nb, loc, TypeRange{accPanel.getType()}, restRows,
+                                           heights, heights.size());
+    OpBuilder cb = OpBuilder::atBlockBegin(&rest.getDefaultRegion().emplaceBlock());
+    scf::YieldOp::create(cb, loc, loop.getResult(0));
+    for (auto [region, height] : llvm::zip_equal(rest.getCaseRegions(), heights)) {
+      cb.setInsertionPointToStart(&region.emplaceBlock());
+      scf::YieldOp::create(
+          cb, loc, block(cb, rhsPanels, loop.getResult(0), end, height, kFrom, kSize, fromZero));
+    }
+    return rest.getResult(0);
   };
   auto panel = [&](OpBuilder &nb, Value col, Value into, int64_t kFrom, int64_t kSize,
                    bool fromZero) {
-    Value accPanel = tensor::ExtractSliceOp::create(nb, loc, panelType, into,
-                                                    panelOffsets(col), panelSizes, unitStrides);
+    Value accPanel = tensor::ExtractSliceOp::create(nb, loc, panelType, into, panelOffsets(col),
+                                                    panelSizes, unitStrides);
     SmallVector<Value> rhsPanels;
     if (epilogue) {
       for (int64_t column : columns)
@@ -507,13 +570,7 @@ static Value tileDynamicRows(OpBuilder &b, Location loc, Value lhs, Value rhs, V
             SmallVector<OpFoldResult>{nb.getIndexAttr(kSize), nb.getIndexAttr(32)}, unitStrides);
       rhsPanels.push_back(rhsPanel);
     }
-    Value from = index(0);
-    for (auto [height, to] : llvm::zip_equal(kRowBlockHeights, ends)) {
-      accPanel = blocks(nb, rhsPanels, accPanel, from, to, height, rowBlockTileId(id, height),
-                        kFrom, kSize, fromZero);
-      from = to;
-    }
-    return accPanel;
+    return blocks(nb, rhsPanels, accPanel, kFrom, kSize, fromZero);
   };
 
   // A long K goes in chunks, all panels over one chunk before the next:
@@ -832,8 +889,7 @@ struct CpuTileAndVectorize
                              bDef->getOperand(0).getDefiningOp<linalg::GenericOp>();
       if (staticRows && rows >= 8 && rows % 8 == 0 && panels) {
         result = tileStaticRowsOverPanels(rewriter, loc, a, b, blocksInit(), id, *panels, zeroInit);
-        for (int64_t height : kRowBlockHeights)
-          body += scheduleFor(rowBlockTileId(id, height), height, 32, k);
+        body += scheduleFor(id, kRowBlock, 32, k);
       } else if (staticRows && !streamWeights && !unpackedWeights) {
         linalg::GenericOp producer = dequantizingProducer(b);
         auto matmul = linalg::MatmulOp::create(rewriter, loc, TypeRange{cType},
@@ -854,8 +910,7 @@ struct CpuTileAndVectorize
         if (epilogue && (epilogue->width % 32 ||
                          llvm::any_of(epilogue->columns, [](int64_t c) { return c % 32; })))
           epilogue.reset();
-        for (int64_t height : kRowBlockHeights)
-          body += scheduleFor(rowBlockTileId(id, height), height, 32, k);
+        body += scheduleFor(id, kRowBlock, 32, k);
         if (epilogue) {
           Value rows = tensor::DimOp::create(rewriter, loc, c, 0);
           SmallVector<OpFoldResult> outSizes = {rows, rewriter.getIndexAttr(epilogue->width)};
@@ -883,6 +938,15 @@ struct CpuTileAndVectorize
         result = tensor::CastOp::create(rewriter, loc, original, result);
       rewriter.replaceOp(generic, result);
     }
+    // The register tiles' K loops cleaned (the tensors the hoisting leaves
+    // in their iter_args, their first reads of zeros folded) before the
+    // epilogues, whose reads of the tiles must still see the tiles' writes.
+    if (!body.empty())
+      body += "    %funcs = transform.structured.match ops{[\"func.func\"]} in %root : "
+              "(!transform.any_op) -> !transform.any_op\n"
+              "    transform.apply_patterns to %funcs {\n"
+              "      transform.apply_patterns.canonicalization\n"
+              "    } : !transform.any_op\n";
     bool epilogues = false;
     module.walk([&](linalg::GenericOp op) { epilogues |= op->hasAttr("moe.tile_epilogue"); });
     if (epilogues)

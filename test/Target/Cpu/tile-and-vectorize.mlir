@@ -10,7 +10,7 @@
 // CHECK: scf.for %{{.*}} = %c0 to %c16 step %c8
 // CHECK: scf.for %{{.*}} = %c0 to %c64 step %c32
 // CHECK: %[[ACC:.*]] = vector.transfer_read {{.*}} vector<8x32xf32>
-// CHECK: scf.for %{{.*}} = %c0 to %c128 step %c1 iter_args({{.*}}, %[[A:.*]] = %[[ACC]]) -> ({{.*}}, vector<8x32xf32>)
+// CHECK: scf.for %{{.*}} = %c0 to %c128 step %c1 iter_args(%[[A:[^ ]*]] = %[[ACC]]) -> (vector<8x32xf32>)
 // CHECK:   vector.transfer_read {{.*}} vector<8x1xf32>
 // CHECK:   vector.transfer_read {{.*}} vector<1x32xf32>
 // CHECK:   math.fma {{.*}}, %[[A]] : vector<8x32xf32>
@@ -99,32 +99,38 @@ func.func @shared(%a: tensor<128x64xf32>, %b: tensor<64x256xf32>, %c: tensor<128
 // -----
 
 // A run-time row count (the tokens an expert got): for each 32-column panel
-// of B, every whole 8-row block a register-tiled 8 x 32 matmul, then the
-// rows left in at most one block each of 4, 2 and 1 rows; no padding.
-// Each loop over blocks is marked (moe.row_blocks) for
-// moe-cpu-prefetch-panels, which shares the next panel's fetch among its
-// blocks.
+// of B, every whole 8-row block a register-tiled 8 x 32 matmul, in a loop
+// marked (moe.row_blocks) for moe-cpu-prefetch-panels, which shares the
+// next panel's fetch among its blocks; then the rows left (rows mod 8) in
+// one block of their height, a case of an index switch: its own K loop
+// with the sums of every S-th k apart (1 row: 4 x 1 sums, 2 rows: 2 x 2,
+// 3 rows: 2 x 3, ..., 7 rows: 1 x 7), added at the end. No padding.
 // CHECK-LABEL: func @dynamic_rows
 // CHECK: %[[ROWS:.*]] = tensor.dim %{{.*}}, %c0
-// CHECK: %[[REM8:.*]] = arith.remui %[[ROWS]], %c8
-// CHECK: %[[END8:.*]] = arith.subi %[[ROWS]], %[[REM8]]
-// CHECK: %[[REM4:.*]] = arith.remui %[[ROWS]], %c4
-// CHECK: %[[END4:.*]] = arith.subi %[[ROWS]], %[[REM4]]
-// CHECK: %[[REM2:.*]] = arith.remui %[[ROWS]], %c2
-// CHECK: %[[END2:.*]] = arith.subi %[[ROWS]], %[[REM2]]
+// CHECK: %[[REST:.*]] = arith.remui %[[ROWS]], %c8
+// CHECK: %[[END8:.*]] = arith.subi %[[ROWS]], %[[REST]]
 // CHECK-NOT: tensor.pad
 // CHECK: scf.for %[[COL:.*]] = %c0 to %c64 step %c32
 // CHECK:   tensor.extract_slice %{{.*}}[0, %[[COL]]] [%[[ROWS]], 32] [1, 1]
 // CHECK:   scf.for %{{.*}} = %c0 to %[[END8]] step %c8
 // CHECK:     math.fma {{.*}} : vector<8x32xf32>
 // CHECK:   } {moe.row_blocks}
-// CHECK:   scf.for %{{.*}} = %[[END8]] to %[[END4]] step %c4
-// CHECK:     math.fma {{.*}} : vector<4x32xf32>
-// CHECK:   } {moe.row_blocks}
-// CHECK:   scf.for %{{.*}} = %[[END4]] to %[[END2]] step %c2
-// CHECK:     math.fma {{.*}} : vector<2x32xf32>
-// CHECK:   scf.for %{{.*}} = %[[END2]] to %[[ROWS]] step %c1
-// CHECK:     math.fma {{.*}} : vector<1x32xf32>
+// CHECK:   scf.index_switch %[[REST]]
+// CHECK:   case 1 {
+// CHECK:     tensor.extract_slice %{{.*}}[%[[END8]], 0] [1, 16] [1, 1]
+// CHECK:     scf.for %{{.*}} = %c0 to %c16 step %c4 iter_args({{.*}}) -> (vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>)
+// CHECK-COUNT-4: math.fma {{.*}} : vector<32xf32>
+// CHECK:     scf.yield
+// CHECK-COUNT-3: arith.addf {{.*}} : vector<32xf32>
+// CHECK:   case 2 {
+// CHECK:     scf.for %{{.*}} = %c0 to %c16 step %c2 iter_args({{.*}}) -> (vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>)
+// CHECK:   case 3 {
+// CHECK:     scf.for %{{.*}} = %c0 to %c16 step %c2 iter_args({{.*}}) -> (vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>)
+// CHECK:   case 7 {
+// CHECK:     tensor.extract_slice %{{.*}}[%[[END8]], 0] [7, 16] [1, 1]
+// CHECK:     scf.for %{{.*}} = %c0 to %c16 step %c1 iter_args({{.*}}) -> (vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>)
+// CHECK-COUNT-7: math.fma {{.*}} : vector<32xf32>
+// CHECK:   default {
 func.func @dynamic_rows(%a: tensor<?x16xf32>, %b: tensor<16x64xf32>, %c: tensor<?x64xf32>) -> tensor<?x64xf32> {
   %0 = linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : tensor<?x16xf32>, tensor<16x64xf32>) outs(%c : tensor<?x64xf32>) {
   ^bb0(%x: f32, %y: f32, %acc: f32):
@@ -313,12 +319,14 @@ func.func @narrow_constant(%a: tensor<16x64xf32>) -> tensor<16x8xf32> {
 
 // One row times constant weights (a decode step through a layer): the
 // weights are streamed from a copy packed panel by panel, each 32-column
-// panel one contiguous slice, the row a 1 x 32 tile.
+// panel one contiguous slice, the row a block of its own (4 sums of 32
+// lanes, over every 4th k each).
 // CHECK-LABEL: func @one_row_constant
 // CHECK: %[[PACKED:.*]] = arith.constant dense_resource<moe_packed_panels> : tensor<1x2x8x32xf32>
 // CHECK: scf.for %[[COL:.*]] = %c0 to %c64 step %c32
 // CHECK:   tensor.extract_slice %[[PACKED]][0, %{{.*}}, 0, 0] [1, 1, 8, 32] [1, 1, 1, 1]
-// CHECK:   math.fma {{.*}} : vector<1x32xf32>
+// CHECK:   scf.for %{{.*}} = %c0 to %c8 step %c4
+// CHECK-COUNT-4: math.fma {{.*}} : vector<32xf32>
 func.func @one_row_constant(%a: tensor<1x8xf32>, %c: tensor<1x64xf32>) -> tensor<1x64xf32> {
   %b = arith.constant dense<0.5> : tensor<8x64xf32>
   %0 = linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : tensor<1x8xf32>, tensor<8x64xf32>) outs(%c : tensor<1x64xf32>) {
