@@ -637,9 +637,14 @@ static Value tileStaticRowsOverPanels(OpBuilder &b, Location loc, Value lhs, Val
   // Threads as scheduleFor decides them (2^20 FMAs or more), over two
   // tiles at least.
   bool threaded = m * n * k >= (int64_t(1) << 20);
+  // What of A stays in L2 is one K chunk of the tile's rows when
+  // tileDynamicRows cuts K into chunks: sized by the whole K instead, a
+  // 128 x 4096 x 4096 product took tiles of 16 rows and streamed its 64 MiB
+  // of weights from memory eight times.
+  int64_t depth = k > kChunkedK ? kKChunk : k;
   int64_t rows = 8;
   for (int64_t option : {256, 128, 64, 32, 16})
-    if (m % option == 0 && option * k * 4 <= (int64_t(256) << 10) &&
+    if (m % option == 0 && option * depth * 4 <= (int64_t(256) << 10) &&
         (!threaded || m / option >= 2)) {
       rows = option;
       break;

@@ -365,6 +365,32 @@ func.func @rows_constant(%a: tensor<512x16xf32>, %c: tensor<512x64xf32>) -> tens
 
 // -----
 
+// A K of more than 1536 goes in chunks of 1024 inside each tile of rows,
+// so the tile's rows are as many as one chunk of them fits in 256 KiB: 64
+// here (64 x 1024 floats), not 32 (32 x 2048), and the weights are read
+// twice, not four times. (The static 128 rows, threaded, take two tiles.)
+// CHECK-LABEL: func @rows_constant_long_k
+// CHECK: scf.forall (%[[ROW:.*]]) = (0) to (128) step (64)
+// CHECK:   tensor.extract_slice %{{.*}}[%[[ROW]], 0] [64, 2048] [1, 1]
+// CHECK:   tensor.extract_slice %{{.*}}[0, 0] [1024, 32] [1, 1]
+// CHECK:   scf.for %[[R0:.*]] = %c0 to %c64 step %c8
+// CHECK:     tensor.extract_slice %{{.*}}[%[[R0]], 0] [8, 1024] [1, 1]
+// CHECK:   tensor.extract_slice %{{.*}}[1024, 0] [1024, 32] [1, 1]
+// CHECK:   scf.for %[[R1:.*]] = %c0 to %c64 step %c8
+// CHECK:     tensor.extract_slice %{{.*}}[%[[R1]], 1024] [8, 1024] [1, 1]
+func.func @rows_constant_long_k(%a: tensor<128x2048xf32>, %c: tensor<128x32xf32>) -> tensor<128x32xf32> {
+  %b = arith.constant dense<0.5> : tensor<2048x32xf32>
+  %0 = linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : tensor<128x2048xf32>, tensor<2048x32xf32>) outs(%c : tensor<128x32xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<128x32xf32>
+  return %0 : tensor<128x32xf32>
+}
+
+// -----
+
 // An expert's constant weights at a run-time expert index (a grouped
 // matmul): the stack is repacked at compile time panel by panel
 // ([experts, n/32, k, 32]), and each panel is one contiguous slice of it.
