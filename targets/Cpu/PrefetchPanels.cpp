@@ -85,6 +85,22 @@ static bool accumulatesRows(scf::ForOp loop) {
   });
 }
 
+/// How far ahead of a view at `offset` in packed weights of `elements`
+/// its next panel's same place is: one panel, or none for the last panel,
+/// which has no next one (it prefetches its own elements instead, so every
+/// prefetch stays inside the weights). The view's panel starts at or
+/// before its offset; the next one exists when the weights extend two
+/// panels past that start.
+static Value panelAhead(OpBuilder &b, Location loc, Value offset, int64_t panel, int64_t elements) {
+  auto index = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); };
+  Value panelStart =
+      arith::SubIOp::create(b, loc, offset, arith::RemUIOp::create(b, loc, offset, index(panel)));
+  Value hasNext = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
+                                        arith::AddIOp::create(b, loc, panelStart, index(2 * panel)),
+                                        index(elements));
+  return arith::SelectOp::create(b, loc, hasNext, index(panel), index(0));
+}
+
 /// The view of a read's panel, above `rowBlocks` (a loop over row blocks,
 /// kRowBlocksAttr), that every block reads whole: the panel's rows of the
 /// K chunk the loop computes (all its rows when K is not chunked). Null
@@ -124,16 +140,7 @@ static Share shareOf(scf::ForOp rowBlocks, TypedValue<MemRefType> window, int64_
   Location loc = rowBlocks.getLoc();
   auto index = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); };
   Value offset = memref::ExtractStridedMetadataOp::create(b, loc, window).getOffset();
-  // The window's panel starts at or before its offset; the next one exists
-  // when the weights extend two panels past that start. The last panel,
-  // which has no next one, prefetches its own window instead, so every
-  // prefetch stays inside the weights.
-  Value panelStart =
-      arith::SubIOp::create(b, loc, offset, arith::RemUIOp::create(b, loc, offset, index(panel)));
-  Value hasNext = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
-                                        arith::AddIOp::create(b, loc, panelStart, index(2 * panel)),
-                                        index(elements));
-  Value ahead = arith::SelectOp::create(b, loc, hasNext, index(panel), index(0));
+  Value ahead = panelAhead(b, loc, offset, panel, elements);
   Value step = rowBlocks.getStep();
   Value block = arith::DivUIOp::create(
       b, loc, arith::SubIOp::create(b, loc, rowBlocks.getInductionVar(), rowBlocks.getLowerBound()),
@@ -189,14 +196,8 @@ static void prefetchNextPanel(vector::TransferReadOp read, memref::GlobalOp glob
     }
     return;
   }
-  Value offset = metadata.getOffset();
-  Value panelStart =
-      arith::SubIOp::create(b, loc, offset, arith::RemUIOp::create(b, loc, offset, index(panel)));
-  Value hasNext = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
-                                        arith::AddIOp::create(b, loc, panelStart, index(2 * panel)),
-                                        index(elements));
-  Value ahead = arith::SelectOp::create(b, loc, hasNext, index(panel), index(0));
-  Value row = arith::AddIOp::create(b, loc, linear, ahead);
+  Value row = arith::AddIOp::create(b, loc, linear,
+                                    panelAhead(b, loc, metadata.getOffset(), panel, elements));
   for (int64_t line = 0; line < bytes; line += 64) {
     Value at = line ? Value(arith::AddIOp::create(b, loc, row, index(line / 4))) : row;
     memref::PrefetchOp::create(b, loc, flat, ValueRange{at}, /*isWrite=*/false,
