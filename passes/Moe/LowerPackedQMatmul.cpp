@@ -34,13 +34,6 @@ using namespace mlir::moe;
 
 namespace {
 
-/// The integer a 4-bit value holds in the low bits of a byte of MLIR's
-/// storage.
-int nibbleValue(char byte, bool isUnsigned) {
-  int v = static_cast<unsigned char>(byte) & 0xF;
-  return isUnsigned || v < 8 ? v : v - 16;
-}
-
 /// Scales [n, g] as [g, n]: transposed at compile time when they are a
 /// constant (or an expert's slice of a constant stack), else by a
 /// linalg.transpose.
@@ -174,8 +167,8 @@ struct LowerPackedInt4QMatmul : OpRewritePattern<QMatmulOp> {
         for (int64_t row = 0; row < n; ++row)
           for (int64_t g = 0; g < groups; ++g)
             values[nMajor ? (matrix * groups + g) * n + row : (matrix * n + row) * groups + g] =
-                static_cast<float>(nibbleValue(
-                    (*zpBytes)[matrix * scaleCount + paramIndex(row, g)], isUnsigned));
+                static_cast<float>(storedInteger(
+                    (*zpBytes)[matrix * scaleCount + paramIndex(row, g)], 4, isUnsigned));
       auto zpType = RankedTensorType::get(
           stacked(nMajor ? ArrayRef<int64_t>{groups, n} : ArrayRef<int64_t>{n, groups}), f32);
       if (expert) {
@@ -467,7 +460,7 @@ Value moe::widenInt4Constant(OpBuilder &b, Location loc, Value value) {
     return {};
   bool isUnsigned = type.getElementType().isUnsignedInteger();
   for (char &v : *values)
-    v = static_cast<char>(nibbleValue(v, isUnsigned));
+    v = static_cast<char>(storedInteger(v, 4, isUnsigned));
   Type wide = IntegerType::get(b.getContext(), 8,
                                isUnsigned ? IntegerType::Unsigned : IntegerType::Signless);
   return bytesConstant(b, loc, type.clone(wide), *values, "int4_widened");

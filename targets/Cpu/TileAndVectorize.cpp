@@ -7,8 +7,8 @@
 // registers (16 zmm on AVX-512), and each k step adds a broadcast column of
 // A times a row of B to it, as FMAs. The schedule is a transform-dialect script
 // applied by the upstream interpreter. A run-time row count (the tokens an
-// expert got) is computed as static 8 x 32 blocks and 1 x 32 rows for the
-// rest, rows inside column panels, scheduled the same way; static rows
+// expert got) is computed as static 8 x 32 blocks, scheduled the same way,
+// and one block of the rows left, rows inside column panels; static rows
 // times constant weights go the same way, a tile of rows at a time, over
 // the weights packed panel by panel. An elementwise consumer of a
 // run-time-row product's columns (an expert's SwiGLU) is applied to each

@@ -198,11 +198,6 @@ static Value dequantizedWeights(OpBuilder &b, Location loc, moe::QMatmulOp op, T
       static_cast<int64_t>(scales->size()) != params * sBytes ||
       (op.getZeroPoint() && (!zeroPoints || static_cast<int64_t>(zeroPoints->size()) != params)))
     return {};
-  // The integer a byte of MLIR's storage holds in its low `width` bits.
-  auto value = [](char byte, unsigned width, bool isUnsigned) {
-    int mask = (1 << width) - 1, v = static_cast<unsigned char>(byte) & mask;
-    return isUnsigned || v < (1 << (width - 1)) ? v : v - (1 << width);
-  };
   bool isUnsigned = wType.getElementType().isUnsignedInteger();
   // Unsigned bytes less 128 fit a signed byte; the zero points follow.
   int offset = bits == 8 && isUnsigned ? 128 : 0;
@@ -210,7 +205,7 @@ static Value dequantizedWeights(OpBuilder &b, Location loc, moe::QMatmulOp op, T
   for (int64_t row = 0; row < n; ++row)
     for (int64_t kk = 0; kk < k; ++kk)
       kMajor[kk * n + row] =
-          static_cast<char>(value((*w)[row * k + kk], bits, isUnsigned) - offset);
+          static_cast<char>(moe::storedInteger((*w)[row * k + kk], bits, isUnsigned) - offset);
   // Scales and zero points [groups, N] in f32.
   std::vector<float> scaleT(groups * n), zpT(groups * n, -static_cast<float>(offset));
   for (int64_t row = 0; row < n; ++row)
@@ -230,10 +225,10 @@ static Value dequantizedWeights(OpBuilder &b, Location loc, moe::QMatmulOp op, T
       scaleT[g * n + row] = f;
       if (zeroPoints) {
         auto zpElement = cast<ShapedType>(op.getZeroPoint().getType()).getElementType();
-        zpT[g * n + row] = static_cast<float>(
-            value((*zeroPoints)[at], zpElement.getIntOrFloatBitWidth(),
-                  zpElement.isUnsignedInteger()) -
-            offset);
+        zpT[g * n + row] = static_cast<float>(moe::storedInteger((*zeroPoints)[at],
+                                                                 zpElement.getIntOrFloatBitWidth(),
+                                                                 zpElement.isUnsignedInteger()) -
+                                              offset);
       }
     }
   auto asBytes = [](const std::vector<float> &v) {

@@ -30,6 +30,14 @@ std::optional<std::vector<char>> attributeRawBytes(Attribute attr);
 /// each (dense or dense_resource, splats expanded), else nothing.
 std::optional<std::vector<char>> constantBytes(Value value);
 
+/// The integer a byte of MLIR's storage holds in its low `width` bits
+/// (1 to 8: an element of an integer type that narrow), signed unless
+/// `isUnsigned`.
+inline int storedInteger(char byte, unsigned width, bool isUnsigned) {
+  int mask = (1 << width) - 1, v = static_cast<unsigned char>(byte) & mask;
+  return isUnsigned || v < (1 << (width - 1)) ? v : v - (1 << width);
+}
+
 /// `batch` matrices of rows x cols elements of `width` bytes each, every
 /// one transposed (cols x rows), as packed bytes.
 std::vector<char> transposeMatrixBytes(ArrayRef<char> bytes, int64_t batch,
