@@ -31,7 +31,7 @@ using namespace mlir;
 static constexpr const char *kCpuLowering =
     "moe-cpu-reshapes-as-views,func.func(canonicalize),"
     "moe-cpu-tile-and-vectorize,func.func(canonicalize,cse),"
-    "moe-fuse-elementwise-chains,func.func(canonicalize,cse),"
+    "moe-fuse-elementwise-chains{through-concats},func.func(canonicalize,cse),"
     "moe-cpu-vectorize-generics,func.func(canonicalize,cse),eliminate-empty-tensors,"
     "one-shot-bufferize{bufferize-function-boundaries allow-return-allocs-from-loops "
     "function-boundary-type-conversion=identity-layout-map},"

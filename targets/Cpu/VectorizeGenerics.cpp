@@ -117,6 +117,47 @@ static SmallVector<Operation *> tileBy(RewriterBase &rewriter, linalg::LinalgOp 
   return SmallVector<Operation *>(tiled->tiledOps.begin(), tiled->tiledOps.end());
 }
 
+/// Elements of an elementwise op from which its outermost loop is spread
+/// over threads (1 MiB of f32): the attention block's rotary, transposes
+/// and head merges are 2-8 MiB, each a serial pass while the second core
+/// waited.
+static constexpr int64_t kSpreadElements = int64_t(1) << 18;
+/// At most this many pieces: more than any thread count here, few enough
+/// that each is a long stretch of memory.
+static constexpr int64_t kMaxPieces = 64;
+
+/// An scf.forall over `op`'s outermost loop of more than one step, in
+/// pieces that divide it (each piece then as static as `op`), when `op`
+/// is all-parallel, big, and outside any loop (a loop's body would fork
+/// threads on every step); the pieces, or none.
+static SmallVector<Operation *> spreadOverThreads(RewriterBase &rewriter, linalg::LinalgOp op) {
+  if (!isa<func::FuncOp>(op->getParentOp()) ||
+      op.getNumLoops() != op.getNumParallelLoops())
+    return {};
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  int64_t elements = 1;
+  for (int64_t range : ranges)
+    elements *= range;
+  auto outer = llvm::find_if(ranges, [](int64_t range) { return range > 1; });
+  if (elements < kSpreadElements || outer == ranges.end() || outer + 1 == ranges.end())
+    return {};
+  int64_t extent = *outer, step = 1;
+  while (extent / step > kMaxPieces || extent % step != 0)
+    ++step;
+  SmallVector<int64_t> sizes(ranges.size(), 0);
+  sizes[outer - ranges.begin()] = step;
+  rewriter.setInsertionPoint(op);
+  scf::SCFTilingOptions options;
+  options.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(), sizes));
+  options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+  FailureOr<scf::SCFTilingResult> tiled =
+      scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()), options);
+  if (failed(tiled))
+    return {};
+  rewriter.replaceOp(op, tiled->replacements);
+  return SmallVector<Operation *>(tiled->tiledOps.begin(), tiled->tiledOps.end());
+}
+
 /// Tiles `op` by `sizes` (loops of size 1 where 1) and vectorises the tile.
 static void tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op,
                              ArrayRef<int64_t> sizes) {
@@ -136,7 +177,8 @@ static void vectorizeAlongInnermost(RewriterBase &rewriter, linalg::LinalgOp op)
   // A constant index in a map (keepdims' 0, numpy broadcasting) is read
   // as a loop by upstream's split reduction, and makes the vector
   // patterns below cycle: such unit dims go first.
-  if (llvm::any_of(op.getIndexingMapsArray(),
+  if (op.getNumReductionLoops() != 0 &&
+      llvm::any_of(op.getIndexingMapsArray(),
                    [](AffineMap map) { return !map.isProjectedPermutation(); })) {
     auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
     if (!generic)
@@ -163,6 +205,12 @@ static void vectorizeAlongInnermost(RewriterBase &rewriter, linalg::LinalgOp op)
       if (auto linalgPiece = dyn_cast<linalg::LinalgOp>(piece))
         if (isStatic(linalgPiece))
           vectorizeAlongInnermost(rewriter, linalgPiece);
+    return;
+  }
+  if (SmallVector<Operation *> pieces = spreadOverThreads(rewriter, op); !pieces.empty()) {
+    for (Operation *piece : pieces)
+      if (auto linalgPiece = dyn_cast<linalg::LinalgOp>(piece))
+        vectorizeAlongInnermost(rewriter, linalgPiece);
     return;
   }
   int64_t extent = op.getStaticLoopRanges()[loops - 1];

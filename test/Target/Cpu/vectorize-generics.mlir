@@ -193,3 +193,84 @@ func.func @row_scalar(%x: tensor<4x64xf32>, %wide: tensor<4x3xf32>) -> tensor<4x
   } -> tensor<4x64xf32>
   return %0 : tensor<4x64xf32>
 }
+
+// -----
+
+#id = affine_map<(h, s, d) -> (h, s, d)>
+
+// An elementwise op of 1 MiB or more at the function's top level is
+// spread over threads along its outermost loop (an scf.forall, OpenMP
+// later), each piece vectorised as before.
+// CHECK-LABEL: func @spread_heads
+// CHECK: scf.forall (%{{.*}}) in (16)
+// CHECK: scf.for
+// CHECK: vector.transfer_read {{.*}} vector<64xf32>
+// CHECK: arith.addf {{.*}} : vector<64xf32>
+func.func @spread_heads(%x: tensor<16x256x64xf32>, %y: tensor<16x256x64xf32>) -> tensor<16x256x64xf32> {
+  %e = tensor.empty() : tensor<16x256x64xf32>
+  %r = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%x, %y : tensor<16x256x64xf32>, tensor<16x256x64xf32>) outs(%e : tensor<16x256x64xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %t = arith.addf %a, %b : f32
+    linalg.yield %t : f32
+  } -> tensor<16x256x64xf32>
+  return %r : tensor<16x256x64xf32>
+}
+
+// -----
+
+// Unit dims are skipped: 2048 rows in 64 pieces of 32. Inside a loop
+// (an expert's, a tile's) nothing is spread: every step would fork.
+// CHECK-LABEL: func @spread_rows
+// CHECK: scf.forall (%{{.*}}) = (0) to (2048) step (32)
+// CHECK-LABEL: func @in_loop
+// CHECK-NOT: scf.forall
+// CHECK: return
+func.func @spread_rows(%x: tensor<1x2048x128xf32>) -> tensor<1x2048x128xf32> {
+  %e = tensor.empty() : tensor<1x2048x128xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(b, s, d) -> (b, s, d)>, affine_map<(b, s, d) -> (b, s, d)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%x : tensor<1x2048x128xf32>) outs(%e : tensor<1x2048x128xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %t = arith.negf %a : f32
+    linalg.yield %t : f32
+  } -> tensor<1x2048x128xf32>
+  return %r : tensor<1x2048x128xf32>
+}
+func.func @in_loop(%x: tensor<1x2048x128xf32>, %n: index) -> tensor<1x2048x128xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %r = scf.for %i = %c0 to %n step %c1 iter_args(%acc = %x) -> tensor<1x2048x128xf32> {
+    %e = tensor.empty() : tensor<1x2048x128xf32>
+    %s = linalg.generic {indexing_maps = [affine_map<(b, s, d) -> (b, s, d)>, affine_map<(b, s, d) -> (b, s, d)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%acc : tensor<1x2048x128xf32>) outs(%e : tensor<1x2048x128xf32>) {
+    ^bb0(%a: f32, %o: f32):
+      %t = arith.negf %a : f32
+      linalg.yield %t : f32
+    } -> tensor<1x2048x128xf32>
+    scf.yield %s : tensor<1x2048x128xf32>
+  }
+  return %r : tensor<1x2048x128xf32>
+}
+
+// -----
+
+// An elementwise op reading a unit dim through a constant index (the
+// rotary tables' [1, 1, S, D] along [1, H, S, D]) is vectorised as it is, its
+// result written where it is inserted: no reshapes of its operands, whose
+// fresh result would be copied into the destination.
+// CHECK-LABEL: func @unit_broadcast
+// CHECK-NOT: tensor.collapse_shape
+// CHECK-NOT: tensor.expand_shape
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: vector.transfer_read {{.*}} vector<32xf32>
+// CHECK: arith.mulf {{.*}} : vector<32xf32>
+// CHECK-NOT: tensor.expand_shape
+// CHECK: return
+func.func @unit_broadcast(%x: tensor<1x4x8x32xf32>, %cos: tensor<1x1x8x32xf32>, %dest: tensor<1x4x8x64xf32>) -> tensor<1x4x8x64xf32> {
+  %e = tensor.empty() : tensor<1x4x8x32xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(b, h, s, d) -> (b, h, s, d)>, affine_map<(b, h, s, d) -> (b, 0, s, d)>, affine_map<(b, h, s, d) -> (b, h, s, d)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%x, %cos : tensor<1x4x8x32xf32>, tensor<1x1x8x32xf32>) outs(%e : tensor<1x4x8x32xf32>) {
+  ^bb0(%a: f32, %c: f32, %o: f32):
+    %m = arith.mulf %a, %c : f32
+    linalg.yield %m : f32
+  } -> tensor<1x4x8x32xf32>
+  %i = tensor.insert_slice %r into %dest[0, 0, 0, 0] [1, 4, 8, 32] [1, 1, 1, 1] : tensor<1x4x8x32xf32> into tensor<1x4x8x64xf32>
+  return %i : tensor<1x4x8x64xf32>
+}

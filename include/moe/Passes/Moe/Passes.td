@@ -213,12 +213,25 @@ def MoeFuseElementwiseChains : Pass<"moe-fuse-elementwise-chains"> {
     a kernel, the reducing thread recomputes the producer on values it
     reads anyway and a launch and a round trip through memory are saved.
     Contractions never take producers.
+
+    With `through-concats` an elementwise op reading a concatenation (the
+    rotary `x * cos + Concat(-x[..., h:], x[..., :h]) * sin` with tables
+    given as graph inputs) becomes one op per concatenated piece over its
+    slice of the result, so the concatenation is never written and the
+    piece's producer (the negation) fuses in: one pass over x instead of
+    five.
   }];
   let options = [
     Option<"intoReductions", "into-reductions", "bool", /*default=*/"false",
            "Fuse producers into reductions too">,
+    Option<"throughConcats", "through-concats", "bool", /*default=*/"false",
+           "Once the chains are fused, compute an elementwise op that reads a "
+           "tensor.concat piece by piece (one op per concatenated input, each "
+           "written in place) and fuse each piece's producer into it">,
   ];
-  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
 }
 
 def MoeQuantizeWeights : Pass<"moe-quantize-weights"> {
