@@ -34,16 +34,13 @@ using namespace mlir;
 /// tables' [1, 1, S, D] read along [B, H, S, D]).
 static bool isElementwise(Operation *op, bool reductions) {
   auto generic = dyn_cast_or_null<linalg::GenericOp>(op);
-  return generic &&
-         (reductions || generic.getNumLoops() == generic.getNumParallelLoops()) &&
-         llvm::all_of(generic.getIndexingMapsArray(),
-                      [](AffineMap map) {
-                        return map.isProjectedPermutation(/*allowZeroInResults=*/true);
-                      });
+  return generic && (reductions || generic.getNumLoops() == generic.getNumParallelLoops()) &&
+         llvm::all_of(generic.getIndexingMapsArray(), [](AffineMap map) {
+           return map.isProjectedPermutation(/*allowZeroInResults=*/true);
+         });
 }
 
-void moe::populateFuseElementwiseChainsPatterns(RewritePatternSet &patterns,
-                                                bool intoReductions) {
+void moe::populateFuseElementwiseChainsPatterns(RewritePatternSet &patterns, bool intoReductions) {
   linalg::populateElementwiseOpsFusionPatterns(patterns, [=](OpOperand *operand) {
     Operation *producer = operand->get().getDefiningOp();
     auto consumer = dyn_cast<linalg::GenericOp>(operand->getOwner());
@@ -61,8 +58,7 @@ namespace {
 struct SplitOverConcat : OpRewritePattern<linalg::GenericOp> {
   using OpRewritePattern::OpRewritePattern;
 
-  LogicalResult matchAndRewrite(linalg::GenericOp op,
-                                PatternRewriter &rewriter) const override {
+  LogicalResult matchAndRewrite(linalg::GenericOp op, PatternRewriter &rewriter) const override {
     // A linalg.index in the body would count from the piece's start.
     if (!isElementwise(op, /*reductions=*/false) || op.getNumDpsInits() != 1 ||
         !op.hasPureTensorSemantics() || op.hasIndexSemantics() ||
@@ -127,9 +123,8 @@ struct SplitOverConcat : OpRewritePattern<linalg::GenericOp> {
         inputs.push_back(input == read ? piece
                                        : slice(input->get(), op.getMatchingIndexingMap(input)));
       auto out = cast<tensor::ExtractSliceOp>(slice(init, identity).getDefiningOp());
-      auto part = linalg::GenericOp::create(rewriter, loc, out.getType(), inputs,
-                                            ValueRange{out}, op.getIndexingMapsArray(),
-                                            op.getIteratorTypesArray());
+      auto part = linalg::GenericOp::create(rewriter, loc, out.getType(), inputs, ValueRange{out},
+                                            op.getIndexingMapsArray(), op.getIteratorTypesArray());
       rewriter.cloneRegionBefore(op.getRegion(), part.getRegion(), part.getRegion().begin());
       result = tensor::InsertSliceOp::create(rewriter, loc, part.getResult(0), result,
                                              out.getMixedOffsets(), out.getMixedSizes(),

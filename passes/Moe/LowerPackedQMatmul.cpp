@@ -26,6 +26,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -340,14 +341,32 @@ struct LowerPackedInt4QMatmul : OpRewritePattern<QMatmulOp> {
                                            rewriter.getIndexAttr(n)}
                : SmallVector<OpFoldResult>{m, rewriter.getIndexAttr(n),
                                            rewriter.getIndexAttr(groups)};
-    Value dot = generic(
-        rewriter, loc, filled(rewriter, loc, dotSizes, zero), ValueRange{even, odd, bytes},
-        {map(4, {dm, dg, dj}), map(4, {dm, dg, dj}),
-         nMajor ? map(4, {dg, dj, dn}) : map(4, {dn, dg, dj}),
-         nMajor ? map(4, {dm, dg, dn}) : map(4, {dm, dn, dg})},
-        nMajor ? SmallVector<utils::IteratorType>{par, par, red, par}
-               : SmallVector<utils::IteratorType>{par, par, par, red},
-        dotBody);
+    Value dot =
+        generic(rewriter, loc, filled(rewriter, loc, dotSizes, zero), ValueRange{even, odd, bytes},
+                {map(4, {dm, dg, dj}), map(4, {dm, dg, dj}),
+                 nMajor ? map(4, {dg, dj, dn}) : map(4, {dn, dg, dj}),
+                 nMajor ? map(4, {dm, dg, dn}) : map(4, {dm, dn, dg})},
+                nMajor ? SmallVector<utils::IteratorType>{par, par, red, par}
+                       : SmallVector<utils::IteratorType>{par, par, par, red},
+                dotBody);
+    // A GEMV streams the weights once, at what one core's loads reach
+    // (about half the memory's bandwidth here). On the CPU a big one
+    // computes its groups' partial products in parallel (an scf.forall,
+    // OpenMP later): k-major, a group's bytes are one contiguous stretch,
+    // which each thread streams; column chunks would read short runs a
+    // row apart, which measured slower than one thread.
+    if (weightTiles && nMajor && groups >= 2 && n * k >= (int64_t(1) << 20)) {
+      scf::SCFTilingOptions options;
+      options.setTileSizes(getAsIndexOpFoldResult(ctx, {0, 1, 0, 0}));
+      options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+      rewriter.setInsertionPointAfterValue(dot);
+      FailureOr<scf::SCFTilingResult> tiled =
+          scf::tileUsingSCF(rewriter, cast<TilingInterface>(dot.getDefiningOp()), options);
+      if (succeeded(tiled)) {
+        rewriter.replaceOp(dot.getDefiningOp(), tiled->replacements);
+        dot = tiled->replacements[0];
+      }
+    }
 
     // Loops (m, n, g), or (m, g, n) n-major; `param` maps a [n, g] (or
     // [g, n]) parameter.

@@ -430,28 +430,89 @@ struct LowerGroupedMatmul : OpRewritePattern<GroupedMatmulOp> {
     };
     // Rows [r, K] times the integers in their k-major order, n innermost:
     // each integer read once, contiguously, per row (a decode step's
-    // stream of weights), the sums of a row updated along n.
+    // stream of weights), the sums of a row updated along n by fused
+    // multiply-adds; the channels' scales multiply the sums once.
     experts.fewRows = [=](OpBuilder &nb, Location l, Value rows, Value e) -> Value {
+      SmallVector<Value> params = paramsOf(nb, l, e);
+      OpFoldResult m = tensor::getMixedSize(nb, l, rows, 0);
+      Value zero = arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(0));
       AffineExpr r = getAffineDimExpr(0, ctx), kk = getAffineDimExpr(1, ctx),
                  nn = getAffineDimExpr(2, ctx);
       AffineMap perN = AffineMap::get(3, 0, {nn}, ctx);
-      SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {r, kk}, ctx),
-                                     AffineMap::get(3, 0, {kk, nn}, ctx), perN};
-      if (zeroPoint)
-        maps.push_back(perN);
-      maps.push_back(AffineMap::get(3, 0, {r, nn}, ctx));
-      SmallVector<Value> ins = {rows};
-      llvm::append_range(ins, paramsOf(nb, l, e));
-      SmallVector<OpFoldResult> outSizes = {tensor::getMixedSize(nb, l, rows, 0),
-                                            nb.getIndexAttr(n)};
-      Value init = filled(nb, l, outSizes, arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(0)));
-      return generic(nb, l, init, ins, maps, {IT::parallel, IT::reduction, IT::parallel},
-                     [&](OpBuilder &bb, Location bl, ValueRange args) {
-                       Value w = dequantized(bb, bl, args.drop_front());
-                       Value p = arith::MulFOp::create(bb, bl, args[0], w);
-                       linalg::YieldOp::create(
-                           bb, bl, Value(arith::AddFOp::create(bb, bl, args.back(), p)));
-                     });
+      // sum over its k of x[r, k] * (q[k, n] - zp[n]): [r, n].
+      auto sums = [&](OpBuilder &bb, Location bl, Value x, Value q) -> Value {
+        SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {r, kk}, ctx),
+                                       AffineMap::get(3, 0, {kk, nn}, ctx)};
+        SmallVector<Value> ins = {x, q};
+        if (zeroPoint) {
+          maps.push_back(perN);
+          ins.push_back(params[2]);
+        }
+        maps.push_back(AffineMap::get(3, 0, {r, nn}, ctx));
+        return generic(bb, bl, filled(bb, bl, {m, bb.getIndexAttr(n)}, zero), ins, maps,
+                       {IT::parallel, IT::reduction, IT::parallel},
+                       [&](OpBuilder &b2, Location l2, ValueRange args) {
+                         Value w = intToFloat(b2, l2, args[1], storage, b2.getF32Type());
+                         if (zeroPoint)
+                           w = arith::SubFOp::create(
+                               b2, l2, w, intToFloat(b2, l2, args[2], storage, b2.getF32Type()));
+                         linalg::YieldOp::create(
+                             b2, l2, Value(math::FmaOp::create(b2, l2, args[0], w, args.back())));
+                       });
+      };
+      // A GEMV streams the weights once, at what one core's loads reach
+      // (about half the memory's bandwidth here): a big one sums chunks of
+      // K in parallel (an scf.forall, OpenMP later), each chunk's integers
+      // one contiguous stretch, and adds the partial sums after.
+      int64_t chunk = 0;
+      if (n * k >= (int64_t(1) << 20))
+        for (int64_t rowsOfK : {256, 128, 64})
+          if (k % rowsOfK == 0 && k / rowsOfK >= 4) {
+            chunk = rowsOfK;
+            break;
+          }
+      // total[r, piece, n]: the partial sums, or [r, 1, n] the sums.
+      Value total;
+      if (!chunk) {
+        total = tensor::ExpandShapeOp::create(
+            nb, l, RankedTensorType::get({ShapedType::kDynamic, 1, n}, nb.getF32Type()),
+            sums(nb, l, rows, params[0]), SmallVector<ReassociationIndices>{{0, 1}, {2}},
+            SmallVector<OpFoldResult>{m, nb.getIndexAttr(1), nb.getIndexAttr(n)});
+      } else {
+        int64_t pieces = k / chunk;
+        auto forall = scf::ForallOp::create(
+            nb, l, ArrayRef<OpFoldResult>{nb.getIndexAttr(pieces)},
+            ValueRange{filled(nb, l, {m, nb.getIndexAttr(pieces), nb.getIndexAttr(n)}, zero)},
+            std::nullopt);
+        OpBuilder fb = OpBuilder::atBlockBegin(forall.getBody());
+        Value first = arith::MulIOp::create(fb, l, forall.getInductionVar(0),
+                                            arith::ConstantIndexOp::create(fb, l, chunk));
+        OpFoldResult one = fb.getIndexAttr(1), none = fb.getIndexAttr(0);
+        Value x = tensor::ExtractSliceOp::create(fb, l, rows, ArrayRef<OpFoldResult>{none, first},
+                                                 ArrayRef<OpFoldResult>{m, fb.getIndexAttr(chunk)},
+                                                 ArrayRef<OpFoldResult>{one, one});
+        Value q = tensor::ExtractSliceOp::create(
+            fb, l, params[0], ArrayRef<OpFoldResult>{first, none},
+            ArrayRef<OpFoldResult>{fb.getIndexAttr(chunk), fb.getIndexAttr(n)},
+            ArrayRef<OpFoldResult>{one, one});
+        Value part = sums(fb, l, x, q);
+        fb.setInsertionPointToStart(forall.getTerminator().getBody());
+        tensor::ParallelInsertSliceOp::create(
+            fb, l, part, forall.getRegionIterArgs()[0],
+            ArrayRef<OpFoldResult>{none, forall.getInductionVar(0), none},
+            ArrayRef<OpFoldResult>{m, one, fb.getIndexAttr(n)},
+            ArrayRef<OpFoldResult>{one, one, one});
+        total = forall.getResult(0);
+      }
+      // out[r, n] = sum over pieces of total[r, piece, n] * scale[n].
+      return generic(
+          nb, l, filled(nb, l, {m, nb.getIndexAttr(n)}, zero), ValueRange{total, params[1]},
+          {AffineMap::get(3, 0, {r, kk, nn}, ctx), perN, AffineMap::get(3, 0, {r, nn}, ctx)},
+          {IT::parallel, IT::reduction, IT::parallel},
+          [&](OpBuilder &bb, Location bl, ValueRange args) {
+            linalg::YieldOp::create(
+                bb, bl, Value(math::FmaOp::create(bb, bl, args[0], args[1], args.back())));
+          });
     };
     return experts;
   }

@@ -102,13 +102,16 @@ static void vectorizeOne(RewriterBase &rewriter, Operation *op) {
     rewriter.replaceOp(op, result->replacements);
 }
 
-/// Tiles `op` by `sizes` (0: that loop untiled) with scf.for loops;
-/// returns the tiles' ops, none when tiling failed (`op` then stays).
+/// Tiles `op` by `sizes` (0: that loop untiled) with scf.for loops (or
+/// one scf.forall); returns the tiles' ops, none when tiling failed (`op`
+/// then stays).
 static SmallVector<Operation *> tileBy(RewriterBase &rewriter, linalg::LinalgOp op,
-                                       ArrayRef<int64_t> sizes) {
+                                       ArrayRef<int64_t> sizes, bool forall = false) {
   rewriter.setInsertionPoint(op);
   scf::SCFTilingOptions options;
   options.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(), sizes));
+  if (forall)
+    options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
   FailureOr<scf::SCFTilingResult> tiled =
       scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()), options);
   if (failed(tiled))
@@ -131,8 +134,7 @@ static constexpr int64_t kMaxPieces = 64;
 /// is all-parallel, big, and outside any loop (a loop's body would fork
 /// threads on every step); the pieces, or none.
 static SmallVector<Operation *> spreadOverThreads(RewriterBase &rewriter, linalg::LinalgOp op) {
-  if (!isa<func::FuncOp>(op->getParentOp()) ||
-      op.getNumLoops() != op.getNumParallelLoops())
+  if (!isa<func::FuncOp>(op->getParentOp()) || op.getNumLoops() != op.getNumParallelLoops())
     return {};
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   int64_t elements = 1;
@@ -146,16 +148,7 @@ static SmallVector<Operation *> spreadOverThreads(RewriterBase &rewriter, linalg
     ++step;
   SmallVector<int64_t> sizes(ranges.size(), 0);
   sizes[outer - ranges.begin()] = step;
-  rewriter.setInsertionPoint(op);
-  scf::SCFTilingOptions options;
-  options.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(), sizes));
-  options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
-  FailureOr<scf::SCFTilingResult> tiled =
-      scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()), options);
-  if (failed(tiled))
-    return {};
-  rewriter.replaceOp(op, tiled->replacements);
-  return SmallVector<Operation *>(tiled->tiledOps.begin(), tiled->tiledOps.end());
+  return tileBy(rewriter, op, sizes, /*forall=*/true);
 }
 
 /// Tiles `op` by `sizes` (loops of size 1 where 1) and vectorises the tile.

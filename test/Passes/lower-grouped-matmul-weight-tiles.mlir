@@ -108,11 +108,35 @@ func.func @epilogue_other_type(%x: tensor<?x16xf32>, %w: tensor<2x64x16xf32>, %o
   return %act : tensor<?x32xf16>
 }
 
+// A decode step's product by a million or more int8 weights sums chunks
+// of K in parallel (a forall over 4 chunks of 256 rows of the k-major
+// integers, each one contiguous stretch), then scales and adds the
+// partial sums.
+// CHECK-LABEL: func.func @int8_experts_threads
+// CHECK: } else {
+// CHECK:   %[[PARTS:.*]] = scf.forall (%[[P:.*]]) in (4) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<?x4x1024xf32>)
+// CHECK:     %[[FIRST:.*]] = arith.muli %[[P]], %c256
+// CHECK:     tensor.extract_slice %{{.*}}[0, %[[FIRST]]] [%{{.*}}, 256] [1, 1] : tensor<?x1024xf32> to tensor<?x256xf32>
+// CHECK:     tensor.extract_slice %{{.*}}[%[[FIRST]], 0] [256, 1024] [1, 1] : tensor<1024x1024xi8> to tensor<256x1024xi8>
+// CHECK:     math.fma
+// CHECK:     tensor.parallel_insert_slice %{{.*}} into %{{.*}}[0, %[[P]], 0] [%{{.*}}, 1, 1024] [1, 1, 1] : tensor<?x1024xf32> into tensor<?x4x1024xf32>
+// CHECK:   linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "parallel"]} ins(%[[PARTS]], %{{.*}} : tensor<?x4x1024xf32>, tensor<1024xf32>)
+func.func @int8_experts_threads(%x: tensor<?x1024xf32>, %off: tensor<3xi32>) -> tensor<?x1024xf32> {
+  %q = arith.constant dense<3> : tensor<2x1024x1024xi8>
+  %s = arith.constant dense<0.5> : tensor<2x1024x1xf32>
+  %w = moe.dequantize %q, %s {axis = 2 : i64, block_size = 1024 : i64}
+      : (tensor<2x1024x1024xi8>, tensor<2x1024x1xf32>) -> tensor<2x1024x1024xf32>
+  %h = moe.grouped_matmul %x, %w, %off
+      : (tensor<?x1024xf32>, tensor<2x1024x1024xf32>, tensor<3xi32>) -> tensor<?x1024xf32>
+  return %h : tensor<?x1024xf32>
+}
+
 // Per-channel int8 experts on the CPU: the integers kept once, k-major
 // ([E, K, N], transposed at compile time). An expert with 8 rows or more
 // (the register tile's) multiplies a float weight dequantized from them,
 // which TileAndVectorize computes a panel at a time; fewer rows (a decode
-// step) read the integers straight, n innermost, each once per row.
+// step) read the integers straight, n innermost, each once per row, by
+// fused multiply-adds; the scales multiply the sums once.
 // CHECK-LABEL: func.func @int8_experts
 // CHECK-DAG: %[[KMAJOR:.*]] = arith.constant dense_resource<[[BLOB:.*]]> : tensor<2x16x32xi8>
 // CHECK-NOT: tensor<2x32x16xi8>
@@ -126,7 +150,11 @@ func.func @epilogue_other_type(%x: tensor<?x16xf32>, %w: tensor<2x64x16xf32>, %o
 // CHECK:     linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.*}}, %[[W]] : tensor<?x16xf32>, tensor<16x32xf32>)
 // CHECK:   } else {
 // CHECK:     %[[Q2:.*]] = tensor.extract_slice %[[KMAJOR]][%[[E]], 0, 0]
-// CHECK:     linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "parallel"]} ins(%{{.*}}, %[[Q2]], %{{.*}} : tensor<?x16xf32>, tensor<16x32xi8>, tensor<32xf32>)
+// CHECK:     %[[SUMS:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "parallel"]} ins(%{{.*}}, %[[Q2]] : tensor<?x16xf32>, tensor<16x32xi8>)
+// CHECK:       arith.sitofp
+// CHECK-NEXT:  math.fma
+// CHECK:     %[[ONE:.*]] = tensor.expand_shape %[[SUMS]] {{\[}}[0, 1], [2]] output_shape [%{{.*}}, 1, 32]
+// CHECK:     linalg.generic {{.*}} ins(%[[ONE]], %{{.*}} : tensor<?x1x32xf32>, tensor<32xf32>)
 // CHECK-NOT: moe.qmatmul
 // Row k = 0 of expert 0 is column 0 of its [32, 16] weight: q[n][0] =
 // (16 n) % 7 - 3 = -3, -1, 1, 3, -2, 0, 2, -3, ...

@@ -127,3 +127,23 @@ func.func @int4_few_static_rows(%x: tensor<6x8xf32>, %s: tensor<16x2xf32>) -> te
   %y = moe.qmatmul %x, %w, %s {group_size = 4 : i64} : (tensor<6x8xf32>, tensor<16x8xi4>, tensor<16x2xf32>) -> tensor<6x16xf32>
   return %y : tensor<6x16xf32>
 }
+
+// A GEMV by a million or more packed weights computes its groups' partial
+// products in parallel (a forall per group of 128: its 64 x N bytes are
+// one contiguous stretch), then scales and sums them once. Without weight
+// tiles (the GPU's lowering) it stays one op.
+// CHECK-LABEL: func.func @int4_decode_threads
+// CHECK:     %[[DOT:.*]] = scf.forall (%[[G:.*]]) in (8) shared_outs(%[[ACC:.*]] = %{{.*}}) -> (tensor<1x8x1024xf32>)
+// CHECK:       tensor.extract_slice %{{.*}}[%[[G]], 0, 0] [1, 64, 1024] [1, 1, 1] : tensor<8x64x1024xi8> to tensor<1x64x1024xi8>
+// CHECK:       linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction", "parallel"]
+// CHECK:         math.fma
+// CHECK:       tensor.parallel_insert_slice
+// CHECK:     linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "parallel"]} ins(%[[DOT]], %{{.*}} : tensor<1x8x1024xf32>, tensor<8x1024xf32>)
+// DEFAULT-LABEL: func.func @int4_decode_threads
+// DEFAULT-NOT: scf.forall
+// DEFAULT: return
+func.func @int4_decode_threads(%x: tensor<1x1024xf32>, %s: tensor<1024x8xf32>) -> tensor<1x1024xf32> {
+  %w = arith.constant dense<3> : tensor<1024x1024xi4>
+  %y = moe.qmatmul %x, %w, %s {group_size = 128 : i64} : (tensor<1x1024xf32>, tensor<1024x1024xi4>, tensor<1024x8xf32>) -> tensor<1x1024xf32>
+  return %y : tensor<1x1024xf32>
+}
