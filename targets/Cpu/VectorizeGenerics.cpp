@@ -6,10 +6,11 @@
 // vector registers wide. A long innermost reduction is split (upstream's
 // split reduction) into 16 partial results that each vector step adds a
 // block of rows to, reduced once at the end of the row, instead of a
-// dependent scalar chain LLVM may not reorder. Ops whose innermost loop
-// walks some operand with a stride (transposes), whose innermost extent is
-// not static, or that hold i1 (a byte in memory, a bit in a vector) stay
-// scalar loops. exp, tanh, erf and log on vectors become upstream's
+// dependent scalar chain LLVM may not reorder. An elementwise op of 1 MiB
+// or more outside any loop is first spread over threads along its
+// outermost loop. Ops whose innermost loop walks some operand with a
+// stride (transposes), whose innermost extent is not static, or that hold
+// i1 (a byte in memory, a bit in a vector) stay scalar loops. exp, tanh, erf and log on vectors become upstream's
 // polynomial approximations: LLVM would call libm once per lane.
 //
 //===----------------------------------------------------------------------===//
@@ -169,7 +170,10 @@ static void vectorizeAlongInnermost(RewriterBase &rewriter, linalg::LinalgOp op)
     return;
   // A constant index in a map (keepdims' 0, numpy broadcasting) is read
   // as a loop by upstream's split reduction, and makes the vector
-  // patterns below cycle: such unit dims go first.
+  // patterns below cycle: a reduction's unit dims go first. Elementwise
+  // ops keep theirs: dropping them reshapes the init, and a result
+  // inserted into a destination (a rotary half) would be computed apart
+  // and copied there.
   if (op.getNumReductionLoops() != 0 &&
       llvm::any_of(op.getIndexingMapsArray(),
                    [](AffineMap map) { return !map.isProjectedPermutation(); })) {
