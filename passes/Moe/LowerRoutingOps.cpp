@@ -484,7 +484,10 @@ struct LowerGroupedMatmul : OpRewritePattern<GroupedMatmulOp> {
             nb, l, ArrayRef<OpFoldResult>{nb.getIndexAttr(pieces)},
             ValueRange{filled(nb, l, {m, nb.getIndexAttr(pieces), nb.getIndexAttr(n)}, zero)},
             std::nullopt);
-        OpBuilder fb = OpBuilder::atBlockBegin(forall.getBody());
+        // Built through `nb` (a pattern's rewriter hears of every op).
+        OpBuilder::InsertionGuard guard(nb);
+        OpBuilder &fb = nb;
+        fb.setInsertionPointToStart(forall.getBody());
         Value first = arith::MulIOp::create(fb, l, forall.getInductionVar(0),
                                             arith::ConstantIndexOp::create(fb, l, chunk));
         OpFoldResult one = fb.getIndexAttr(1), none = fb.getIndexAttr(0);
