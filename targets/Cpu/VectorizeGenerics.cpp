@@ -10,8 +10,9 @@
 // or more outside any loop is first spread over threads along its
 // outermost loop. Ops whose innermost loop walks some operand with a
 // stride (transposes), whose innermost extent is not static, or that hold
-// i1 (a byte in memory, a bit in a vector) stay scalar loops. exp, tanh, erf and log on vectors become upstream's
-// polynomial approximations: LLVM would call libm once per lane.
+// i1 (a byte in memory, a bit in a vector) stay scalar loops. exp, tanh,
+// erf and log on vectors become upstream's polynomial approximations:
+// LLVM would call libm once per lane.
 //
 //===----------------------------------------------------------------------===//
 
