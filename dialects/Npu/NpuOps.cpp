@@ -178,6 +178,16 @@ static LogicalResult verifyFlag(Operation *op, Pipe from, Pipe to,
   return success();
 }
 
+LogicalResult ScalarLoadOp::verify() {
+  auto type = cast<MemRefType>(getSrc().getType());
+  std::optional<MemSpace> space = getMemSpace(type);
+  if (!type.hasStaticShape() || type.getNumElements() != 1)
+    return emitOpError("reads one element");
+  if (space && *space != MemSpace::GM && *space != MemSpace::UB)
+    return emitOpError("reads global memory or the unified buffer");
+  return success();
+}
+
 LogicalResult SetFlagOp::verify() {
   return verifyFlag(*this, getFrom(), getTo(), getEvent());
 }

@@ -7,6 +7,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "moe/Support/ConstantBytes.h"
 
 using namespace mlir;
@@ -76,17 +77,133 @@ FailureOr<np::Program> mlir::npu::buildNpuProgram(ModuleOp module) {
     program.tensors.push_back(t);
   }
 
+  // Index values (run-time rows and counts) live in scalar registers from
+  // their definition to their last use: by an instruction whose view they
+  // offset, a predicated instruction, or scalar arithmetic.
+  DenseMap<Operation *, int64_t> position;
+  entry.walk([&](Operation *op) { position[op] = int64_t(position.size()); });
+  DenseMap<Value, int64_t> lastUse;
+  auto use = [&](Value v, Operation *at) {
+    if (v.getType().isIndex() && !getConstantIntValue(v))
+      lastUse[v] = std::max(lastUse.lookup(v), position[at]);
+  };
+  entry.walk([&](Operation *op) {
+    if (auto when = dyn_cast<WhenOp>(op))
+      return use(when.getPredicate(), op);
+    if (isa<arith::AddIOp, arith::SubIOp, arith::MulIOp>(op))
+      for (Value v : op->getOperands())
+        use(v, op);
+    if (!isa<NpuDialect>(op->getDialect()))
+      return;
+    for (Value operand : op->getOperands()) {
+      SmallVector<Value> chain = {operand};
+      while (!chain.empty()) {
+        Operation *def = chain.pop_back_val().getDefiningOp();
+        if (!isa_and_nonnull<memref::SubViewOp, memref::TransposeOp, memref::ViewOp,
+                             memref::ReinterpretCastOp>(def))
+          continue;
+        chain.push_back(def->getOperand(0));
+        for (Value v : def->getOperands().drop_front())
+          use(v, op);
+      }
+    }
+  });
+  DenseMap<Value, int> regOf;
+  std::array<bool, np::kNumRegisters> busy{};
+  auto registers = [&](Value v) -> std::optional<int> {
+    auto it = regOf.find(v);
+    return it == regOf.end() ? std::nullopt : std::optional<int>(it->second);
+  };
+  auto allocate = [&](Value v) -> std::optional<int> {
+    for (int r = 0; r < np::kNumRegisters; ++r)
+      if (!busy[r]) {
+        busy[r] = true;
+        regOf[v] = r;
+        return r;
+      }
+    return std::nullopt;
+  };
+  auto release = [&](int64_t at) {
+    SmallVector<Value> dead;
+    for (auto [v, r] : regOf)
+      if (lastUse.lookup(v) <= at)
+        dead.push_back(v);
+    for (Value v : dead) {
+      busy[regOf[v]] = false;
+      regOf.erase(v);
+    }
+  };
+  // Index arithmetic as scalar instructions (immediates where an operand is
+  // a constant).
+  auto scalarOp = [&](Operation *op) -> LogicalResult {
+    std::optional<int> rd = allocate(op->getResult(0));
+    if (!rd)
+      return op->emitError() << "more than " << np::kNumRegisters
+                             << " run-time values live at once";
+    Value lhs = op->getOperand(0), rhs = op->getOperand(1);
+    std::optional<int64_t> cl = getConstantIntValue(lhs), cr = getConstantIntValue(rhs);
+    std::optional<int> rl = registers(lhs), rr = registers(rhs);
+    auto emit = [&](np::Opcode code, int rs1, int rs2, int64_t imm) {
+      np::Instr in;
+      in.op = code;
+      in.rd = *rd;
+      in.rs1 = rs1;
+      in.rs2 = rs2;
+      in.imm = imm;
+      program.code.push_back(in);
+    };
+    bool add = isa<arith::AddIOp>(op), mul = isa<arith::MulIOp>(op);
+    if ((add || mul) && cl && rr)
+      std::swap(cl, cr), std::swap(rl, rr);
+    if (rl && cr) {
+      int64_t imm = isa<arith::SubIOp>(op) ? -*cr : *cr;
+      emit(mul ? np::Opcode::SMuli : np::Opcode::SAddi, *rl, -1, imm);
+      return success();
+    }
+    if (rl && rr && !mul) {
+      if (add) {
+        emit(np::Opcode::SAdd, *rl, *rr, 0);
+      } else {
+        emit(np::Opcode::SMuli, *rr, -1, -1);
+        emit(np::Opcode::SAdd, *rl, *rd, 0);
+      }
+      return success();
+    }
+    if (cl && rr && !add && !mul) {
+      emit(np::Opcode::SMuli, *rr, -1, -1);
+      emit(np::Opcode::SAddi, *rd, -1, *cl);
+      return success();
+    }
+    return op->emitError("index arithmetic the scalar unit has no instruction for");
+  };
+
   np::TargetDesc &desc = program.target;
   WalkResult walk = entry.walk([&](Operation *op) {
-    if (isa<func::FuncOp, func::ReturnOp, arith::ConstantOp, memref::AllocOp, memref::ViewOp,
-            memref::SubViewOp, memref::ReinterpretCastOp, memref::GetGlobalOp,
-            memref::TransposeOp>(op))
+    int64_t at = position[op];
+    auto done = [&] {
+      release(at);
       return WalkResult::advance();
+    };
+    if (isa<func::FuncOp, func::ReturnOp, arith::ConstantOp, memref::AllocOp, memref::ViewOp,
+            memref::SubViewOp, memref::ReinterpretCastOp, memref::GetGlobalOp, memref::TransposeOp,
+            WhenOp>(op))
+      return done();
+    if (isa<arith::AddIOp, arith::SubIOp, arith::MulIOp>(op) &&
+        op->getResult(0).getType().isIndex()) {
+      if (failed(scalarOp(op)))
+        return WalkResult::interrupt();
+      return done();
+    }
     if (!isa<NpuDialect>(op->getDialect())) {
       op->emitError("has no place in an NPU program: lower it first (moe-npu-lower)");
       return WalkResult::interrupt();
     }
-    FailureOr<np::Instr> instr = instrOf(op, *layout);
+    if (auto load = dyn_cast<ScalarLoadOp>(op))
+      if (!allocate(load.getResult())) {
+        op->emitError() << "more than " << np::kNumRegisters << " run-time values live at once";
+        return WalkResult::interrupt();
+      }
+    FailureOr<np::Instr> instr = instrOf(op, *layout, registers);
     if (failed(instr))
       return WalkResult::interrupt();
     for (const np::Region &r : instr->regions) {
@@ -100,7 +217,7 @@ FailureOr<np::Program> mlir::npu::buildNpuProgram(ModuleOp module) {
       }
     }
     program.code.push_back(std::move(*instr));
-    return WalkResult::advance();
+    return done();
   });
   if (walk.wasInterrupted())
     return failure();

@@ -29,7 +29,7 @@ struct MoeNpuInsertSyncPass
     func::FuncOp func = getOperation();
     SmallVector<Operation *> ops;
     func.walk([&](Operation *op) {
-      if (isa<NpuDialect>(op->getDialect()))
+      if (isa<NpuDialect>(op->getDialect()) && !isa<WhenOp>(op))
         ops.push_back(op);
     });
     if (ops.empty())

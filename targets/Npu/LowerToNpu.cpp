@@ -11,7 +11,9 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
@@ -19,6 +21,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <functional>
 
 namespace mlir::moe {
 #define GEN_PASS_DEF_MOENPULOWER
@@ -87,7 +90,7 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
         return signalPassFailure();
     for (func::FuncOp func : funcs)
       // Experts first: quantized ones become moe.qmatmul per expert.
-      if (failed(decomposeExpertsDense(func)) ||
+      if (failed(decomposeExperts(func, denseExperts)) ||
           failed(rewriteQMatmulsForCube(func, cubeType, int8Activations)) ||
           failed(applyPatternsGreedily(func, frozen)) || failed(convertForCube(func, cubeType)))
         return signalPassFailure();
@@ -127,6 +130,33 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
     return memref::ReinterpretCastOp::create(b, loc, result, v, 0, shape, packed(shape));
   }
 
+  /// An index as the lowered function has it: a constant, or a value the
+  /// scalar unit computes (a register); null when it is neither.
+  static Value scalarOf(OpBuilder &b, IRMapping &map, OpFoldResult ofr) {
+    if (std::optional<int64_t> c = getConstantIntValue(ofr))
+      return arith::ConstantIndexOp::create(b, b.getUnknownLoc(), *c);
+    Value v = cast<Value>(ofr);
+    return map.contains(v) && map.lookup(v).getType().isIndex() ? map.lookup(v) : Value();
+  }
+
+  /// Offsets of a slice as the lowered function has them: constants stay
+  /// static, others are registers; failure when one is neither.
+  static FailureOr<SmallVector<OpFoldResult>> offsetsOf(OpBuilder &b, IRMapping &map,
+                                                        ArrayRef<OpFoldResult> mixed) {
+    SmallVector<OpFoldResult> offsets;
+    for (OpFoldResult o : mixed) {
+      if (std::optional<int64_t> c = getConstantIntValue(o)) {
+        offsets.push_back(b.getIndexAttr(*c));
+        continue;
+      }
+      Value v = scalarOf(b, map, o);
+      if (!v)
+        return failure();
+      offsets.push_back(v);
+    }
+    return offsets;
+  }
+
   /// Reshapes and slices as views of global memory where they can be;
   /// transposes and concats as copies through the unified buffer.
   LogicalResult lowerDataMovement(Operation *op, OpBuilder &b, Buffers &buffers, IRMapping &map,
@@ -155,8 +185,11 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
     } else if (auto slice = dyn_cast<tensor::ExtractSliceOp>(op)) {
       if (!slice.hasUnitStride() || slice.getSourceType().getRank() != resultType.getRank())
         return op->emitError() << nodeOf(op) << "a strided or rank-reducing slice";
-      view = memref::SubViewOp::create(b, loc, sources[0], slice.getStaticOffsets(),
-                                       slice.getStaticSizes(), slice.getStaticStrides());
+      FailureOr<SmallVector<OpFoldResult>> offsets = offsetsOf(b, map, slice.getMixedOffsets());
+      if (failed(offsets))
+        return op->emitError() << nodeOf(op) << "a slice at an offset the NPU cannot compute";
+      view = memref::SubViewOp::create(b, loc, sources[0], *offsets, slice.getMixedSizes(),
+                                       slice.getMixedStrides());
     } else if (auto transpose = dyn_cast<linalg::TransposeOp>(op)) {
       auto perm = AffineMapAttr::get(
           AffineMap::getPermutationMap(transpose.getPermutation(), b.getContext()));
@@ -193,6 +226,45 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
       emitCopy(b, loc, buffers, source,
                memref::SubViewOp::create(b, loc, *out, offsets, sizes, ones));
     }
+    return success();
+  }
+
+  /// Scalar work: an element of an integer tensor read into a register
+  /// (tensor.extract at constant indices), index casts and arithmetic on
+  /// such values. Fails (silently) for other ops.
+  static LogicalResult lowerScalar(Operation &op, OpBuilder &b, IRMapping &map) {
+    if (auto extract = dyn_cast<tensor::ExtractOp>(op)) {
+      SmallVector<int64_t> at;
+      for (Value i : extract.getIndices()) {
+        std::optional<int64_t> c = getConstantIntValue(i);
+        if (!c)
+          return failure();
+        at.push_back(*c);
+      }
+      if (!map.contains(extract.getTensor()))
+        return failure();
+      SmallVector<int64_t> ones(at.size(), 1);
+      Value one = memref::SubViewOp::create(b, op.getLoc(), map.lookup(extract.getTensor()), at,
+                                            ones, ones);
+      map.map(extract.getResult(),
+              ScalarLoadOp::create(b, op.getLoc(), b.getIndexType(), one).getResult());
+      return success();
+    }
+    if (auto cast = dyn_cast<arith::IndexCastOp>(op)) {
+      if (!map.contains(cast.getIn()) || !map.lookup(cast.getIn()).getType().isIndex())
+        return failure();
+      map.map(cast.getResult(), map.lookup(cast.getIn()));
+      return success();
+    }
+    if (!isa<arith::AddIOp, arith::SubIOp, arith::MulIOp>(op) ||
+        !op.getResult(0).getType().isIndex())
+      return failure();
+    Value lhs = scalarOf(b, map, op.getOperand(0)), rhs = scalarOf(b, map, op.getOperand(1));
+    if (!lhs || !rhs)
+      return failure();
+    Operation *clone = b.clone(op);
+    clone->setOperands({lhs, rhs});
+    map.map(op.getResult(0), clone->getResult(0));
     return success();
   }
 
@@ -378,6 +450,9 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
       FailureOr<MemRefType> type = toGm(result.getType(), op);
       if (failed(type))
         return failure();
+      // At the top: a buffer that predicated work fills is read after it.
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(entry);
       Value v = memref::AllocOp::create(b, op->getLoc(), *type).getResult();
       map.map(result, v);
       return v;
@@ -385,178 +460,241 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
     SymbolTable symbols(func->getParentOfType<ModuleOp>());
     // A constant tensor is global memory the program starts with.
     auto gmConstant = [&](Location loc, MemRefType type, Attribute value) -> Value {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPoint(lowered);
-      auto global = memref::GlobalOp::create(b, loc, "npu_const", b.getStringAttr("private"),
-                                             type, value, /*constant=*/true, IntegerAttr());
-      symbols.insert(global);
-      b.setInsertionPointToEnd(entry);
+      memref::GlobalOp global;
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(lowered);
+        global = memref::GlobalOp::create(b, loc, "npu_const", b.getStringAttr("private"), type,
+                                          value, /*constant=*/true, IntegerAttr());
+        symbols.insert(global);
+      }
       return memref::GetGlobalOp::create(b, loc, type, global.getSymName()).getResult();
     };
-    for (Operation &op : func.getBody().front()) {
-      if (isa<tensor::EmptyOp, linalg::FillOp, func::ReturnOp>(op))
-        continue; // a fill is read as the init of the op using it
-      if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
-        if (constant->use_empty())
-          continue; // e.g. an f32 weight whose f16 copy replaced it
-        auto value = dyn_cast<ElementsAttr>(constant.getValue());
-        Type element = value ? value.getElementType() : Type();
-        if (!value || !(element.isF16() || element.isBF16() || element.isF32() ||
-                        element.isInteger(8) || element.isInteger(32)))
-          continue; // scalars, and shapes (of reshapes), are read where they are used
-        FailureOr<MemRefType> type = toGm(value.getType(), &op);
-        if (failed(type))
-          return failure();
-        map.map(constant.getResult(), gmConstant(op.getLoc(), *type, value));
-        continue;
-      }
-      if (auto attention = dyn_cast<moe::AttentionOp>(op)) {
-        if (failed(lowerAttention(attention, b, buffers, map, resultMemref)))
-          return failure();
-        continue;
-      }
-      if (isa<tensor::ReshapeOp, tensor::ExpandShapeOp, tensor::CollapseShapeOp,
-              tensor::ExtractSliceOp, linalg::TransposeOp, tensor::ConcatOp>(op)) {
-        if (failed(lowerDataMovement(&op, b, buffers, map, resultMemref)))
-          return failure();
-        continue;
-      }
-      auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
-      FailureOr<MatmulParts> mm =
-          linalgOp ? matchMatmul(linalgOp) : FailureOr<MatmulParts>(failure());
-      if (failed(mm)) {
-        auto generic = dyn_cast<linalg::GenericOp>(op);
-        if (!generic || generic.getNumResults() != 1)
-          return op.emitError() << nodeOf(&op) << "'" << op.getName()
-                                << "' has no NPU lowering yet";
-        SmallVector<Value> ins;
-        for (Value in : generic.getDpsInputs()) {
-          if (!map.contains(in))
-            return op.emitError() << nodeOf(&op) << "an operand has no NPU form";
-          ins.push_back(map.lookup(in));
+    std::function<LogicalResult(Block &)> lowerBlock = [&](Block &block) -> LogicalResult {
+      for (Operation &op : block) {
+        if (isa<tensor::EmptyOp, linalg::FillOp, func::ReturnOp, scf::YieldOp, arith::CmpIOp>(op))
+          continue; // a fill is read as the init of the op using it, a compare by its scf.if
+        if (succeeded(lowerScalar(op, b, map)))
+          continue;
+        if (auto ifOp = dyn_cast<scf::IfOp>(op)) {
+          // Work that runs only when a run-time count is positive (an
+          // expert's rows): its instructions predicated on the register.
+          auto cmp = ifOp.getCondition().getDefiningOp<arith::CmpIOp>();
+          Value pred = cmp && cmp.getPredicate() == arith::CmpIPredicate::sgt &&
+                               matchPattern(cmp.getRhs(), m_Zero())
+                           ? scalarOf(b, map, cmp.getLhs())
+                           : Value();
+          if (!pred || ifOp.getElseRegion().empty())
+            return op.emitError() << nodeOf(&op)
+                                  << "the NPU runs conditional work only on 'count > 0' of a "
+                                     "run-time count, with an else yielding what it updates";
+          auto when = WhenOp::create(b, op.getLoc(), pred);
+          when.getBody().emplaceBlock();
+          {
+            OpBuilder::InsertionGuard guard(b);
+            b.setInsertionPointToStart(&when.getBody().front());
+            if (failed(lowerBlock(ifOp.getThenRegion().front())))
+              return failure();
+          }
+          for (auto [result, then, otherwise] :
+               llvm::zip(ifOp.getResults(), ifOp.thenYield().getOperands(),
+                         ifOp.elseYield().getOperands())) {
+            if (!map.contains(then) || map.lookup(then) != map.lookup(otherwise))
+              return op.emitError()
+                     << nodeOf(&op) << "both branches must yield the buffer the work updates";
+            map.map(result, map.lookup(then));
+          }
+          continue;
         }
-        FailureOr<Value> out = resultMemref(generic.getResult(0), &op);
-        if (failed(out) || failed(emitVectorGeneric(b, buffers, generic, ins, *out)))
+        if (auto insert = dyn_cast<tensor::InsertSliceOp>(op)) {
+          // In place: the destination is a buffer this function fills.
+          if (!insert.getDest().getDefiningOp<tensor::EmptyOp>() && !map.contains(insert.getDest()))
+            return op.emitError() << nodeOf(&op) << "an insert into a tensor with no NPU form";
+          if (!map.contains(insert.getSource()) || !insert.hasUnitStride() ||
+              insert.getSourceType().getRank() != insert.getDestType().getRank())
+            return op.emitError() << nodeOf(&op)
+                                  << "the NPU inserts computed slices of the destination's rank";
+          FailureOr<Value> dest = resultMemref(insert.getDest(), &op);
+          if (failed(dest))
+            return failure();
+          FailureOr<SmallVector<OpFoldResult>> offsets =
+              offsetsOf(b, map, insert.getMixedOffsets());
+          if (failed(offsets))
+            return op.emitError() << nodeOf(&op) << "an insert at an offset the NPU cannot compute";
+          SmallVector<OpFoldResult> ones(offsets->size(), b.getIndexAttr(1));
+          emitCopy(b, op.getLoc(), buffers, map.lookup(insert.getSource()),
+                   memref::SubViewOp::create(b, op.getLoc(), *dest, *offsets,
+                                             insert.getMixedSizes(), ones));
+          map.map(insert.getResult(), *dest);
+          continue;
+        }
+        if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
+          if (constant->use_empty())
+            continue; // e.g. an f32 weight whose f16 copy replaced it
+          auto value = dyn_cast<ElementsAttr>(constant.getValue());
+          Type element = value ? value.getElementType() : Type();
+          if (!value || !(element.isF16() || element.isBF16() || element.isF32() ||
+                          element.isInteger(8) || element.isInteger(32)))
+            continue; // scalars, and shapes (of reshapes), are read where they are used
+          FailureOr<MemRefType> type = toGm(value.getType(), &op);
+          if (failed(type))
+            return failure();
+          map.map(constant.getResult(), gmConstant(op.getLoc(), *type, value));
+          continue;
+        }
+        if (auto attention = dyn_cast<moe::AttentionOp>(op)) {
+          if (failed(lowerAttention(attention, b, buffers, map, resultMemref)))
+            return failure();
+          continue;
+        }
+        if (isa<tensor::ReshapeOp, tensor::ExpandShapeOp, tensor::CollapseShapeOp,
+                tensor::ExtractSliceOp, linalg::TransposeOp, tensor::ConcatOp>(op)) {
+          if (failed(lowerDataMovement(&op, b, buffers, map, resultMemref)))
+            return failure();
+          continue;
+        }
+        auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+        FailureOr<MatmulParts> mm =
+            linalgOp ? matchMatmul(linalgOp) : FailureOr<MatmulParts>(failure());
+        if (failed(mm)) {
+          auto generic = dyn_cast<linalg::GenericOp>(op);
+          if (!generic || generic.getNumResults() != 1)
+            return op.emitError() << nodeOf(&op) << "'" << op.getName()
+                                  << "' has no NPU lowering yet";
+          SmallVector<Value> ins;
+          for (Value in : generic.getDpsInputs()) {
+            if (!map.contains(in))
+              return op.emitError() << nodeOf(&op) << "an operand has no NPU form";
+            ins.push_back(map.lookup(in));
+          }
+          FailureOr<Value> out = resultMemref(generic.getResult(0), &op);
+          if (failed(out) || failed(emitVectorGeneric(b, buffers, generic, ins, *out)))
+            return failure();
+          continue;
+        }
+        if (!isZeroFill(mm->init))
+          return op.emitError() << nodeOf(&op) << "the NPU lowers matmuls into a zero fill only";
+        Type in = cast<ShapedType>(mm->a.getType()).getElementType();
+        Type out = cast<ShapedType>(op.getResult(0).getType()).getElementType();
+        CubeAttr cube = target.getCube(in);
+        // Floats accumulate in f32 (written out in any float type); integers
+        // in i32, written out as i32.
+        bool intCube = cube && in.isInteger(8) && cube.getAcc().isInteger(32) && out.isInteger(32);
+        if (!cube || cast<ShapedType>(mm->b.getType()).getElementType() != in ||
+            (!cube.getAcc().isF32() && !intCube)) {
+          // The float inputs this chip's cube takes, from its description.
+          std::string takes;
+          llvm::raw_string_ostream os(takes);
+          llvm::interleaveComma(
+              llvm::make_filter_range(target.getCubes().getAsRange<CubeAttr>(),
+                                      [](CubeAttr c) { return c.getAcc().isF32(); }),
+              os, [&](CubeAttr c) { os << c.getInput(); });
+          return op.emitError() << nodeOf(&op) << "matmul of " << in << ": the cube of "
+                                << target.getName() << " takes " << takes
+                                << " (--npu-matmul-type computes f32 matmuls in f16 or bf16)";
+        }
+        if (!(out.isF16() || out.isBF16() || out.isF32() || intCube))
+          return op.emitError() << nodeOf(&op) << "matmul into " << out << " has no NPU lowering";
+        auto aType = cast<ShapedType>(mm->a.getType());
+        auto cType = cast<ShapedType>(op.getResult(0).getType());
+        int64_t K = aType.getShape().back(), N = cType.getShape().back();
+        int64_t M = aType.getNumElements() / K;
+        // A constant B whose columns are not whole fractals (a router's few
+        // experts) is padded with zero columns; C's extra columns are dropped.
+        // A depth K that is not whole fractals pads A's columns and B's rows
+        // with zeros (B's at compile time when it is a constant).
+        int64_t paddedN = (N + 15) / 16 * 16, paddedK = (K + 15) / 16 * 16;
+        std::optional<std::vector<char>> padBytes;
+        if ((N != paddedN || K != paddedK) && matchPattern(mm->b, m_Constant()))
+          padBytes = moe::constantRawBytes(mm->b);
+        // Rows (tokens: one in decode) are padded with zero rows likewise.
+        int64_t paddedM = (M + 15) / 16 * 16;
+        if (N % 16 && !padBytes)
+          return op.emitError() << nodeOf(&op) << "matmul " << M << "x" << K << " * " << K << "x"
+                                << N
+                                << ": the NPU lowering needs N of a weight that is not constant "
+                                   "a multiple of 16 (the cube's fractal) so far";
+        np::TargetDesc::Cube shape = *desc.cube(in.isF16() ? "f16" : in.isBF16() ? "bf16" : "i8");
+        std::optional<np::MatmulTiles> tiles =
+            np::chooseMatmulTiles(desc, shape, paddedM, paddedN, paddedK,
+                                  in.getIntOrFloatBitWidth() / 8, out.getIntOrFloatBitWidth() / 8);
+        if (!tiles)
+          return op.emitError() << nodeOf(&op) << "no matmul tile fits the buffers of "
+                                << target.getName();
+        Value result = op.getResult(0);
+        if (failed(resultMemref(result, &op)))
           return failure();
-        continue;
-      }
-      if (!isZeroFill(mm->init))
-        return op.emitError() << nodeOf(&op) << "the NPU lowers matmuls into a zero fill only";
-      Type in = cast<ShapedType>(mm->a.getType()).getElementType();
-      Type out = cast<ShapedType>(op.getResult(0).getType()).getElementType();
-      CubeAttr cube = target.getCube(in);
-      // Floats accumulate in f32 (written out in any float type); integers
-      // in i32, written out as i32.
-      bool intCube = cube && in.isInteger(8) && cube.getAcc().isInteger(32) && out.isInteger(32);
-      if (!cube || cast<ShapedType>(mm->b.getType()).getElementType() != in ||
-          (!cube.getAcc().isF32() && !intCube)) {
-        // The float inputs this chip's cube takes, from its description.
-        std::string takes;
-        llvm::raw_string_ostream os(takes);
-        llvm::interleaveComma(
-            llvm::make_filter_range(target.getCubes().getAsRange<CubeAttr>(),
-                                    [](CubeAttr c) { return c.getAcc().isF32(); }),
-            os, [&](CubeAttr c) { os << c.getInput(); });
-        return op.emitError() << nodeOf(&op) << "matmul of " << in << ": the cube of "
-                              << target.getName() << " takes " << takes
-                              << " (--npu-matmul-type computes f32 matmuls in f16 or bf16)";
-      }
-      if (!(out.isF16() || out.isBF16() || out.isF32() || intCube))
-        return op.emitError() << nodeOf(&op) << "matmul into " << out << " has no NPU lowering";
-      auto aType = cast<ShapedType>(mm->a.getType());
-      auto cType = cast<ShapedType>(op.getResult(0).getType());
-      int64_t K = aType.getShape().back(), N = cType.getShape().back();
-      int64_t M = aType.getNumElements() / K;
-      // A constant B whose columns are not whole fractals (a router's few
-      // experts) is padded with zero columns; C's extra columns are dropped.
-      // A depth K that is not whole fractals pads A's columns and B's rows
-      // with zeros (B's at compile time when it is a constant).
-      int64_t paddedN = (N + 15) / 16 * 16, paddedK = (K + 15) / 16 * 16;
-      std::optional<std::vector<char>> padBytes;
-      if ((N != paddedN || K != paddedK) && matchPattern(mm->b, m_Constant()))
-        padBytes = moe::constantRawBytes(mm->b);
-      // Rows (tokens: one in decode) are padded with zero rows likewise.
-      int64_t paddedM = (M + 15) / 16 * 16;
-      if (N % 16 && !padBytes)
-        return op.emitError() << nodeOf(&op) << "matmul " << M << "x" << K << " * " << K << "x" << N
-                              << ": the NPU lowering needs N of a weight that is not constant "
-                                 "a multiple of 16 (the cube's fractal) so far";
-      np::TargetDesc::Cube shape = *desc.cube(in.isF16() ? "f16" : in.isBF16() ? "bf16" : "i8");
-      std::optional<np::MatmulTiles> tiles =
-          np::chooseMatmulTiles(desc, shape, paddedM, paddedN, paddedK,
-                                in.getIntOrFloatBitWidth() / 8, out.getIntOrFloatBitWidth() / 8);
-      if (!tiles)
-        return op.emitError() << nodeOf(&op) << "no matmul tile fits the buffers of " << target.getName();
-      Value result = op.getResult(0);
-      if (failed(resultMemref(result, &op)))
-        return failure();
-      for (Value operand : {mm->a, mm->b})
-        if (!map.contains(operand) && !(operand == mm->b && padBytes))
-          return op.emitError() << nodeOf(&op)
-                                << "an operand of this matmul has no NPU form (only inputs "
-                                   "and earlier matmuls so far)";
-      // Batch dims fold into M: A and C as [M, K] and [M, N].
-      Value a = contiguous(b, op.getLoc(), buffers, map.lookup(mm->a));
-      Value c = map.lookup(result);
-      if (!cast<MemRefType>(c.getType()).getLayout().isIdentity())
-        return op.emitError() << nodeOf(&op) << "a matmul writing a strided view";
-      Location loc = op.getLoc();
-      Value a2 = reshaped(b, loc, a, {M, K});
-      Value c2 = reshaped(b, loc, c, {M, N});
-      auto gmType = [&](ArrayRef<int64_t> shape, Type element) {
-        return MemRefType::get(shape, element, MemRefLayoutAttrInterface(),
-                               MemSpaceAttr::get(b.getContext(), MemSpace::GM));
-      };
-      SmallVector<int64_t> origin = {0, 0}, ones = {1, 1};
-      // `m` [rows, cols] in the top-left corner of a zero-filled [padRows,
-      // padCols] buffer.
-      auto zeroPadded = [&](Value m, int64_t rows, int64_t cols, int64_t padRows,
-                            int64_t padCols) -> Value {
-        Value padded = memref::AllocOp::create(b, loc, gmType({padRows, padCols}, in));
-        emitFill(b, loc, buffers, padded, 0.0);
-        emitCopy(b, loc, buffers, m,
-                 memref::SubViewOp::create(b, loc, padded, origin,
-                                           ArrayRef<int64_t>{rows, cols}, ones));
-        return padded;
-      };
-      if (paddedK != K) {
-        a2 = zeroPadded(a2, M, K, paddedM, paddedK);
-      } else if (paddedM != M) {
-        Value padded = memref::AllocOp::create(b, loc, gmType({paddedM, K}, in));
+        for (Value operand : {mm->a, mm->b})
+          if (!map.contains(operand) && !(operand == mm->b && padBytes))
+            return op.emitError() << nodeOf(&op)
+                                  << "an operand of this matmul has no NPU form (only inputs "
+                                     "and earlier matmuls so far)";
+        // Batch dims fold into M: A and C as [M, K] and [M, N].
+        Value a = contiguous(b, op.getLoc(), buffers, map.lookup(mm->a));
+        Value c = map.lookup(result);
+        if (!cast<MemRefType>(c.getType()).getLayout().isIdentity())
+          return op.emitError() << nodeOf(&op) << "a matmul writing a strided view";
+        Location loc = op.getLoc();
+        Value a2 = reshaped(b, loc, a, {M, K});
+        Value c2 = reshaped(b, loc, c, {M, N});
+        auto gmType = [&](ArrayRef<int64_t> shape, Type element) {
+          return MemRefType::get(shape, element, MemRefLayoutAttrInterface(),
+                                 MemSpaceAttr::get(b.getContext(), MemSpace::GM));
+        };
+        SmallVector<int64_t> origin = {0, 0}, ones = {1, 1};
+        // `m` [rows, cols] in the top-left corner of a zero-filled [padRows,
+        // padCols] buffer.
+        auto zeroPadded = [&](Value m, int64_t rows, int64_t cols, int64_t padRows,
+                              int64_t padCols) -> Value {
+          Value padded = memref::AllocOp::create(b, loc, gmType({padRows, padCols}, in));
+          emitFill(b, loc, buffers, padded, 0.0);
+          emitCopy(b, loc, buffers, m,
+                   memref::SubViewOp::create(b, loc, padded, origin, ArrayRef<int64_t>{rows, cols},
+                                             ones));
+          return padded;
+        };
+        if (paddedK != K) {
+          a2 = zeroPadded(a2, M, K, paddedM, paddedK);
+        } else if (paddedM != M) {
+          Value padded = memref::AllocOp::create(b, loc, gmType({paddedM, K}, in));
+          emitCopy(
+              b, loc, buffers, a2,
+              memref::SubViewOp::create(b, loc, padded, origin, ArrayRef<int64_t>{M, K}, ones));
+          emitFill(b, loc, buffers,
+                   memref::SubViewOp::create(b, loc, padded, ArrayRef<int64_t>{M, 0},
+                                             ArrayRef<int64_t>{paddedM - M, K}, ones),
+                   0.0);
+          a2 = padded;
+        }
+        Value bMat;
+        if (padBytes) {
+          int64_t width = in.getIntOrFloatBitWidth() / 8;
+          std::vector<char> padded(paddedK * paddedN * width, 0);
+          for (int64_t k = 0; k < K; ++k)
+            std::memcpy(&padded[k * paddedN * width], &(*padBytes)[k * N * width], N * width);
+          auto tensorType = RankedTensorType::get({paddedK, paddedN}, in);
+          bMat = gmConstant(loc, gmType({paddedK, paddedN}, in),
+                            DenseElementsAttr::getFromRawBuffer(tensorType, padded));
+        } else {
+          bMat = contiguous(b, loc, buffers, map.lookup(mm->b));
+          if (paddedK != K)
+            bMat = zeroPadded(reshaped(b, loc, bMat, {K, N}), K, N, paddedK, N);
+        }
+        if (paddedM == M && paddedN == N) {
+          emitMatmul(b, loc, buffers, *tiles, a2, bMat, c2);
+          continue;
+        }
+        // The padded product, of which C is the top-left corner.
+        Value cPadded = memref::AllocOp::create(b, loc, gmType({paddedM, paddedN}, out));
+        emitMatmul(b, loc, buffers, *tiles, a2, bMat, cPadded);
         emitCopy(b, loc, buffers,
-                 a2, memref::SubViewOp::create(b, loc, padded, origin,
-                                               ArrayRef<int64_t>{M, K}, ones));
-        emitFill(b, loc, buffers,
-                 memref::SubViewOp::create(b, loc, padded, ArrayRef<int64_t>{M, 0},
-                                           ArrayRef<int64_t>{paddedM - M, K}, ones),
-                 0.0);
-        a2 = padded;
+                 memref::SubViewOp::create(b, loc, cPadded, origin, ArrayRef<int64_t>{M, N}, ones),
+                 c2);
       }
-      Value bMat;
-      if (padBytes) {
-        int64_t width = in.getIntOrFloatBitWidth() / 8;
-        std::vector<char> padded(paddedK * paddedN * width, 0);
-        for (int64_t k = 0; k < K; ++k)
-          std::memcpy(&padded[k * paddedN * width], &(*padBytes)[k * N * width], N * width);
-        auto tensorType = RankedTensorType::get({paddedK, paddedN}, in);
-        bMat = gmConstant(loc, gmType({paddedK, paddedN}, in),
-                          DenseElementsAttr::getFromRawBuffer(tensorType, padded));
-      } else {
-        bMat = contiguous(b, loc, buffers, map.lookup(mm->b));
-        if (paddedK != K)
-          bMat = zeroPadded(reshaped(b, loc, bMat, {K, N}), K, N, paddedK, N);
-      }
-      if (paddedM == M && paddedN == N) {
-        emitMatmul(b, loc, buffers, *tiles, a2, bMat, c2);
-        continue;
-      }
-      // The padded product, of which C is the top-left corner.
-      Value cPadded = memref::AllocOp::create(b, loc, gmType({paddedM, paddedN}, out));
-      emitMatmul(b, loc, buffers, *tiles, a2, bMat, cPadded);
-      emitCopy(b, loc, buffers,
-               memref::SubViewOp::create(b, loc, cPadded, origin, ArrayRef<int64_t>{M, N}, ones),
-               c2);
-    }
+      return success();
+    };
+    if (failed(lowerBlock(func.getBody().front())))
+      return failure();
     func::ReturnOp::create(b, func.getLoc());
     lowered.setVisibility(func.getVisibility());
     func.erase();

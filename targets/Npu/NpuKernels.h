@@ -64,10 +64,13 @@ bool nextIndex(MutableArrayRef<int64_t> index, ArrayRef<int64_t> bounds);
 /// Packed row-major strides of a static shape.
 SmallVector<int64_t> packed(ArrayRef<int64_t> shape);
 
-/// Every moe.experts of `func` (with the moe.route feeding it) as dense
-/// linalg: a [tokens, experts] gate, every expert over every token, summed
-/// weighted by the gate (DenseExperts.cpp says why).
-LogicalResult decomposeExpertsDense(func::FuncOp func);
+/// Every moe.experts of `func` (with the moe.route feeding it) as linalg
+/// in which each expert runs over only the tokens that chose it: rows
+/// grouped by expert at positions computed on the cube and vector unit,
+/// each expert's FFN in scf.ifs on its run-time row count
+/// (ExpertsToLinalg.cpp says how). With `dense` (and above 2048 tokens),
+/// every expert over every token, weighted by a [tokens, experts] gate.
+LogicalResult decomposeExperts(func::FuncOp func, bool dense = false);
 
 /// The value whose bytes `v` holds in the same order: through reshapes
 /// (MatMulNBits' scales come flat and are reshaped to [N, K / G]).

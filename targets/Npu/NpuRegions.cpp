@@ -92,8 +92,51 @@ static FailureOr<int64_t> baseOf(Value root, const GmLayout &layout, Operation *
                            << root;
 }
 
-FailureOr<np::Region> mlir::npu::regionOf(Value memref, const GmLayout &layout,
-                                          Operation *user) {
+namespace {
+/// A view's offset in elements: a constant, plus at most one index value
+/// (known when the program runs) times a stride.
+struct Offset {
+  int64_t constant = 0;
+  Value dynamic;
+  int64_t stride = 0;
+};
+} // namespace
+
+static FailureOr<Offset> offsetOf(Value memref, Operation *user) {
+  auto type = cast<MemRefType>(memref.getType());
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(type.getStridesAndOffset(strides, offset)) ||
+      llvm::any_of(strides, ShapedType::isDynamic))
+    return user->emitError() << "the NPU needs static strides, got " << type;
+  if (!ShapedType::isDynamic(offset))
+    return Offset{offset, Value(), 0};
+  if (auto transpose = memref.getDefiningOp<memref::TransposeOp>())
+    return offsetOf(transpose.getIn(), user);
+  auto subview = memref.getDefiningOp<memref::SubViewOp>();
+  if (!subview)
+    return user->emitError() << "a view at a run-time offset that is not a subview: " << type;
+  FailureOr<Offset> result = offsetOf(subview.getSource(), user);
+  if (failed(result))
+    return failure();
+  SmallVector<int64_t> sourceStrides;
+  int64_t sourceOffset;
+  (void)subview.getSourceType().getStridesAndOffset(sourceStrides, sourceOffset);
+  for (auto [i, ofr] : llvm::enumerate(subview.getMixedOffsets())) {
+    if (std::optional<int64_t> c = getConstantIntValue(ofr)) {
+      result->constant += *c * sourceStrides[i];
+      continue;
+    }
+    if (result->dynamic)
+      return user->emitError("a view with two run-time offsets has no NPU region");
+    result->dynamic = cast<Value>(ofr);
+    result->stride = sourceStrides[i];
+  }
+  return result;
+}
+
+FailureOr<np::Region> mlir::npu::regionOf(Value memref, const GmLayout &layout, Operation *user,
+                                          RegisterOf registers) {
   auto type = dyn_cast<MemRefType>(memref.getType());
   if (!type || !type.hasStaticShape())
     return user->emitError() << "the NPU needs static memrefs, got " << memref.getType();
@@ -115,14 +158,33 @@ FailureOr<np::Region> mlir::npu::regionOf(Value memref, const GmLayout &layout,
   if (failed(base))
     return failure();
   SmallVector<int64_t> strides;
-  int64_t offset;
-  if (failed(type.getStridesAndOffset(strides, offset)) ||
-      ShapedType::isDynamic(offset) || llvm::any_of(strides, ShapedType::isDynamic))
-    return user->emitError() << "the NPU needs static strides, got " << type;
+  int64_t ignored;
+  (void)type.getStridesAndOffset(strides, ignored);
+  FailureOr<Offset> offset = offsetOf(memref, user);
+  if (failed(offset))
+    return failure();
   np::Region r;
   r.space = spaceOf(type);
   r.type = *dtype;
-  r.offset = *base + offset * np::byteSize(*dtype);
+  int64_t eb = np::byteSize(*dtype);
+  r.offset = *base + offset->constant * eb;
+  if (offset->dynamic) {
+    auto rootType = cast<MemRefType>(root.getType());
+    if (r.space != np::Space::GM || !rootType.hasStaticShape())
+      return user->emitError("run-time offsets address global memory only");
+    if (!registers) {
+      // Without registers (sync insertion), every byte it may reach.
+      r.offset = *base;
+      r.shape = {rootType.getNumElements() * rootType.getElementTypeBitWidth() / 8 / eb};
+      r.strides = {1};
+      return r;
+    }
+    std::optional<int> reg = registers(offset->dynamic);
+    if (!reg)
+      return user->emitError("a run-time offset that no scalar register holds");
+    r.reg = *reg;
+    r.regScale = offset->stride * eb;
+  }
   r.shape.assign(type.getShape().begin(), type.getShape().end());
   r.strides.assign(strides.begin(), strides.end());
   if (r.shape.empty()) {
@@ -141,11 +203,19 @@ static np::Region asFractal(const np::Region &nd) {
   return r;
 }
 
-FailureOr<np::Instr> mlir::npu::instrOf(Operation *op, const GmLayout &layout) {
+FailureOr<np::Instr> mlir::npu::instrOf(Operation *op, const GmLayout &layout,
+                                        RegisterOf registers) {
   np::Instr instr;
+  if (auto when = op->getParentOfType<WhenOp>()) {
+    std::optional<int> reg = registers ? registers(when.getPredicate()) : std::optional<int>(0);
+    if (!reg)
+      return op->emitError("a predicate that no scalar register holds");
+    if (!isa<SetFlagOp, WaitFlagOp, BarrierOp>(op))
+      instr.pred = *reg; // flags run whatever the predicate
+  }
   auto regions = [&](ValueRange values) -> LogicalResult {
     for (Value v : values) {
-      FailureOr<np::Region> r = regionOf(v, layout, op);
+      FailureOr<np::Region> r = regionOf(v, layout, op, registers);
       if (failed(r))
         return failure();
       instr.regions.push_back(*r);
@@ -180,6 +250,16 @@ FailureOr<np::Instr> mlir::npu::instrOf(Operation *op, const GmLayout &layout) {
     return flag(set, np::Opcode::SetFlag);
   if (auto wait = dyn_cast<WaitFlagOp>(op))
     return flag(wait, np::Opcode::WaitFlag);
+  if (auto load = dyn_cast<ScalarLoadOp>(op)) {
+    instr.op = np::Opcode::SLd;
+    std::optional<int> reg = registers ? registers(load.getResult()) : std::optional<int>(0);
+    if (!reg)
+      return op->emitError("no scalar register for the loaded value");
+    instr.rd = *reg;
+    if (failed(regions({load.getSrc()})))
+      return failure();
+    return instr;
+  }
   if (auto barrier = dyn_cast<BarrierOp>(op)) {
     instr.op = np::Opcode::Barrier;
     instr.from = np::Pipe(int(barrier.getPipe()));
@@ -218,6 +298,12 @@ void mlir::npu::forEachAccess(const np::Instr &instr,
   case np::Opcode::SetFlag:
   case np::Opcode::WaitFlag:
   case np::Opcode::Barrier:
+    return;
+  case np::Opcode::SLd:
+    fn(instr.regions[0], false);
+    return;
+  case np::Opcode::SSt:
+    fn(instr.regions[0], true);
     return;
   case np::Opcode::Mmad:
     fn(instr.regions[0], false);

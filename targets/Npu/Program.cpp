@@ -290,11 +290,14 @@ int64_t Tensor::numBytes() const {
 }
 
 static const char *const kOpNames[] = {
-    "dma",     "mmad",     "vec.add",  "vec.sub",  "vec.mul",  "vec.div",
-    "vec.max", "vec.min",  "vec.cmpge", "vec.cmpgt", "vec.exp",  "vec.ln",   "vec.abs",  "vec.sqrt",
-    "vec.rec", "vec.relu", "vec.cast", "vec.adds", "vec.muls", "vec.maxs",
-    "vec.reduce_sum", "vec.reduce_max", "vec.dup", "set_flag", "wait_flag",
-    "barrier"};
+    "dma",       "mmad",     "vec.add",        "vec.sub",        "vec.mul",  "vec.div",
+    "vec.max",   "vec.min",  "vec.cmpge",      "vec.cmpgt",      "vec.exp",  "vec.ln",
+    "vec.abs",   "vec.sqrt", "vec.rec",        "vec.relu",       "vec.cast", "vec.adds",
+    "vec.muls",  "vec.maxs", "vec.reduce_sum", "vec.reduce_max", "vec.dup",  "set_flag",
+    "wait_flag", "barrier",  "s.li",           "s.add",          "s.addi",   "s.muli",
+    "s.ld",      "s.st"};
+
+bool moe_npu::isScalar(Opcode op) { return op >= Opcode::SLi && op <= Opcode::SSt; }
 
 StringRef moe_npu::mnemonic(Opcode op) { return kOpNames[int(op)]; }
 std::optional<Opcode> moe_npu::parseOpcode(StringRef text) {
@@ -339,7 +342,7 @@ Pipe moe_npu::pipeOf(const Instr &instr) {
   case Opcode::Barrier:
     return instr.from;
   default:
-    return Pipe::Vector;
+    return isScalar(instr.op) ? Pipe::Scalar : Pipe::Vector;
   }
 }
 
@@ -348,7 +351,10 @@ static void printDims(llvm::ArrayRef<int64_t> dims, llvm::raw_ostream &os) {
 }
 
 static void printRegion(const Region &r, llvm::raw_ostream &os) {
-  os << name(r.space) << "@" << r.offset << ":" << name(r.type) << ":";
+  os << name(r.space) << "@" << r.offset;
+  if (r.reg >= 0)
+    os << "+r" << r.reg << "*" << r.regScale;
+  os << ":" << name(r.type) << ":";
   printDims(r.shape, os);
   os << ":";
   printDims(r.strides, os);
@@ -364,6 +370,25 @@ void moe_npu::printInstr(const Instr &instr, llvm::raw_ostream &os) {
   case Opcode::Barrier:
     os << " " << name(instr.from);
     return;
+  case Opcode::SLi:
+    os << " r" << instr.rd << " " << instr.imm;
+    return;
+  case Opcode::SAdd:
+    os << " r" << instr.rd << " r" << instr.rs1 << " r" << instr.rs2;
+    return;
+  case Opcode::SAddi:
+  case Opcode::SMuli:
+    os << " r" << instr.rd << " r" << instr.rs1 << " " << instr.imm;
+    return;
+  case Opcode::SLd:
+    os << " r" << instr.rd << " ";
+    printRegion(instr.regions[0], os);
+    return;
+  case Opcode::SSt:
+    os << " ";
+    printRegion(instr.regions[0], os);
+    os << " r" << instr.rs1;
+    return;
   default:
     break;
   }
@@ -377,6 +402,8 @@ void moe_npu::printInstr(const Instr &instr, llvm::raw_ostream &os) {
   }
   if (instr.accumulate)
     os << " acc";
+  if (instr.pred >= 0)
+    os << " if r" << instr.pred;
 }
 
 void moe_npu::printProgram(const Program &program, llvm::raw_ostream &os) {
@@ -437,16 +464,32 @@ static bool parseDims(StringRef text, llvm::SmallVectorImpl<int64_t> &dims) {
   return true;
 }
 
+static std::optional<int> parseRegister(StringRef text) {
+  int n;
+  if (!text.consume_front("r") || text.getAsInteger(10, n) || n < 0 || n >= kNumRegisters)
+    return std::nullopt;
+  return n;
+}
+
 static bool parseRegion(StringRef text, Region &r) {
   llvm::SmallVector<StringRef> parts;
   text.split(parts, ':');
   if (parts.size() != 4)
     return false;
-  auto [space, offset] = parts[0].split('@');
+  auto [space, where] = parts[0].split('@');
+  auto [offset, dynamic] = where.split('+');
   std::optional<Space> s = parseSpace(space);
   std::optional<DType> t = parseDType(parts[1]);
   if (!s || !t || offset.getAsInteger(10, r.offset) || r.offset < 0)
     return false;
+  if (!dynamic.empty()) {
+    auto [reg, scale] = dynamic.split('*');
+    std::optional<int> n = parseRegister(reg);
+    if (!n || scale.getAsInteger(10, r.regScale) || r.regScale < 0 ||
+        r.regScale > (int64_t(1) << 40))
+      return false;
+    r.reg = *n;
+  }
   r.space = *s;
   r.type = *t;
   if (!parseDims(parts[2], r.shape) || !parseDims(parts[3], r.strides) ||
@@ -477,7 +520,50 @@ static bool parseInstr(StringRef line, Instr &instr, std::string &why) {
     return why = ("unknown instruction '" + words[0] + "'").str(), false;
   instr.op = *op;
   llvm::ArrayRef<StringRef> args = llvm::ArrayRef(words).drop_front();
+  if (args.size() >= 2 && args[args.size() - 2] == "if") {
+    std::optional<int> pred = parseRegister(args.back());
+    if (!pred || isScalar(*op) || *op == Opcode::SetFlag || *op == Opcode::WaitFlag ||
+        *op == Opcode::Barrier)
+      return why = "only DMA, mmad and vector instructions take 'if rN' (N below 32)", false;
+    instr.pred = *pred;
+    args = args.drop_back(2);
+  }
+  auto regs = [&](llvm::ArrayRef<StringRef> names, llvm::ArrayRef<int *> out) {
+    for (auto [text, reg] : llvm::zip(names, out)) {
+      std::optional<int> n = parseRegister(text);
+      if (!n)
+        return false;
+      *reg = *n;
+    }
+    return true;
+  };
   switch (*op) {
+  case Opcode::SLi:
+    if (args.size() != 2 || !regs(args.take_front(1), {&instr.rd}) ||
+        args[1].getAsInteger(10, instr.imm))
+      return why = "expected: rD IMMEDIATE", false;
+    return true;
+  case Opcode::SAdd:
+    if (args.size() != 3 || !regs(args, {&instr.rd, &instr.rs1, &instr.rs2}))
+      return why = "expected: rD rA rB", false;
+    return true;
+  case Opcode::SAddi:
+  case Opcode::SMuli:
+    if (args.size() != 3 || !regs(args.take_front(2), {&instr.rd, &instr.rs1}) ||
+        args[2].getAsInteger(10, instr.imm))
+      return why = "expected: rD rA IMMEDIATE", false;
+    return true;
+  case Opcode::SLd:
+  case Opcode::SSt: {
+    bool load = *op == Opcode::SLd;
+    Region r;
+    if (args.size() != 2 || !regs(args.slice(load ? 0 : 1, 1), {load ? &instr.rd : &instr.rs1}) ||
+        !parseRegion(args[load ? 1 : 0], r) || r.numElements() != 1)
+      return why = load ? "expected: rD REGION (one element)" : "expected: REGION rS (one element)",
+             false;
+    instr.regions.push_back(r);
+    return true;
+  }
   case Opcode::SetFlag:
   case Opcode::WaitFlag: {
     std::optional<Pipe> from = args.size() == 3 ? parsePipe(args[0]) : std::nullopt;
@@ -537,8 +623,8 @@ std::optional<Program> moe_npu::parseProgram(StringRef text, std::string &error)
       line->trim().getAsInteger(10, version))
     return lines.fail("not an NPU program (expected 'moe-npu-program VERSION')"),
            std::nullopt;
-  if (version != kProgramFormatVersion)
-    return lines.fail(llvm::formatv("program format version {0}; this build reads {1}",
+  if (version != kProgramFormatVersion && version != 1)
+    return lines.fail(llvm::formatv("program format version {0}; this build reads 1 and {1}",
                                     version, kProgramFormatVersion)),
            std::nullopt;
   line = lines.next();

@@ -120,6 +120,7 @@ struct Simulator::Impl {
   std::array<Clock, kNumPipes> clocks{};
   std::vector<PendingFlag> flags;
   int64_t issue = 0;
+  std::array<int64_t, kNumRegisters> regs{};
   std::vector<int64_t> scratchA, scratchB;
 
   Impl(const Program &program, SimOptions options)
@@ -155,10 +156,12 @@ struct Simulator::Impl {
     }
   }
 
-  bool checkRegion(const Region &r, std::string &why) {
+  /// `element`: the scalar unit's accesses, aligned to their element only.
+  bool checkRegion(const Region &r, std::string &why, bool element = false) {
     const TargetDesc &t = program.target;
     int64_t size = r.space == Space::GM ? program.gmBytes : t.buffers[int(r.space)].size;
-    int64_t align = r.space == Space::GM ? byteSize(r.type) : t.buffers[int(r.space)].align;
+    int64_t align =
+        r.space == Space::GM || element ? byteSize(r.type) : t.buffers[int(r.space)].align;
     if (r.offset % align) {
       why = llvm::formatv("{0}@{1} is not {2}-byte aligned", name(r.space), r.offset, align);
       return false;
@@ -207,6 +210,9 @@ struct Simulator::Impl {
   }
 
   bool step(const Instr &in, std::string &why);
+  bool scalar(const Instr &in, std::string &why);
+  /// `in` with its regions' registers added to their offsets.
+  bool resolve(const Instr &in, Instr &out, std::string &why);
   bool dma(const Instr &in, std::string &why);
   bool mmad(const Instr &in, std::string &why);
   bool vector(const Instr &in, std::string &why);
@@ -441,15 +447,98 @@ bool Simulator::Impl::vector(const Instr &in, std::string &why) {
   return true;
 }
 
-bool Simulator::Impl::step(const Instr &in, std::string &why) {
+bool Simulator::Impl::resolve(const Instr &in, Instr &out, std::string &why) {
+  out = in;
+  for (Region &r : out.regions) {
+    if (r.reg < 0)
+      continue;
+    int64_t shift, offset;
+    if (__builtin_mul_overflow(regs[r.reg], r.regScale, &shift) ||
+        __builtin_add_overflow(r.offset, shift, &offset) || offset < 0 ||
+        offset > (int64_t(1) << 40)) {
+      why = llvm::formatv("r{0} = {1} puts the region outside every buffer", r.reg, regs[r.reg]);
+      return false;
+    }
+    r.offset = offset;
+    r.reg = -1;
+  }
+  return true;
+}
+
+bool Simulator::Impl::scalar(const Instr &in, std::string &why) {
+  int64_t &rd = regs[std::max(in.rd, 0)];
+  bool overflow = false;
+  switch (in.op) {
+  case Opcode::SLi:
+    rd = in.imm;
+    return true;
+  case Opcode::SAdd:
+    overflow = __builtin_add_overflow(regs[in.rs1], regs[in.rs2], &rd);
+    break;
+  case Opcode::SAddi:
+    overflow = __builtin_add_overflow(regs[in.rs1], in.imm, &rd);
+    break;
+  case Opcode::SMuli:
+    overflow = __builtin_mul_overflow(regs[in.rs1], in.imm, &rd);
+    break;
+  case Opcode::SLd:
+  case Opcode::SSt: {
+    const Region &r = in.regions[0];
+    if (r.space != Space::GM && r.space != Space::UB) {
+      why = "the scalar unit reads and writes gm and ub only";
+      return false;
+    }
+    bool isLoad = in.op == Opcode::SLd;
+    clocks[int(Pipe::Scalar)][int(Pipe::Scalar)]++;
+    if (!access(r, Pipe::Scalar, !isLoad, why))
+      return false;
+    uint8_t *p = memory[int(r.space)].data() + r.offset;
+    if (isLoad) {
+      double v = load(p, r.type);
+      if (!(std::fabs(v) < 9.0e15)) {
+        why = "the element is no integer a register holds";
+        return false;
+      }
+      rd = int64_t(std::nearbyint(v));
+    } else {
+      store(p, r.type, double(regs[in.rs1]));
+    }
+    report.issued[int(Pipe::Scalar)] += 1;
+    return true;
+  }
+  default:
+    break;
+  }
+  if (overflow) {
+    why = "the result overflows a 64-bit register";
+    return false;
+  }
+  return true;
+}
+
+bool Simulator::Impl::step(const Instr &raw, std::string &why) {
+  if (raw.pred >= 0 && regs[raw.pred] <= 0) {
+    report.skipped++;
+    return true; // predicated off: issued, nothing done
+  }
+  Instr in;
+  if (!resolve(raw, in, why))
+    return false;
   for (const Region &r : in.regions)
-    if (!checkRegion(r, why))
+    if (!checkRegion(r, why, isScalar(in.op)))
       return false;
   switch (in.op) {
   case Opcode::Dma:
     return dma(in, why);
   case Opcode::Mmad:
     return mmad(in, why);
+  case Opcode::SLi:
+  case Opcode::SAdd:
+  case Opcode::SAddi:
+  case Opcode::SMuli:
+  case Opcode::SLd:
+  case Opcode::SSt:
+    return scalar(in, why);
   case Opcode::SetFlag:
   case Opcode::WaitFlag: {
     if (in.from == in.to || in.event >= program.target.eventIds) {
@@ -490,6 +579,9 @@ bool Simulator::Impl::step(const Instr &in, std::string &why) {
     if (flag.time > ready)
       report.waitCycles[int(in.to)] += flag.time - ready;
     free[int(in.to)] = std::max(ready, flag.time);
+    // The scalar unit is the issuer: nothing after its wait issues earlier.
+    if (in.to == Pipe::Scalar)
+      issue = std::max(issue, flag.time);
     return true;
   }
   case Opcode::Barrier: {
@@ -577,6 +669,9 @@ void SimReport::print(const TargetDesc &target, llvm::raw_ostream &os) const {
   os << "\n";
   os << llvm::formatv("flags: {0} set, {1} waited, {2} redundant waits\n", setFlags,
                       waitFlags, redundantWaits);
+  if (issued[int(Pipe::Scalar)] || skipped)
+    os << llvm::formatv("scalar: {0} loads and stores; {1} instructions predicated off\n",
+                        issued[int(Pipe::Scalar)], skipped);
 }
 
 void SimReport::printJson(const TargetDesc &target, llvm::raw_ostream &os) const {
@@ -590,18 +685,19 @@ void SimReport::printJson(const TargetDesc &target, llvm::raw_ostream &os) const
   llvm::json::Object moved;
   for (auto [src, dst] : kLevels)
     moved[(name(src) + "->" + name(dst)).str()] = bytes[int(src)][int(dst)];
-  llvm::json::Object root{
-      {"target", target.name},
-      {"cycles", cycles},
-      {"microseconds", double(cycles) / target.clockMhz},
-      {"instructions", instructions},
-      {"macs", macs},
-      {"cube_steps", cubeSteps},
-      {"cube_utilisation", cycles ? double(cubeSteps) / cycles : 0.0},
-      {"pipes", std::move(pipes)},
-      {"bytes", std::move(moved)},
-      {"set_flags", setFlags},
-      {"wait_flags", waitFlags},
-      {"redundant_waits", redundantWaits}};
+  llvm::json::Object root{{"target", target.name},
+                          {"cycles", cycles},
+                          {"microseconds", double(cycles) / target.clockMhz},
+                          {"instructions", instructions},
+                          {"macs", macs},
+                          {"cube_steps", cubeSteps},
+                          {"cube_utilisation", cycles ? double(cubeSteps) / cycles : 0.0},
+                          {"pipes", std::move(pipes)},
+                          {"bytes", std::move(moved)},
+                          {"set_flags", setFlags},
+                          {"wait_flags", waitFlags},
+                          {"redundant_waits", redundantWaits},
+                          {"scalar_accesses", issued[int(Pipe::Scalar)]},
+                          {"predicated_off", skipped}};
   os << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
 }

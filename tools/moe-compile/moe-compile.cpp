@@ -187,6 +187,12 @@ static cl::opt<bool> int8Activations(
 static cl::alias npuInt8Activations("npu-int8-activations",
                                     cl::desc("Alias for --int8-activations"),
                                     cl::aliasopt(int8Activations), cl::cat(category));
+static cl::opt<bool> npuDenseExperts(
+    "npu-dense-experts",
+    cl::desc("NPU targets: compute every routed expert over every token, weighted by a gate "
+             "matrix, instead of each expert over only its tokens (for comparison; the "
+             "default above 2048 tokens)"),
+    cl::cat(category));
 static cl::opt<bool> printTarget(
     "print-target-description",
     cl::desc("Print the --target NPU's description as a description file (a start "
@@ -456,6 +462,7 @@ int main(int argc, char **argv) {
     moe::MoeNpuLowerOptions lowerOptions;
     lowerOptions.matmulType = matmulType;
     lowerOptions.int8Activations = int8Activations;
+    lowerOptions.denseExperts = npuDenseExperts;
     pm.addPass(moe::createMoeNpuLower(lowerOptions));
     pm.addNestedPass<func::FuncOp>(moe::createMoeNpuInsertSync());
     if (failed(pm.run(*module)))

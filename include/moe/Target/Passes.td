@@ -43,8 +43,11 @@ def MoeNpuLower : Pass<"moe-npu-lower", "::mlir::ModuleOp"> {
     No flags are placed here: `moe-npu-insert-sync` does that.
 
     First, norms and quantization ops become linalg; moe.route +
-    moe.experts become dense linalg (a top-k gate, every expert over every
-    token: a program cannot size loops by token counts yet); per-channel
+    moe.experts become linalg that runs each expert over only the tokens
+    that chose it (top-k on the vector unit, each token's rows placed by
+    expert through positions the scalar unit reads, each expert's FFN in
+    an scf.if on its run-time row count, which becomes an `npu.when`:
+    predicated instructions); per-channel
     int8 moe.qmatmul keeps its integers for the cube; elementwise chains
     fuse (into reductions too).
 
@@ -66,11 +69,15 @@ def MoeNpuLower : Pass<"moe-npu-lower", "::mlir::ModuleOp"> {
            "refuse them)">,
     Option<"int8Activations", "int8-activations", "bool", /*default=*/"false",
            "int8 weight matmuls quantize their activations per row at run time and "
-           "multiply on the int8 cube (i32 sums, dequantized on the vector unit)">
+           "multiply on the int8 cube (i32 sums, dequantized on the vector unit)">,
+    Option<"denseExperts", "dense-experts", "bool", /*default=*/"false",
+           "compute every routed expert over every token, weighted by a gate matrix "
+           "(for comparison; the default above 2048 tokens)">
   ];
   let dependentDialects = ["::mlir::npu::NpuDialect", "::mlir::memref::MemRefDialect",
                            "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
-                           "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
+                           "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
+                           "::mlir::scf::SCFDialect"];
 }
 
 def MoeNpuInsertSync : Pass<"moe-npu-insert-sync", "::mlir::func::FuncOp"> {

@@ -84,3 +84,47 @@ func.func @double_buffer(%a: memref<48x16xf16, #npu.mem<gm>>) {
   npu.dma %s0, %t0 : memref<16x16xf16, #npu.mem<l1>>, memref<16x16xf16, #npu.mem<l0a>>
   return
 }
+
+// -----
+
+// The scalar unit reads a row that MTE3 wrote: a flag mte3 -> scalar before
+// the load. The DMA to that run-time row may write any row of %rows (sync
+// insertion cannot know which), so MTE2's later read of %rows waits for it;
+// the flag is set inside the npu.when, where it runs whatever the predicate.
+// CHECK-LABEL: func.func @runtime_row
+// CHECK: npu.vec.dup
+// CHECK-NEXT: npu.set_flag vector -> mte3, 0
+// CHECK-NEXT: npu.wait_flag vector -> mte3, 0
+// CHECK-NEXT: npu.dma
+// CHECK-NEXT: npu.set_flag mte3 -> scalar, 0
+// CHECK-NEXT: npu.wait_flag mte3 -> scalar, 0
+// CHECK-NEXT: %[[ROW:.*]] = npu.sload
+// CHECK: npu.when %[[ROW]] {
+// CHECK-NEXT: npu.dma
+// CHECK-NEXT: npu.set_flag mte3 -> mte2, 0
+// CHECK-NEXT: }
+// CHECK-NEXT: npu.wait_flag mte3 -> mte2, 0
+// CHECK-NEXT: npu.dma
+// CHECK-NOT: flag
+// CHECK: return
+func.func @runtime_row(%idx: memref<16xi32, #npu.mem<gm>>, %rows: memref<64x16xf32, #npu.mem<gm>>) {
+  %ub = memref.alloc() : memref<196608xi8, #npu.mem<ub>>
+  %c0 = arith.constant 0 : index
+  %c64 = arith.constant 64 : index
+  %c1024 = arith.constant 1024 : index
+  %k = arith.constant 5 : i32
+  %v = memref.view %ub[%c0][] : memref<196608xi8, #npu.mem<ub>> to memref<16xi32, #npu.mem<ub>>
+  %r = memref.view %ub[%c64][] : memref<196608xi8, #npu.mem<ub>> to memref<1x16xf32, #npu.mem<ub>>
+  %l = memref.view %ub[%c1024][] : memref<196608xi8, #npu.mem<ub>> to memref<16x16xf32, #npu.mem<ub>>
+  %one = memref.subview %idx[3] [1] [1] : memref<16xi32, #npu.mem<gm>> to memref<1xi32, strided<[1], offset: 3>, #npu.mem<gm>>
+  %first = memref.subview %rows[0, 0] [16, 16] [1, 1] : memref<64x16xf32, #npu.mem<gm>> to memref<16x16xf32, strided<[16, 1]>, #npu.mem<gm>>
+  npu.vec.dup %k, %v : i32, memref<16xi32, #npu.mem<ub>>
+  npu.dma %v, %idx : memref<16xi32, #npu.mem<ub>>, memref<16xi32, #npu.mem<gm>>
+  %row = npu.sload %one : memref<1xi32, strided<[1], offset: 3>, #npu.mem<gm>>
+  %dst = memref.subview %rows[%row, 0] [1, 16] [1, 1] : memref<64x16xf32, #npu.mem<gm>> to memref<1x16xf32, strided<[16, 1], offset: ?>, #npu.mem<gm>>
+  npu.when %row {
+    npu.dma %r, %dst : memref<1x16xf32, #npu.mem<ub>>, memref<1x16xf32, strided<[16, 1], offset: ?>, #npu.mem<gm>>
+  }
+  npu.dma %first, %l : memref<16x16xf32, strided<[16, 1]>, #npu.mem<gm>>, memref<16x16xf32, #npu.mem<ub>>
+  return
+}

@@ -165,6 +165,50 @@ def Npu_VecDupOp : Npu_VecOp<"dup"> {
 }
 
 //===----------------------------------------------------------------------===//
+// Scalar unit: values known only when the program runs.
+//===----------------------------------------------------------------------===//
+
+def Npu_ScalarLoadOp : Npu_Op<"sload"> {
+  let summary = "one element of global memory or the unified buffer into a register";
+  let description = [{
+    The scalar unit reads one integer (or integral float) element; the
+    result is a scalar register that views may take as a run-time offset
+    (`memref.subview` with a dynamic offset) and `npu.when` as a predicate.
+    Index arithmetic on it (`arith.addi`, `arith.subi`, `arith.muli`) runs
+    on the scalar unit too.
+
+    ```mlir
+    %row = npu.sload %pos : memref<1xi32, strided<[1], offset: 3>, #npu.mem<gm>>
+    ```
+  }];
+  let arguments = (ins Arg<AnyMemRef, "", [MemRead]>:$src);
+  let results = (outs Index:$result);
+  let assemblyFormat = "$src attr-dict `:` type($src)";
+  let hasVerifier = 1;
+}
+
+def Npu_WhenOp : Npu_Op<"when", [SingleBlock, NoTerminator,
+                                   RecursiveMemoryEffects]> {
+  let summary = "run the DMA, cube and vector ops of the body if a register is positive";
+  let description = [{
+    Each DMA, mmad and vector op of the body is predicated on `predicate`
+    > 0: when it is not, the op issues and does nothing. Flags that
+    `moe-npu-insert-sync` places in the body run either way, so the
+    synchronisation is the same on both paths. An expert's rows that no
+    token chose cost an issue slot per instruction, not the work.
+
+    ```mlir
+    npu.when %rows {
+      npu.dma %a, %b : memref<16x64xf16, #npu.mem<gm>>, memref<16x64xf16, #npu.mem<ub>>
+    }
+    ```
+  }];
+  let arguments = (ins Index:$predicate);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "$predicate $body attr-dict";
+}
+
+//===----------------------------------------------------------------------===//
 // Synchronisation: no declared effects, so nothing moves across them.
 //===----------------------------------------------------------------------===//
 

@@ -31,13 +31,21 @@ struct GmLayout {
 /// Places the function's global-memory arguments and allocations.
 FailureOr<GmLayout> layoutGlobalMemory(func::FuncOp func);
 
-/// The region `memref` denotes; fails (with a diagnostic on `user`) when it
-/// is not a static view of an argument or buffer.
-FailureOr<moe_npu::Region> regionOf(Value memref, const GmLayout &layout,
-                                     Operation *user);
+/// The scalar register an index value is in, when the program is emitted.
+/// Without one (sync insertion), a region at a run-time offset stands for
+/// every byte of the global-memory tensor it may reach.
+using RegisterOf = llvm::function_ref<std::optional<int>(Value)>;
 
-/// The instruction an npu op is; fails with a diagnostic.
-FailureOr<moe_npu::Instr> instrOf(Operation *op, const GmLayout &layout);
+/// The region `memref` denotes; fails (with a diagnostic on `user`) when it
+/// is not a view of an argument or buffer with static strides (and at most
+/// one run-time offset, into global memory).
+FailureOr<moe_npu::Region> regionOf(Value memref, const GmLayout &layout, Operation *user,
+                                    RegisterOf registers = nullptr);
+
+/// The instruction an npu op is (ops in an npu.when predicated by its
+/// register); fails with a diagnostic.
+FailureOr<moe_npu::Instr> instrOf(Operation *op, const GmLayout &layout,
+                                  RegisterOf registers = nullptr);
 
 /// Each region the instruction reads (write = false) or writes.
 void forEachAccess(const moe_npu::Instr &instr,

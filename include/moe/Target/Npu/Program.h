@@ -38,8 +38,11 @@ int64_t byteSize(DType type);
 
 /// The description format's version this build reads and writes.
 constexpr int64_t kTargetFormatVersion = 1;
-/// The program format's version this build reads and writes.
-constexpr int64_t kProgramFormatVersion = 1;
+/// The program format's version this build writes; it reads this one and
+/// version 1 (no scalar registers).
+constexpr int64_t kProgramFormatVersion = 2;
+/// Scalar registers r0..r31 of the scalar unit (64-bit integers).
+constexpr int kNumRegisters = 32;
 
 /// Everything the compiler and the simulator know about a chip.
 struct TargetDesc {
@@ -77,9 +80,13 @@ void printTargetJson(const TargetDesc &desc, llvm::raw_ostream &os,
                      bool pretty = true);
 
 /// A strided view of one buffer: `offset` in bytes, strides in elements.
+/// With a register, `reg * regScale` bytes more, read when the instruction
+/// issues (a token's row chosen at run time).
 struct Region {
   Space space = Space::GM;
   int64_t offset = 0;
+  int reg = -1;
+  int64_t regScale = 0;
   DType type = DType::F16;
   llvm::SmallVector<int64_t, 4> shape, strides;
 
@@ -87,15 +94,41 @@ struct Region {
 };
 
 enum class Opcode : uint8_t {
-  Dma, Mmad,
-  VAdd, VSub, VMul, VDiv, VMax, VMin,                // dst = a op b
-  VCmpGe, VCmpGt,                                    // dst = a >= b (> b) ? 1 : 0
-  VExp, VLn, VAbs, VSqrt, VRec, VRelu, VCast,        // dst = f(a)
-  VAdds, VMuls, VMaxs,                               // dst = a op scalar
-  VReduceSum, VReduceMax,                            // dst = reduce(a, last dim)
-  VDup,                                              // dst = scalar
-  SetFlag, WaitFlag, Barrier,
+  Dma,
+  Mmad,
+  VAdd,
+  VSub,
+  VMul,
+  VDiv,
+  VMax,
+  VMin, // dst = a op b
+  VCmpGe,
+  VCmpGt, // dst = a >= b (> b) ? 1 : 0
+  VExp,
+  VLn,
+  VAbs,
+  VSqrt,
+  VRec,
+  VRelu,
+  VCast, // dst = f(a)
+  VAdds,
+  VMuls,
+  VMaxs, // dst = a op scalar
+  VReduceSum,
+  VReduceMax, // dst = reduce(a, last dim)
+  VDup,       // dst = scalar
+  SetFlag,
+  WaitFlag,
+  Barrier,
+  SLi,
+  SAdd,
+  SAddi,
+  SMuli, // scalar unit: rd = ...
+  SLd,
+  SSt, // rd = one element; element = rs
 };
+/// Instructions of the scalar unit (registers only, or one element).
+bool isScalar(Opcode op);
 llvm::StringRef mnemonic(Opcode op);
 std::optional<Opcode> parseOpcode(llvm::StringRef text);
 
@@ -107,6 +140,12 @@ struct Instr {
   bool accumulate = false; // mmad: c += a*b instead of c = a*b
   Pipe from = Pipe::Scalar, to = Pipe::Scalar; // flags; barrier: `from`
   int64_t event = 0;
+  /// Scalar ops: destination and source registers, immediate.
+  int rd = -1, rs1 = -1, rs2 = -1;
+  int64_t imm = 0;
+  /// DMA, mmad and vector ops: run only when this register is > 0 (else
+  /// skipped: no access, no cycles on the pipe).
+  int pred = -1;
 };
 
 /// An input, output or constant in global memory.

@@ -36,6 +36,8 @@ struct SimReport {
   /// Bytes moved from one space to another, indexed [src][dst].
   std::array<std::array<int64_t, kNumSpaces>, kNumSpaces> bytes{};
   int64_t setFlags = 0, waitFlags = 0, redundantWaits = 0;
+  /// Instructions whose predicate register was not positive.
+  int64_t skipped = 0;
   /// Where each pipe stalled on a flag, in cycles.
   std::array<int64_t, kNumPipes> waitCycles{};
 

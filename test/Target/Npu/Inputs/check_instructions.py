@@ -221,5 +221,68 @@ p.emit(f"mmad {region('l0a', 0, 'f32', [16, 16])} {region('l0b', 0, 'f32', [16, 
        f"{region('l0c', 0, 'f32', [16, 16])}")
 expect_error("cube without the type", p, [np.zeros((16, 16), np.float32)], "has no f32")
 
+# --- scalar unit: registers, rows chosen at run time, predicated work ---
+def gather_program():
+    """out = x[idx[0]], x[idx[0] + 1], and x[idx[1]] only if idx[2] > 0."""
+    p = Program()
+    x = p.tensor("input", "x", "f32", [8, 16])
+    idx = p.tensor("input", "idx", "i32", [4])
+    out = p.tensor("output", "out", "f32", [3, 16])
+    for r in range(3):
+        p.emit(f"s.ld r{r} {region('gm', idx + 4 * r, 'i32', [1])}")
+    p.emit("s.li r3 2")
+    p.emit("s.muli r3 r3 3")
+    p.emit("s.addi r3 r3 -5")
+    p.emit("s.add r4 r0 r3")
+    row = lambda reg: f"gm@{x}+r{reg}*64:f32:16:1"
+    p.emit(f"dma {row(0)} {region('ub', 0, 'f32', [16])}")
+    p.emit(f"dma {row(4)} {region('ub', 64, 'f32', [16])}")
+    p.emit(f"dma {row(1)} {region('ub', 128, 'f32', [16])} if r2")
+    p.emit("set_flag mte2 mte3 0")
+    p.emit("wait_flag mte2 mte3 0")
+    p.emit(f"dma {region('ub', 0, 'f32', [3, 16])} {region('gm', out, 'f32', [3, 16])}")
+    return p
+
+
+x = rng.standard_normal((8, 16)).astype(np.float32)
+for taken in (1, 0):
+    idx = np.array([5, 2, taken, 0], np.int32)
+    (out,), report = gather_program().run(sim, f"{work}/gather{taken}", [x, idx])
+    want = np.stack([x[5], x[6], x[2] if taken else np.zeros(16, np.float32)])
+    check(f"scalar registers, run-time rows, predicate {taken}",
+          np.array_equal(out, want) and report["predicated_off"] == 1 - taken and
+          report["scalar_accesses"] == 3, f"{out} {report['predicated_off']}")
+expect_error("run-time row outside memory", gather_program(),
+             [x, np.array([-100, 0, 0, 0], np.int32)], "outside every buffer")
+
+# The scalar unit reads what the vector unit wrote only after a flag, and
+# nothing issues before its wait is over.
+def scalar_after_vector(sync):
+    p = Program()
+    y = p.tensor("output", "y", "f32", [16])
+    p.emit(f"vec.dup 3 {region('ub', 0, 'f32', [64, 64])}")
+    if sync:
+        p.emit("set_flag vector scalar 0")
+        p.emit("wait_flag vector scalar 0")
+    p.emit(f"s.ld r0 {region('ub', 0, 'f32', [1])}")
+    p.emit(f"vec.dup 7 {region('ub', 32768, 'f32', [16])} if r0")
+    p.emit("set_flag vector mte3 0")
+    p.emit("wait_flag vector mte3 0")
+    p.emit(f"dma {region('ub', 32768, 'f32', [16])} {region('gm', y, 'f32', [16])}")
+    return p
+
+
+(y,), report = scalar_after_vector(True).run(sim, f"{work}/scalar-wait", [])
+check("scalar wait on the vector unit", np.all(y == 7) and report["cycles"] > 64 and
+      report["pipes"]["vector"]["busy_cycles"] == 65, str(report["cycles"]))
+expect_error("scalar read races the vector unit", scalar_after_vector(False), [],
+             "no flag ordering them")
+p = Program()
+p.emit("set_flag mte2 vector 0 if r1")
+expect_error("predicate on a flag", p, [], "take 'if rN'")
+p = Program()
+p.emit("s.addi r32 r0 1")
+expect_error("register number", p, [], "expected: rD rA IMMEDIATE")
+
 print(f"{failures} failures")
 sys.exit(1 if failures else 0)

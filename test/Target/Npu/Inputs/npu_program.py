@@ -61,7 +61,7 @@ class Program:
         self.code.append(line)
 
     def text(self):
-        lines = ["moe-npu-program 1", "target " + json.dumps(self.desc),
+        lines = ["moe-npu-program 2", "target " + json.dumps(self.desc),
                  f"gm_bytes {self.gm}"]
         for kind, name, dtype, shape, offset in self.tensors:
             lines.append(f"tensor {kind} {name} {dtype} {'x'.join(map(str, shape))} {offset}")
