@@ -35,6 +35,8 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 
+#include <map>
+
 using namespace mlir;
 using namespace mlir::npu;
 
@@ -155,9 +157,30 @@ struct Dense {
 /// Matrix `e` of a constant stack [E, R, C], transposed to [C, R] (a linear
 /// layer's out x in weight as the [in, out] matmul operand), or row `e` of
 /// a constant [E, C] (a bias) when `transpose` is false.
-FailureOr<Value> slice(OpBuilder &b, Location loc, Value stack, int64_t e, bool transpose,
+/// The bytes of constant stacks, read once per layer: each expert's slice
+/// would otherwise copy the whole stack (64 experts: 64 copies of it).
+class StackBytes {
+public:
+  const std::optional<std::vector<char>> &raw(Value v) { return get(v, false); }
+  /// Sub-byte elements one per byte.
+  const std::optional<std::vector<char>> &unpacked(Value v) { return get(v, true); }
+
+private:
+  const std::optional<std::vector<char>> &get(Value v, bool unpack) {
+    auto key = std::make_pair(v.getAsOpaquePointer(), unpack);
+    auto it = cache.find(key);
+    if (it == cache.end())
+      it = cache.try_emplace(key, unpack ? moe::constantBytes(v) : moe::constantRawBytes(v))
+               .first;
+    return it->second;
+  }
+  std::map<std::pair<const void *, bool>, std::optional<std::vector<char>>> cache;
+};
+
+FailureOr<Value> slice(OpBuilder &b, Location loc, StackBytes &stacks, Value stack, int64_t e,
+                       bool transpose,
                        Operation *where) {
-  std::optional<std::vector<char>> bytes = moe::constantRawBytes(stack);
+  const std::optional<std::vector<char>> &bytes = stacks.raw(stack);
   auto type = cast<RankedTensorType>(stack.getType());
   if (!bytes)
     return where->emitError() << nodeOf(where)
@@ -176,11 +199,12 @@ FailureOr<Value> slice(OpBuilder &b, Location loc, Value stack, int64_t e, bool 
 
 /// Matrix `e` of a constant stack [E, R, C] (any element type, a byte per
 /// element up to 8 bits) as its own constant [R, C].
-std::optional<Value> matrixConstant(OpBuilder &b, Location loc, Value stack, Type type, int64_t e) {
+std::optional<Value> matrixConstant(OpBuilder &b, Location loc, StackBytes &stacks, Value stack,
+                                    Type type, int64_t e) {
   auto full = cast<RankedTensorType>(stack.getType());
-  std::optional<std::vector<char>> bytes = type.getIntOrFloatBitWidth() < 8
-                                               ? moe::constantBytes(throughReshapes(stack))
-                                               : moe::constantRawBytes(throughReshapes(stack));
+  const std::optional<std::vector<char>> &bytes =
+      type.getIntOrFloatBitWidth() < 8 ? stacks.unpacked(throughReshapes(stack))
+                                       : stacks.raw(throughReshapes(stack));
   int64_t per = full.getNumElements() / full.getDimSize(0);
   int64_t width = std::max<int64_t>(type.getIntOrFloatBitWidth() / 8, 1);
   if (!bytes || static_cast<int64_t>(bytes->size()) != full.getNumElements() * width)
@@ -194,7 +218,8 @@ std::optional<Value> matrixConstant(OpBuilder &b, Location loc, Value stack, Typ
 /// from constant integers (QMoE), a moe.qmatmul over the expert's integers,
 /// which rewriteQMatmulsForCube dequantizes on the vector unit per call;
 /// else the float matmul of the transposed constant.
-FailureOr<Value> expertProduct(OpBuilder &b, Location loc, Value x, Value stack, int64_t e,
+FailureOr<Value> expertProduct(OpBuilder &b, Location loc, StackBytes &stacks, Value x,
+                               Value stack, int64_t e,
                                Operation *where) {
   if (auto dq = stack.getDefiningOp<moe::DequantizeOp>()) {
     auto qType = cast<RankedTensorType>(dq.getInput().getType());
@@ -202,10 +227,10 @@ FailureOr<Value> expertProduct(OpBuilder &b, Location loc, Value x, Value stack,
     std::optional<Value> w, scale, zp;
     if (dq.getAxis() == std::optional<uint64_t>(2) && qType.hasStaticShape() &&
         sType.hasStaticShape() && sType.getRank() == 3) {
-      w = matrixConstant(b, loc, dq.getInput(), qType.getElementType(), e);
-      scale = matrixConstant(b, loc, dq.getScale(), sType.getElementType(), e);
+      w = matrixConstant(b, loc, stacks, dq.getInput(), qType.getElementType(), e);
+      scale = matrixConstant(b, loc, stacks, dq.getScale(), sType.getElementType(), e);
       if (Value z = dq.getZeroPoint())
-        zp = matrixConstant(b, loc, z, cast<ShapedType>(z.getType()).getElementType(), e);
+        zp = matrixConstant(b, loc, stacks, z, cast<ShapedType>(z.getType()).getElementType(), e);
     }
     if (!w || !scale || (dq.getZeroPoint() && !zp))
       return where->emitError()
@@ -217,7 +242,7 @@ FailureOr<Value> expertProduct(OpBuilder &b, Location loc, Value x, Value stack,
                                   b.getI64IntegerAttr(k / groups))
         .getResult();
   }
-  FailureOr<Value> w = slice(b, loc, stack, e, true, where);
+  FailureOr<Value> w = slice(b, loc, stacks, stack, e, true, where);
   if (failed(w))
     return failure();
   return buildMatmul(b, loc, x, *w);
@@ -399,6 +424,7 @@ LogicalResult mlir::npu::decomposeExperts(func::FuncOp func, bool dense) {
   SmallVector<moe::ExpertsOp> work;
   func.walk([&](moe::ExpertsOp op) { work.push_back(op); });
   for (moe::ExpertsOp op : work) {
+    StackBytes stackBytes;
     auto route = op.getWeights().getDefiningOp<moe::RouteOp>();
     if (!route || route.getIndices() != op.getIndices() ||
         !llvm::all_of(route->getUsers(), [&](Operation *u) { return u == op; }))
@@ -573,7 +599,7 @@ LogicalResult mlir::npu::decomposeExperts(func::FuncOp func, bool dense) {
     // Weights: a float [in, out] matrix, or (`e` set) expert e's of a stack.
     auto product = [&](Value x, Value w, std::optional<int64_t> e) -> FailureOr<Value> {
       if (e)
-        return expertProduct(b, loc, x, w, *e, op);
+        return expertProduct(b, loc, stackBytes, x, w, *e, op);
       return buildMatmul(b, loc, x, w);
     };
     auto ffn = [&](Value x, Value w1, Value w3, Value w2, Value b1, Value b3, Value b2,
@@ -620,7 +646,7 @@ LogicalResult mlir::npu::decomposeExperts(func::FuncOp func, bool dense) {
     auto biases = [&](int64_t e, Value(&out)[3]) -> LogicalResult {
       Value stacks[3] = {op.getFc1Bias(), op.getFc2Bias(), op.getFc3Bias()};
       for (int i = 0; i < 3; ++i) {
-        FailureOr<Value> v = stacks[i] ? slice(b, loc, stacks[i], e, false, op) : Value();
+        FailureOr<Value> v = stacks[i] ? slice(b, loc, stackBytes, stacks[i], e, false, op) : Value();
         if (failed(v))
           return failure();
         out[i] = *v;

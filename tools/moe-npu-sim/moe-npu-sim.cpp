@@ -35,7 +35,9 @@ static cl::opt<std::string> outputDir(
 static cl::opt<bool> timingOnly(
     "timing-only",
     cl::desc("Run the cycle model and the synchronisation checks without computing "
-             "values (fast, for big programs)"),
+             "values (fast, for big programs; a program whose scalar unit reads values, "
+             "such as a dropless MoE layer's counts, then reads zeros and skips the work "
+             "they predicate: its time is not the real one)"),
     cl::cat(category));
 static cl::opt<bool> json("json", cl::desc("Print the report as one JSON object"),
                           cl::cat(category));
@@ -72,6 +74,12 @@ int main(int argc, char **argv) {
 
   SimOptions options;
   options.functional = !timingOnly;
+  if (timingOnly && llvm::any_of(program->code, [](const Instr &in) {
+        return in.op == Opcode::SLd;
+      }))
+    llvm::WithColor::warning(llvm::errs(), "moe-npu-sim")
+        << "--timing-only: the scalar unit's loads read zeros, so work predicated on "
+           "run-time counts is skipped and the cycles are not the program's\n";
   Simulator sim(*program, options);
   std::vector<const Tensor *> inputs, outputs;
   for (const Tensor &t : program->tensors)
