@@ -148,6 +148,49 @@ struct Dense {
     return arith::SelectOp::create(nb, nl, ge, inner, zero);
   }
 
+  /// Minus the lowest column among each row's maxima of x [R, N] ([R]):
+  /// the max of -column over the maxima. `negIota` [N] holds -column;
+  /// -N, not -inf, marks the others (the vector unit selects by
+  /// b + mask * (a - b), exact for small values).
+  Value negFirstMax(Value x, Value negIota) {
+    auto type = cast<RankedTensorType>(x.getType());
+    int64_t n = type.getDimSize(1);
+    Value best = reduce(x, /*max=*/true);
+    Value candidate = map(type.getShape(), type.getElementType(),
+                          {{x, all()}, {best, row()}, {negIota, col()}},
+                          [&](OpBuilder &nb, Location nl, ValueRange a) {
+                            Value top = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGE,
+                                                              a[0], a[1]);
+                            return arith::SelectOp::create(nb, nl, top, a[2],
+                                                           constant(nb, nl, -double(n)));
+                          });
+    return reduce(candidate, /*max=*/true);
+  }
+
+  /// x [R, N] with the column `negChosen` [R] (minus a column) of each row
+  /// set to -1e30 (out of the next round's max).
+  Value without(Value x, Value negIota, Value negChosen) {
+    auto type = cast<RankedTensorType>(x.getType());
+    return map(type.getShape(), type.getElementType(),
+               {{x, all()}, {negIota, col()}, {negChosen, row()}},
+               [&](OpBuilder &nb, Location nl, ValueRange a) {
+                 Value chosen = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT,
+                                                      equalMask(nb, nl, a[1], a[2]),
+                                                      constant(nb, nl, 0.5));
+                 // The sentinel on the true side: x + mask * (-1e30 - x) keeps x
+                 // exactly where the mask is 0.
+                 return arith::SelectOp::create(nb, nl, chosen, constant(nb, nl, -1e30), a[0]);
+               });
+  }
+
+  /// [-0, -1, ..., -(n-1)] as f32.
+  Value negIota(int64_t n) {
+    SmallVector<float> values;
+    for (int64_t i = 0; i < n; ++i)
+      values.push_back(-float(i));
+    return constantTensor({n}, b.getF32Type(), values);
+  }
+
   /// The float v rounded to an i32 (v holds an integer).
   Value toInt(OpBuilder &nb, Location nl, Value v) {
     return arith::FPToSIOp::create(nb, nl, nb.getI32Type(), math::RoundEvenOp::create(nb, nl, v));
@@ -264,6 +307,70 @@ FailureOr<Value> transposed2d(OpBuilder &b, Location loc, Value w, Operation *wh
       "npu_shared_weight");
 }
 
+/// Group-limited routing (DeepSeek): the selection scores `select` [T, E]
+/// with the experts of each token's groups not among its `topk_group` best
+/// replaced by the route's outside score. A group scores by its best expert
+/// or the sum of its two best, on the vector unit as rows [T * G, E / G].
+Value limitToGroups(Dense &d, moe::RouteOp route, Value select) {
+  OpBuilder &b = d.b;
+  Location loc = d.loc;
+  auto type = cast<RankedTensorType>(select.getType());
+  Type f32 = b.getF32Type();
+  int64_t T = type.getDimSize(0), E = type.getDimSize(1), G = route.getNGroup(), P = E / G;
+  auto grouped = RankedTensorType::get({T, G, P}, f32);
+  Value expanded = tensor::ExpandShapeOp::create(b, loc, grouped, select,
+                                                 SmallVector<ReassociationIndices>{{0}, {1, 2}});
+  Value rows = tensor::CollapseShapeOp::create(b, loc, expanded,
+                                               SmallVector<ReassociationIndices>{{0, 1}, {2}});
+  Value score = d.reduce(rows, /*max=*/true);
+  if (route.getGroupScore() == moe::GroupScore::SumTop2) {
+    Value negIotaP = d.negIota(P);
+    Value second = d.reduce(d.without(rows, negIotaP, d.negFirstMax(rows, negIotaP)),
+                            /*max=*/true);
+    score = d.map1(T * G, f32, {score, second}, [&](OpBuilder &nb, Location nl, ValueRange a) {
+      return arith::AddFOp::create(nb, nl, a[0], a[1]);
+    });
+  }
+  Value gsel = tensor::ExpandShapeOp::create(b, loc, RankedTensorType::get({T, G}, f32), score,
+                                             SmallVector<ReassociationIndices>{{0, 1}});
+  Value negIotaG = d.negIota(G);
+  Value kept;
+  for (int64_t r = 0; r < int64_t(route.getTopkGroup()); ++r) {
+    Value negChosen = d.negFirstMax(gsel, negIotaG);
+    SmallVector<std::pair<Value, AffineMap>> ins = {{negIotaG, d.col()}, {negChosen, d.row()}};
+    if (kept)
+      ins.push_back({kept, d.all()});
+    kept = d.map({T, G}, f32, ins, [&](OpBuilder &nb, Location nl, ValueRange a) {
+      Value m = d.equalMask(nb, nl, a[0], a[1]);
+      return a.size() > 2 ? arith::AddFOp::create(nb, nl, a[2], m).getResult() : m;
+    });
+    if (r + 1 < int64_t(route.getTopkGroup()))
+      gsel = d.without(gsel, negIotaG, negChosen);
+  }
+  // -inf as -1e30: the vector unit's select computes b + mask * (a - b).
+  double outside = std::max(route.getOutsideGroupScore().convertToDouble(), -1e30);
+  MLIRContext *ctx = b.getContext();
+  AffineMap id3 = b.getMultiDimIdentityMap(3);
+  AffineMap perGroup = AffineMap::get(3, 0, {b.getAffineDimExpr(0), b.getAffineDimExpr(1)}, ctx);
+  Value empty = tensor::EmptyOp::create(b, loc, grouped.getShape(), f32);
+  SmallVector<utils::IteratorType> iterators(3, utils::IteratorType::parallel);
+  Value limited = linalg::GenericOp::create(
+                      b, loc, grouped, ValueRange{expanded, kept}, empty,
+                      ArrayRef<AffineMap>{id3, perGroup, id3}, iterators,
+                      [&](OpBuilder &nb, Location nl, ValueRange a) {
+                        Value out = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OLT,
+                                                          a[1], d.constant(nb, nl, 0.5));
+                        linalg::YieldOp::create(
+                            nb, nl,
+                            arith::SelectOp::create(nb, nl, out, d.constant(nb, nl, outside),
+                                                    a[0])
+                                .getResult());
+                      })
+                      .getResult(0);
+  return tensor::CollapseShapeOp::create(b, loc, limited,
+                                         SmallVector<ReassociationIndices>{{0}, {1, 2}});
+}
+
 /// The routed experts over only their tokens (the file's header says how):
 /// `negChoice[j]` [T] is minus the expert of each token's j-th choice,
 /// `weight[j]` its weight; `ffn(x, e)` builds expert e's FFN of rows x.
@@ -280,10 +387,7 @@ FailureOr<Value> droplessExperts(Dense &d, moe::ExpertsOp op, ArrayRef<Value> ne
   Type f32 = b.getF32Type(), f16 = b.getF16Type(), i32 = b.getI32Type();
   // Experts padded to a fractal: the choices matrix is the cube's B.
   int64_t Ep = (E + 15) / 16 * 16;
-  SmallVector<float> iota;
-  for (int64_t e = 0; e < Ep; ++e)
-    iota.push_back(-float(e));
-  Value negIota = d.constantTensor({Ep}, f32, iota);
+  Value negIota = d.negIota(Ep);
   auto chose = [&](OpBuilder &nb, Location nl, ValueRange a, size_t first) {
     Value sum;
     for (int64_t j = 0; j < K; ++j) {
@@ -430,8 +534,6 @@ LogicalResult mlir::npu::decomposeExperts(func::FuncOp func, bool dense) {
         !llvm::all_of(route->getUsers(), [&](Operation *u) { return u == op; }))
       return op.emitError() << nodeOf(op)
                             << "the NPU computes experts routed by a moe.route of their own";
-    if (route.getNGroup() != 1)
-      return route.emitError() << nodeOf(route) << "group-limited routing has no NPU lowering yet";
     moe::Activation act = op.getActivation();
     if (act == moe::Activation::Gelu)
       return op.emitError() << nodeOf(op) << "gelu experts have no NPU lowering yet";
@@ -481,29 +583,19 @@ LogicalResult mlir::npu::decomposeExperts(func::FuncOp func, bool dense) {
                      [&](OpBuilder &nb, Location nl, ValueRange a) {
                        return arith::AddFOp::create(nb, nl, a[0], d.f32(nb, nl, a[1]));
                      });
+    if (route.getNGroup() > 1)
+      select = limitToGroups(d, route, select);
     // Dropless while f16 (the cube's input for the counting products) holds
     // every count exactly.
     bool dropless = !dense && T <= 2048;
     Value gate;                                 // dense: [T, E], zero where not chosen
     SmallVector<Value> negChoice, choiceWeight; // dropless: per round, -expert and its score [T]
-    SmallVector<float> negIota;
-    for (int64_t e = 0; e < E; ++e)
-      negIota.push_back(-float(e));
-    Value negIotaE = dropless ? d.constantTensor({E}, f32, negIota) : Value();
+    Value negIotaE = dropless ? d.negIota(E) : Value();
     for (int64_t i = 0; i < K; ++i) {
-      Value best = d.reduce(select, /*max=*/true);
       if (dropless) {
-        // The lowest expert index among the row's best: the max of -e over
-        // them (a tie at the k-th place picks one, as top-k does).
-        Value candidate = d.map(
-            {T, E}, f32, {{select, d.all()}, {best, d.row()}, {negIotaE, d.col()}},
-            [&](OpBuilder &nb, Location nl, ValueRange a) {
-              Value top = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGE, a[0], a[1]);
-              // -E, not -inf: the vector unit selects by
-              // b + mask * (a - b), exact for small values.
-              return arith::SelectOp::create(nb, nl, top, a[2], d.constant(nb, nl, -double(E)));
-            });
-        Value negChosen = d.reduce(candidate, /*max=*/true);
+        // The lowest expert index among the row's best (a tie at the k-th
+        // place picks one, as top-k does).
+        Value negChosen = d.negFirstMax(select, negIotaE);
         Value score = d.reduce(
             d.map({T, E}, f32, {{scores, d.all()}, {negIotaE, d.col()}, {negChosen, d.row()}},
                   [&](OpBuilder &nb, Location nl, ValueRange a) {
@@ -513,16 +605,10 @@ LogicalResult mlir::npu::decomposeExperts(func::FuncOp func, bool dense) {
         negChoice.push_back(negChosen);
         choiceWeight.push_back(score);
         if (i + 1 < K)
-          select = d.map(
-              {T, E}, f32, {{select, d.all()}, {negIotaE, d.col()}, {negChosen, d.row()}},
-              [&](OpBuilder &nb, Location nl, ValueRange a) {
-                Value mask = d.equalMask(nb, nl, a[1], a[2]);
-                Value chosen = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT, mask,
-                                                     d.constant(nb, nl, 0.5));
-                return arith::SelectOp::create(nb, nl, chosen, d.constant(nb, nl, -1e30), a[0]);
-              });
+          select = d.without(select, negIotaE, negChosen);
         continue;
       }
+      Value best = d.reduce(select, /*max=*/true);
       SmallVector<std::pair<Value, AffineMap>> ins = {
           {select, d.all()}, {best, d.row()}, {scores, d.all()}};
       if (gate)
