@@ -89,9 +89,21 @@ struct MoeNpuInsertSyncPass
           continue;
         size_t producer = opOfSeq[p][need[p] - 1];
         int64_t *slot = &lastWait[(p * np::kNumPipes + q) * eventIds];
-        int64_t event = 0;
-        while (event < eventIds && slot[event] > int64_t(producer))
-          ++event;
+        auto freeEvent = [&] {
+          int64_t event = 0;
+          while (event < eventIds && slot[event] > int64_t(producer))
+            ++event;
+          return event;
+        };
+        int64_t event = freeEvent();
+        if (event == eventIds) {
+          // Every event is in flight (a kernel streaming many operands
+          // through slots used in turn): wait for the pipe's latest op
+          // instead, which covers the one needed and frees the events
+          // waited for since.
+          producer = opOfSeq[p].back();
+          event = freeEvent();
+        }
         if (event == eventIds) {
           ops[i]->emitError() << "more than " << eventIds << " flags from "
                               << np::name(np::Pipe(p)) << " to " << np::name(pipe)

@@ -91,7 +91,12 @@ def MoeNpuInsertSync : Pass<"moe-npu-insert-sync", "::mlir::func::FuncOp"> {
     latest such op and `npu.wait_flag` right before this one, with an event
     id free over that span; an op already ordered (transitively, through
     earlier flags) gets none. So double-buffered slots used in turn only
-    wait for the use two steps back. Running out of event ids is an error.
+    wait for the use two steps back. When every event id is in flight over
+    that span (a kernel streaming many operands through its slots), the flag
+    waits for the producing pipe's latest op instead, which covers the one
+    needed; only when that too finds none is it an error. An access at a
+    run-time offset (a view offset by an `npu.sload` register) counts as
+    touching every byte of the tensor it views.
   }];
   let dependentDialects = ["::mlir::npu::NpuDialect"];
 }

@@ -128,3 +128,39 @@ func.func @runtime_row(%idx: memref<16xi32, #npu.mem<gm>>, %rows: memref<64x16xf
   npu.dma %first, %l : memref<16x16xf32, strided<[16, 1]>, #npu.mem<gm>>, memref<16x16xf32, #npu.mem<ub>>
   return
 }
+
+// -----
+
+// Two UB slots loaded and read in turn. With one event, the flag before the
+// fourth load cannot wait for v2 (the event is still in flight for the
+// third load), so it waits for the vector unit's latest op, v3, which
+// covers v2.
+// ONE-LABEL: func.func @events_in_flight
+// ONE: npu.wait_flag vector -> mte2, 0
+// ONE-NEXT: npu.dma
+// ONE: npu.vec.abs
+// ONE-NEXT: npu.set_flag vector -> mte2, 0
+// ONE-NEXT: npu.wait_flag vector -> mte2, 0
+// ONE-NEXT: npu.dma
+// ONE-NEXT: return
+func.func @events_in_flight(%a: memref<4x64xf32, #npu.mem<gm>>) {
+  %ub = memref.alloc() : memref<196608xi8, #npu.mem<ub>>
+  %c0 = arith.constant 0 : index
+  %c256 = arith.constant 256 : index
+  %c1024 = arith.constant 1024 : index
+  %s0 = memref.view %ub[%c0][] : memref<196608xi8, #npu.mem<ub>> to memref<64xf32, #npu.mem<ub>>
+  %s1 = memref.view %ub[%c256][] : memref<196608xi8, #npu.mem<ub>> to memref<64xf32, #npu.mem<ub>>
+  %d = memref.view %ub[%c1024][] : memref<196608xi8, #npu.mem<ub>> to memref<64xf32, #npu.mem<ub>>
+  %a0 = memref.subview %a[0, 0] [1, 64] [1, 1] : memref<4x64xf32, #npu.mem<gm>> to memref<64xf32, strided<[1]>, #npu.mem<gm>>
+  %a1 = memref.subview %a[1, 0] [1, 64] [1, 1] : memref<4x64xf32, #npu.mem<gm>> to memref<64xf32, strided<[1], offset: 64>, #npu.mem<gm>>
+  %a2 = memref.subview %a[2, 0] [1, 64] [1, 1] : memref<4x64xf32, #npu.mem<gm>> to memref<64xf32, strided<[1], offset: 128>, #npu.mem<gm>>
+  %a3 = memref.subview %a[3, 0] [1, 64] [1, 1] : memref<4x64xf32, #npu.mem<gm>> to memref<64xf32, strided<[1], offset: 192>, #npu.mem<gm>>
+  npu.dma %a0, %s0 : memref<64xf32, strided<[1]>, #npu.mem<gm>>, memref<64xf32, #npu.mem<ub>>
+  npu.vec.abs %s0, %d : memref<64xf32, #npu.mem<ub>>, memref<64xf32, #npu.mem<ub>>
+  npu.dma %a1, %s1 : memref<64xf32, strided<[1], offset: 64>, #npu.mem<gm>>, memref<64xf32, #npu.mem<ub>>
+  npu.vec.abs %s1, %d : memref<64xf32, #npu.mem<ub>>, memref<64xf32, #npu.mem<ub>>
+  npu.dma %a2, %s0 : memref<64xf32, strided<[1], offset: 128>, #npu.mem<gm>>, memref<64xf32, #npu.mem<ub>>
+  npu.vec.abs %s0, %d : memref<64xf32, #npu.mem<ub>>, memref<64xf32, #npu.mem<ub>>
+  npu.dma %a3, %s1 : memref<64xf32, strided<[1], offset: 192>, #npu.mem<gm>>, memref<64xf32, #npu.mem<ub>>
+  return
+}
