@@ -466,7 +466,14 @@ FailureOr<Value> droplessExperts(Dense &d, moe::ExpertsOp op, ArrayRef<Value> ne
     return tensor::ExtractSliceOp::create(b, loc, src, offsets, sizes, strides).getResult();
   };
   // Slots of R rows: an expert may get every token, so ceil(T / R) each.
-  int64_t R = std::min<int64_t>((T + 15) / 16 * 16, 128), slots = (T + R - 1) / R;
+  // Sized for an expert's expected rows, T K / E, and half as many again:
+  // a slot streams the expert's weights once and computes all its rows
+  // (padding included), so bigger slots waste the cube and the A reloads,
+  // smaller ones read the weights again for busier experts.
+  auto fractals = [](int64_t n) { return (n + 15) / 16 * 16; };
+  int64_t expected = (3 * T * K + 2 * E - 1) / (2 * E);
+  int64_t R = std::min({fractals(expected), fractals(T), int64_t(128)});
+  int64_t slots = (T + R - 1) / R;
   int64_t total = T * K + R; // a last slot may read past the last row
   Value grouped =
       tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{total, H}, tokensType.getElementType());
