@@ -20,10 +20,24 @@
 using namespace mlir;
 using namespace mlir::npu;
 
-/// `v` (a float tensor) as `type`: a new constant when it is one.
-static Value castTensor(OpBuilder &b, Location loc, Value v, Type type) {
+namespace {
+/// Constants converted once per function, at its start: every use of a
+/// weight (an expert's, in each of its slots) shares one copy.
+struct ConvertedConstants {
+  Block *entry = nullptr;
+  DenseMap<std::pair<Value, Type>, Value> done;
+};
+} // namespace
+
+/// `v` (a float tensor) as `type`: a new constant when it is one (one per
+/// constant and type with `constants`).
+static Value castTensor(OpBuilder &b, Location loc, Value v, Type type,
+                        ConvertedConstants *constants = nullptr) {
   auto tensorType = cast<RankedTensorType>(v.getType());
   auto resultType = tensorType.clone(type);
+  if (constants)
+    if (Value done = constants->done.lookup({v, type}))
+      return done;
   if (matchPattern(v, m_Constant())) {
     if (std::optional<std::vector<char>> bytes = moe::constantRawBytes(v)) {
       const llvm::fltSemantics &to = cast<FloatType>(type).getFloatSemantics();
@@ -38,7 +52,13 @@ static Value castTensor(OpBuilder &b, Location loc, Value v, Type type) {
         uint16_t bits = uint16_t(value.bitcastToAPInt().getZExtValue());
         std::memcpy(out.data() + 2 * i, &bits, 2);
       }
-      return moe::bytesConstant(b, loc, resultType, out, "npu_weight");
+      OpBuilder::InsertionGuard guard(b);
+      if (constants)
+        b.setInsertionPointToStart(constants->entry);
+      Value converted = moe::bytesConstant(b, loc, resultType, out, "npu_weight");
+      if (constants)
+        constants->done[{v, type}] = converted;
+      return converted;
     }
   }
   Value empty = tensor::EmptyOp::create(b, loc, resultType.getShape(), type);
@@ -70,13 +90,15 @@ LogicalResult mlir::npu::convertForCube(func::FuncOp func, Type cubeType) {
         work.push_back(op);
     }
   });
+  ConvertedConstants constants;
+  constants.entry = &func.getBody().front();
   for (Operation *op : work) {
     OpBuilder b(op);
     Location loc = op->getLoc();
     if (auto attention = dyn_cast<moe::AttentionOp>(op)) {
       IRMapping map;
       for (Value v : {attention.getQuery(), attention.getKey(), attention.getValue()})
-        map.map(v, castTensor(b, loc, v, cubeType));
+        map.map(v, castTensor(b, loc, v, cubeType, &constants));
       Operation *narrow = b.clone(*op, map);
       auto outType = cast<RankedTensorType>(attention.getOutput().getType());
       narrow->getResult(0).setType(outType.clone(cubeType));
@@ -97,7 +119,8 @@ LogicalResult mlir::npu::convertForCube(func::FuncOp func, Type cubeType) {
     }
     auto linalgOp = cast<linalg::LinalgOp>(op);
     MatmulParts mm = *matchMatmul(linalgOp);
-    Value a = castTensor(b, loc, mm.a, cubeType), w = castTensor(b, loc, mm.b, cubeType);
+    Value a = castTensor(b, loc, mm.a, cubeType, &constants),
+          w = castTensor(b, loc, mm.b, cubeType, &constants);
     op->getResult(0).replaceAllUsesWith(buildMatmul(b, loc, a, w));
     op->erase();
   }

@@ -204,6 +204,22 @@ struct Dense {
 /// would otherwise copy the whole stack (64 experts: 64 copies of it).
 class StackBytes {
 public:
+  explicit StackBytes(Block *entry) : entry(entry) {}
+
+  /// The constant `make` builds for (stack, e, kind), built once, at the
+  /// function's start: an expert's slots all use one copy of its weights.
+  Value once(OpBuilder &b, Value stack, int64_t e, int kind, function_ref<Value()> make) {
+    auto key = std::make_tuple(stack.getAsOpaquePointer(), e, kind);
+    auto it = built.find(key);
+    if (it != built.end())
+      return it->second;
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(entry);
+    Value v = make();
+    built[key] = v;
+    return v;
+  }
+
   const std::optional<std::vector<char>> &raw(Value v) { return get(v, false); }
   /// Sub-byte elements one per byte.
   const std::optional<std::vector<char>> &unpacked(Value v) { return get(v, true); }
@@ -218,6 +234,8 @@ private:
     return it->second;
   }
   std::map<std::pair<const void *, bool>, std::optional<std::vector<char>>> cache;
+  std::map<std::tuple<const void *, int64_t, int>, Value> built;
+  Block *entry;
 };
 
 FailureOr<Value> slice(OpBuilder &b, Location loc, StackBytes &stacks, Value stack, int64_t e,
@@ -231,13 +249,15 @@ FailureOr<Value> slice(OpBuilder &b, Location loc, StackBytes &stacks, Value sta
   unsigned width = type.getElementTypeBitWidth() / 8;
   int64_t per = type.getNumElements() / type.getDimSize(0);
   ArrayRef<char> one(bytes->data() + e * per * width, per * width);
-  if (!transpose)
-    return moe::bytesConstant(b, loc, RankedTensorType::get({per}, type.getElementType()), one,
-                              "npu_expert_bias");
-  int64_t rows = type.getDimSize(1), cols = type.getDimSize(2);
-  std::vector<char> t = moe::transposeMatrixBytes(one, 1, rows, cols, width);
-  return moe::bytesConstant(b, loc, RankedTensorType::get({cols, rows}, type.getElementType()), t,
-                            "npu_expert_weight");
+  return stacks.once(b, stack, e, transpose, [&]() -> Value {
+    if (!transpose)
+      return moe::bytesConstant(b, loc, RankedTensorType::get({per}, type.getElementType()), one,
+                                "npu_expert_bias");
+    int64_t rows = type.getDimSize(1), cols = type.getDimSize(2);
+    std::vector<char> t = moe::transposeMatrixBytes(one, 1, rows, cols, width);
+    return moe::bytesConstant(b, loc, RankedTensorType::get({cols, rows}, type.getElementType()),
+                              t, "npu_expert_weight");
+  });
 }
 
 /// Matrix `e` of a constant stack [E, R, C] (any element type, a byte per
@@ -252,9 +272,11 @@ std::optional<Value> matrixConstant(OpBuilder &b, Location loc, StackBytes &stac
   int64_t width = std::max<int64_t>(type.getIntOrFloatBitWidth() / 8, 1);
   if (!bytes || static_cast<int64_t>(bytes->size()) != full.getNumElements() * width)
     return std::nullopt;
-  return moe::bytesConstant(
-      b, loc, RankedTensorType::get({full.getDimSize(1), full.getDimSize(2)}, type),
-      ArrayRef<char>(bytes->data() + e * per * width, per * width), "npu_expert_qweight");
+  return stacks.once(b, stack, e, /*kind=*/2, [&]() -> Value {
+    return moe::bytesConstant(
+        b, loc, RankedTensorType::get({full.getDimSize(1), full.getDimSize(2)}, type),
+        ArrayRef<char>(bytes->data() + e * per * width, per * width), "npu_expert_qweight");
+  });
 }
 
 /// x times expert e's weights of `stack` [E, N, K] (out x in). Dequantized
@@ -535,7 +557,7 @@ LogicalResult mlir::npu::decomposeExperts(func::FuncOp func, bool dense) {
   SmallVector<moe::ExpertsOp> work;
   func.walk([&](moe::ExpertsOp op) { work.push_back(op); });
   for (moe::ExpertsOp op : work) {
-    StackBytes stackBytes;
+    StackBytes stackBytes(&func.getBody().front());
     auto route = op.getWeights().getDefiningOp<moe::RouteOp>();
     if (!route || route.getIndices() != op.getIndices() ||
         !llvm::all_of(route->getUsers(), [&](Operation *u) { return u == op; }))
