@@ -61,11 +61,11 @@ LogicalResult mlir::npu::emitAttention(OpBuilder &b, Buffers &buffers, const Att
     i += a.past;
     if (a.causal && j > i)
       return false;
-    if (a.windowLeft >= 0 && j < i - a.windowLeft)
-      return false;
-    if (!a.causal && a.windowRight >= 0 && j > i + a.windowRight)
-      return false;
-    return true;
+    bool inWindow = !(a.windowLeft >= 0 && j < i - a.windowLeft) &&
+                    !(!a.causal && a.windowRight >= 0 && j > i + a.windowRight);
+    // Global tokens widen the window: the first G keys are seen by every
+    // query, the first G queries see every key.
+    return inWindow || j < a.globalTokens || i < a.globalTokens;
   };
 
   // The largest tiles whose buffers fit, Tq query rows by Tk keys (a
@@ -269,6 +269,16 @@ LogicalResult mlir::npu::emitAttention(OpBuilder &b, Buffers &buffers, const Att
           const Tile &t = tiles[i];
           int s = (slot + i) % 2;
           VecMulsOp::create(b, loc, Sv[s], scalar(scale), Sv[s]);
+          if (a.softcap > 0) {
+            // c tanh(s / c) = c - 2c / (exp(2 s / c) + 1): exact limits at
+            // both ends (exp overflows to inf, or reaches 0).
+            VecMulsOp::create(b, loc, Sv[s], scalar(2.0 / a.softcap), Sv[s]);
+            VecExpOp::create(b, loc, Sv[s], Sv[s]);
+            VecAddsOp::create(b, loc, Sv[s], scalar(1.0), Sv[s]);
+            VecRecOp::create(b, loc, Sv[s], Sv[s]);
+            VecMulsOp::create(b, loc, Sv[s], scalar(-2.0 * a.softcap), Sv[s]);
+            VecAddsOp::create(b, loc, Sv[s], scalar(a.softcap), Sv[s]);
+          }
           if (t.seen == Seen::Part)
             VecAddOp::create(b, loc, Sv[s], masks[maskOf.at({q0, t.k0})], Sv[s]);
           int nxt = 1 - cur;

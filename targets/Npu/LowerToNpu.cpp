@@ -271,11 +271,10 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
   LogicalResult lowerAttention(moe::AttentionOp op, OpBuilder &b, Buffers &buffers,
                                IRMapping &map,
                                function_ref<FailureOr<Value>(Value, Operation *)> resultMemref) {
-    if (op.getMask() || op.getLayout() || !op.getSoftcap().isZero() ||
-        op.getNumGlobalTokens() != 0)
+    if (op.getMask() || op.getLayout())
       return op.emitError() << nodeOf(op)
-                            << "attention with an explicit mask, a block layout, softcap or "
-                               "global tokens has no NPU lowering yet";
+                            << "attention with an explicit mask or a block layout has no NPU "
+                               "lowering yet";
     auto qt = cast<RankedTensorType>(op.getQuery().getType());
     auto kt = cast<RankedTensorType>(op.getKey().getType());
     Type element = qt.getElementType();
@@ -305,6 +304,8 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
                          past + kt.getDimSize(2)};
     shape.scale = op.getScale() ? op.getScale()->convertToDouble()
                                 : 1.0 / std::sqrt(double(shape.dim));
+    shape.globalTokens = op.getNumGlobalTokens();
+    shape.softcap = op.getSoftcap().convertToDouble();
     if (shape.dim % 16 || shape.heads % shape.kvHeads)
       return op.emitError() << nodeOf(op) << "attention of head dim " << shape.dim
                             << ": the NPU needs a multiple of 16";

@@ -118,6 +118,8 @@ struct AttentionShape {
   int64_t windowLeft, windowRight; // -1: unbounded
   int64_t past = 0;                // query i sits at position past + i
   int64_t realKeys = 0;            // keys beyond this are padding (masked)
+  int64_t globalTokens = 0;        // seen by and seeing every position
+  double softcap = 0;              // > 0: scores become c tanh(s / c)
 };
 
 /// out[B,H,S,D] = softmax(scale Q K^T + mask) V for f16/bf16 memrefs in

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """An f16 attention and numpy's result: ONNX Attention-23 (GQA when the kv
 heads are fewer; causal with --causal), or with --window W a moe-level MLIR
-module (moe.attention with window_left = W, causal), which ONNX's
-Attention-23 cannot say.
+module (moe.attention with window_left = W, causal; --global G first tokens
+that see and are seen by every position; --softcap C scores c tanh(s / c)),
+which ONNX's Attention-23 cannot say.
 
-    make_npu_attention.py OUT_DIR B H HKV S L D [--causal] [--window W] [--past P] [--seed S]
+    make_npu_attention.py OUT_DIR B H HKV S L D [--causal] [--window W [--global G]]
+                          [--softcap C] [--past P] [--seed S]
 
 The reference computes in f32 from the f16 inputs; query i sees key j when
 j <= i (causal) and j >= i - W (window). With --past P the model also takes
@@ -26,6 +28,8 @@ for name in ("b", "h", "hkv", "s", "l", "d"):
 p.add_argument("--causal", action="store_true")
 p.add_argument("--window", type=int, default=-1)
 p.add_argument("--past", type=int, default=0)
+p.add_argument("--global", dest="global_tokens", type=int, default=0)
+p.add_argument("--softcap", type=float, default=0.0)
 p.add_argument("--seed", type=int, default=11)
 a = p.parse_args()
 rng = np.random.default_rng(a.seed)
@@ -42,13 +46,15 @@ group = a.h // a.hkv
 kf = np.repeat(present_k.astype(np.float32), group, axis=1)
 vf = np.repeat(present_v.astype(np.float32), group, axis=1)
 scores = q.astype(np.float32) @ kf.transpose(0, 1, 3, 2) / np.sqrt(a.d)
+if a.softcap > 0:
+    scores = a.softcap * np.tanh(scores / a.softcap)
 i = np.arange(a.s)[:, None] + a.past
 j = np.arange(a.past + a.l)[None, :]
 seen = np.ones((a.s, a.past + a.l), bool)
 if causal:
     seen &= j <= i
 if a.window >= 0:
-    seen &= j >= i - a.window
+    seen &= (j >= i - a.window) | (j < a.global_tokens) | (i < a.global_tokens)
 scores = np.where(seen, scores, -np.inf)
 e = np.exp(scores - scores.max(-1, keepdims=True))
 ref = (e / e.sum(-1, keepdims=True)) @ vf
@@ -61,7 +67,7 @@ outputs = [ref.astype(np.float16)] + ([present_k, present_v] if a.past else [])
 for n, x in enumerate(outputs):
     np.save(os.path.join(a.out, "data", f"output_{n}.npy"), x)
 f16 = TensorProto.FLOAT16
-if a.window < 0:
+if a.window < 0 and a.softcap == 0:
     ins = ["q", "k", "v"] + (["", "past_key", "past_value"] if a.past else [])
     outs = ["y"] + (["present_key", "present_value"] if a.past else [])
     node = helper.make_node("Attention", ins, outs, is_causal=int(causal), name="attention")
@@ -79,12 +85,17 @@ if a.window < 0:
     model.ir_version = 10
     onnx.save(model, os.path.join(a.out, "model.onnx"))
 else:
+    attrs = ", ".join((["causal"] if causal else []) +
+                      ([f"window_left = {a.window} : i64"] if a.window >= 0 else []) +
+                      ([f"num_global_tokens = {a.global_tokens} : i64"]
+                       if a.global_tokens else []) +
+                      ([f"softcap = {a.softcap} : f64"] if a.softcap > 0 else []))
     qt = f"tensor<{a.b}x{a.h}x{a.s}x{a.d}xf16>"
     kt = f"tensor<{a.b}x{a.hkv}x{a.l}x{a.d}xf16>"
     with open(os.path.join(a.out, "model.mlir"), "w") as f:
         f.write(f"""func.func @main(%q: {qt} {{onnx.name = "q"}}, %k: {kt} {{onnx.name = "k"}},
                   %v: {kt} {{onnx.name = "v"}}) -> ({qt} {{onnx.name = "y"}}) {{
-  %y = moe.attention %q, %k, %v {{causal, window_left = {a.window} : i64}} : ({qt}, {kt}, {kt}) -> {qt}
+  %y = moe.attention %q, %k, %v {{{attrs}}} : ({qt}, {kt}, {kt}) -> {qt}
   return %y : {qt}
 }}
 """)
