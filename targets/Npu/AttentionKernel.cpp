@@ -54,6 +54,8 @@ LogicalResult mlir::npu::emitAttention(OpBuilder &b, Buffers &buffers, const Att
   int64_t B = a.batch, H = a.heads, Hkv = a.kvHeads, S = a.queries, L = a.keys, D = a.dim;
   int64_t eb = 2;
 
+  MemRefType maskType = a.mask ? cast<MemRefType>(a.mask.getType()) : MemRefType();
+  bool maskF16 = a.mask && !maskType.getElementType().isF32();
   int64_t realKeys = a.realKeys ? a.realKeys : L;
   auto visible = [&](int64_t i, int64_t j) {
     if (j >= realKeys)
@@ -99,6 +101,8 @@ LogicalResult mlir::npu::emitAttention(OpBuilder &b, Buffers &buffers, const Att
       int64_t ub = int64_t(found.size()) * alignTo(tq * tk * 4, 32) + 7 * alignTo(tq * 4, 32) +
                    3 * alignTo(tq * D * 4, 32) + 2 * alignTo(tq * tk * 4, 32) +
                    2 * alignTo(tq * tk * 2, 32) + alignTo(tq * D * 2, 32);
+      if (a.mask) // its tiles in two slots, f16 ones staged before widening
+        ub += 2 * alignTo(tq * tk * 4, 32) + (maskF16 ? 2 * alignTo(tq * tk * 2, 32) : 0);
       int64_t l1 = alignTo(tq * D * eb, 512) + 4 * alignTo(tk * D * eb, 512) +
                    2 * alignTo(tq * tk * eb, 512); // runs of one tile
       int64_t l0a = alignTo(tq * D * eb, 512) + 2 * alignTo(tq * tk * eb, 512);
@@ -150,6 +154,29 @@ LogicalResult mlir::npu::emitAttention(OpBuilder &b, Buffers &buffers, const Att
   Value Sv[2] = {ub.take({Tq, Tk}, f32), ub.take({Tq, Tk}, f32)};
   Value P16[2] = {ub.take({Tq, Tk}, in), ub.take({Tq, Tk}, in)};
   Value PV[2] = {ub.take({Tq, D}, f32), ub.take({Tq, D}, f32)};
+  // An explicit additive mask's tile per slot (f16 ones arrive in f16).
+  Value maskTile[2], maskStage[2];
+  for (int i = 0; i < 2 && a.mask; ++i) {
+    maskTile[i] = ub.take({Tq, Tk}, f32);
+    if (maskF16)
+      maskStage[i] = ub.take({Tq, Tk}, maskType.getElementType());
+  }
+  // The [Tq, Tk] block of the mask at (batch, head, query row, key), its
+  // size-1 dims broadcast.
+  auto maskBlock = [&](int64_t bi, int64_t hi, int64_t q0, int64_t k0) -> Value {
+    ArrayRef<int64_t> dims = maskType.getShape();
+    int64_t rows = dims[2] == 1 ? 1 : Tq;
+    SmallVector<int64_t> offsets = {dims[0] == 1 ? 0 : bi, dims[1] == 1 ? 0 : hi,
+                                    dims[2] == 1 ? 0 : q0, k0},
+                         sizes = {1, 1, rows, Tk}, ones(4, 1);
+    auto reduced = memref::SubViewOp::inferRankReducedResultType({rows, Tk}, maskType, offsets,
+                                                                 sizes, ones);
+    Value block = memref::SubViewOp::create(b, loc, cast<MemRefType>(reduced), a.mask, offsets,
+                                            sizes, ones);
+    if (rows == 1)
+      block = buffers.restride(block, {Tq, Tk}, {0, 1});
+    return block;
+  };
   // K and V arrive in runs of up to G consecutive key tiles per DMA (each
   // DMA pays the pipe's latency once), two runs' slots each, in L1.
   int64_t G = 1;
@@ -264,6 +291,9 @@ LogicalResult mlir::npu::emitAttention(OpBuilder &b, Buffers &buffers, const Att
           DmaOp::create(b, loc, fractals(kRuns[t.run], t.pos), transposed(ktL0[s]), DmaLayout::None);
           MmadOp::create(b, loc, qL0, ktL0[s], sL0[s], /*accumulate=*/false);
           DmaOp::create(b, loc, sL0[s], Sv[s], DmaLayout::None);
+          if (a.mask)
+            DmaOp::create(b, loc, maskBlock(bi, hi, q0, t.k0), maskF16 ? maskStage[s] : maskTile[s],
+                          DmaLayout::None);
         };
         auto stageV = [&](size_t i) {
           const Tile &t = tiles[i];
@@ -278,6 +308,11 @@ LogicalResult mlir::npu::emitAttention(OpBuilder &b, Buffers &buffers, const Att
             VecRecOp::create(b, loc, Sv[s], Sv[s]);
             VecMulsOp::create(b, loc, Sv[s], scalar(-2.0 * a.softcap), Sv[s]);
             VecAddsOp::create(b, loc, Sv[s], scalar(a.softcap), Sv[s]);
+          }
+          if (a.mask) {
+            if (maskF16)
+              VecCastOp::create(b, loc, maskStage[s], maskTile[s]);
+            VecAddOp::create(b, loc, Sv[s], maskTile[s], Sv[s]);
           }
           if (t.seen == Seen::Part)
             VecAddOp::create(b, loc, Sv[s], masks[maskOf.at({q0, t.k0})], Sv[s]);

@@ -271,10 +271,9 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
   LogicalResult lowerAttention(moe::AttentionOp op, OpBuilder &b, Buffers &buffers,
                                IRMapping &map,
                                function_ref<FailureOr<Value>(Value, Operation *)> resultMemref) {
-    if (op.getMask() || op.getLayout())
+    if (op.getLayout())
       return op.emitError() << nodeOf(op)
-                            << "attention with an explicit mask or a block layout has no NPU "
-                               "lowering yet";
+                            << "attention with a block layout has no NPU lowering yet";
     auto qt = cast<RankedTensorType>(op.getQuery().getType());
     auto kt = cast<RankedTensorType>(op.getKey().getType());
     Type element = qt.getElementType();
@@ -304,6 +303,27 @@ struct MoeNpuLowerPass : moe::impl::MoeNpuLowerBase<MoeNpuLowerPass> {
                          past + kt.getDimSize(2)};
     shape.scale = op.getScale() ? op.getScale()->convertToDouble()
                                 : 1.0 / std::sqrt(double(shape.dim));
+    if (Value mask = op.getMask()) {
+      // An additive float mask [B or 1, H or 1, S or 1, keys]: each seen
+      // tile's block is loaded and added to the scores.
+      auto maskType = cast<RankedTensorType>(mask.getType());
+      ArrayRef<int64_t> m = maskType.getShape();
+      if (!(maskType.getElementType().isF32() || maskType.getElementType().isF16()) ||
+          !maskType.hasStaticShape() || (m[0] != 1 && m[0] != shape.batch) ||
+          (m[1] != 1 && m[1] != shape.heads) || (m[2] != 1 && m[2] != shape.queries) ||
+          m[3] != shape.keys)
+        return op.emitError() << nodeOf(op) << "attention mask of type " << maskType
+                              << ": the NPU adds an f32 or f16 mask of shape [1 or "
+                              << shape.batch << ", 1 or " << shape.heads << ", 1 or "
+                              << shape.queries << ", " << shape.keys << "]";
+      if (shape.queries % 16 || shape.keys % 16)
+        return op.emitError() << nodeOf(op)
+                              << "an attention mask with lengths that are not multiples of "
+                                 "16 (padded on the NPU) has no NPU lowering yet";
+      if (!map.contains(mask))
+        return op.emitError() << nodeOf(op) << "an operand has no NPU form";
+      shape.mask = map.lookup(mask);
+    }
     shape.globalTokens = op.getNumGlobalTokens();
     shape.softcap = op.getSoftcap().convertToDouble();
     if (shape.dim % 16 || shape.heads % shape.kvHeads)

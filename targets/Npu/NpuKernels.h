@@ -120,6 +120,7 @@ struct AttentionShape {
   int64_t realKeys = 0;            // keys beyond this are padding (masked)
   int64_t globalTokens = 0;        // seen by and seeing every position
   double softcap = 0;              // > 0: scores become c tanh(s / c)
+  Value mask;                      // additive, [B or 1, H or 1, S or 1, keys] in gm
 };
 
 /// out[B,H,S,D] = softmax(scale Q K^T + mask) V for f16/bf16 memrefs in

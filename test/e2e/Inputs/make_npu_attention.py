@@ -6,7 +6,10 @@ that see and are seen by every position; --softcap C scores c tanh(s / c)),
 which ONNX's Attention-23 cannot say.
 
     make_npu_attention.py OUT_DIR B H HKV S L D [--causal] [--window W [--global G]]
-                          [--softcap C] [--past P] [--seed S]
+                          [--softcap C] [--mask] [--past P] [--seed S]
+
+With --mask the ONNX model takes an additive f16 attn_mask [B, 1, S, P + L]:
+a distance bias, and in batch 1 the last 16 keys masked with -inf.
 
 The reference computes in f32 from the f16 inputs; query i sees key j when
 j <= i (causal) and j >= i - W (window). With --past P the model also takes
@@ -30,6 +33,7 @@ p.add_argument("--window", type=int, default=-1)
 p.add_argument("--past", type=int, default=0)
 p.add_argument("--global", dest="global_tokens", type=int, default=0)
 p.add_argument("--softcap", type=float, default=0.0)
+p.add_argument("--mask", action="store_true")
 p.add_argument("--seed", type=int, default=11)
 a = p.parse_args()
 rng = np.random.default_rng(a.seed)
@@ -55,12 +59,18 @@ if causal:
     seen &= j <= i
 if a.window >= 0:
     seen &= (j >= i - a.window) | (j < a.global_tokens) | (i < a.global_tokens)
+total = a.past + a.l
+mask = (-0.05 * np.abs(i - j)[None, None]).repeat(a.b, axis=0).astype(np.float16)
+if a.b > 1:
+    mask[1, :, :, total - 16:] = -np.inf
+if a.mask:
+    scores = scores + mask.astype(np.float32)
 scores = np.where(seen, scores, -np.inf)
 e = np.exp(scores - scores.max(-1, keepdims=True))
 ref = (e / e.sum(-1, keepdims=True)) @ vf
 
 os.makedirs(os.path.join(a.out, "data"), exist_ok=True)
-feeds = [q, k, v] + ([pk, pv] if a.past else [])
+feeds = [q, k, v] + ([mask] if a.mask else []) + ([pk, pv] if a.past else [])
 for n, x in enumerate(feeds):
     np.save(os.path.join(a.out, "data", f"input_{n}.npy"), x)
 outputs = [ref.astype(np.float16)] + ([present_k, present_v] if a.past else [])
@@ -68,12 +78,16 @@ for n, x in enumerate(outputs):
     np.save(os.path.join(a.out, "data", f"output_{n}.npy"), x)
 f16 = TensorProto.FLOAT16
 if a.window < 0 and a.softcap == 0:
-    ins = ["q", "k", "v"] + (["", "past_key", "past_value"] if a.past else [])
+    ins = ["q", "k", "v"] + (["attn_mask"] if a.mask else []) + \
+        ((["past_key", "past_value"] if a.mask else ["", "past_key", "past_value"])
+         if a.past else [])
     outs = ["y"] + (["present_key", "present_value"] if a.past else [])
     node = helper.make_node("Attention", ins, outs, is_causal=int(causal), name="attention")
     inputs = [helper.make_tensor_value_info("q", f16, list(q.shape)),
               helper.make_tensor_value_info("k", f16, list(k.shape)),
               helper.make_tensor_value_info("v", f16, list(v.shape))]
+    if a.mask:
+        inputs.append(helper.make_tensor_value_info("attn_mask", f16, list(mask.shape)))
     outputs = [helper.make_tensor_value_info("y", f16, list(q.shape))]
     if a.past:
         inputs += [helper.make_tensor_value_info("past_key", f16, list(pk.shape)),
