@@ -17,6 +17,8 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 
+#include <map>
+
 using namespace mlir;
 using namespace mlir::npu;
 
@@ -195,7 +197,23 @@ Value mlir::npu::throughReshapes(Value v) {
 /// their zero points too; int4 takes twice its bytes, a quarter of f32's),
 /// their scales and zero points as [K / G, N], read along each group by a
 /// zero stride. Null for other qmatmuls.
-static Value dequantizedWeights(OpBuilder &b, Location loc, moe::QMatmulOp op, Type narrow) {
+namespace {
+/// The integer weights (and their scales and zero points) a qmatmul's
+/// constants become, built once per function at its start: an expert's
+/// slots share one copy.
+struct QuantConstants {
+  Block *entry = nullptr;
+  std::map<std::tuple<const void *, const void *, const void *>, SmallVector<Value>> built;
+  SmallVector<Value> &of(moe::QMatmulOp op) {
+    Value zp = op.getZeroPoint();
+    return built[{op.getWeight().getAsOpaquePointer(), op.getScale().getAsOpaquePointer(),
+                  zp ? zp.getAsOpaquePointer() : nullptr}];
+  }
+};
+} // namespace
+
+static Value dequantizedWeights(OpBuilder &b, Location loc, moe::QMatmulOp op, Type narrow,
+                                QuantConstants &constants) {
   auto wType = cast<RankedTensorType>(op.getWeight().getType());
   auto sType = cast<RankedTensorType>(op.getScale().getType());
   unsigned bits = wType.getElementTypeBitWidth();
@@ -259,13 +277,17 @@ static Value dequantizedWeights(OpBuilder &b, Location loc, moe::QMatmulOp op, T
   };
   Type f32 = b.getF32Type();
   auto paramType = RankedTensorType::get({groups, n}, f32);
-  SmallVector<Value> ins = {
-      moe::bytesConstant(b, loc, RankedTensorType::get({groups, group, n}, b.getI8Type()), kMajor,
-                         "npu_qweight"),
-      moe::bytesConstant(b, loc, paramType, asBytes(scaleT), "npu_qscale")};
   bool hasZp = zeroPoints || offset;
-  if (hasZp)
-    ins.push_back(moe::bytesConstant(b, loc, paramType, asBytes(zpT), "npu_qzero_point"));
+  SmallVector<Value> &ins = constants.of(op);
+  if (ins.empty()) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(constants.entry);
+    ins = {moe::bytesConstant(b, loc, RankedTensorType::get({groups, group, n}, b.getI8Type()),
+                              kMajor, "npu_qweight"),
+           moe::bytesConstant(b, loc, paramType, asBytes(scaleT), "npu_qscale")};
+    if (hasZp)
+      ins.push_back(moe::bytesConstant(b, loc, paramType, asBytes(zpT), "npu_qzero_point"));
+  }
   MLIRContext *ctx = b.getContext();
   AffineMap all = b.getMultiDimIdentityMap(3);
   AffineMap perGroup = AffineMap::get(3, 0, {b.getAffineDimExpr(0), b.getAffineDimExpr(2)}, ctx);
@@ -294,6 +316,8 @@ LogicalResult mlir::npu::rewriteQMatmulsForCube(func::FuncOp func, Type cubeType
                                                 bool int8Activations) {
   SmallVector<moe::QMatmulOp> work;
   func.walk([&](moe::QMatmulOp op) { work.push_back(op); });
+  QuantConstants constants;
+  constants.entry = &func.getBody().front();
   for (moe::QMatmulOp op : work) {
     auto wType = cast<RankedTensorType>(op.getWeight().getType());
     auto sType = cast<RankedTensorType>(op.getScale().getType());
@@ -323,15 +347,22 @@ LogicalResult mlir::npu::rewriteQMatmulsForCube(func::FuncOp func, Type cubeType
       // Weight-only: the activations stay floats (no int4 x int8 cube path).
       if (!(narrow.isF16() || narrow.isBF16()))
         return needsNarrow();
-      dq = dequantizedWeights(b, loc, op, narrow);
+      dq = dequantizedWeights(b, loc, op, narrow, constants);
       if (!dq)
         continue;
     }
     int64_t N = wType.getDimSize(0), K = wType.getDimSize(1);
     if (!dq) {
       // The integers stay integers in global memory, [K, N] for the cube.
-      Value wt = moe::bytesConstant(b, loc, RankedTensorType::get({K, N}, wType.getElementType()),
-                                    moe::transposeMatrixBytes(*w, 1, N, K, 1), "npu_qweight");
+      SmallVector<Value> &built = constants.of(op);
+      if (built.empty()) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(constants.entry);
+        built.push_back(moe::bytesConstant(
+            b, loc, RankedTensorType::get({K, N}, wType.getElementType()),
+            moe::transposeMatrixBytes(*w, 1, N, K, 1), "npu_qweight"));
+      }
+      Value wt = built.front();
       if (int8Activations) {
         op.getResult().replaceAllUsesWith(int8Product(b, loc, op, wt));
         op.erase();
