@@ -226,9 +226,11 @@ FailureOr<np::Instr> mlir::npu::instrOf(Operation *op, const GmLayout &layout,
     instr.op = np::Opcode::Dma;
     if (failed(regions({dma.getSrc(), dma.getDst()})))
       return failure();
-    if (dma.getLayout() == DmaLayout::NdToNz)
+    // A region widened to its whole tensor (a run-time offset, in sync
+    // insertion) already covers every byte the fractal view would.
+    if (dma.getLayout() == DmaLayout::NdToNz && instr.regions[0].shape.size() == 2)
       instr.regions[0] = asFractal(instr.regions[0]);
-    else if (dma.getLayout() == DmaLayout::NzToNd)
+    else if (dma.getLayout() == DmaLayout::NzToNd && instr.regions[1].shape.size() == 2)
       instr.regions[1] = asFractal(instr.regions[1]);
     return instr;
   }
