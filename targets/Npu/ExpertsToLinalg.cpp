@@ -106,6 +106,13 @@ struct Dense {
     return arith::ConstantOp::create(nb, nl, nb.getF32Type(), nb.getF32FloatAttr(float(v)));
   }
 
+  /// 1 + exp(-x): the denominator of sigmoid and SiLU.
+  Value sigmoidDenominator(OpBuilder &nb, Location nl, Value x) {
+    return arith::AddFOp::create(
+        nb, nl, constant(nb, nl, 1.0),
+        math::ExpOp::create(nb, nl, arith::NegFOp::create(nb, nl, x)));
+  }
+
   AffineMap firstRow() { // a [1, N] read along a [T, N] space
     return AffineMap::get(2, 0, {b.getAffineConstantExpr(0), b.getAffineDimExpr(1)},
                           b.getContext());
@@ -733,10 +740,7 @@ LogicalResult mlir::npu::decomposeExperts(func::FuncOp func, bool dense) {
         Value h3 = addBias(*p3, b3);
         h = d.map({rows, I}, f32, {{h1, d.all()}, {h3, d.all()}},
                   [&](OpBuilder &nb, Location nl, ValueRange a) {
-                    Value one = d.constant(nb, nl, 1.0);
-                    Value den = arith::AddFOp::create(
-                        nb, nl, one,
-                        math::ExpOp::create(nb, nl, arith::NegFOp::create(nb, nl, a[0])));
+                    Value den = d.sigmoidDenominator(nb, nl, a[0]);
                     Value silu = arith::DivFOp::create(nb, nl, a[0], den);
                     return arith::MulFOp::create(nb, nl, silu, a[1]);
                   });
@@ -745,10 +749,7 @@ LogicalResult mlir::npu::decomposeExperts(func::FuncOp func, bool dense) {
                   [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
                     if (act == moe::Activation::Relu)
                       return arith::MaximumFOp::create(nb, nl, a[0], d.constant(nb, nl, 0.0));
-                    Value one = d.constant(nb, nl, 1.0);
-                    Value den = arith::AddFOp::create(
-                        nb, nl, one,
-                        math::ExpOp::create(nb, nl, arith::NegFOp::create(nb, nl, a[0])));
+                    Value den = d.sigmoidDenominator(nb, nl, a[0]);
                     return arith::DivFOp::create(nb, nl, a[0], den);
                   });
       }
@@ -825,10 +826,7 @@ LogicalResult mlir::npu::decomposeExperts(func::FuncOp func, bool dense) {
         Value dot = d.reduce(prod, /*max=*/false);
         shared = d.map({T, H}, f32, {{shared, d.all()}, {dot, d.row()}},
                        [&](OpBuilder &nb, Location nl, ValueRange a) {
-                         Value one = d.constant(nb, nl, 1.0);
-                         Value den = arith::AddFOp::create(
-                             nb, nl, one,
-                             math::ExpOp::create(nb, nl, arith::NegFOp::create(nb, nl, a[1])));
+                         Value den = d.sigmoidDenominator(nb, nl, a[1]);
                          return arith::DivFOp::create(nb, nl, a[0], den);
                        });
       }
