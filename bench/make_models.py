@@ -14,7 +14,9 @@ compare.py divides by this machine's measured FMA peak and read bandwidth.
 experts of width 2816, top-2; a DeepSeek-style block with 2 shared and 64
 routed experts of width 512, top-6; GQA attention with 16 query and 4 kv
 heads of dim 64 at sequence 2048, causal and with a 256-token window, as
-blocks with their projections and as the attention alone), a few GB of
+blocks with their projections and as the attention alone; the attention
+alone with HuggingFace's run-time padding mask, and one decode step over a
+KV cache of 2047), a few GB of
 exports and minutes of compiling.
 """
 import json
@@ -221,23 +223,47 @@ def bf16_variant(out, source, name):
     quantized_variant(out, source, name, "--matmul-type=bf16", 1 / 2)
 
 
-def attention_block(out, name, hidden, heads, kv_heads, seq, window=0, core=False):
+def attention_block(out, name, hidden, heads, kv_heads, seq, window=0, core=False,
+                    padding=0):
     """The Llama attention block; `core`: its attention alone (q, k, v in),
     where the two compilers' work differs (the projections are the same
     matmuls on both sides and at seq 2048 cost more than a window's
-    attention)."""
+    attention); `padding`: HuggingFace's run-time mask from an
+    attention_mask input with that many padded tokens (no band a compiler
+    can see: every key tile is computed)."""
     flags = ["--hidden", str(hidden), "--heads", str(heads), "--kv-heads", str(kv_heads),
              "--seq", str(seq), "--opset", "17"]
     if window:
         flags += ["--window", str(window)]
+    if padding:
+        flags += ["--mask", "padding", "--padding", str(padding)]
     if core:
         flags += ["--core"]
     exported(out, name, "export_llama_attention.py", flags)
     dim = hidden // heads
-    # Query-key pairs the mask leaves: causal, or at most window + 1 keys.
+    # Query-key pairs the mask leaves: causal, or at most window + 1 keys
+    # (with padding, the causal pairs: what a kernel that read the mask's
+    # band could do).
     pairs = sum(min(i + 1, window + 1) if window else i + 1 for i in range(seq))
     projections = 0 if core else 2 * seq * hidden * (2 * hidden + 2 * kv_heads * dim)
     write_limits(out, name, flops=projections + 2 * 2 * heads * dim * pairs)
+
+
+def attention_decode(out, name, heads, kv_heads, past, dim):
+    """One decode step of ONNX Attention-23 with a KV cache of `past`
+    positions (causal, GQA): its floor is reading the cache once."""
+    folder = os.path.join(out, name)
+    shutil.rmtree(folder, ignore_errors=True)
+    subprocess.run([sys.executable, os.path.join(E2E_INPUTS, "make_npu_attention.py"), folder,
+                    "1", str(heads), str(kv_heads), "1", "1", str(dim), "--causal",
+                    "--past", str(past), "--f32"], check=True)
+    model = onnx.load(os.path.join(folder, "model.onnx"))
+    names = [i.name for i in model.graph.input]
+    arrays = [np.load(os.path.join(folder, "data", f"input_{i}.npy")) for i in range(len(names))]
+    outputs = [(o.name, np.load(os.path.join(folder, "data", f"output_{i}.npy")))
+               for i, o in enumerate(model.graph.output)]
+    save_inputs(folder, names, arrays, outputs)
+    write_limits(out, name, read_bytes=2 * 4 * kv_heads * (past + 1) * dim)
 
 
 def main():
@@ -263,6 +289,8 @@ def main():
         attention_block(out, "issue_sdpa_causal2048", 1024, 16, 4, 2048, core=True)
         attention_block(out, "issue_sdpa_window256_2048", 1024, 16, 4, 2048, window=256,
                         core=True)
+        attention_block(out, "issue_sdpa_padded2048", 1024, 16, 4, 2048, core=True, padding=100)
+        attention_decode(out, "issue_sdpa_decode_cache2048", 16, 4, 2047, 64)
     matmul(out)
     linear_pair(out, "decode")
     linear_pair(out, "prefill128", m=128)

@@ -126,25 +126,6 @@ struct LowerRope : OpRewritePattern<RopeOp> {
 struct LowerAttention : OpRewritePattern<AttentionOp> {
   using OpRewritePattern::OpRewritePattern;
 
-  /// `past` followed by `next` along dim 2.
-  static Value concatSeq(OpBuilder &b, Location loc, Value past, Value next) {
-    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, next);
-    OpFoldResult pastLen = tensor::getMixedSize(b, loc, past, 2);
-    Value total = arith::AddIOp::create(
-        b, loc, getValueOrCreateConstantIndexOp(b, loc, pastLen),
-        getValueOrCreateConstantIndexOp(b, loc, sizes[2]));
-    SmallVector<OpFoldResult> outSizes(sizes);
-    outSizes[2] = total;
-    auto type = cast<RankedTensorType>(next.getType());
-    Value empty = tensor::EmptyOp::create(b, loc, outSizes, type.getElementType());
-    SmallVector<OpFoldResult> zeros(4, b.getIndexAttr(0)), ones(4, b.getIndexAttr(1));
-    Value withPast = tensor::InsertSliceOp::create(b, loc, past, empty, zeros,
-                                                   tensor::getMixedSizes(b, loc, past), ones);
-    SmallVector<OpFoldResult> at(zeros);
-    at[2] = pastLen;
-    return tensor::InsertSliceOp::create(b, loc, next, withPast, at, sizes, ones);
-  }
-
   /// [B, Hkv, S, D] as [B, Hq, D, S] (transposed) or [B, Hq, S, D]: each kv
   /// head repeated for the query heads that read it.
   static Value repeatHeads(OpBuilder &b, Location loc, Value t, int64_t groups,
@@ -406,6 +387,28 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
 };
 
 } // namespace
+
+Value moe::concatSeq(OpBuilder &b, Location loc, Value past, Value next) {
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, next);
+  OpFoldResult pastLen = tensor::getMixedSize(b, loc, past, 2);
+  SmallVector<OpFoldResult> outSizes(sizes);
+  std::optional<int64_t> staticPast = getConstantIntValue(pastLen),
+                         staticNext = getConstantIntValue(sizes[2]);
+  if (staticPast && staticNext)
+    outSizes[2] = b.getIndexAttr(*staticPast + *staticNext);
+  else
+    outSizes[2] =
+        Value(arith::AddIOp::create(b, loc, getValueOrCreateConstantIndexOp(b, loc, pastLen),
+                                    getValueOrCreateConstantIndexOp(b, loc, sizes[2])));
+  auto type = cast<RankedTensorType>(next.getType());
+  Value empty = tensor::EmptyOp::create(b, loc, outSizes, type.getElementType());
+  SmallVector<OpFoldResult> zeros(4, b.getIndexAttr(0)), ones(4, b.getIndexAttr(1));
+  Value withPast = tensor::InsertSliceOp::create(b, loc, past, empty, zeros,
+                                                 tensor::getMixedSizes(b, loc, past), ones);
+  SmallVector<OpFoldResult> at(zeros);
+  at[2] = pastLen;
+  return tensor::InsertSliceOp::create(b, loc, next, withPast, at, sizes, ones);
+}
 
 void moe::populateLowerAttentionOpsPatterns(RewritePatternSet &patterns) {
   patterns.add<LowerRope, LowerAttention>(patterns.getContext());

@@ -7,10 +7,15 @@
 // when the max grows). Scores never exist beyond one tile, key tiles that a
 // causal or windowed mask hides entirely are never computed (a window costs
 // what it sees), and GQA reads each kv head where it is, without repeating
-// it. When the rows of a tile fill whole register tiles, score tiles are
+// it. Explicit masks are read a [rows x keys] block per visited tile into
+// the tile's starting value; a KV cache's keys are its concatenation
+// (queries at positions P + i); global tokens add their key tiles to every
+// row tile's and every tile to theirs; softcap caps the scores before the
+// mask. When the rows of a tile fill whole register tiles, score tiles are
 // keys x rows, so the reductions over keys run lane-wise down the tile.
 // Chosen over the direct form by shape: keys enough to tile, static
-// shapes, masks that are attributes.
+// shapes (keys and rows padded to whole tiles); block layouts take the
+// direct form.
 //
 //===----------------------------------------------------------------------===//
 
@@ -61,6 +66,18 @@ Value slice2d(OpBuilder &b, Location loc, Value source, ArrayRef<OpFoldResult> o
   return tensor::ExtractSliceOp::create(b, loc, type, source, offsets, sizes, strides);
 }
 
+/// `t` extended along `dim` to `extent`, the new entries `fill`.
+Value padDim(OpBuilder &b, Location loc, Value t, int64_t dim, int64_t extent, TypedAttr fill) {
+  auto type = cast<RankedTensorType>(t.getType());
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, t);
+  sizes[dim] = b.getIndexAttr(extent);
+  Value init = filled(b, loc, sizes, arith::ConstantOp::create(b, loc, fill));
+  SmallVector<OpFoldResult> zeros(type.getRank(), b.getIndexAttr(0)),
+      ones(type.getRank(), b.getIndexAttr(1));
+  return tensor::InsertSliceOp::create(b, loc, t, init, zeros, tensor::getMixedSizes(b, loc, t),
+                                       ones);
+}
+
 struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
   LowerAttentionTiled(MLIRContext *ctx) : OpRewritePattern(ctx, /*benefit=*/2) {}
 
@@ -68,33 +85,89 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
     auto qType = cast<RankedTensorType>(op.getQuery().getType());
     auto kType = cast<RankedTensorType>(op.getKey().getType());
     auto vType = cast<RankedTensorType>(op.getValue().getType());
-    if (!qType.hasStaticShape() || !kType.hasStaticShape() || !vType.hasStaticShape() ||
-        !qType.getElementType().isF32() || !kType.getElementType().isF32() ||
-        !vType.getElementType().isF32())
+    auto staticF32 = [](Value v) {
+      auto type = cast<RankedTensorType>(v.getType());
+      return type.hasStaticShape() && type.getElementType().isF32();
+    };
+    if (!staticF32(op.getQuery()) || !staticF32(op.getKey()) || !staticF32(op.getValue()) ||
+        (op.getPastKey() && (!staticF32(op.getPastKey()) || !staticF32(op.getPastValue()))))
       return rewriter.notifyMatchFailure(op, "static f32 operands only");
-    if (op.getMask() || op.getLayout() || op.getPastKey() ||
-        op.getSoftcap().convertToDouble() != 0.0 || op.getNumGlobalTokens() != 0)
-      return rewriter.notifyMatchFailure(op, "only attribute masks, no cache or softcap");
+    if (op.getLayout())
+      return rewriter.notifyMatchFailure(op, "block layouts take the direct form");
+    Value mask = op.getMask();
+    auto maskType = mask ? cast<RankedTensorType>(mask.getType()) : RankedTensorType();
+    if (maskType && !maskType.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "a mask of static shape only");
     int64_t batch = qType.getDimSize(0), qHeads = qType.getDimSize(1);
     int64_t rows = qType.getDimSize(2), depth = qType.getDimSize(3);
-    int64_t kvHeads = kType.getDimSize(1), keys = kType.getDimSize(2);
-    int64_t valueDepth = vType.getDimSize(3);
+    int64_t kvHeads = kType.getDimSize(1), valueDepth = vType.getDimSize(3);
+    // With a cache, query i sits at position P + i and the keys are the
+    // past ones followed by the new ones (the op's definition).
+    int64_t past =
+        op.getPastKey() ? cast<RankedTensorType>(op.getPastKey().getType()).getDimSize(2) : 0;
+    int64_t keys = past + kType.getDimSize(2);
     // Cost model: with fewer keys than a tile the direct form's one pass is
-    // as good and simpler.
-    int64_t keyTile = tileFor(keys, {64, 32});
+    // as good and simpler. Keys that no tile divides are padded to whole
+    // 64-key tiles (hidden, like masked keys): a copy of K and V, cheap
+    // beside the S x keys scores the direct form would write.
+    int64_t keyTile = keys < 64 ? 0 : tileFor(keys, {64, 32});
+    if (keys >= 64 && !keyTile)
+      keyTile = 64;
+    if (!keyTile)
+      return rewriter.notifyMatchFailure(op, "too few keys to tile");
+    // Rows that no tile divides (a prompt of any length) are padded to
+    // whole tiles too: zero queries, their outputs cut off at the end.
     int64_t rowTile = rows < 8 ? rows : tileFor(rows, {64, 32, 16, 8});
-    if (keys < 64 || !keyTile || !rowTile)
-      return rewriter.notifyMatchFailure(op, "too few keys, or untileable extents");
+    // The widest tile that pads by at most an eighth of the rows.
+    for (int64_t option : {64, 32, 16, 8})
+      if (!rowTile && (option == 8 || (llvm::divideCeil(rows, option) * option - rows) * 8 <= rows))
+        rowTile = option;
+    int64_t paddedKeys = llvm::divideCeil(keys, keyTile) * keyTile;
+    int64_t paddedRows = llvm::divideCeil(rows, rowTile) * rowTile;
 
     Location loc = op.getLoc();
     MLIRContext *ctx = getContext();
-    // Without a cache, query i sits at position i (the op's definition).
-    int64_t groups = qHeads / kvHeads, offset = 0;
+    int64_t groups = qHeads / kvHeads, offset = past;
     double scale = op.getScale() ? op.getScale()->convertToDouble()
                                  : 1.0 / std::sqrt(static_cast<double>(depth));
+    double softcap = op.getSoftcap().convertToDouble();
     bool causal = op.getCausal();
     int64_t left = op.getWindowLeft(), right = op.getWindowRight();
-    int64_t keyTiles = keys / keyTile;
+    int64_t global = op.getNumGlobalTokens();
+    int64_t keyTiles = paddedKeys / keyTile;
+
+    Value key = op.getKey(), value = op.getValue();
+    SmallVector<Value> results(1);
+    if (op.getPastKey()) {
+      key = concatSeq(rewriter, loc, op.getPastKey(), key);
+      value = concatSeq(rewriter, loc, op.getPastValue(), value);
+      for (auto [present, type] : llvm::zip(ValueRange{key, value}, op.getPresent().getTypes()))
+        results.push_back(castTo(rewriter, loc, present, type));
+    }
+    if (paddedKeys != keys) {
+      key = padDim(rewriter, loc, key, 2, paddedKeys, rewriter.getF32FloatAttr(0));
+      value = padDim(rewriter, loc, value, 2, paddedKeys, rewriter.getF32FloatAttr(0));
+      if (mask && maskType.getDimSize(3) != 1) {
+        Type element = maskType.getElementType();
+        TypedAttr hidden = element.isInteger(1)
+                               ? TypedAttr(rewriter.getBoolAttr(false))
+                               : TypedAttr(rewriter.getFloatAttr(
+                                     element, -std::numeric_limits<double>::infinity()));
+        mask = padDim(rewriter, loc, mask, 3, paddedKeys, hidden);
+        maskType = cast<RankedTensorType>(mask.getType());
+      }
+    }
+    Value query = op.getQuery();
+    if (paddedRows != rows) {
+      query = padDim(rewriter, loc, query, 2, paddedRows, rewriter.getF32FloatAttr(0));
+      if (mask && maskType.getDimSize(2) != 1) {
+        Type element = maskType.getElementType();
+        TypedAttr shown = element.isInteger(1) ? TypedAttr(rewriter.getBoolAttr(true))
+                                               : TypedAttr(rewriter.getFloatAttr(element, 0));
+        mask = padDim(rewriter, loc, mask, 2, paddedRows, shown);
+        maskType = cast<RankedTensorType>(mask.getType());
+      }
+    }
 
     // Each score tile is laid out keys x rows when the rows fill whole
     // register tiles: the softmax's maxima and sums over keys are then
@@ -111,7 +184,7 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
     // -> 68.7 ms, before the keys-major form).
     Value kvPanels;
     {
-      Value source = keysMajor ? op.getValue() : op.getKey();
+      Value source = keysMajor ? value : key;
       int64_t width = keysMajor ? valueDepth : depth;
       Value tiled = tensor::ExpandShapeOp::create(
           rewriter, loc,
@@ -125,8 +198,24 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
                      ArrayRef<int64_t>{0, 1, 2, 4, 3})
                      .getResult()[0];
     }
-    Value out = tensor::EmptyOp::create(
-        rewriter, loc, ArrayRef<int64_t>{batch, qHeads, rows, valueDepth}, rewriter.getF32Type());
+    // Keys-major tiles read the mask's [rows x keys] blocks across: a
+    // mask of whole rows and keys is transposed once per call instead, so
+    // that each block is read along its rows (an element-wise gather per
+    // tile, else: at 2048 keys, twice the time of the whole attention).
+    bool maskKeysFirst =
+        mask && keysMajor && maskType.getDimSize(2) != 1 && maskType.getDimSize(3) != 1;
+    if (maskKeysFirst) {
+      SmallVector<int64_t> shape(maskType.getShape());
+      std::swap(shape[2], shape[3]);
+      mask = linalg::TransposeOp::create(
+                 rewriter, loc, mask,
+                 tensor::EmptyOp::create(rewriter, loc, shape, maskType.getElementType()),
+                 ArrayRef<int64_t>{0, 1, 3, 2})
+                 .getResult()[0];
+    }
+    Value out = tensor::EmptyOp::create(rewriter, loc,
+                                        ArrayRef<int64_t>{batch, qHeads, paddedRows, valueDepth},
+                                        rewriter.getF32Type());
 
     // Tiles are 2-d: (keys, rows) or (rows, keys) for scores, (value
     // depth, rows) or (rows, value depth) for the output. `rowDim` is where
@@ -146,7 +235,7 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
 
     // Every (batch, head, row tile) is independent: one forall over them.
     SmallVector<OpFoldResult> ubs = {rewriter.getIndexAttr(batch), rewriter.getIndexAttr(qHeads),
-                                     rewriter.getIndexAttr(rows / rowTile)};
+                                     rewriter.getIndexAttr(paddedRows / rowTile)};
     auto forall = scf::ForallOp::create(rewriter, loc, ubs, ValueRange{out}, std::nullopt);
     {
       OpBuilder::InsertionGuard guard(rewriter);
@@ -162,7 +251,7 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
           keysMajor ? AffineMap::getPermutationMap(ArrayRef<unsigned>{1, 0}, ctx) : id2;
       Value q = generic(
           b, loc, tensor::EmptyOp::create(b, loc, tile2d(rowTile, depth), b.getF32Type()),
-          slice2d(b, loc, op.getQuery(), {bIdx, h, rowStart, b.getIndexAttr(0)}, rowTile, depth),
+          slice2d(b, loc, query, {bIdx, h, rowStart, b.getIndexAttr(0)}, rowTile, depth),
           {id2, qOut}, {IT::parallel, IT::parallel},
           [&](OpBuilder &bb, Location bl, ValueRange args) {
             linalg::YieldOp::create(
@@ -186,7 +275,36 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
             b, loc, arith::DivUIOp::create(b, loc, to, index(b, loc, keyTile)), index(b, loc, 1));
         hi = arith::MinUIOp::create(b, loc, tiles, hi);
       }
+      if (global > 0) {
+        // A tile holding a global query sees every key its causal bound
+        // leaves; the others see the global keys' tiles besides their
+        // window's.
+        Value causalHi = index(b, loc, keyTiles);
+        if (causal)
+          causalHi = arith::MinUIOp::create(
+              b, loc,
+              arith::AddIOp::create(b, loc,
+                                    arith::DivUIOp::create(b, loc, lastPos, index(b, loc, keyTile)),
+                                    index(b, loc, 1)),
+              causalHi);
+        Value globalRows = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, firstPos,
+                                                 index(b, loc, global));
+        lo = arith::SelectOp::create(b, loc, globalRows, index(b, loc, 0), lo);
+        hi = arith::SelectOp::create(b, loc, globalRows, causalHi, hi);
+      }
       hi = arith::MaxUIOp::create(b, loc, hi, lo);
+      // The loop runs over the global keys' tiles (below `globalTiles`),
+      // then over the window's from `windowFrom`: step t is key tile t
+      // before `globalTiles`, else t - globalTiles + windowFrom.
+      Value loopLo = lo, loopHi = hi, globalTiles, windowFrom;
+      if (global > 0) {
+        globalTiles =
+            arith::MinUIOp::create(b, loc, index(b, loc, llvm::divideCeil(global, keyTile)), hi);
+        windowFrom = arith::MaxUIOp::create(b, loc, lo, globalTiles);
+        loopLo = index(b, loc, 0);
+        loopHi = arith::AddIOp::create(b, loc, globalTiles,
+                                       arith::SubIOp::create(b, loc, hi, windowFrom));
+      }
 
       Value m0 = filled(b, loc, {b.getIndexAttr(rowTile)}, floatConstant(b, loc, negInf));
       Value l0 = filled(b, loc, {b.getIndexAttr(rowTile)}, floatConstant(b, loc, 0));
@@ -194,9 +312,17 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
       Value acc0 = filled(b, loc, {b.getIndexAttr(accShape[0]), b.getIndexAttr(accShape[1])},
                           floatConstant(b, loc, 0));
       auto loop = scf::ForOp::create(
-          b, loc, lo, hi, index(b, loc, 1), ValueRange{m0, l0, acc0},
-          [&](OpBuilder &nb, Location l, Value kt, ValueRange iter) {
+          b, loc, loopLo, loopHi, index(b, loc, 1), ValueRange{m0, l0, acc0},
+          [&](OpBuilder &nb, Location l, Value step, ValueRange iter) {
             Value m = iter[0], sum = iter[1], acc = iter[2];
+            Value kt = step;
+            if (global > 0) {
+              Value inGlobal =
+                  arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ult, step, globalTiles);
+              Value windowTile = arith::AddIOp::create(
+                  nb, l, arith::SubIOp::create(nb, l, step, globalTiles), windowFrom);
+              kt = arith::SelectOp::create(nb, l, inGlobal, step, windowTile);
+            }
             Value keyStart = arith::MulIOp::create(nb, l, kt, index(nb, l, keyTile));
             Value panel = tensor::ExtractSliceOp::create(
                 nb, l,
@@ -207,107 +333,224 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
                                        nb.getIndexAttr(keysMajor ? valueDepth : depth),
                                        nb.getIndexAttr(keyTile)},
                 SmallVector<OpFoldResult>(5, nb.getIndexAttr(1)));
-            // The tile starts as its mask (0, or -inf where the mask hides
-            // the key) and the scores are added to it: no zero fill, no
-            // pass of its own for masking.
+            // The tile starts as its mask (0 or the explicit mask's value,
+            // -inf where a mask hides the key) and the scores are added to
+            // it: no zero fill, no pass of its own for masking. With a
+            // softcap the scores are capped first and the mask added after.
+            SmallVector<Value> maskTile;
+            SmallVector<AffineMap> biasMaps;
+            if (mask) {
+              // The explicit mask's [rows, keys] block of this tile, each
+              // dim of size 1 broadcast.
+              ArrayRef<int64_t> shape = maskType.getShape();
+              auto at = [&](int64_t d, OpFoldResult full) {
+                return shape[d] == 1 ? OpFoldResult(nb.getIndexAttr(0)) : full;
+              };
+              int64_t maskRows = shape[2] == 1 ? 1 : rowTile;
+              int64_t maskKeys = shape[3] == 1 ? 1 : keyTile;
+              SmallVector<OpFoldResult> offsets = {at(0, bIdx), at(1, h), at(2, rowStart),
+                                                   at(3, keyStart)};
+              SmallVector<int64_t> sizes = {maskRows, maskKeys};
+              AffineExpr zero = getAffineConstantExpr(0, ctx);
+              SmallVector<AffineExpr> exprs = {maskRows == 1 ? zero : getAffineDimExpr(rowDim, ctx),
+                                               maskKeys == 1 ? zero
+                                                             : getAffineDimExpr(1 - rowDim, ctx)};
+              if (maskKeysFirst) {
+                std::swap(offsets[2], offsets[3]);
+                std::swap(sizes[0], sizes[1]);
+                std::swap(exprs[0], exprs[1]);
+              }
+              maskTile.push_back(tensor::ExtractSliceOp::create(
+                  nb, l, RankedTensorType::get(sizes, maskType.getElementType()), mask, offsets,
+                  ArrayRef<OpFoldResult>{nb.getIndexAttr(1), nb.getIndexAttr(1),
+                                         nb.getIndexAttr(sizes[0]), nb.getIndexAttr(sizes[1])},
+                  SmallVector<OpFoldResult>(4, nb.getIndexAttr(1))));
+              biasMaps.push_back(AffineMap::get(2, 0, exprs, ctx));
+            }
+            biasMaps.push_back(id2);
             Value bias = generic(
                 nb, l, tensor::EmptyOp::create(nb, l, tile2d(rowTile, keyTile), nb.getF32Type()),
-                ValueRange{}, {id2}, {IT::parallel, IT::parallel},
-                [&](OpBuilder &bb, Location bl, ValueRange) {
+                maskTile, biasMaps, {IT::parallel, IT::parallel},
+                [&](OpBuilder &bb, Location bl, ValueRange args) {
                   Value qPos = arith::AddIOp::create(bb, bl, firstPos,
                                                      linalg::IndexOp::create(bb, bl, rowDim));
                   Value kPos = arith::AddIOp::create(bb, bl, keyStart,
                                                      linalg::IndexOp::create(bb, bl, 1 - rowDim));
+                  auto compare = [&](arith::CmpIPredicate pred, Value a, Value c) {
+                    return Value(arith::CmpIOp::create(bb, bl, pred, a, c));
+                  };
                   Value visible = arith::ConstantIntOp::create(bb, bl, 1, 1);
-                  auto both = [&](arith::CmpIPredicate pred, Value a, Value c) {
-                    visible = arith::AndIOp::create(bb, bl, visible,
-                                                    arith::CmpIOp::create(bb, bl, pred, a, c));
+                  auto both = [&](Value cond) {
+                    visible = arith::AndIOp::create(bb, bl, visible, cond);
                   };
                   if (causal)
-                    both(arith::CmpIPredicate::ule, kPos, qPos);
-                  if (right >= 0)
-                    both(arith::CmpIPredicate::ule, kPos,
-                         arith::AddIOp::create(bb, bl, qPos, index(bb, bl, right)));
-                  if (left >= 0)
-                    both(arith::CmpIPredicate::sge,
-                         arith::AddIOp::create(bb, bl, kPos, index(bb, bl, left)), qPos);
+                    both(compare(arith::CmpIPredicate::ule, kPos, qPos));
+                  if (left >= 0 || right >= 0) {
+                    Value inWindow = arith::ConstantIntOp::create(bb, bl, 1, 1);
+                    if (right >= 0)
+                      inWindow = arith::AndIOp::create(
+                          bb, bl, inWindow,
+                          compare(arith::CmpIPredicate::ule, kPos,
+                                  arith::AddIOp::create(bb, bl, qPos, index(bb, bl, right))));
+                    if (left >= 0)
+                      inWindow = arith::AndIOp::create(
+                          bb, bl, inWindow,
+                          compare(arith::CmpIPredicate::sge,
+                                  arith::AddIOp::create(bb, bl, kPos, index(bb, bl, left)), qPos));
+                    if (global > 0) {
+                      Value g = index(bb, bl, global);
+                      inWindow = arith::OrIOp::create(
+                          bb, bl, inWindow,
+                          arith::OrIOp::create(bb, bl, compare(arith::CmpIPredicate::ult, kPos, g),
+                                               compare(arith::CmpIPredicate::ult, qPos, g)));
+                    }
+                    both(inWindow);
+                  }
+                  if (paddedKeys != keys)
+                    both(compare(arith::CmpIPredicate::ult, kPos, index(bb, bl, keys)));
+                  Value shown = floatConstant(bb, bl, 0);
+                  if (mask) {
+                    if (args[0].getType().isInteger(1))
+                      both(args[0]);
+                    else
+                      shown = convertFloat(bb, bl, args[0], bb.getF32Type());
+                  }
                   linalg::YieldOp::create(
                       bb, bl,
-                      Value(arith::SelectOp::create(bb, bl, visible, floatConstant(bb, bl, 0),
+                      Value(arith::SelectOp::create(bb, bl, visible, shown,
                                                     floatConstant(bb, bl, negInf))));
                 });
-            Value scores;
-            if (keysMajor) {
-              Value keysTile = slice2d(nb, l, op.getKey(),
-                                       {bIdx, kvh, keyStart, nb.getIndexAttr(0)}, keyTile, depth);
-              scores = matmulInto(nb, l, keysTile, q, bias);
-            } else {
-              scores = matmulInto(nb, l, q, panel, bias);
+            // The tile's scores, softmax step and P V (every value the
+            // loop carries, updated).
+            auto computeTile = [&](OpBuilder &nb, Location l) -> SmallVector<Value> {
+              Value scoresInit = bias;
+              if (softcap > 0)
+                scoresInit = filled(nb, l,
+                                    {nb.getIndexAttr(tile2d(rowTile, keyTile)[0]),
+                                     nb.getIndexAttr(tile2d(rowTile, keyTile)[1])},
+                                    floatConstant(nb, l, 0));
+              Value scores;
+              if (keysMajor) {
+                Value keysTile =
+                    slice2d(nb, l, key, {bIdx, kvh, keyStart, nb.getIndexAttr(0)}, keyTile, depth);
+                scores = matmulInto(nb, l, keysTile, q, scoresInit);
+              } else {
+                scores = matmulInto(nb, l, q, panel, scoresInit);
+              }
+              if (softcap > 0)
+                scores = generic(
+                    nb, l, scores, bias, {id2, id2}, {IT::parallel, IT::parallel},
+                    [&](OpBuilder &bb, Location bl, ValueRange args) {
+                      Value c = floatConstant(bb, bl, softcap);
+                      Value capped = arith::MulFOp::create(
+                          bb, bl, c,
+                          math::TanhOp::create(bb, bl, arith::DivFOp::create(bb, bl, args[1], c)));
+                      linalg::YieldOp::create(
+                          bb, bl, Value(arith::AddFOp::create(bb, bl, capped, args[0])));
+                    });
+              // The new running max and its rescaling of what came before
+              // (one generic: the max is updated in place), then the
+              // exponentials against it, 0 for hidden keys. Every running
+              // value is updated in place, so the loop carries its buffers.
+              // maxnumf: a NaN score still reaches the output through its
+              // exponential, and maximumf's NaN handling costs a compare per
+              // step.
+              Value tileMax = generic(
+                  nb, l, filled(nb, l, {nb.getIndexAttr(rowTile)}, floatConstant(nb, l, negInf)),
+                  scores, {id2, row}, overKeys, [](OpBuilder &bb, Location bl, ValueRange args) {
+                    linalg::YieldOp::create(
+                        bb, bl, Value(arith::MaxNumFOp::create(bb, bl, args[1], args[0])));
+                  });
+              auto expShifted = [&](OpBuilder &bb, Location bl, Value s, Value max) {
+                Value hidden = arith::CmpFOp::create(bb, bl, arith::CmpFPredicate::OEQ, s,
+                                                     floatConstant(bb, bl, negInf));
+                Value e = math::ExpOp::create(bb, bl, arith::SubFOp::create(bb, bl, s, max));
+                return Value(arith::SelectOp::create(bb, bl, hidden, floatConstant(bb, bl, 0), e));
+              };
+              Value alphaInit =
+                  tensor::EmptyOp::create(nb, l, ArrayRef<int64_t>{rowTile}, nb.getF32Type());
+              auto update = linalg::GenericOp::create(
+                  nb, l, TypeRange{m.getType(), alphaInit.getType()}, ValueRange{tileMax},
+                  ValueRange{m, alphaInit}, ArrayRef<AffineMap>{id1, id1, id1},
+                  ArrayRef<IT>{IT::parallel}, [&](OpBuilder &bb, Location bl, ValueRange args) {
+                    Value mNew = arith::MaximumFOp::create(bb, bl, args[1], args[0]);
+                    linalg::YieldOp::create(bb, bl,
+                                            ValueRange{mNew, expShifted(bb, bl, args[1], mNew)});
+                  });
+              Value mNew = update.getResult(0), alpha = update.getResult(1);
+              Value p =
+                  generic(nb, l, scores, mNew, {row, id2}, {IT::parallel, IT::parallel},
+                          [&](OpBuilder &bb, Location bl, ValueRange args) {
+                            linalg::YieldOp::create(bb, bl, expShifted(bb, bl, args[1], args[0]));
+                          });
+              Value rowSum =
+                  generic(nb, l, filled(nb, l, {nb.getIndexAttr(rowTile)}, floatConstant(nb, l, 0)),
+                          p, {id2, row}, overKeys, [](OpBuilder &bb, Location bl, ValueRange args) {
+                            linalg::YieldOp::create(
+                                bb, bl, Value(arith::AddFOp::create(bb, bl, args[1], args[0])));
+                          });
+              Value sumNew =
+                  generic(nb, l, sum, ValueRange{alpha, rowSum}, {id1, id1, id1}, {IT::parallel},
+                          [](OpBuilder &bb, Location bl, ValueRange args) {
+                            Value scaled = arith::MulFOp::create(bb, bl, args[2], args[0]);
+                            linalg::YieldOp::create(
+                                bb, bl, Value(arith::AddFOp::create(bb, bl, scaled, args[1])));
+                          });
+              // The output so far, rescaled in place, takes this tile's P V.
+              Value rescaled =
+                  generic(nb, l, acc, ValueRange{alpha}, {row, id2}, {IT::parallel, IT::parallel},
+                          [](OpBuilder &bb, Location bl, ValueRange args) {
+                            linalg::YieldOp::create(
+                                bb, bl, Value(arith::MulFOp::create(bb, bl, args[1], args[0])));
+                          });
+              Value accNew;
+              if (keysMajor) {
+                accNew = matmulInto(nb, l, panel, p, rescaled);
+              } else {
+                Value vTile = slice2d(nb, l, value, {bIdx, kvh, keyStart, nb.getIndexAttr(0)},
+                                      keyTile, valueDepth);
+                accNew = matmulInto(nb, l, p, vTile, rescaled);
+              }
+              return {mNew, sumNew, accNew};
+            };
+            if (!mask) {
+              scf::YieldOp::create(nb, l, computeTile(nb, l));
+              return;
             }
-            // The new running max and its rescaling of what came before
-            // (one generic: the max is updated in place), then the
-            // exponentials against it, 0 for hidden keys. Every running
-            // value is updated in place, so the loop carries its buffers.
-            // maxnumf: a NaN score still reaches the output through its
-            // exponential, and maximumf's NaN handling costs a compare per
-            // step.
-            Value tileMax = generic(
-                nb, l, filled(nb, l, {nb.getIndexAttr(rowTile)}, floatConstant(nb, l, negInf)),
-                scores, {id2, row}, overKeys, [](OpBuilder &bb, Location bl, ValueRange args) {
+            // A tile whose every score an explicit mask hides (-inf, or
+            // below -1e30: HuggingFace fills with the float minimum) adds
+            // exactly nothing once each row has seen a key it shows (its
+            // exponentials underflow to 0 against the row's max): skipped.
+            // Before that it still counts, as the direct form counts it (a
+            // row that every key's minimum hides averages them all).
+            Value floor = floatConstant(nb, l, -1e30);
+            AffineMap toScalar2 = AffineMap::get(2, 0, {}, ctx);
+            AffineMap toScalar1 = AffineMap::get(1, 0, {}, ctx);
+            Value top = generic(
+                nb, l, filled(nb, l, {}, floatConstant(nb, l, negInf)), bias, {id2, toScalar2},
+                {IT::reduction, IT::reduction}, [](OpBuilder &bb, Location bl, ValueRange args) {
                   linalg::YieldOp::create(
                       bb, bl, Value(arith::MaxNumFOp::create(bb, bl, args[1], args[0])));
                 });
-            auto expShifted = [&](OpBuilder &bb, Location bl, Value s, Value max) {
-              Value hidden = arith::CmpFOp::create(bb, bl, arith::CmpFPredicate::OEQ, s,
-                                                   floatConstant(bb, bl, negInf));
-              Value e = math::ExpOp::create(bb, bl, arith::SubFOp::create(bb, bl, s, max));
-              return Value(arith::SelectOp::create(bb, bl, hidden, floatConstant(bb, bl, 0), e));
-            };
-            Value alphaInit =
-                tensor::EmptyOp::create(nb, l, ArrayRef<int64_t>{rowTile}, nb.getF32Type());
-            auto update = linalg::GenericOp::create(
-                nb, l, TypeRange{m.getType(), alphaInit.getType()}, ValueRange{tileMax},
-                ValueRange{m, alphaInit}, ArrayRef<AffineMap>{id1, id1, id1},
-                ArrayRef<IT>{IT::parallel}, [&](OpBuilder &bb, Location bl, ValueRange args) {
-                  Value mNew = arith::MaximumFOp::create(bb, bl, args[1], args[0]);
-                  linalg::YieldOp::create(bb, bl,
-                                          ValueRange{mNew, expShifted(bb, bl, args[1], mNew)});
+            Value lowest = generic(
+                nb, l, filled(nb, l, {}, floatConstant(nb, l, -negInf)), m, {id1, toScalar1},
+                {IT::reduction}, [](OpBuilder &bb, Location bl, ValueRange args) {
+                  linalg::YieldOp::create(
+                      bb, bl, Value(arith::MinimumFOp::create(bb, bl, args[1], args[0])));
                 });
-            Value mNew = update.getResult(0), alpha = update.getResult(1);
-            Value p =
-                generic(nb, l, scores, mNew, {row, id2}, {IT::parallel, IT::parallel},
-                        [&](OpBuilder &bb, Location bl, ValueRange args) {
-                          linalg::YieldOp::create(bb, bl, expShifted(bb, bl, args[1], args[0]));
-                        });
-            Value rowSum =
-                generic(nb, l, filled(nb, l, {nb.getIndexAttr(rowTile)}, floatConstant(nb, l, 0)),
-                        p, {id2, row}, overKeys, [](OpBuilder &bb, Location bl, ValueRange args) {
-                          linalg::YieldOp::create(
-                              bb, bl, Value(arith::AddFOp::create(bb, bl, args[1], args[0])));
-                        });
-            Value sumNew =
-                generic(nb, l, sum, ValueRange{alpha, rowSum}, {id1, id1, id1}, {IT::parallel},
-                        [](OpBuilder &bb, Location bl, ValueRange args) {
-                          Value scaled = arith::MulFOp::create(bb, bl, args[2], args[0]);
-                          linalg::YieldOp::create(
-                              bb, bl, Value(arith::AddFOp::create(bb, bl, scaled, args[1])));
-                        });
-            // The output so far, rescaled in place, takes this tile's P V.
-            Value rescaled =
-                generic(nb, l, acc, ValueRange{alpha}, {row, id2}, {IT::parallel, IT::parallel},
-                        [](OpBuilder &bb, Location bl, ValueRange args) {
-                          linalg::YieldOp::create(
-                              bb, bl, Value(arith::MulFOp::create(bb, bl, args[1], args[0])));
-                        });
-            Value accNew;
-            if (keysMajor) {
-              accNew = matmulInto(nb, l, panel, p, rescaled);
-            } else {
-              Value vTile = slice2d(nb, l, op.getValue(), {bIdx, kvh, keyStart, nb.getIndexAttr(0)},
-                                    keyTile, valueDepth);
-              accNew = matmulInto(nb, l, p, vTile, rescaled);
-            }
-            scf::YieldOp::create(nb, l, ValueRange{mNew, sumNew, accNew});
+            Value hidden = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OLE,
+                                                 tensor::ExtractOp::create(nb, l, top), floor);
+            Value seen = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGT,
+                                               tensor::ExtractOp::create(nb, l, lowest), floor);
+            auto skip = scf::IfOp::create(
+                nb, l, arith::AndIOp::create(nb, l, hidden, seen),
+                [&](OpBuilder &tb, Location tl) {
+                  scf::YieldOp::create(tb, tl, ValueRange{m, sum, acc});
+                },
+                [&](OpBuilder &eb, Location el) {
+                  scf::YieldOp::create(eb, el, computeTile(eb, el));
+                });
+            scf::YieldOp::create(nb, l, skip.getResults());
           });
       // Rows that saw no key give zeros; keys-major, the output tile is
       // transposed back here.
@@ -332,7 +575,16 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
       tensor::ParallelInsertSliceOp::create(b, loc, tile, forall.getRegionIterArgs()[0], offsets,
                                             sizes, strides);
     }
-    rewriter.replaceOp(op, ValueRange{forall.getResult(0)});
+    results[0] = forall.getResult(0);
+    if (paddedRows != rows)
+      results[0] = tensor::ExtractSliceOp::create(
+          rewriter, loc, qType.clone(ArrayRef<int64_t>{batch, qHeads, rows, valueDepth}),
+          results[0],
+          ArrayRef<OpFoldResult>(SmallVector<OpFoldResult>(4, rewriter.getIndexAttr(0))),
+          ArrayRef<OpFoldResult>{rewriter.getIndexAttr(batch), rewriter.getIndexAttr(qHeads),
+                                 rewriter.getIndexAttr(rows), rewriter.getIndexAttr(valueDepth)},
+          ArrayRef<OpFoldResult>(SmallVector<OpFoldResult>(4, rewriter.getIndexAttr(1))));
+    rewriter.replaceOp(op, results);
     return success();
   }
 };

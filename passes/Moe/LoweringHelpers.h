@@ -190,6 +190,10 @@ inline Value matrixOf(OpBuilder &b, Location loc, Value stacked, OpFoldResult in
       stacked, offsets, sizes, strides);
 }
 
+/// The keys (or values) of a KV cache: `past` [B, H, P, D] followed by
+/// `next` [B, H, S, D] along the sequence.
+Value concatSeq(OpBuilder &b, Location loc, Value past, Value next);
+
 /// `result[..., n] + bias[n]` as one elementwise linalg.generic.
 Value addBias(OpBuilder &b, Location loc, Value result, Value bias);
 

@@ -40,8 +40,10 @@ static constexpr const char *kCpuLowering =
     "func.func(scf-forall-to-parallel),convert-scf-to-openmp,canonicalize,"
     "func.func(convert-linalg-to-loops,convert-vector-to-scf{full-unroll}),"
     "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
-    "convert-math-to-funcs{convert-ctlz=false},convert-vector-to-llvm,"
-    "finalize-memref-to-llvm{use-generic-functions},moe-cpu-fma-to-fmuladd,convert-math-to-llvm,convert-math-to-libm,"
+    "convert-math-to-funcs{convert-ctlz=false},"
+    "convert-vector-to-llvm{vector-transpose-lowering=shuffle16x16},"
+    "finalize-memref-to-llvm{use-generic-functions},moe-cpu-fma-to-fmuladd,convert-math-to-llvm,"
+    "convert-math-to-libm,"
     "convert-arith-to-llvm,convert-index-to-llvm,convert-cf-to-llvm,"
     "convert-func-to-llvm,convert-ub-to-llvm,convert-openmp-to-llvm,"
     "reconcile-unrealized-casts";

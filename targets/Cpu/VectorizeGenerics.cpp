@@ -9,8 +9,9 @@
 // dependent scalar chain LLVM may not reorder. An elementwise op of 1 MiB
 // or more outside any loop is first spread over threads along its
 // outermost loop. Ops whose innermost loop walks some operand with a
-// stride (transposes), whose innermost extent is not static, or that hold
-// i1 (a byte in memory, a bit in a vector) stay scalar loops. exp, tanh,
+// stride, whose innermost extent is not static, or that hold i1 (a byte
+// in memory, a bit in a vector) stay scalar loops, except transposes of
+// the last two dims, done in 16 x 16 blocks in registers. exp, tanh,
 // erf and log on vectors become upstream's polynomial approximations:
 // LLVM would call libm once per lane.
 //
@@ -160,6 +161,73 @@ static void tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op,
     vectorizeOne(rewriter, piece);
 }
 
+/// Whether `op` transposes its last two loops: all-parallel, static, a
+/// plain body, some operand of 32-bit elements indexed by every loop in
+/// order but the last two swapped, the others indexed in loop order
+/// (broadcasts allowed), and the last two loops whole 16 x 16 blocks.
+static bool isBlockTranspose(linalg::LinalgOp op) {
+  unsigned loops = op.getNumLoops();
+  if (loops < 2 || !op.hasPureTensorSemantics() || !isStatic(op) ||
+      op.getNumParallelLoops() != loops || op.hasIndexSemantics())
+    return false;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  if (ranges[loops - 1] % 16 != 0 || ranges[loops - 2] % 16 != 0)
+    return false;
+  bool plain = true;
+  op.getBlock()->walk([&](Operation *inner) {
+    if (isa<tensor::ExtractOp>(inner) || inner->getNumRegions() != 0)
+      plain = false;
+  });
+  if (!plain)
+    return false;
+  SmallVector<unsigned> order = llvm::to_vector(llvm::seq<unsigned>(0, loops));
+  std::swap(order[loops - 1], order[loops - 2]);
+  AffineMap swapped = AffineMap::getPermutationMap(order, op.getContext());
+  bool any = false;
+  for (OpOperand &operand : op->getOpOperands()) {
+    auto type = dyn_cast<RankedTensorType>(operand.get().getType());
+    if (!type || !type.getElementType().isIntOrFloat() ||
+        type.getElementType().getIntOrFloatBitWidth() < 8)
+      return false;
+    AffineMap map = op.getMatchingIndexingMap(&operand);
+    if (map == swapped) {
+      if (type.getElementType().getIntOrFloatBitWidth() != 32)
+        return false;
+      any = true;
+      continue;
+    }
+    // In loop order: a broadcast's dims rise, as an identity's do.
+    int64_t last = -1;
+    for (AffineExpr expr : map.getResults()) {
+      auto dim = dyn_cast<AffineDimExpr>(expr);
+      if (!dim || static_cast<int64_t>(dim.getPosition()) <= last)
+        return false;
+      last = dim.getPosition();
+    }
+  }
+  return any && succeeded(linalg::vectorizeOpPrecondition(op));
+}
+
+/// A transpose of the last two loops in 16 x 16 blocks: each block is
+/// read as 16 rows of 16 lanes and transposed in registers (shuffles; see
+/// the vector-to-LLVM lowering's options in CpuPipeline.cpp). As a
+/// scalar loop each element read is a cache line of its own (a
+/// 2048 x 2048 attention mask took 28 ms; the Q, K and V panels of the
+/// flash form are transposed the same way), or a gather when LLVM
+/// vectorises the loop. Big ones are spread over threads first.
+static void vectorizeBlockTranspose(RewriterBase &rewriter, linalg::LinalgOp op) {
+  if (SmallVector<Operation *> pieces = spreadOverThreads(rewriter, op); !pieces.empty()) {
+    for (Operation *piece : pieces)
+      if (auto linalgPiece = dyn_cast<linalg::LinalgOp>(piece))
+        if (isBlockTranspose(linalgPiece))
+          vectorizeBlockTranspose(rewriter, linalgPiece);
+    return;
+  }
+  SmallVector<int64_t> sizes(op.getNumLoops(), 1);
+  sizes[sizes.size() - 1] = sizes[sizes.size() - 2] = 16;
+  tileAndVectorize(rewriter, op, sizes);
+}
+
 /// Vectorises `op` along its innermost loop when isVectorizable: outer
 /// loops become scalar loops of one step, the innermost a vector of up to
 /// 64 lanes. A longer innermost reduction is first split into
@@ -167,8 +235,11 @@ static void tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op,
 /// vector step adding up to kPartialRows rows of the input to them, then
 /// the partials are reduced once.
 static void vectorizeAlongInnermost(RewriterBase &rewriter, linalg::LinalgOp op) {
-  if (!isVectorizable(op))
+  if (!isVectorizable(op)) {
+    if (isBlockTranspose(op))
+      vectorizeBlockTranspose(rewriter, op);
     return;
+  }
   // A constant index in a map (keepdims' 0, numpy broadcasting) is read
   // as a loop by upstream's split reduction, and makes the vector
   // patterns below cycle: a reduction's unit dims go first. Elementwise

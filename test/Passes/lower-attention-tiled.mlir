@@ -83,11 +83,130 @@ func.func @rows_major(%q: tensor<1x2x48x16xf32>, %k: tensor<1x1x128x16xf32>, %v:
 
 // -----
 
-// Few keys, or an explicit mask: the direct form.
+// Few keys: the direct form.
 // CHECK-LABEL: func @short
 // CHECK-NOT: scf.forall
 // CHECK: return
 func.func @short(%q: tensor<1x2x16x16xf32>, %k: tensor<1x2x16x16xf32>, %v: tensor<1x2x16x16xf32>) -> tensor<1x2x16x16xf32> {
   %0 = moe.attention %q, %k, %v {causal} : (tensor<1x2x16x16xf32>, tensor<1x2x16x16xf32>, tensor<1x2x16x16xf32>) -> tensor<1x2x16x16xf32>
   return %0 : tensor<1x2x16x16xf32>
+}
+
+// -----
+
+// A block layout: the direct form.
+// CHECK-LABEL: func @layout
+// CHECK-NOT: scf.forall
+// CHECK: return
+func.func @layout(%q: tensor<1x2x128x16xf32>, %k: tensor<1x2x128x16xf32>, %v: tensor<1x2x128x16xf32>, %l: tensor<1x2x2xi1>) -> tensor<1x2x128x16xf32> {
+  %0 = moe.attention %q, %k, %v layout %l {block_size = 64 : i64} : (tensor<1x2x128x16xf32>, tensor<1x2x128x16xf32>, tensor<1x2x128x16xf32>, tensor<1x2x2xi1>) -> tensor<1x2x128x16xf32>
+  return %0 : tensor<1x2x128x16xf32>
+}
+
+// -----
+
+// An explicit additive mask [B, 1, S, keys]: transposed once per call
+// (the tiles are keys x rows), each visited tile starts as its block of
+// the mask (batch b, head 0: broadcast), -inf where the causal mask hides
+// the key; the scores are added to it as before. Once every row of the
+// tile has seen a key (the running maxima above -1e30), a tile whose
+// block the mask hides entirely (all at or below -1e30) is skipped.
+// CHECK-LABEL: func @explicit_mask
+// CHECK:     %[[MASKT:.*]] = linalg.transpose ins(%arg3 : tensor<2x1x128x128xf32>) {{.*}} permutation = [0, 1, 3, 2]
+// CHECK:     scf.forall (%[[B:.*]], %[[H:.*]], %[[T:.*]]) in (2, 4, 2)
+// CHECK:       %[[ROW:.*]] = arith.muli %[[T]], %c64
+// CHECK:       scf.for %[[KT:.*]] = %c0 to {{.*}} iter_args(%[[M:.*]] = %{{.*}}, %[[L:.*]] = %{{.*}}, %[[ACC:.*]] = %{{.*}})
+// CHECK:         %[[KSTART:.*]] = arith.muli %[[KT]], %c64
+// CHECK:         %[[BLOCK:.*]] = tensor.extract_slice %[[MASKT]][%[[B]], 0, %[[KSTART]], %[[ROW]]] [1, 1, 64, 64] [1, 1, 1, 1] : tensor<2x1x128x128xf32> to tensor<64x64xf32>
+// CHECK:         %[[BIAS:.*]] = linalg.generic {indexing_maps = [#[[ID:.*]], #[[ID]]], {{.*}} ins(%[[BLOCK]] : tensor<64x64xf32>) outs(%{{.*}} : tensor<64x64xf32>)
+// CHECK:           arith.cmpi ule
+// CHECK:           arith.select %{{.*}}, %{{.*}}, %cst
+// CHECK:         %[[TOP:.*]] = linalg.generic {{.*}} iterator_types = ["reduction", "reduction"]} ins(%[[BIAS]] : tensor<64x64xf32>)
+// CHECK:           arith.maxnumf
+// CHECK:         %[[LOW:.*]] = linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%[[M]] : tensor<64xf32>)
+// CHECK:           arith.minimumf
+// CHECK:         %[[TOPV:.*]] = tensor.extract %[[TOP]][]
+// CHECK:         %[[HIDDEN:.*]] = arith.cmpf ole, %[[TOPV]], %[[FLOOR:.*]] : f32
+// CHECK:         %[[LOWV:.*]] = tensor.extract %[[LOW]][]
+// CHECK:         %[[SEEN:.*]] = arith.cmpf ogt, %[[LOWV]], %[[FLOOR]] : f32
+// CHECK:         %[[SKIP:.*]] = arith.andi %[[HIDDEN]], %[[SEEN]]
+// CHECK:         scf.if %[[SKIP]]
+// CHECK:           scf.yield %[[M]], %[[L]], %[[ACC]]
+// CHECK:         } else {
+// CHECK:           linalg.generic {{.*}} outs(%[[BIAS]] : tensor<64x64xf32>)
+// CHECK-NOT: moe.attention
+func.func @explicit_mask(%q: tensor<2x4x128x32xf32>, %k: tensor<2x2x128x32xf32>, %v: tensor<2x2x128x32xf32>, %m: tensor<2x1x128x128xf32>) -> tensor<2x4x128x32xf32> {
+  %0 = moe.attention %q, %k, %v mask %m {causal} : (tensor<2x4x128x32xf32>, tensor<2x2x128x32xf32>, tensor<2x2x128x32xf32>, tensor<2x1x128x128xf32>) -> tensor<2x4x128x32xf32>
+  return %0 : tensor<2x4x128x32xf32>
+}
+
+// -----
+
+// A KV cache of 100 before 8 new keys: the presents are the
+// concatenations, the keys padded to 128 with zeros (two 64-key tiles), a
+// key at or past 108 hidden; the 8 queries sit at positions 100..107, so
+// the causal bound is taken from 100 + the row.
+// CHECK-LABEL: func @cache
+// CHECK-DAG: %[[PK:.*]] = tensor.insert_slice %arg3 into %{{.*}}[0, 0, 100, 0] [1, 2, 8, 64] {{.*}} into tensor<1x2x108x64xf32>
+// CHECK-DAG: %[[PV:.*]] = tensor.insert_slice %arg4 into %{{.*}}[0, 0, 100, 0] [1, 2, 8, 64] {{.*}} into tensor<1x2x108x64xf32>
+// CHECK:     tensor.insert_slice %[[PK]] into %{{.*}}[0, 0, 0, 0] [1, 2, 108, 64] {{.*}} into tensor<1x2x128x64xf32>
+// CHECK:     scf.forall
+// CHECK:       %[[FIRST:.*]] = arith.addi %{{.*}}, %c100
+// CHECK:       scf.for
+// CHECK:         linalg.generic
+// CHECK:           arith.cmpi ult, %{{.*}}, %c108
+// CHECK:     return %{{.*}}, %[[PK]], %[[PV]]
+func.func @cache(%q: tensor<1x2x8x64xf32>, %pk: tensor<1x2x100x64xf32>, %pv: tensor<1x2x100x64xf32>, %k: tensor<1x2x8x64xf32>, %v: tensor<1x2x8x64xf32>) -> (tensor<1x2x8x64xf32>, tensor<1x2x108x64xf32>, tensor<1x2x108x64xf32>) {
+  %0:3 = moe.attention %q, %k, %v past(%pk, %pv) {causal} : (tensor<1x2x8x64xf32>, tensor<1x2x8x64xf32>, tensor<1x2x8x64xf32>, tensor<1x2x100x64xf32>, tensor<1x2x100x64xf32>) -> (tensor<1x2x8x64xf32>, tensor<1x2x108x64xf32>, tensor<1x2x108x64xf32>)
+  return %0#0, %0#1, %0#2 : tensor<1x2x8x64xf32>, tensor<1x2x108x64xf32>, tensor<1x2x108x64xf32>
+}
+
+// -----
+
+// Global tokens (80: two 64-key tiles) in a causal window of 40: a row
+// tile holding a global query visits every tile up to its causal bound;
+// the others visit the global tiles, then their window's from past them.
+// The scores are capped (5 tanh(s / 5)) before the mask is added.
+// CHECK-LABEL: func @global_softcap
+// CHECK:     scf.forall
+// CHECK:       %[[GLOBALROWS:.*]] = arith.cmpi ult, %{{.*}}, %c80
+// CHECK:       %[[LO:.*]] = arith.select %[[GLOBALROWS]], %c0, %{{.*}}
+// CHECK:       %[[HI0:.*]] = arith.select %[[GLOBALROWS]]
+// CHECK:       %[[HI:.*]] = arith.maxui %[[HI0]], %[[LO]]
+// CHECK:       %[[GT:.*]] = arith.minui %[[HI]], %c2
+// CHECK:       %[[FROM:.*]] = arith.maxui %[[LO]], %[[GT]]
+// CHECK:       %[[WINDOW:.*]] = arith.subi %[[HI]], %[[FROM]]
+// CHECK:       %[[STEPS:.*]] = arith.addi %[[GT]], %[[WINDOW]]
+// CHECK:       scf.for %[[STEP:.*]] = %c0 to %[[STEPS]]
+// CHECK:         %[[INGLOBAL:.*]] = arith.cmpi ult, %[[STEP]], %[[GT]]
+// CHECK:         %[[AFTER:.*]] = arith.subi %[[STEP]], %[[GT]]
+// CHECK:         %[[WTILE:.*]] = arith.addi %[[AFTER]], %[[FROM]]
+// CHECK:         %[[KT:.*]] = arith.select %[[INGLOBAL]], %[[STEP]], %[[WTILE]]
+// CHECK:         arith.muli %[[KT]], %c64
+// CHECK:         %[[BIAS:.*]] = linalg.generic
+// CHECK:           arith.ori
+// CHECK:         %[[RAW:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<64x64xf32>)
+// CHECK:         linalg.generic {{.*}} ins(%[[BIAS]] : tensor<64x64xf32>) outs(%[[RAW]] : tensor<64x64xf32>)
+// CHECK:           math.tanh
+// CHECK:           arith.addf
+func.func @global_softcap(%q: tensor<1x2x256x16xf32>, %k: tensor<1x2x256x16xf32>, %v: tensor<1x2x256x16xf32>) -> tensor<1x2x256x16xf32> {
+  %0 = moe.attention %q, %k, %v {causal, window_left = 40 : i64, num_global_tokens = 80 : i64, softcap = 5.0 : f64} : (tensor<1x2x256x16xf32>, tensor<1x2x256x16xf32>, tensor<1x2x256x16xf32>) -> tensor<1x2x256x16xf32>
+  return %0 : tensor<1x2x256x16xf32>
+}
+
+// -----
+
+// 100 rows and 100 keys, which no tile divides: the queries padded with
+// zero rows to 112 (16-row tiles: the widest that pads by at most an
+// eighth), keys and values to 128 (64-key tiles, the padding hidden);
+// the output cut back to 100 rows.
+// CHECK-LABEL: func @odd_rows
+// CHECK-DAG: tensor.insert_slice %arg0 into %{{.*}}[0, 0, 0, 0] [1, 2, 100, 16] [1, 1, 1, 1] : tensor<1x2x100x16xf32> into tensor<1x2x112x16xf32>
+// CHECK-DAG: tensor.insert_slice %arg1 into %{{.*}}[0, 0, 0, 0] [1, 2, 100, 16] [1, 1, 1, 1] : tensor<1x2x100x16xf32> into tensor<1x2x128x16xf32>
+// CHECK:     %[[ALL:.*]] = scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (1, 2, 7)
+// CHECK:     %[[OUT:.*]] = tensor.extract_slice %[[ALL]][0, 0, 0, 0] [1, 2, 100, 16] [1, 1, 1, 1] : tensor<1x2x112x16xf32> to tensor<1x2x100x16xf32>
+// CHECK:     return %[[OUT]]
+func.func @odd_rows(%q: tensor<1x2x100x16xf32>, %k: tensor<1x2x100x16xf32>, %v: tensor<1x2x100x16xf32>) -> tensor<1x2x100x16xf32> {
+  %0 = moe.attention %q, %k, %v {causal} : (tensor<1x2x100x16xf32>, tensor<1x2x100x16xf32>, tensor<1x2x100x16xf32>) -> tensor<1x2x100x16xf32>
+  return %0 : tensor<1x2x100x16xf32>
 }

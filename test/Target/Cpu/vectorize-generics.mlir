@@ -95,20 +95,20 @@ func.func @column_sum(%x: tensor<8x64x128xf32>) -> tensor<8x128xf32> {
 
 // -----
 
-// What stays scalar loops: a transpose (its input is strided along the
-// innermost loop), i1 (packed bits in a vector, bytes in memory), a row
-// that no vector width divides.
+// What stays scalar loops: a transpose not of whole 16 x 16 blocks (its
+// input is strided along the innermost loop), i1 (packed bits in a vector,
+// bytes in memory), a row that no vector width divides.
 // CHECK-LABEL: func @left_alone
 // CHECK-NOT: vector.
 // CHECK-COUNT-3: linalg.generic
 // CHECK-NOT: vector.
-func.func @left_alone(%x: tensor<64x32xf32>, %m: tensor<8x64xi1>, %o: tensor<4x20xf32>)
-    -> (tensor<32x64xf32>, tensor<8x64xi1>, tensor<4x20xf32>) {
-  %e = tensor.empty() : tensor<32x64xf32>
-  %t = linalg.generic {indexing_maps = [affine_map<(i, j) -> (j, i)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<64x32xf32>) outs(%e : tensor<32x64xf32>) {
+func.func @left_alone(%x: tensor<64x24xf32>, %m: tensor<8x64xi1>, %o: tensor<4x20xf32>)
+    -> (tensor<24x64xf32>, tensor<8x64xi1>, tensor<4x20xf32>) {
+  %e = tensor.empty() : tensor<24x64xf32>
+  %t = linalg.generic {indexing_maps = [affine_map<(i, j) -> (j, i)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<64x24xf32>) outs(%e : tensor<24x64xf32>) {
   ^bb0(%a: f32, %b: f32):
     linalg.yield %a : f32
-  } -> tensor<32x64xf32>
+  } -> tensor<24x64xf32>
   %em = tensor.empty() : tensor<8x64xi1>
   %n = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%m : tensor<8x64xi1>) outs(%em : tensor<8x64xi1>) {
   ^bb0(%a: i1, %b: i1):
@@ -122,7 +122,7 @@ func.func @left_alone(%x: tensor<64x32xf32>, %m: tensor<8x64xi1>, %o: tensor<4x2
     %s = arith.negf %a : f32
     linalg.yield %s : f32
   } -> tensor<4x20xf32>
-  return %t, %n, %oo : tensor<32x64xf32>, tensor<8x64xi1>, tensor<4x20xf32>
+  return %t, %n, %oo : tensor<24x64xf32>, tensor<8x64xi1>, tensor<4x20xf32>
 }
 
 // -----
@@ -273,4 +273,41 @@ func.func @unit_broadcast(%x: tensor<1x4x8x32xf32>, %cos: tensor<1x1x8x32xf32>, 
   } -> tensor<1x4x8x32xf32>
   %i = tensor.insert_slice %r into %dest[0, 0, 0, 0] [1, 4, 8, 32] [1, 1, 1, 1] : tensor<1x4x8x32xf32> into tensor<1x4x8x64xf32>
   return %i : tensor<1x4x8x64xf32>
+}
+
+// -----
+
+// Transposes of the last two dims in 16 x 16 blocks: each block read as
+// 16 rows of 16 lanes and transposed in registers (vector.transpose, which
+// the vector-to-LLVM lowering makes shuffles), with any elementwise body
+// (the flash form's scaled Q^T); a big one (an attention mask) spread
+// over threads first along its outermost dim.
+// CHECK-LABEL: func @block_transpose
+// CHECK:     scf.for %[[I:.*]] = %c0 to %c32 step %c16
+// CHECK:       scf.for %[[J:.*]] = %c0 to %c64 step %c16
+// CHECK:         %[[IN:.*]] = tensor.extract_slice %arg0[%[[J]], %[[I]]] [16, 16]
+// CHECK:         %[[ROWS:.*]] = vector.transfer_read %[[IN]]{{.*}} : tensor<16x16xf32>, vector<16x16xf32>
+// CHECK:         %[[T:.*]] = vector.transpose %[[ROWS]], [1, 0] : vector<16x16xf32> to vector<16x16xf32>
+// CHECK:         %[[S:.*]] = arith.mulf %[[T]], %{{.*}} : vector<16x16xf32>
+// CHECK:         vector.transfer_write %[[S]]
+// CHECK-LABEL: func @mask_transpose
+// CHECK:     scf.forall (%[[P:.*]]) = (0) to (2048) step (32)
+// CHECK:       scf.for {{.*}} step %c16
+// CHECK:         scf.for {{.*}} step %c16
+// CHECK:           vector.transpose {{.*}} : vector<16x16xf32> to vector<16x16xf32>
+// CHECK-NOT: linalg.transpose
+func.func @block_transpose(%q: tensor<64x32xf32>) -> tensor<32x64xf32> {
+  %c = arith.constant 0.125 : f32
+  %e = tensor.empty() : tensor<32x64xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(i, j) -> (j, i)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%q : tensor<64x32xf32>) outs(%e : tensor<32x64xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %s = arith.mulf %a, %c : f32
+    linalg.yield %s : f32
+  } -> tensor<32x64xf32>
+  return %r : tensor<32x64xf32>
+}
+func.func @mask_transpose(%m: tensor<1x1x2048x2048xf32>) -> tensor<1x1x2048x2048xf32> {
+  %e = tensor.empty() : tensor<1x1x2048x2048xf32>
+  %t = linalg.transpose ins(%m : tensor<1x1x2048x2048xf32>) outs(%e : tensor<1x1x2048x2048xf32>) permutation = [0, 1, 3, 2]
+  return %t : tensor<1x1x2048x2048xf32>
 }

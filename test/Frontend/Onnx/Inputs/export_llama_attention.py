@@ -7,7 +7,9 @@
 The block is the HuggingFace Llama attention written out: q/k/v
 projections, rotary embedding by rotate_half, repeat_kv for the kv heads, a
 causal mask from triu (--window W adds Mistral's sliding window; --mask
-bias an additive distance bias instead), softmax in fp32, and the output
+bias an additive distance bias instead; --mask padding HuggingFace's
+causal mask with an attention_mask input's padding filled in, at run
+time), softmax in fp32, and the output
 projection (--core: the attention between them alone). Shapes
 are static, so everything the exporter writes to compute shapes must fold.
 """
@@ -78,7 +80,7 @@ class LlamaAttention(nn.Module):
         self.v_proj = nn.Linear(hidden, kv_heads * self.head_dim, bias=False)
         self.o_proj = nn.Linear(heads * self.head_dim, hidden, bias=False)
 
-    def forward(self, x, cos, sin):
+    def forward(self, x, cos, sin, attention_mask=None):
         b, s, _ = x.shape
         if self.norm is not None:
             x = self.norm(x)
@@ -87,12 +89,13 @@ class LlamaAttention(nn.Module):
         v = self.v_proj(x).view(b, s, self.kv_heads, self.head_dim).transpose(1, 2)
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
-        out = self.core(q, k, v).transpose(1, 2).reshape(b, s, -1)
+        out = self.core(q, k, v, attention_mask).transpose(1, 2).reshape(b, s, -1)
         return self.o_proj(out)
 
-    def core(self, q, k, v):
+    def core(self, q, k, v, attention_mask=None):
         """Scaled dot-product attention over [b, heads, s, d] queries and
-        [b, kv_heads, s, d] keys and values."""
+        [b, kv_heads, s, d] keys and values; `attention_mask` [b, s] (1 a
+        token, 0 padding) with --mask padding."""
         s = q.shape[2]
         k = repeat_kv(k, self.heads // self.kv_heads)
         v = repeat_kv(v, self.heads // self.kv_heads)
@@ -103,6 +106,14 @@ class LlamaAttention(nn.Module):
                 # Mistral's sliding window: also hide keys more than
                 # `window` positions back.
                 mask = mask + torch.full((s, s), float("-inf")).tril(-self.window - 1)
+        elif self.mask_kind == "padding":
+            # HuggingFace's 4-d mask: the causal triu of the dtype's
+            # minimum, and the padded keys filled with it too. It depends on
+            # an input, so no compiler can read it as a band.
+            low = torch.finfo(torch.float32).min
+            causal = torch.full((s, s), low).triu(1)[None, None]
+            padded = attention_mask[:, None, None, :] == 0
+            mask = causal.masked_fill(padded, low)
         else:
             # Any additive mask (ALiBi-like slopes): not a band.
             pos = torch.arange(s, dtype=torch.float32)
@@ -120,8 +131,8 @@ class Core(nn.Module):
         super().__init__()
         self.block = block
 
-    def forward(self, q, k, v):
-        return self.block.core(q, k, v)
+    def forward(self, q, k, v, attention_mask=None):
+        return self.block.core(q, k, v, attention_mask)
 
 
 class WithRotary(nn.Module):
@@ -135,12 +146,12 @@ class WithRotary(nn.Module):
         self.register_buffer(
             "inv_freq", 1.0 / (base ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim)))
 
-    def forward(self, x, position_ids):
+    def forward(self, x, position_ids, attention_mask=None):
         inv_freq = self.inv_freq[None, :, None].expand(position_ids.shape[0], -1, 1)
         freqs = (inv_freq @ position_ids[:, None, :].float()).transpose(1, 2)
         emb = torch.cat((freqs, freqs), dim=-1)
         cos, sin = emb.cos().to(x.dtype), emb.sin().to(x.dtype)
-        return self.block(x, cos.unsqueeze(1), sin.unsqueeze(1))
+        return self.block(x, cos.unsqueeze(1), sin.unsqueeze(1), attention_mask)
 
 
 def main():
@@ -152,8 +163,10 @@ def main():
     ap.add_argument("--seq", type=int, default=8)
     ap.add_argument("--window", type=int, default=0,
                     help="sliding window: keys at most this many positions back")
-    ap.add_argument("--mask", choices=["causal", "bias"], default="causal",
-                    help="causal (triu of -inf), or a distance bias that is no band")
+    ap.add_argument("--mask", choices=["causal", "bias", "padding"], default="causal",
+                    help="causal (triu of -inf), a distance bias that is no band, or causal with "
+                         "an attention_mask input [1, seq] whose first --padding tokens are 0")
+    ap.add_argument("--padding", type=int, default=3)
     ap.add_argument("--rms-norm", action="store_true",
                     help="the decoder layer's input RMSNorm in front")
     ap.add_argument("--layer-norm", choices=["layer", "layer-no-bias"],
@@ -187,6 +200,10 @@ def main():
         inputs = [("x", x), ("position_ids", positions)]
     else:
         inputs = [("x", x), ("cos", cos), ("sin", sin)]
+    if args.mask == "padding":
+        attention_mask = torch.ones(1, args.seq, dtype=torch.int64)
+        attention_mask[:, :args.padding] = 0  # left padding, as batched generation has it
+        inputs.append(("attention_mask", attention_mask))
     torch.onnx.export(block, tuple(t for _, t in inputs), args.out, opset_version=args.opset,
                       input_names=[n for n, _ in inputs], output_names=["y"])
     if args.data:
