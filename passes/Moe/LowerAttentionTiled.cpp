@@ -66,6 +66,20 @@ Value slice2d(OpBuilder &b, Location loc, Value source, ArrayRef<OpFoldResult> o
   return tensor::ExtractSliceOp::create(b, loc, type, source, offsets, sizes, strides);
 }
 
+/// The [heads x rows, D] rows of `heads` query heads from `firstHead` of
+/// batch `b` of a rank-4 tensor, as one matrix.
+Value groupRows(OpBuilder &b, Location loc, Value source, Value batch, Value firstHead,
+                int64_t heads, int64_t rows, int64_t depth) {
+  Value block = tensor::ExtractSliceOp::create(
+      b, loc, RankedTensorType::get({heads, rows, depth}, b.getF32Type()), source,
+      ArrayRef<OpFoldResult>{batch, firstHead, b.getIndexAttr(0), b.getIndexAttr(0)},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(heads), b.getIndexAttr(rows),
+                             b.getIndexAttr(depth)},
+      SmallVector<OpFoldResult>(4, b.getIndexAttr(1)));
+  return tensor::CollapseShapeOp::create(b, loc, block,
+                                         SmallVector<ReassociationIndices>{{0, 1}, {2}});
+}
+
 /// `t` extended along `dim` to `extent`, the new entries `fill`.
 Value padDim(OpBuilder &b, Location loc, Value t, int64_t dim, int64_t extent, TypedAttr fill) {
   auto type = cast<RankedTensorType>(t.getType());
@@ -124,10 +138,22 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
         rowTile = option;
     int64_t paddedKeys = llvm::divideCeil(keys, keyTile) * keyTile;
     int64_t paddedRows = llvm::divideCeil(rows, rowTile) * rowTile;
+    // A decode step (or a few rows) of GQA: the query heads that share a kv
+    // head are the rows of one tile, so each K and V tile is read once
+    // for all of them (a tile of one row per head read the whole cache
+    // once per query head). Row r of such a tile is head r / rows, query
+    // r % rows; an explicit mask must then be the same for every head
+    // (and, past one row, for every query).
+    int64_t groups = qHeads / kvHeads;
+    bool packHeads = groups > 1 && rows < 8 && rows * groups <= 64 &&
+                     (!maskType || (maskType.getDimSize(1) == 1 &&
+                                    (rows == 1 || maskType.getDimSize(2) == 1)));
+    if (packHeads)
+      rowTile = rows * groups;
 
     Location loc = op.getLoc();
     MLIRContext *ctx = getContext();
-    int64_t groups = qHeads / kvHeads, offset = past;
+    int64_t offset = past;
     double scale = op.getScale() ? op.getScale()->convertToDouble()
                                  : 1.0 / std::sqrt(static_cast<double>(depth));
     double softcap = op.getSoftcap().convertToDouble();
@@ -234,8 +260,9 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
     double negInf = -std::numeric_limits<double>::infinity();
 
     // Every (batch, head, row tile) is independent: one forall over them.
-    SmallVector<OpFoldResult> ubs = {rewriter.getIndexAttr(batch), rewriter.getIndexAttr(qHeads),
-                                     rewriter.getIndexAttr(paddedRows / rowTile)};
+    SmallVector<OpFoldResult> ubs = {
+        rewriter.getIndexAttr(batch), rewriter.getIndexAttr(packHeads ? kvHeads : qHeads),
+        rewriter.getIndexAttr(packHeads ? 1 : paddedRows / rowTile)};
     auto forall = scf::ForallOp::create(rewriter, loc, ubs, ValueRange{out}, std::nullopt);
     {
       OpBuilder::InsertionGuard guard(rewriter);
@@ -243,7 +270,10 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
       OpBuilder &b = rewriter;
       Value bIdx = forall.getInductionVar(0), h = forall.getInductionVar(1),
             qt = forall.getInductionVar(2);
-      Value kvh = arith::DivUIOp::create(b, loc, h, index(b, loc, groups));
+      // Packed, the forall's second index is the kv head.
+      Value kvh = packHeads ? h : Value(arith::DivUIOp::create(b, loc, h, index(b, loc, groups)));
+      Value firstHead =
+          packHeads ? Value(arith::MulIOp::create(b, loc, h, index(b, loc, groups))) : h;
       Value rowStart = arith::MulIOp::create(b, loc, qt, index(b, loc, rowTile));
       // The scale goes on the query rows once, not on every score tile
       // (and, keys-major, they are transposed here, once per row tile).
@@ -251,7 +281,8 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
           keysMajor ? AffineMap::getPermutationMap(ArrayRef<unsigned>{1, 0}, ctx) : id2;
       Value q = generic(
           b, loc, tensor::EmptyOp::create(b, loc, tile2d(rowTile, depth), b.getF32Type()),
-          slice2d(b, loc, query, {bIdx, h, rowStart, b.getIndexAttr(0)}, rowTile, depth),
+          packHeads ? groupRows(b, loc, query, bIdx, firstHead, groups, rows, depth)
+                    : slice2d(b, loc, query, {bIdx, h, rowStart, b.getIndexAttr(0)}, rowTile, depth),
           {id2, qOut}, {IT::parallel, IT::parallel},
           [&](OpBuilder &bb, Location bl, ValueRange args) {
             linalg::YieldOp::create(
@@ -261,7 +292,8 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
 
       // The key tiles the mask leaves visible to some row of this tile.
       Value firstPos = arith::AddIOp::create(b, loc, rowStart, index(b, loc, offset));
-      Value lastPos = arith::AddIOp::create(b, loc, firstPos, index(b, loc, rowTile - 1));
+      Value lastPos = arith::AddIOp::create(
+          b, loc, firstPos, index(b, loc, (packHeads ? rows : rowTile) - 1));
       Value lo = index(b, loc, 0), hi = index(b, loc, keyTiles);
       if (left >= 0) {
         Value from = arith::MaxSIOp::create(
@@ -372,8 +404,10 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
                 nb, l, tensor::EmptyOp::create(nb, l, tile2d(rowTile, keyTile), nb.getF32Type()),
                 maskTile, biasMaps, {IT::parallel, IT::parallel},
                 [&](OpBuilder &bb, Location bl, ValueRange args) {
-                  Value qPos = arith::AddIOp::create(bb, bl, firstPos,
-                                                     linalg::IndexOp::create(bb, bl, rowDim));
+                  Value row = linalg::IndexOp::create(bb, bl, rowDim);
+                  if (packHeads)
+                    row = arith::RemUIOp::create(bb, bl, row, index(bb, bl, rows));
+                  Value qPos = arith::AddIOp::create(bb, bl, firstPos, row);
                   Value kPos = arith::AddIOp::create(bb, bl, keyStart,
                                                      linalg::IndexOp::create(bb, bl, 1 - rowDim));
                   auto compare = [&](arith::CmpIPredicate pred, Value a, Value c) {
@@ -567,10 +601,15 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
             Value o = arith::DivFOp::create(bb, bl, args[0], args[1]);
             linalg::YieldOp::create(bb, bl, Value(arith::SelectOp::create(bb, bl, none, zero, o)));
           });
+      if (packHeads)
+        tile = tensor::ExpandShapeOp::create(
+            b, loc, RankedTensorType::get({groups, rows, valueDepth}, b.getF32Type()), tile,
+            SmallVector<ReassociationIndices>{{0, 1}, {2}});
       b.setInsertionPointToStart(forall.getTerminator().getBody());
-      SmallVector<OpFoldResult> offsets = {bIdx, h, rowStart, b.getIndexAttr(0)};
-      SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1), b.getIndexAttr(1),
-                                         b.getIndexAttr(rowTile), b.getIndexAttr(valueDepth)};
+      SmallVector<OpFoldResult> offsets = {bIdx, firstHead, rowStart, b.getIndexAttr(0)};
+      SmallVector<OpFoldResult> sizes = {
+          b.getIndexAttr(1), b.getIndexAttr(packHeads ? groups : 1),
+          b.getIndexAttr(packHeads ? rows : rowTile), b.getIndexAttr(valueDepth)};
       SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
       tensor::ParallelInsertSliceOp::create(b, loc, tile, forall.getRegionIterArgs()[0], offsets,
                                             sizes, strides);

@@ -210,3 +210,27 @@ func.func @odd_rows(%q: tensor<1x2x100x16xf32>, %k: tensor<1x2x100x16xf32>, %v: 
   %0 = moe.attention %q, %k, %v {causal} : (tensor<1x2x100x16xf32>, tensor<1x2x100x16xf32>, tensor<1x2x100x16xf32>) -> tensor<1x2x100x16xf32>
   return %0 : tensor<1x2x100x16xf32>
 }
+
+// -----
+
+// A decode step of GQA over a cache of 127: the four query heads that
+// share a kv head are the four rows of one tile, so the forall runs over
+// (batch, kv head) and each K and V tile is read once for the four; every
+// row's position is the cache's length, 127 (row mod 1 = 0, folded); the
+// output rows go back to their four heads.
+// CHECK-LABEL: func @decode_gqa
+// CHECK:     scf.forall (%[[B:.*]], %[[KV:.*]], %{{.*}}) in (1, 2, 1)
+// CHECK:       %[[FIRST:.*]] = arith.muli %[[KV]], %c4
+// CHECK:       %[[HEADS:.*]] = tensor.extract_slice %arg0[%[[B]], %[[FIRST]], 0, 0] [1, 4, 1, 64] [1, 1, 1, 1] : tensor<1x8x1x64xf32> to tensor<4x1x64xf32>
+// CHECK:       %[[ROWS:.*]] = tensor.collapse_shape %[[HEADS]] {{\[}}[0, 1], [2]] : tensor<4x1x64xf32> into tensor<4x64xf32>
+// CHECK:       %[[POS:.*]] = arith.addi %{{.*}}, %c127
+// CHECK:       scf.for {{.*}} -> (tensor<4xf32>, tensor<4xf32>, tensor<4x64xf32>)
+// CHECK:         linalg.generic
+// CHECK:           %[[KPOS:.*]] = arith.addi
+// CHECK:           arith.cmpi ule, %[[KPOS]], %[[POS]]
+// CHECK:       %[[BACK:.*]] = tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2]] output_shape [4, 1, 64] : tensor<4x64xf32> into tensor<4x1x64xf32>
+// CHECK:       tensor.parallel_insert_slice %[[BACK]] into %{{.*}}[%[[B]], %[[FIRST]], %{{.*}}, 0] [1, 4, 1, 64]
+func.func @decode_gqa(%q: tensor<1x8x1x64xf32>, %pk: tensor<1x2x127x64xf32>, %pv: tensor<1x2x127x64xf32>, %k: tensor<1x2x1x64xf32>, %v: tensor<1x2x1x64xf32>) -> (tensor<1x8x1x64xf32>, tensor<1x2x128x64xf32>, tensor<1x2x128x64xf32>) {
+  %0:3 = moe.attention %q, %k, %v past(%pk, %pv) {causal} : (tensor<1x8x1x64xf32>, tensor<1x2x1x64xf32>, tensor<1x2x1x64xf32>, tensor<1x2x127x64xf32>, tensor<1x2x127x64xf32>) -> (tensor<1x8x1x64xf32>, tensor<1x2x128x64xf32>, tensor<1x2x128x64xf32>)
+  return %0#0, %0#1, %0#2 : tensor<1x8x1x64xf32>, tensor<1x2x128x64xf32>, tensor<1x2x128x64xf32>
+}
