@@ -251,12 +251,13 @@ def attention_block(out, name, hidden, heads, kv_heads, seq, window=0, core=Fals
 
 def attention_decode(out, name, heads, kv_heads, past, dim):
     """One decode step of ONNX Attention-23 with a KV cache of `past`
-    positions (causal, GQA): its floor is reading the cache once."""
+    positions (causal, GQA), the cache's length symbolic as a decode
+    library needs it: its floor is reading the cache once."""
     folder = os.path.join(out, name)
     shutil.rmtree(folder, ignore_errors=True)
     subprocess.run([sys.executable, os.path.join(E2E_INPUTS, "make_npu_attention.py"), folder,
                     "1", str(heads), str(kv_heads), "1", "1", str(dim), "--causal",
-                    "--past", str(past), "--f32"], check=True)
+                    "--past", str(past), "--f32", "--dynamic-past"], check=True)
     model = onnx.load(os.path.join(folder, "model.onnx"))
     names = [i.name for i in model.graph.input]
     arrays = [np.load(os.path.join(folder, "data", f"input_{i}.npy")) for i in range(len(names))]

@@ -14,8 +14,9 @@
 // mask. When the rows of a tile fill whole register tiles, score tiles are
 // keys x rows, so the reductions over keys run lane-wise down the tile.
 // Chosen over the direct form by shape: keys enough to tile, static
-// shapes (keys and rows padded to whole tiles); block layouts take the
-// direct form.
+// shapes (keys and rows padded to whole tiles) but for the keys' count (a
+// KV cache's length, padded at run time); block layouts take the direct
+// form.
 //
 //===----------------------------------------------------------------------===//
 
@@ -81,10 +82,11 @@ Value groupRows(OpBuilder &b, Location loc, Value source, Value batch, Value fir
 }
 
 /// `t` extended along `dim` to `extent`, the new entries `fill`.
-Value padDim(OpBuilder &b, Location loc, Value t, int64_t dim, int64_t extent, TypedAttr fill) {
+Value padDim(OpBuilder &b, Location loc, Value t, int64_t dim, OpFoldResult extent,
+             TypedAttr fill) {
   auto type = cast<RankedTensorType>(t.getType());
   SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, t);
-  sizes[dim] = b.getIndexAttr(extent);
+  sizes[dim] = extent;
   Value init = filled(b, loc, sizes, arith::ConstantOp::create(b, loc, fill));
   SmallVector<OpFoldResult> zeros(type.getRank(), b.getIndexAttr(0)),
       ones(type.getRank(), b.getIndexAttr(1));
@@ -99,19 +101,30 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
     auto qType = cast<RankedTensorType>(op.getQuery().getType());
     auto kType = cast<RankedTensorType>(op.getKey().getType());
     auto vType = cast<RankedTensorType>(op.getValue().getType());
-    auto staticF32 = [](Value v) {
+    // Static shapes, but for the keys' count (dim 2 of keys, values and
+    // the cache; dim 3 of a mask): a decode step compiled once for any
+    // cache length.
+    auto staticBut = [](Value v, int64_t varying) {
       auto type = cast<RankedTensorType>(v.getType());
-      return type.hasStaticShape() && type.getElementType().isF32();
+      for (int64_t d = 0; d < type.getRank(); ++d)
+        if (type.isDynamicDim(d) && d != varying)
+          return false;
+      return true;
     };
-    if (!staticF32(op.getQuery()) || !staticF32(op.getKey()) || !staticF32(op.getValue()) ||
-        (op.getPastKey() && (!staticF32(op.getPastKey()) || !staticF32(op.getPastValue()))))
-      return rewriter.notifyMatchFailure(op, "static f32 operands only");
+    auto f32 = [](Value v) { return cast<RankedTensorType>(v.getType()).getElementType().isF32(); };
+    if (!f32(op.getQuery()) || !f32(op.getKey()) || !f32(op.getValue()) ||
+        (op.getPastKey() && (!f32(op.getPastKey()) || !f32(op.getPastValue()))))
+      return rewriter.notifyMatchFailure(op, "f32 operands only");
+    if (!staticBut(op.getQuery(), -1) || !staticBut(op.getKey(), 2) ||
+        !staticBut(op.getValue(), 2) ||
+        (op.getPastKey() && (!staticBut(op.getPastKey(), 2) || !staticBut(op.getPastValue(), 2))))
+      return rewriter.notifyMatchFailure(op, "static shapes but for the keys' count");
     if (op.getLayout())
       return rewriter.notifyMatchFailure(op, "block layouts take the direct form");
     Value mask = op.getMask();
     auto maskType = mask ? cast<RankedTensorType>(mask.getType()) : RankedTensorType();
-    if (maskType && !maskType.hasStaticShape())
-      return rewriter.notifyMatchFailure(op, "a mask of static shape only");
+    if (maskType && !staticBut(mask, 3))
+      return rewriter.notifyMatchFailure(op, "a mask of static shape but for its keys");
     int64_t batch = qType.getDimSize(0), qHeads = qType.getDimSize(1);
     int64_t rows = qType.getDimSize(2), depth = qType.getDimSize(3);
     int64_t kvHeads = kType.getDimSize(1), valueDepth = vType.getDimSize(3);
@@ -119,13 +132,15 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
     // past ones followed by the new ones (the op's definition).
     int64_t past =
         op.getPastKey() ? cast<RankedTensorType>(op.getPastKey().getType()).getDimSize(2) : 0;
-    int64_t keys = past + kType.getDimSize(2);
+    bool dynamicKeys = ShapedType::isDynamic(past) || kType.isDynamicDim(2);
+    int64_t keys = dynamicKeys ? ShapedType::kDynamic : past + kType.getDimSize(2);
     // Cost model: with fewer keys than a tile the direct form's one pass is
     // as good and simpler. Keys that no tile divides are padded to whole
     // 64-key tiles (hidden, like masked keys): a copy of K and V, cheap
-    // beside the S x keys scores the direct form would write.
-    int64_t keyTile = keys < 64 ? 0 : tileFor(keys, {64, 32});
-    if (keys >= 64 && !keyTile)
+    // beside the S x keys scores the direct form would write. A count
+    // known only at run time is always padded.
+    int64_t keyTile = dynamicKeys ? 64 : keys < 64 ? 0 : tileFor(keys, {64, 32});
+    if (!dynamicKeys && keys >= 64 && !keyTile)
       keyTile = 64;
     if (!keyTile)
       return rewriter.notifyMatchFailure(op, "too few keys to tile");
@@ -136,7 +151,6 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
     for (int64_t option : {64, 32, 16, 8})
       if (!rowTile && (option == 8 || (llvm::divideCeil(rows, option) * option - rows) * 8 <= rows))
         rowTile = option;
-    int64_t paddedKeys = llvm::divideCeil(keys, keyTile) * keyTile;
     int64_t paddedRows = llvm::divideCeil(rows, rowTile) * rowTile;
     // A decode step (or a few rows) of GQA: the query heads that share a kv
     // head are the rows of one tile, so each K and V tile is read once
@@ -153,14 +167,12 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
 
     Location loc = op.getLoc();
     MLIRContext *ctx = getContext();
-    int64_t offset = past;
     double scale = op.getScale() ? op.getScale()->convertToDouble()
                                  : 1.0 / std::sqrt(static_cast<double>(depth));
     double softcap = op.getSoftcap().convertToDouble();
     bool causal = op.getCausal();
     int64_t left = op.getWindowLeft(), right = op.getWindowRight();
     int64_t global = op.getNumGlobalTokens();
-    int64_t keyTiles = paddedKeys / keyTile;
 
     Value key = op.getKey(), value = op.getValue();
     SmallVector<Value> results(1);
@@ -170,7 +182,26 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
       for (auto [present, type] : llvm::zip(ValueRange{key, value}, op.getPresent().getTypes()))
         results.push_back(castTo(rewriter, loc, present, type));
     }
-    if (paddedKeys != keys) {
+    // Query i sits at position `offset` + i; the keys, padded, fill
+    // `keyTiles` tiles.
+    Value offset = op.getPastKey()
+                       ? getValueOrCreateConstantIndexOp(
+                             rewriter, loc, tensor::getMixedSize(rewriter, loc, op.getPastKey(), 2))
+                       : Value(index(rewriter, loc, 0));
+    OpFoldResult keyCount = tensor::getMixedSize(rewriter, loc, key, 2), keyTiles, paddedKeys;
+    bool padded = dynamicKeys || keys % keyTile != 0;
+    if (dynamicKeys) {
+      Value tiles = arith::CeilDivUIOp::create(
+          rewriter, loc, getValueOrCreateConstantIndexOp(rewriter, loc, keyCount),
+          index(rewriter, loc, keyTile));
+      keyTiles = tiles;
+      paddedKeys =
+          Value(arith::MulIOp::create(rewriter, loc, tiles, index(rewriter, loc, keyTile)));
+    } else {
+      keyTiles = rewriter.getIndexAttr(llvm::divideCeil(keys, keyTile));
+      paddedKeys = rewriter.getIndexAttr(llvm::divideCeil(keys, keyTile) * keyTile);
+    }
+    if (padded) {
       key = padDim(rewriter, loc, key, 2, paddedKeys, rewriter.getF32FloatAttr(0));
       value = padDim(rewriter, loc, value, 2, paddedKeys, rewriter.getF32FloatAttr(0));
       if (mask && maskType.getDimSize(3) != 1) {
@@ -185,12 +216,13 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
     }
     Value query = op.getQuery();
     if (paddedRows != rows) {
-      query = padDim(rewriter, loc, query, 2, paddedRows, rewriter.getF32FloatAttr(0));
+      query = padDim(rewriter, loc, query, 2, rewriter.getIndexAttr(paddedRows),
+                     rewriter.getF32FloatAttr(0));
       if (mask && maskType.getDimSize(2) != 1) {
         Type element = maskType.getElementType();
         TypedAttr shown = element.isInteger(1) ? TypedAttr(rewriter.getBoolAttr(true))
                                                : TypedAttr(rewriter.getFloatAttr(element, 0));
-        mask = padDim(rewriter, loc, mask, 2, paddedRows, shown);
+        mask = padDim(rewriter, loc, mask, 2, rewriter.getIndexAttr(paddedRows), shown);
         maskType = cast<RankedTensorType>(mask.getType());
       }
     }
@@ -212,17 +244,27 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
     {
       Value source = keysMajor ? value : key;
       int64_t width = keysMajor ? valueDepth : depth;
+      std::optional<int64_t> staticTiles = getConstantIntValue(keyTiles);
       Value tiled = tensor::ExpandShapeOp::create(
           rewriter, loc,
-          RankedTensorType::get({batch, kvHeads, keyTiles, keyTile, width}, rewriter.getF32Type()),
-          source, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}, {4}});
-      kvPanels = linalg::TransposeOp::create(
-                     rewriter, loc, tiled,
-                     tensor::EmptyOp::create(
-                         rewriter, loc, ArrayRef<int64_t>{batch, kvHeads, keyTiles, width, keyTile},
-                         rewriter.getF32Type()),
-                     ArrayRef<int64_t>{0, 1, 2, 4, 3})
-                     .getResult()[0];
+          RankedTensorType::get(
+              {batch, kvHeads, staticTiles ? *staticTiles : ShapedType::kDynamic, keyTile, width},
+              rewriter.getF32Type()),
+          source, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}, {4}},
+          ArrayRef<OpFoldResult>{rewriter.getIndexAttr(batch), rewriter.getIndexAttr(kvHeads),
+                                 keyTiles, rewriter.getIndexAttr(keyTile),
+                                 rewriter.getIndexAttr(width)});
+      kvPanels =
+          linalg::TransposeOp::create(
+              rewriter, loc, tiled,
+              tensor::EmptyOp::create(rewriter, loc,
+                                      ArrayRef<OpFoldResult>{rewriter.getIndexAttr(batch),
+                                                             rewriter.getIndexAttr(kvHeads),
+                                                             keyTiles, rewriter.getIndexAttr(width),
+                                                             rewriter.getIndexAttr(keyTile)},
+                                      rewriter.getF32Type()),
+              ArrayRef<int64_t>{0, 1, 2, 4, 3})
+              .getResult()[0];
     }
     // Keys-major tiles read the mask's [rows x keys] blocks across: a
     // mask of whole rows and keys is transposed once per call instead, so
@@ -231,7 +273,7 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
     bool maskKeysFirst =
         mask && keysMajor && maskType.getDimSize(2) != 1 && maskType.getDimSize(3) != 1;
     if (maskKeysFirst) {
-      SmallVector<int64_t> shape(maskType.getShape());
+      SmallVector<OpFoldResult> shape = tensor::getMixedSizes(rewriter, loc, mask);
       std::swap(shape[2], shape[3]);
       mask = linalg::TransposeOp::create(
                  rewriter, loc, mask,
@@ -291,10 +333,11 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
           });
 
       // The key tiles the mask leaves visible to some row of this tile.
-      Value firstPos = arith::AddIOp::create(b, loc, rowStart, index(b, loc, offset));
+      Value firstPos = arith::AddIOp::create(b, loc, rowStart, offset);
       Value lastPos = arith::AddIOp::create(
           b, loc, firstPos, index(b, loc, (packHeads ? rows : rowTile) - 1));
-      Value lo = index(b, loc, 0), hi = index(b, loc, keyTiles);
+      Value allTiles = getValueOrCreateConstantIndexOp(b, loc, keyTiles);
+      Value lo = index(b, loc, 0), hi = allTiles;
       if (left >= 0) {
         Value from = arith::MaxSIOp::create(
             b, loc, arith::SubIOp::create(b, loc, firstPos, index(b, loc, left)), index(b, loc, 0));
@@ -311,7 +354,7 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
         // A tile holding a global query sees every key its causal bound
         // leaves; the others see the global keys' tiles besides their
         // window's.
-        Value causalHi = index(b, loc, keyTiles);
+        Value causalHi = allTiles;
         if (causal)
           causalHi = arith::MinUIOp::create(
               b, loc,
@@ -440,8 +483,9 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
                     }
                     both(inWindow);
                   }
-                  if (paddedKeys != keys)
-                    both(compare(arith::CmpIPredicate::ult, kPos, index(bb, bl, keys)));
+                  if (padded)
+                    both(compare(arith::CmpIPredicate::ult, kPos,
+                                 getValueOrCreateConstantIndexOp(bb, bl, keyCount)));
                   Value shown = floatConstant(bb, bl, 0);
                   if (mask) {
                     if (args[0].getType().isInteger(1))

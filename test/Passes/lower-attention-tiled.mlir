@@ -234,3 +234,24 @@ func.func @decode_gqa(%q: tensor<1x8x1x64xf32>, %pk: tensor<1x2x127x64xf32>, %pv
   %0:3 = moe.attention %q, %k, %v past(%pk, %pv) {causal} : (tensor<1x8x1x64xf32>, tensor<1x2x1x64xf32>, tensor<1x2x1x64xf32>, tensor<1x2x127x64xf32>, tensor<1x2x127x64xf32>) -> (tensor<1x8x1x64xf32>, tensor<1x2x128x64xf32>, tensor<1x2x128x64xf32>)
   return %0#0, %0#1, %0#2 : tensor<1x8x1x64xf32>, tensor<1x2x128x64xf32>, tensor<1x2x128x64xf32>
 }
+
+// -----
+
+// A cache whose length is known only at run time: the keys (P + 1) are
+// padded to whole 64-key tiles (ceil((P + 1) / 64) of them, the padding
+// hidden), and the library serves every decode step.
+// CHECK-LABEL: func @dynamic_cache
+// CHECK:     %[[PRESENT:.*]] = tensor.insert_slice %arg3 into %{{.*}}[0, 0, %{{.*}}, 0] [1, 2, 1, 64] {{.*}} into tensor<1x2x?x64xf32>
+// CHECK:     %[[TILES:.*]] = arith.ceildivui %[[KEYS:.*]], %c64
+// CHECK:     %[[PADDED:.*]] = arith.muli %[[TILES]], %c64
+// CHECK:     tensor.empty(%[[PADDED]]) : tensor<1x2x?x64xf32>
+// CHECK:     tensor.expand_shape %{{.*}} {{\[}}[0], [1], [2, 3], [4]] output_shape [1, 2, %[[TILES]], 64, 64] : tensor<1x2x?x64xf32> into tensor<1x2x?x64x64xf32>
+// CHECK:     scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (1, 2, 1)
+// CHECK:       scf.for
+// CHECK:         linalg.generic
+// CHECK:           arith.cmpi ult, %{{.*}}, %[[KEYS]]
+// CHECK:     return %{{.*}}, %[[PRESENT]], %{{.*}} : tensor<1x8x1x64xf32>, tensor<1x2x?x64xf32>, tensor<1x2x?x64xf32>
+func.func @dynamic_cache(%q: tensor<1x8x1x64xf32>, %pk: tensor<1x2x?x64xf32>, %pv: tensor<1x2x?x64xf32>, %k: tensor<1x2x1x64xf32>, %v: tensor<1x2x1x64xf32>) -> (tensor<1x8x1x64xf32>, tensor<1x2x?x64xf32>, tensor<1x2x?x64xf32>) {
+  %0:3 = moe.attention %q, %k, %v past(%pk, %pv) {causal} : (tensor<1x8x1x64xf32>, tensor<1x2x1x64xf32>, tensor<1x2x1x64xf32>, tensor<1x2x?x64xf32>, tensor<1x2x?x64xf32>) -> (tensor<1x8x1x64xf32>, tensor<1x2x?x64xf32>, tensor<1x2x?x64xf32>)
+  return %0#0, %0#1, %0#2 : tensor<1x8x1x64xf32>, tensor<1x2x?x64xf32>, tensor<1x2x?x64xf32>
+}

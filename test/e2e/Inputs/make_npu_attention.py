@@ -7,6 +7,7 @@ which ONNX's Attention-23 cannot say.
 
     make_npu_attention.py OUT_DIR B H HKV S L D [--causal] [--window W [--global G]]
                           [--softcap C] [--mask] [--past P] [--seed S] [--f32]
+                          [--dynamic-past]
 
 With --mask the ONNX model takes an additive f16 attn_mask [B, 1, S, P + L]:
 a distance bias, and in batch 1 the last 16 keys masked with -inf.
@@ -36,6 +37,8 @@ p.add_argument("--softcap", type=float, default=0.0)
 p.add_argument("--mask", action="store_true")
 p.add_argument("--seed", type=int, default=11)
 p.add_argument("--f32", action="store_true", help="f32 inputs and outputs (the CPU's flash form)")
+p.add_argument("--dynamic-past", action="store_true",
+               help="the cache's length (and the keys' in the mask and presents) symbolic")
 a = p.parse_args()
 dtype = np.float32 if a.f32 else np.float16
 onnx_type = TensorProto.FLOAT if a.f32 else TensorProto.FLOAT16
@@ -98,6 +101,15 @@ if a.window < 0 and a.softcap == 0:
                    helper.make_tensor_value_info("past_value", element, list(pv.shape))]
         outputs += [helper.make_tensor_value_info("present_key", element, list(present_k.shape)),
                     helper.make_tensor_value_info("present_value", element, list(present_v.shape))]
+    if a.dynamic_past:
+        for info in inputs + outputs:
+            dims = info.type.tensor_type.shape.dim
+            if info.name in ("past_key", "past_value"):
+                dims[2].dim_param = "past"
+            elif info.name in ("present_key", "present_value"):
+                dims[2].dim_param = "total"
+            elif info.name == "attn_mask":
+                dims[3].dim_param = "total"
     graph = helper.make_graph([node], "g", inputs, outputs)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 23)])
     model.ir_version = 10
