@@ -71,6 +71,8 @@ LogicalResult AttentionOp::verify() {
                        "query's head dim")))
     return failure();
   int64_t qHeads = query.getDimSize(1);
+  if (kvHeads == 0)
+    return emitOpError("needs at least one kv head");
   if (!ShapedType::isDynamic(qHeads) && !ShapedType::isDynamic(kvHeads) &&
       qHeads % kvHeads != 0)
     return emitOpError() << "query heads (" << qHeads

@@ -142,8 +142,8 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
     int64_t keyTile = dynamicKeys ? 64 : keys < 64 ? 0 : tileFor(keys, {64, 32});
     if (!dynamicKeys && keys >= 64 && !keyTile)
       keyTile = 64;
-    if (!keyTile)
-      return rewriter.notifyMatchFailure(op, "too few keys to tile");
+    if (!keyTile || rows == 0)
+      return rewriter.notifyMatchFailure(op, "too few keys or rows to tile");
     // Rows that no tile divides (a prompt of any length) are padded to
     // whole tiles too: zero queries, their outputs cut off at the end.
     int64_t rowTile = rows < 8 ? rows : tileFor(rows, {64, 32, 16, 8});

@@ -83,13 +83,20 @@ func.func @rows_major(%q: tensor<1x2x48x16xf32>, %k: tensor<1x1x128x16xf32>, %v:
 
 // -----
 
-// Few keys: the direct form.
+// Few keys, or no rows: the direct form.
 // CHECK-LABEL: func @short
 // CHECK-NOT: scf.forall
 // CHECK: return
 func.func @short(%q: tensor<1x2x16x16xf32>, %k: tensor<1x2x16x16xf32>, %v: tensor<1x2x16x16xf32>) -> tensor<1x2x16x16xf32> {
   %0 = moe.attention %q, %k, %v {causal} : (tensor<1x2x16x16xf32>, tensor<1x2x16x16xf32>, tensor<1x2x16x16xf32>) -> tensor<1x2x16x16xf32>
   return %0 : tensor<1x2x16x16xf32>
+}
+// CHECK-LABEL: func @no_rows
+// CHECK-NOT: scf.forall
+// CHECK: return
+func.func @no_rows(%q: tensor<1x2x0x16xf32>, %k: tensor<1x2x128x16xf32>, %v: tensor<1x2x128x16xf32>) -> tensor<1x2x0x16xf32> {
+  %0 = moe.attention %q, %k, %v {causal} : (tensor<1x2x0x16xf32>, tensor<1x2x128x16xf32>, tensor<1x2x128x16xf32>) -> tensor<1x2x0x16xf32>
+  return %0 : tensor<1x2x0x16xf32>
 }
 
 // -----

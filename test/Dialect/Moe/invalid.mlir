@@ -394,6 +394,14 @@ func.func @attention_heads(%q: tensor<1x6x8x64xf32>, %k: tensor<1x4x8x64xf32>) {
 
 // -----
 
+func.func @attention_no_kv_heads(%q: tensor<1x6x8x64xf32>, %k: tensor<1x0x8x64xf32>) {
+  // expected-error @+1 {{needs at least one kv head}}
+  %o = moe.attention %q, %k, %k : (tensor<1x6x8x64xf32>, tensor<1x0x8x64xf32>, tensor<1x0x8x64xf32>) -> tensor<1x6x8x64xf32>
+  return
+}
+
+// -----
+
 func.func @attention_head_dim(%q: tensor<1x4x8x64xf32>, %k: tensor<1x4x8x32xf32>) {
   // expected-error @+1 {{key dim 3 is 32 but must equal query's head dim (64)}}
   %o = moe.attention %q, %k, %k : (tensor<1x4x8x64xf32>, tensor<1x4x8x32xf32>, tensor<1x4x8x32xf32>) -> tensor<1x4x8x32xf32>
