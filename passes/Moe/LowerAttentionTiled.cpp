@@ -416,7 +416,8 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
             SmallVector<AffineMap> biasMaps;
             if (mask) {
               // The explicit mask's [rows, keys] block of this tile, each
-              // dim of size 1 broadcast.
+              // dim of size 1 broadcast (`maskType` is its [B, H, rows,
+              // keys] type even when it was transposed above).
               ArrayRef<int64_t> shape = maskType.getShape();
               auto at = [&](int64_t d, OpFoldResult full) {
                 return shape[d] == 1 ? OpFoldResult(nb.getIndexAttr(0)) : full;
