@@ -50,6 +50,18 @@ static bool isStatic(linalg::LinalgOp op) {
   });
 }
 
+/// Whether `op`'s body has no gathers (tensor.extract, which would become
+/// vector gathers or scalar loads per lane) and no nested regions (which
+/// do not vectorise).
+static bool hasPlainBody(linalg::LinalgOp op) {
+  bool plain = true;
+  op.getBlock()->walk([&](Operation *inner) {
+    if (isa<tensor::ExtractOp>(inner) || inner->getNumRegions() != 0)
+      plain = false;
+  });
+  return plain;
+}
+
 /// Whether `op` can be cut into vector steps along its innermost loop: no
 /// gathers, a static innermost loop (outer ones may be dynamic: they are
 /// tiled by 1), and every operand reading that loop contiguously (as its
@@ -73,16 +85,9 @@ static bool isVectorizable(linalg::LinalgOp op) {
       if (expr.isFunctionOfDim(inner) && type.isDynamicDim(dim))
         return false;
   }
-  // Gathers (tensor.extract in the body) would become vector gathers or
-  // scalar loads per lane; nested regions do not vectorise. The
-  // vectoriser's own check needs static shapes: for dynamic ones it runs
-  // on each tile.
-  bool plain = true;
-  op.getBlock()->walk([&](Operation *inner) {
-    if (isa<tensor::ExtractOp>(inner) || inner->getNumRegions() != 0)
-      plain = false;
-  });
-  if (!plain || (isStatic(op) && failed(linalg::vectorizeOpPrecondition(op))))
+  // The vectoriser's own check needs static shapes: for dynamic ones it
+  // runs on each tile.
+  if (!hasPlainBody(op) || (isStatic(op) && failed(linalg::vectorizeOpPrecondition(op))))
     return false;
   // Index 0 of a unit dim (keepdims, numpy broadcasting) reads nothing.
   return llvm::all_of(op.getIndexingMapsArray(), [&](AffineMap map) {
@@ -173,12 +178,7 @@ static bool isBlockTranspose(linalg::LinalgOp op) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   if (ranges[loops - 1] % 16 != 0 || ranges[loops - 2] % 16 != 0)
     return false;
-  bool plain = true;
-  op.getBlock()->walk([&](Operation *inner) {
-    if (isa<tensor::ExtractOp>(inner) || inner->getNumRegions() != 0)
-      plain = false;
-  });
-  if (!plain)
+  if (!hasPlainBody(op))
     return false;
   SmallVector<unsigned> order = llvm::to_vector(llvm::seq<unsigned>(0, loops));
   std::swap(order[loops - 1], order[loops - 2]);
