@@ -81,6 +81,13 @@ Value groupRows(OpBuilder &b, Location loc, Value source, Value batch, Value fir
                                          SmallVector<ReassociationIndices>{{0, 1}, {2}});
 }
 
+/// A mask entry that shows the key (true, 0) or hides it (false, -inf).
+TypedAttr maskFill(OpBuilder &b, Type element, bool shown) {
+  if (element.isInteger(1))
+    return b.getBoolAttr(shown);
+  return b.getFloatAttr(element, shown ? 0.0 : -std::numeric_limits<double>::infinity());
+}
+
 /// `t` extended along `dim` to `extent`, the new entries `fill`.
 Value padDim(OpBuilder &b, Location loc, Value t, int64_t dim, OpFoldResult extent,
              TypedAttr fill) {
@@ -205,12 +212,8 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
       key = padDim(rewriter, loc, key, 2, paddedKeys, rewriter.getF32FloatAttr(0));
       value = padDim(rewriter, loc, value, 2, paddedKeys, rewriter.getF32FloatAttr(0));
       if (mask && maskType.getDimSize(3) != 1) {
-        Type element = maskType.getElementType();
-        TypedAttr hidden = element.isInteger(1)
-                               ? TypedAttr(rewriter.getBoolAttr(false))
-                               : TypedAttr(rewriter.getFloatAttr(
-                                     element, -std::numeric_limits<double>::infinity()));
-        mask = padDim(rewriter, loc, mask, 3, paddedKeys, hidden);
+        mask = padDim(rewriter, loc, mask, 3, paddedKeys,
+                      maskFill(rewriter, maskType.getElementType(), /*shown=*/false));
         maskType = cast<RankedTensorType>(mask.getType());
       }
     }
@@ -219,10 +222,8 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
       query = padDim(rewriter, loc, query, 2, rewriter.getIndexAttr(paddedRows),
                      rewriter.getF32FloatAttr(0));
       if (mask && maskType.getDimSize(2) != 1) {
-        Type element = maskType.getElementType();
-        TypedAttr shown = element.isInteger(1) ? TypedAttr(rewriter.getBoolAttr(true))
-                                               : TypedAttr(rewriter.getFloatAttr(element, 0));
-        mask = padDim(rewriter, loc, mask, 2, rewriter.getIndexAttr(paddedRows), shown);
+        mask = padDim(rewriter, loc, mask, 2, rewriter.getIndexAttr(paddedRows),
+                      maskFill(rewriter, maskType.getElementType(), /*shown=*/true));
         maskType = cast<RankedTensorType>(mask.getType());
       }
     }
@@ -343,25 +344,20 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
             b, loc, arith::SubIOp::create(b, loc, firstPos, index(b, loc, left)), index(b, loc, 0));
         lo = arith::DivUIOp::create(b, loc, from, index(b, loc, keyTile));
       }
-      if (causal || right >= 0) {
-        Value to =
-            causal ? lastPos : Value(arith::AddIOp::create(b, loc, lastPos, index(b, loc, right)));
+      // The tiles up to the one holding key position `last`.
+      auto tilesThrough = [&](Value last) {
         Value tiles = arith::AddIOp::create(
-            b, loc, arith::DivUIOp::create(b, loc, to, index(b, loc, keyTile)), index(b, loc, 1));
-        hi = arith::MinUIOp::create(b, loc, tiles, hi);
-      }
+            b, loc, arith::DivUIOp::create(b, loc, last, index(b, loc, keyTile)), index(b, loc, 1));
+        return Value(arith::MinUIOp::create(b, loc, tiles, allTiles));
+      };
+      if (causal || right >= 0)
+        hi = tilesThrough(
+            causal ? lastPos : Value(arith::AddIOp::create(b, loc, lastPos, index(b, loc, right))));
       if (global > 0) {
         // A tile holding a global query sees every key its causal bound
         // leaves; the others see the global keys' tiles besides their
         // window's.
-        Value causalHi = allTiles;
-        if (causal)
-          causalHi = arith::MinUIOp::create(
-              b, loc,
-              arith::AddIOp::create(b, loc,
-                                    arith::DivUIOp::create(b, loc, lastPos, index(b, loc, keyTile)),
-                                    index(b, loc, 1)),
-              causalHi);
+        Value causalHi = causal ? tilesThrough(lastPos) : allTiles;
         Value globalRows = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, firstPos,
                                                  index(b, loc, global));
         lo = arith::SelectOp::create(b, loc, globalRows, index(b, loc, 0), lo);
