@@ -15,8 +15,9 @@
 // keys x rows, so the reductions over keys run lane-wise down the tile.
 // Chosen over the direct form by shape: keys enough to tile, static
 // shapes (keys and rows padded to whole tiles) but for the keys' count (a
-// KV cache's length, padded at run time); block layouts take the direct
-// form.
+// KV cache's length, padded at run time) and the queries' (a prompt's
+// length: one row takes the decode form, more are padded to 64-row tiles,
+// chosen at run time); block layouts take the direct form.
 //
 //===----------------------------------------------------------------------===//
 
@@ -101,20 +102,43 @@ Value padDim(OpBuilder &b, Location loc, Value t, int64_t dim, OpFoldResult exte
                                        ones);
 }
 
+/// The keys' count, past and new (query i sits at position P + i and the
+/// keys are the past ones followed by the new ones: the op's definition).
+int64_t keyCountOf(AttentionOp op) {
+  int64_t past =
+      op.getPastKey() ? cast<RankedTensorType>(op.getPastKey().getType()).getDimSize(2) : 0;
+  int64_t fresh = cast<RankedTensorType>(op.getKey().getType()).getDimSize(2);
+  return ShapedType::isDynamic(past) || ShapedType::isDynamic(fresh) ? ShapedType::kDynamic
+                                                                     : past + fresh;
+}
+
+/// Keys per tile; 0 for the direct form. Cost model: with fewer keys than
+/// a tile the direct form's one pass is as good and simpler. Keys that no
+/// tile divides are padded to whole 64-key tiles (hidden, like masked
+/// keys): a copy of K and V, cheap beside the S x keys scores the direct
+/// form would write. A count known only at run time is always padded.
+int64_t keyTileFor(AttentionOp op) {
+  int64_t keys = keyCountOf(op);
+  if (ShapedType::isDynamic(keys))
+    return 64;
+  if (keys < 64)
+    return 0;
+  int64_t tile = tileFor(keys, {64, 32});
+  return tile ? tile : 64;
+}
+
 struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
   LowerAttentionTiled(MLIRContext *ctx) : OpRewritePattern(ctx, /*benefit=*/2) {}
 
   LogicalResult matchAndRewrite(AttentionOp op, PatternRewriter &rewriter) const override {
-    auto qType = cast<RankedTensorType>(op.getQuery().getType());
-    auto kType = cast<RankedTensorType>(op.getKey().getType());
-    auto vType = cast<RankedTensorType>(op.getValue().getType());
     // Static shapes, but for the keys' count (dim 2 of keys, values and
-    // the cache; dim 3 of a mask): a decode step compiled once for any
-    // cache length.
-    auto staticBut = [](Value v, int64_t varying) {
+    // the cache; dim 3 of a mask: a decode step compiled once for any
+    // cache length) and the queries' (dim 2 of the query and of a mask: a
+    // prompt of any length).
+    auto staticBut = [](Value v, std::initializer_list<int64_t> varying) {
       auto type = cast<RankedTensorType>(v.getType());
       for (int64_t d = 0; d < type.getRank(); ++d)
-        if (type.isDynamicDim(d) && d != varying)
+        if (type.isDynamicDim(d) && !llvm::is_contained(varying, d))
           return false;
       return true;
     };
@@ -122,43 +146,90 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
     if (!f32(op.getQuery()) || !f32(op.getKey()) || !f32(op.getValue()) ||
         (op.getPastKey() && (!f32(op.getPastKey()) || !f32(op.getPastValue()))))
       return rewriter.notifyMatchFailure(op, "f32 operands only");
-    if (!staticBut(op.getQuery(), -1) || !staticBut(op.getKey(), 2) ||
-        !staticBut(op.getValue(), 2) ||
-        (op.getPastKey() && (!staticBut(op.getPastKey(), 2) || !staticBut(op.getPastValue(), 2))))
-      return rewriter.notifyMatchFailure(op, "static shapes but for the keys' count");
+    if (!staticBut(op.getQuery(), {2}) || !staticBut(op.getKey(), {2}) ||
+        !staticBut(op.getValue(), {2}) ||
+        (op.getPastKey() &&
+         (!staticBut(op.getPastKey(), {2}) || !staticBut(op.getPastValue(), {2}))))
+      return rewriter.notifyMatchFailure(op, "static shapes but for the sequences' lengths");
     if (op.getLayout())
       return rewriter.notifyMatchFailure(op, "block layouts take the direct form");
+    if (op.getMask() && !staticBut(op.getMask(), {2, 3}))
+      return rewriter.notifyMatchFailure(op, "a mask of static shape but for its rows and keys");
+    auto qType = cast<RankedTensorType>(op.getQuery().getType());
+    if (!qType.isDynamicDim(2)) {
+      FailureOr<SmallVector<Value>> results = lower(rewriter, op);
+      if (failed(results))
+        return failure();
+      rewriter.replaceOp(op, *results);
+      return success();
+    }
+    if (!keyTileFor(op))
+      return rewriter.notifyMatchFailure(op, "too few keys to tile");
+    // A query length known only at run time: one row (a decode step) is
+    // the op again with one static row, lowered as such (a GQA step's
+    // heads in one tile); any other length is padded to 64-row tiles.
+    Location loc = op.getLoc();
+    Value rows = tensor::DimOp::create(rewriter, loc, op.getQuery(), 2);
+    Value oneRow = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq, rows,
+                                         index(rewriter, loc, 1));
+    auto split = scf::IfOp::create(rewriter, loc, op->getResultTypes(), oneRow,
+                                   /*addThenBlock=*/true, /*addElseBlock=*/true);
+    {
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointToStart(split.thenBlock());
+      auto oneRowType = [](Value v) {
+        auto type = cast<RankedTensorType>(v.getType());
+        SmallVector<int64_t> shape(type.getShape());
+        shape[2] = 1;
+        return type.clone(shape);
+      };
+      auto oneRowOf = [&](Value v) {
+        return cast<RankedTensorType>(v.getType()).isDynamicDim(2)
+                   ? Value(tensor::CastOp::create(rewriter, loc, oneRowType(v), v))
+                   : v;
+      };
+      Value query = oneRowOf(op.getQuery());
+      Value mask = op.getMask() ? oneRowOf(op.getMask()) : Value();
+      auto step = cast<AttentionOp>(rewriter.clone(*op));
+      step.getQueryMutable().assign(query);
+      if (mask)
+        step.getMaskMutable().assign(mask);
+      step.getOutput().setType(oneRowType(op.getOutput()));
+      SmallVector<Value> results;
+      for (auto [value, type] : llvm::zip(step->getResults(), op->getResultTypes()))
+        results.push_back(castTo(rewriter, loc, value, type));
+      scf::YieldOp::create(rewriter, loc, results);
+      rewriter.setInsertionPointToStart(split.elseBlock());
+      scf::YieldOp::create(rewriter, loc, *lower(rewriter, op));
+    }
+    rewriter.replaceOp(op, split.getResults());
+    return success();
+  }
+
+  /// The flash form of `op` (static but for the lengths), built at the
+  /// rewriter's insertion point; nothing is built when it does not apply.
+  FailureOr<SmallVector<Value>> lower(PatternRewriter &rewriter, AttentionOp op) const {
+    auto qType = cast<RankedTensorType>(op.getQuery().getType());
+    auto kType = cast<RankedTensorType>(op.getKey().getType());
+    auto vType = cast<RankedTensorType>(op.getValue().getType());
     Value mask = op.getMask();
     auto maskType = mask ? cast<RankedTensorType>(mask.getType()) : RankedTensorType();
-    if (maskType && !staticBut(mask, 3))
-      return rewriter.notifyMatchFailure(op, "a mask of static shape but for its keys");
     int64_t batch = qType.getDimSize(0), qHeads = qType.getDimSize(1);
     int64_t rows = qType.getDimSize(2), depth = qType.getDimSize(3);
     int64_t kvHeads = kType.getDimSize(1), valueDepth = vType.getDimSize(3);
-    // With a cache, query i sits at position P + i and the keys are the
-    // past ones followed by the new ones (the op's definition).
-    int64_t past =
-        op.getPastKey() ? cast<RankedTensorType>(op.getPastKey().getType()).getDimSize(2) : 0;
-    bool dynamicKeys = ShapedType::isDynamic(past) || kType.isDynamicDim(2);
-    int64_t keys = dynamicKeys ? ShapedType::kDynamic : past + kType.getDimSize(2);
-    // Cost model: with fewer keys than a tile the direct form's one pass is
-    // as good and simpler. Keys that no tile divides are padded to whole
-    // 64-key tiles (hidden, like masked keys): a copy of K and V, cheap
-    // beside the S x keys scores the direct form would write. A count
-    // known only at run time is always padded.
-    int64_t keyTile = dynamicKeys ? 64 : keys < 64 ? 0 : tileFor(keys, {64, 32});
-    if (!dynamicKeys && keys >= 64 && !keyTile)
-      keyTile = 64;
+    int64_t keys = keyCountOf(op), keyTile = keyTileFor(op);
+    bool dynamicKeys = ShapedType::isDynamic(keys);
+    bool dynamicRows = ShapedType::isDynamic(rows);
     if (!keyTile || rows == 0)
       return rewriter.notifyMatchFailure(op, "too few keys or rows to tile");
     // Rows that no tile divides (a prompt of any length) are padded to
     // whole tiles too: zero queries, their outputs cut off at the end.
-    int64_t rowTile = rows < 8 ? rows : tileFor(rows, {64, 32, 16, 8});
-    // The widest tile that pads by at most an eighth of the rows.
+    // The widest tile that pads by at most an eighth of the rows; 64 for
+    // a count known only at run time.
+    int64_t rowTile = dynamicRows ? 64 : rows < 8 ? rows : tileFor(rows, {64, 32, 16, 8});
     for (int64_t option : {64, 32, 16, 8})
       if (!rowTile && (option == 8 || (llvm::divideCeil(rows, option) * option - rows) * 8 <= rows))
         rowTile = option;
-    int64_t paddedRows = llvm::divideCeil(rows, rowTile) * rowTile;
     // A decode step (or a few rows) of GQA: the query heads that share a kv
     // head are the rows of one tile, so each K and V tile is read once
     // for all of them (a tile of one row per head read the whole cache
@@ -166,9 +237,9 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
     // r % rows; an explicit mask must then be the same for every head
     // (and, past one row, for every query).
     int64_t groups = qHeads / kvHeads;
-    bool packHeads = groups > 1 && rows < 8 && rows * groups <= 64 &&
-                     (!maskType || (maskType.getDimSize(1) == 1 &&
-                                    (rows == 1 || maskType.getDimSize(2) == 1)));
+    bool packHeads =
+        groups > 1 && !dynamicRows && rows < 8 && rows * groups <= 64 &&
+        (!maskType || (maskType.getDimSize(1) == 1 && (rows == 1 || maskType.getDimSize(2) == 1)));
     if (packHeads)
       rowTile = rows * groups;
 
@@ -218,11 +289,25 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
       }
     }
     Value query = op.getQuery();
-    if (paddedRows != rows) {
-      query = padDim(rewriter, loc, query, 2, rewriter.getIndexAttr(paddedRows),
-                     rewriter.getF32FloatAttr(0));
+    // The rows padded to whole tiles: `rowTiles` of them.
+    OpFoldResult rowCount = tensor::getMixedSize(rewriter, loc, query, 2), rowTiles, paddedRows;
+    bool paddedQuery = dynamicRows || (!packHeads && rows % rowTile != 0);
+    if (dynamicRows) {
+      Value tiles = arith::CeilDivUIOp::create(
+          rewriter, loc, getValueOrCreateConstantIndexOp(rewriter, loc, rowCount),
+          index(rewriter, loc, rowTile));
+      rowTiles = tiles;
+      paddedRows =
+          Value(arith::MulIOp::create(rewriter, loc, tiles, index(rewriter, loc, rowTile)));
+    } else {
+      int64_t tiles = packHeads ? 1 : llvm::divideCeil(rows, rowTile);
+      rowTiles = rewriter.getIndexAttr(tiles);
+      paddedRows = rewriter.getIndexAttr(packHeads ? rows : tiles * rowTile);
+    }
+    if (paddedQuery) {
+      query = padDim(rewriter, loc, query, 2, paddedRows, rewriter.getF32FloatAttr(0));
       if (mask && maskType.getDimSize(2) != 1) {
-        mask = padDim(rewriter, loc, mask, 2, rewriter.getIndexAttr(paddedRows),
+        mask = padDim(rewriter, loc, mask, 2, paddedRows,
                       maskFill(rewriter, maskType.getElementType(), /*shown=*/true));
         maskType = cast<RankedTensorType>(mask.getType());
       }
@@ -282,9 +367,11 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
                  ArrayRef<int64_t>{0, 1, 3, 2})
                  .getResult()[0];
     }
-    Value out = tensor::EmptyOp::create(rewriter, loc,
-                                        ArrayRef<int64_t>{batch, qHeads, paddedRows, valueDepth},
-                                        rewriter.getF32Type());
+    Value out = tensor::EmptyOp::create(
+        rewriter, loc,
+        ArrayRef<OpFoldResult>{rewriter.getIndexAttr(batch), rewriter.getIndexAttr(qHeads),
+                               paddedRows, rewriter.getIndexAttr(valueDepth)},
+        rewriter.getF32Type());
 
     // Tiles are 2-d: (keys, rows) or (rows, keys) for scores, (value
     // depth, rows) or (rows, value depth) for the output. `rowDim` is where
@@ -303,9 +390,9 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
     double negInf = -std::numeric_limits<double>::infinity();
 
     // Every (batch, head, row tile) is independent: one forall over them.
-    SmallVector<OpFoldResult> ubs = {
-        rewriter.getIndexAttr(batch), rewriter.getIndexAttr(packHeads ? kvHeads : qHeads),
-        rewriter.getIndexAttr(packHeads ? 1 : paddedRows / rowTile)};
+    SmallVector<OpFoldResult> ubs = {rewriter.getIndexAttr(batch),
+                                     rewriter.getIndexAttr(packHeads ? kvHeads : qHeads),
+                                     packHeads ? rewriter.getIndexAttr(1) : rowTiles};
     auto forall = scf::ForallOp::create(rewriter, loc, ubs, ValueRange{out}, std::nullopt);
     {
       OpBuilder::InsertionGuard guard(rewriter);
@@ -656,16 +743,15 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
                                             sizes, strides);
     }
     results[0] = forall.getResult(0);
-    if (paddedRows != rows)
+    if (paddedQuery)
       results[0] = tensor::ExtractSliceOp::create(
           rewriter, loc, qType.clone(ArrayRef<int64_t>{batch, qHeads, rows, valueDepth}),
           results[0],
           ArrayRef<OpFoldResult>(SmallVector<OpFoldResult>(4, rewriter.getIndexAttr(0))),
           ArrayRef<OpFoldResult>{rewriter.getIndexAttr(batch), rewriter.getIndexAttr(qHeads),
-                                 rewriter.getIndexAttr(rows), rewriter.getIndexAttr(valueDepth)},
+                                 rowCount, rewriter.getIndexAttr(valueDepth)},
           ArrayRef<OpFoldResult>(SmallVector<OpFoldResult>(4, rewriter.getIndexAttr(1))));
-    rewriter.replaceOp(op, results);
-    return success();
+    return results;
   }
 };
 

@@ -151,8 +151,9 @@ std::optional<SmallVector<int64_t>> graph::foldInts(Value v, unsigned depth, boo
     return SmallVector<int64_t>((*shape)[0], fill);
   }
   // Elementwise integer arithmetic of shape computations (torch's expand
-  // writes "where(shape == -1, 1, shape)"); a single value broadcasts.
-  if (type == "Mul" || type == "Add" || type == "Sub" || type == "Equal" ||
+  // writes "where(shape == -1, 1, shape)", rotate_half "shape[-1] // 2");
+  // a single value broadcasts.
+  if (type == "Mul" || type == "Add" || type == "Sub" || type == "Div" || type == "Equal" ||
       type == "Where") {
     SmallVector<SmallVector<int64_t>> operands;
     size_t size = 1;
@@ -183,6 +184,10 @@ std::optional<SmallVector<int64_t>> graph::foldInts(Value v, unsigned depth, boo
         result.push_back(at(0) + at(1));
       else if (type == "Sub")
         result.push_back(at(0) - at(1));
+      else if (type == "Div" && at(1) == 0)
+        return std::nullopt;
+      else if (type == "Div") // integer Div truncates, as C++'s does
+        result.push_back(at(0) / at(1));
       else if (type == "Equal")
         result.push_back(at(0) == at(1));
       else if (at(0) == ShapedType::kDynamic)

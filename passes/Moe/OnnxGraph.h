@@ -92,6 +92,10 @@ Value rowMatrix(Value v);
 /// reshape keeps it.
 Value linearSource(Value v);
 
+/// Whether dim `da` of `a` and dim `db` of `b` have the same length at run
+/// time by construction (OnnxDims.cpp says how it is followed back).
+bool sameDim(Value a, int64_t da, Value b, int64_t db);
+
 /// Whether `op` (a raised op just built) verifies; its diagnostics are
 /// dropped: a raising that does not fit leaves the graph as it is, silently.
 bool verifiesQuietly(Operation *op);

@@ -152,6 +152,57 @@ std::optional<MaskValues> maskValues(Value mask, int64_t rows, int64_t cols) {
                     }};
 }
 
+/// The float that every element of `v` holds: a splat constant or
+/// ConstantOfShape's value.
+std::optional<double> uniformFill(Value v) {
+  if (onnx::NodeOp fill = nodeOf(v, "ConstantOfShape")) {
+    auto value = dyn_cast_or_null<DenseFPElementsAttr>(fill.getAttrs().get("value"));
+    if (!value || value.getNumElements() != 1)
+      return std::nullopt;
+    return (*value.getValues<APFloat>().begin()).convertToDouble();
+  }
+  auto splat = dyn_cast_or_null<SplatElementsAttr>(constantAttr(v));
+  if (!splat || !splat.getElementType().isF32())
+    return std::nullopt;
+  return splat.getSplatValue<APFloat>().convertToDouble();
+}
+
+/// A mask of symbolic size whose value at (i, j) depends on j - i alone:
+/// Trilu of a uniform fill (torch's triu of full(-inf) at a length known
+/// only at run time) and sums of such of the same shape. Its band is then
+/// the same at every size: `reach` bounds the diagonals it tells apart, so
+/// a square sample beyond them shows it.
+std::optional<MaskValues> diagonalMask(Value mask, int64_t &reach) {
+  mask = skipNoOps(mask);
+  if (rankOf(mask) != 2)
+    return std::nullopt;
+  if (onnx::NodeOp add = nodeOf(mask, "Add")) {
+    for (int side = 0; side < 2; ++side)
+      if (!sameDim(input(add, side), 0, mask, 0) || !sameDim(input(add, side), 1, mask, 1))
+        return std::nullopt;
+    std::optional<MaskValues> a = diagonalMask(input(add, 0), reach);
+    std::optional<MaskValues> b = a ? diagonalMask(input(add, 1), reach) : std::nullopt;
+    if (!b)
+      return std::nullopt;
+    return MaskValues{0, 0, [a = std::move(a->at), b = std::move(b->at)](int64_t i, int64_t j) {
+                        return a(i, j) + b(i, j);
+                      }};
+  }
+  onnx::NodeOp trilu = nodeOf(mask, "Trilu");
+  std::optional<double> fill = trilu ? uniformFill(input(trilu, 0)) : std::nullopt;
+  std::optional<int64_t> k =
+      trilu && input(trilu, 1) ? foldInt(input(trilu, 1)) : std::optional<int64_t>(0);
+  if (!fill || !k || *k < -(int64_t(1) << 20) || *k > (int64_t(1) << 20))
+    return std::nullopt;
+  bool upper = intAttrOr(trilu, "upper", 1) != 0;
+  int64_t diagonal = *k;
+  reach += std::abs(diagonal) + 1;
+  return MaskValues{0, 0, [=, v = *fill](int64_t i, int64_t j) {
+                      bool kept = upper ? j - i >= diagonal : j - i <= diagonal;
+                      return kept ? v : 0.0;
+                    }};
+}
+
 /// A mask read as attributes: causal and a window, aligned bottom-right.
 struct Band {
   bool causal = false;
@@ -265,9 +316,30 @@ FailureOr<Value> moe::raiseAttention(RewriterBase &rewriter, Operation *root) {
   ArrayRef<int64_t> scoresShape = shapeOf(qk->getResult(0));
   int64_t rows = scoresShape[2], cols = scoresShape[3];
   std::optional<Band> band;
-  if (mask && !ShapedType::isDynamic(rows) && !ShapedType::isDynamic(cols))
+  if (mask && !ShapedType::isDynamic(rows) && !ShapedType::isDynamic(cols)) {
     if (std::optional<MaskValues> values = maskValues(mask, rows, cols))
       band = bandOf(*values);
+  } else if (mask) {
+    // At a symbolic length: a mask of [rows, keys] (leading unit dims
+    // aside) as long as the scores' by construction, its values a function
+    // of j - i, is read on a sample.
+    Value source = skipNoOps(mask);
+    while (onnx::NodeOp unsqueeze = nodeOf(source, "Unsqueeze")) {
+      std::optional<SmallVector<int64_t>> axes = axesOf(unsqueeze);
+      int64_t outRank = rankOf(source);
+      if (!axes ||
+          llvm::any_of(*axes, [&](int64_t a) { return (a < 0 ? a + outRank : a) >= outRank - 2; }))
+        break;
+      source = skipNoOps(input(unsqueeze, 0));
+    }
+    int64_t reach = 0;
+    Value product = qk->getResult(0);
+    if (rankOf(source) == 2 && sameDim(source, 0, product, 2) && sameDim(source, 1, product, 3))
+      if (std::optional<MaskValues> values = diagonalMask(source, reach)) {
+        values->rows = values->cols = 2 * reach + 4;
+        band = bandOf(*values);
+      }
+  }
   if (mask && !band) {
     auto maskType = dyn_cast<RankedTensorType>(mask.getType());
     if (!maskType || maskType.getRank() > 4 || outerScale != 1.0 ||

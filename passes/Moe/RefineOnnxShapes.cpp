@@ -8,9 +8,11 @@
 // of the nodes whose shape follows from their operands' (elementwise and
 // broadcasting ops, Expand, Reshape, Transpose, (Un)Squeeze, MatMul,
 // Concat, Slice, ConstantOfShape), with shape operands folded as the
-// raising passes fold them, and makes static the dims that become known.
-// A dim that is static already is never changed; results used by anything
-// but onnx nodes (the function's return) keep their types.
+// raising passes fold them, and makes static the dims that become known;
+// an unranked result (at a symbolic length ONNX's inference gives up on
+// rotate_half's slices) gets its rank. A dim that is static already is
+// never changed; results used by anything but onnx nodes (the function's
+// return) keep their types.
 //
 //===----------------------------------------------------------------------===//
 
@@ -303,15 +305,25 @@ struct MoeRefineOnnxShapesPass
       if (node->getNumResults() != 1)
         return;
       Value result = node->getResult(0);
-      auto type = dyn_cast<RankedTensorType>(result.getType());
+      auto type = dyn_cast<TensorType>(result.getType());
       if (!type || type.hasStaticShape() ||
           llvm::any_of(result.getUsers(), [](Operation *user) { return !isa<onnx::NodeOp>(user); }))
         return;
       std::optional<Shape> inferred = inferShape(node);
       if (!inferred)
         return;
+      // An unranked result (ONNX's inference gave up on it) learns its rank
+      // and whatever dims are known: the raising passes need ranks.
+      if (!type.hasRank()) {
+        Shape shape = *inferred;
+        for (int64_t &d : shape)
+          if (d < 0)
+            d = kDyn;
+        result.setType(RankedTensorType::get(shape, type.getElementType()));
+        return;
+      }
       if (std::optional<Shape> shape = refined(type.getShape(), *inferred))
-        result.setType(type.clone(*shape));
+        result.setType(cast<RankedTensorType>(type).clone(*shape));
     });
   }
 };

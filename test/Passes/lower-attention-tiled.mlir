@@ -262,3 +262,31 @@ func.func @dynamic_cache(%q: tensor<1x8x1x64xf32>, %pk: tensor<1x2x?x64xf32>, %p
   %0:3 = moe.attention %q, %k, %v past(%pk, %pv) {causal} : (tensor<1x8x1x64xf32>, tensor<1x2x1x64xf32>, tensor<1x2x1x64xf32>, tensor<1x2x?x64xf32>, tensor<1x2x?x64xf32>) -> (tensor<1x8x1x64xf32>, tensor<1x2x?x64xf32>, tensor<1x2x?x64xf32>)
   return %0#0, %0#1, %0#2 : tensor<1x8x1x64xf32>, tensor<1x2x?x64xf32>, tensor<1x2x?x64xf32>
 }
+
+// -----
+
+// A query length known only at run time (a prompt of any length, and a
+// decode step, from one library): one row is the op again with one static
+// row (then lowered as a decode step: the 4 heads of a kv head in one
+// tile); any other count is padded to 64-row tiles (ceil(S / 64) of them,
+// the mask's rows shown) and the output cut back to S rows.
+// CHECK-LABEL: func @dynamic_rows
+// CHECK:     %[[S:.*]] = tensor.dim %arg0, %c2
+// CHECK:     %[[ONE:.*]] = arith.cmpi eq, %[[S]], %c1
+// CHECK:     scf.if %[[ONE]] -> (tensor<1x8x?x64xf32>)
+// CHECK:       tensor.cast %arg0 : tensor<1x8x?x64xf32> to tensor<1x8x1x64xf32>
+// CHECK:       tensor.cast %arg3 : tensor<1x1x?x?xf32> to tensor<1x1x1x?xf32>
+// CHECK:       scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (1, 2, 1) {{.*}} -> (tensor<1x8x1x64xf32>)
+// CHECK:       tensor.cast %{{.*}} : tensor<1x8x1x64xf32> to tensor<1x8x?x64xf32>
+// CHECK:     } else {
+// CHECK:       %[[ROWS:.*]] = tensor.dim %arg0, %c2
+// CHECK:       %[[TILES:.*]] = arith.ceildivui %[[ROWS]], %c64
+// CHECK:       %[[PADDED:.*]] = arith.muli %[[TILES]], %c64
+// CHECK:       tensor.insert_slice %arg0 into %{{.*}}[0, 0, 0, 0] [1, 8, %{{.*}}, 64] {{.*}} into tensor<1x8x?x64xf32>
+// CHECK:       scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (1, 8, %[[TILES]]) {{.*}} -> (tensor<1x8x?x64xf32>)
+// CHECK:       tensor.extract_slice %{{.*}}[0, 0, 0, 0] [1, 8, %[[ROWS]], 64] [1, 1, 1, 1] : tensor<1x8x?x64xf32> to tensor<1x8x?x64xf32>
+// CHECK-NOT: moe.attention
+func.func @dynamic_rows(%q: tensor<1x8x?x64xf32>, %k: tensor<1x2x?x64xf32>, %v: tensor<1x2x?x64xf32>, %m: tensor<1x1x?x?xf32>) -> tensor<1x8x?x64xf32> {
+  %0 = moe.attention %q, %k, %v mask %m {causal} : (tensor<1x8x?x64xf32>, tensor<1x2x?x64xf32>, tensor<1x2x?x64xf32>, tensor<1x1x?x?xf32>) -> tensor<1x8x?x64xf32>
+  return %0 : tensor<1x8x?x64xf32>
+}

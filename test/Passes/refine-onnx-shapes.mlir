@@ -50,3 +50,30 @@ func.func @static_kept(%a: tensor<3x?xf32>, %b: tensor<?x?xf32>) -> tensor<3x?xf
   %n = onnx.node "Neg"(%s) version 13 : (tensor<3x?xf32>) -> tensor<3x?xf32>
   return %n : tensor<3x?xf32>
 }
+
+// rotate_half at a symbolic length: the half is shape[-1] // 2 (an
+// integer Div), and ONNX's inference left the slices unranked; they learn
+// their rank and every dim but the symbolic one, and so does what follows.
+// CHECK-LABEL: func.func @rotate_half_symbolic
+// CHECK: onnx.node "Slice"{{.*}} -> tensor<1x4x?x16xf32>
+// CHECK: onnx.node "Neg"{{.*}} -> tensor<1x4x?x16xf32>
+// CHECK: onnx.node "Concat"{{.*}} -> tensor<1x4x?x32xf32>
+func.func @rotate_half_symbolic(%q: tensor<1x4x?x32xf32>) -> tensor<1x4x?x32xf32> {
+  %shape = onnx.node "Shape"(%q) version 17 : (tensor<1x4x?x32xf32>) -> tensor<4xi64>
+  %three = onnx.node "Constant"() version 17 attrs {value = dense<3> : tensor<i64>} : () -> tensor<i64>
+  %d = onnx.node "Gather"(%shape, %three) version 17 attrs {axis = 0 : i64} : (tensor<4xi64>, tensor<i64>) -> tensor<i64>
+  %two = onnx.node "Constant"() version 17 attrs {value = dense<2> : tensor<i64>} : () -> tensor<i64>
+  %half = onnx.node "Div"(%d, %two) version 17 : (tensor<i64>, tensor<i64>) -> tensor<i64>
+  %zero = onnx.node "Constant"() version 17 attrs {value = dense<0> : tensor<1xi64>} : () -> tensor<1xi64>
+  %start = onnx.node "Unsqueeze"(%half, %zero) version 17 : (tensor<i64>, tensor<1xi64>) -> tensor<1xi64>
+  %end = onnx.node "Constant"() version 17 attrs {value = dense<9223372036854775807> : tensor<1xi64>} : () -> tensor<1xi64>
+  %axis = onnx.node "Constant"() version 17 attrs {value = dense<3> : tensor<1xi64>} : () -> tensor<1xi64>
+  %step = onnx.node "Constant"() version 17 attrs {value = dense<1> : tensor<1xi64>} : () -> tensor<1xi64>
+  %upper = onnx.node "Slice"(%q, %start, %end, %axis, %step) version 17 : (tensor<1x4x?x32xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<*xf32>
+  %neg = onnx.node "Neg"(%upper) version 17 : (tensor<*xf32>) -> tensor<*xf32>
+  %begin = onnx.node "Constant"() version 17 attrs {value = dense<0> : tensor<1xi64>} : () -> tensor<1xi64>
+  %lower = onnx.node "Slice"(%q, %begin, %start, %axis, %step) version 17 : (tensor<1x4x?x32xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<*xf32>
+  %cat = onnx.node "Concat"(%neg, %lower) version 17 attrs {axis = -1 : i64} : (tensor<*xf32>, tensor<*xf32>) -> tensor<*xf32>
+  %out = onnx.node "Add"(%q, %cat) version 17 : (tensor<1x4x?x32xf32>, tensor<*xf32>) -> tensor<1x4x?x32xf32>
+  return %out : tensor<1x4x?x32xf32>
+}

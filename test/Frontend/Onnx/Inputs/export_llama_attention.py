@@ -11,7 +11,8 @@ bias an additive distance bias instead; --mask padding HuggingFace's
 causal mask with an attention_mask input's padding filled in, at run
 time), softmax in fp32, and the output
 projection (--core: the attention between them alone). Shapes
-are static, so everything the exporter writes to compute shapes must fold.
+are static, so everything the exporter writes to compute shapes must fold;
+with --dynamic-seq the sequence length is a symbolic dim ("seq") instead.
 """
 import argparse
 import math
@@ -177,6 +178,8 @@ def main():
     ap.add_argument("--core", action="store_true",
                     help="only the attention: inputs q [1, heads, seq, dim], k and v [1, kv-heads, "
                          "seq, dim], output [1, heads, seq, dim]")
+    ap.add_argument("--dynamic-seq", action="store_true",
+                    help="the sequence length symbolic (dim 1 of x, cos, sin; dim 2 of q/k/v)")
     ap.add_argument("--data", help="also write test_data_set-style inputs and torch's outputs here")
     ap.add_argument("--opset", type=int, default=14)
     args = ap.parse_args()
@@ -204,8 +207,15 @@ def main():
         attention_mask = torch.ones(1, args.seq, dtype=torch.int64)
         attention_mask[:, :args.padding] = 0  # left padding, as batched generation has it
         inputs.append(("attention_mask", attention_mask))
+    dynamic_axes = None
+    if args.dynamic_seq:
+        seq_dim = {"x": 1, "cos": 2, "sin": 2, "q": 2, "k": 2, "v": 2, "position_ids": 1,
+                   "attention_mask": 1}
+        dynamic_axes = {n: {seq_dim[n]: "seq"} for n, _ in inputs}
+        dynamic_axes["y"] = {2 if args.core else 1: "seq"}
     torch.onnx.export(block, tuple(t for _, t in inputs), args.out, opset_version=args.opset,
-                      input_names=[n for n, _ in inputs], output_names=["y"])
+                      input_names=[n for n, _ in inputs], output_names=["y"],
+                      dynamic_axes=dynamic_axes)
     if args.data:
         with torch.no_grad():
             write_test_data(args.data, inputs, [("y", block(*(t for _, t in inputs)))])
