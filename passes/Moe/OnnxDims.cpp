@@ -212,3 +212,8 @@ bool graph::sameDim(Value a, int64_t da, Value b, int64_t db) {
   std::optional<DimOrigin> x = originOf(a, da, 0), y = originOf(b, db, 0);
   return x && y && *x == *y;
 }
+
+bool graph::entryIsDim(Value shape, int64_t i, Value v, int64_t d) {
+  std::optional<DimOrigin> x = entryOrigin(shape, i, 0), y = originOf(v, d, 0);
+  return x && y && *x == *y;
+}

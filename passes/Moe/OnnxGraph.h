@@ -96,6 +96,10 @@ Value linearSource(Value v);
 /// time by construction (OnnxDims.cpp says how it is followed back).
 bool sameDim(Value a, int64_t da, Value b, int64_t db);
 
+/// Whether entry `i` of the shape vector `shape` (a Reshape's target, say)
+/// is dim `d` of `v` at run time by construction.
+bool entryIsDim(Value shape, int64_t i, Value v, int64_t d);
+
 /// Whether `op` (a raised op just built) verifies; its diagnostics are
 /// dropped: a raising that does not fit leaves the graph as it is, silently.
 bool verifiesQuietly(Operation *op);

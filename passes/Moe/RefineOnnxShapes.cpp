@@ -19,6 +19,8 @@
 #include "OnnxGraph.h"
 #include "moe/Passes/Moe/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+
 #include "llvm/ADT/StringSet.h"
 
 namespace mlir::moe {
@@ -86,19 +88,38 @@ std::optional<Shape> reshapeResult(onnx::NodeOp node, const Shape &in) {
     else
       result.push_back(t < 0 ? kDyn : t);
   }
-  if (inferred >= 0 && !ShapedType::isDynamicShape(in)) {
-    int64_t total = 1, rest = 1;
-    for (int64_t d : in)
+  if (inferred < 0)
+    return result;
+  // The -1 is what the input's elements leave: the static dims' products,
+  // once each dynamic dim of the input is matched by a target entry that
+  // is that dim by construction (torch's view(b, s, -1) reads b and s off
+  // the input).
+  SmallVector<bool> matched(result.size(), false);
+  int64_t total = 1, rest = 1;
+  for (auto [j, d] : llvm::enumerate(in)) {
+    if (d != kDyn) {
       total *= d;
-    for (auto [i, d] : llvm::enumerate(result))
-      if (int64_t(i) != inferred) {
-        if (d == kDyn)
-          return result;
-        rest *= d;
-      }
-    if (rest > 0 && total % rest == 0)
-      result[inferred] = total / rest;
+      continue;
+    }
+    bool found = false;
+    for (size_t i = 0; i < result.size() && !found; ++i) {
+      if (matched[i] || int64_t(i) == inferred || result[i] != kDyn)
+        continue;
+      bool copies = (*target)[i] == 0 && !allowZero && i == j;
+      if (copies || entryIsDim(input(node, 1), i, input(node, 0), j))
+        matched[i] = found = true;
+    }
+    if (!found)
+      return result;
   }
+  for (auto [i, d] : llvm::enumerate(result))
+    if (int64_t(i) != inferred && !matched[i]) {
+      if (d == kDyn)
+        return result;
+      rest *= d;
+    }
+  if (rest > 0 && total % rest == 0)
+    result[inferred] = total / rest;
   return result;
 }
 
@@ -325,6 +346,36 @@ struct MoeRefineOnnxShapesPass
       if (std::optional<Shape> shape = refined(type.getShape(), *inferred))
         result.setType(cast<RankedTensorType>(type).clone(*shape));
     });
+    // Shape computations whose every entry is known now (rotate_half's
+    // half, a reshape's target read off static dims) become constants, so
+    // that the conversion slices and reshapes by them, not by values
+    // computed at run time.
+    IRRewriter rewriter(&getContext());
+    SmallVector<Operation *> folded;
+    getOperation()->walk([&](onnx::NodeOp node) {
+      if (node->getNumResults() != 1 || node.getOpType() == "Constant")
+        return;
+      Value result = node->getResult(0);
+      auto type = dyn_cast<RankedTensorType>(result.getType());
+      if (!type || !type.hasStaticShape() || type.getRank() > 1 ||
+          !isa<IntegerType>(type.getElementType()) || result.use_empty() ||
+          llvm::any_of(result.getUsers(), [](Operation *user) { return !isa<onnx::NodeOp>(user); }))
+        return;
+      std::optional<SmallVector<int64_t>> ints = foldInts(result, 0, /*exact=*/true);
+      if (!ints || int64_t(ints->size()) != type.getNumElements() ||
+          llvm::is_contained(*ints, kDyn))
+        return;
+      rewriter.setInsertionPoint(node);
+      SmallVector<APInt> values;
+      for (int64_t v : *ints)
+        values.push_back(APInt(type.getElementTypeBitWidth(), v, /*isSigned=*/true));
+      rewriter.replaceAllUsesWith(
+          result, arith::ConstantOp::create(rewriter, node.getLoc(),
+                                            DenseIntElementsAttr::get(type, values)));
+      folded.push_back(node);
+    });
+    // With what only computed them.
+    eraseDeadOnnx(rewriter, folded);
   }
 };
 

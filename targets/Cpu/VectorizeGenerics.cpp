@@ -8,8 +8,8 @@
 // block of rows to, reduced once at the end of the row, instead of a
 // dependent scalar chain LLVM may not reorder. An elementwise op of 1 MiB
 // or more outside any loop is first spread over threads along its
-// outermost loop. Ops whose innermost loop walks some operand with a
-// stride, whose innermost extent is not static, or that hold i1 (a byte
+// outermost loop (of run-time size: when it is that big at run time). Ops whose innermost loop
+// walks some operand with a stride, whose innermost extent is not static, or that hold i1 (a byte
 // in memory, a bit in a vector) stay scalar loops, except transposes of
 // the last two dims, done in 16 x 16 blocks in registers. exp, tanh,
 // erf and log on vectors become upstream's polynomial approximations:
@@ -159,6 +159,53 @@ static SmallVector<Operation *> spreadOverThreads(RewriterBase &rewriter, linalg
   return tileBy(rewriter, op, sizes, /*forall=*/true);
 }
 
+/// The same for an elementwise op of run-time size (a prompt of symbolic
+/// length) outside any loop: whether it is big is known only at run time,
+/// so an scf.if on its element count picks pieces over threads (along its
+/// outermost static loop of more than one step: the heads) or one serial
+/// pass (a decode step's row would pay a fork per op). The two copies, to
+/// be vectorised as run-time sized ops; none when `op` does not qualify.
+static SmallVector<linalg::LinalgOp> spreadDynamicOverThreads(RewriterBase &rewriter,
+                                                              linalg::LinalgOp op) {
+  if (!isa<func::FuncOp>(op->getParentOp()) || op.getNumLoops() != op.getNumParallelLoops() ||
+      op->getNumResults() == 0)
+    return {};
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  auto outer = llvm::find_if(ArrayRef(ranges).drop_back(), [](int64_t range) {
+    return !ShapedType::isDynamic(range) && range > 1;
+  });
+  if (outer == ranges.end() - 1)
+    return {};
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  Value elements = arith::ConstantIndexOp::create(rewriter, loc, 1);
+  for (Range range : op.createLoopRanges(rewriter, loc))
+    elements = arith::MulIOp::create(rewriter, loc, elements,
+                                     getValueOrCreateConstantIndexOp(rewriter, loc, range.size));
+  Value big = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::uge, elements,
+                                    arith::ConstantIndexOp::create(rewriter, loc, kSpreadElements));
+  auto choice = scf::IfOp::create(rewriter, loc, op->getResultTypes(), big,
+                                  /*addThenBlock=*/true, /*addElseBlock=*/true);
+  SmallVector<linalg::LinalgOp> copies;
+  for (Block *block : {choice.thenBlock(), choice.elseBlock()}) {
+    rewriter.setInsertionPointToStart(block);
+    Operation *copy = rewriter.clone(*op);
+    scf::YieldOp::create(rewriter, loc, copy->getResults());
+    copies.push_back(cast<linalg::LinalgOp>(copy));
+  }
+  rewriter.replaceOp(op, choice.getResults());
+  int64_t extent = *outer, step = 1;
+  while (extent / step > kMaxPieces || extent % step != 0)
+    ++step;
+  SmallVector<int64_t> sizes(ranges.size(), 0);
+  sizes[outer - ranges.begin()] = step;
+  SmallVector<linalg::LinalgOp> pieces = {copies[1]};
+  for (Operation *piece : tileBy(rewriter, copies[0], sizes, /*forall=*/true))
+    if (auto linalgPiece = dyn_cast<linalg::LinalgOp>(piece))
+      pieces.push_back(linalgPiece);
+  return pieces;
+}
+
 /// Tiles `op` by `sizes` (loops of size 1 where 1) and vectorises the tile.
 static void tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op,
                              ArrayRef<int64_t> sizes) {
@@ -166,17 +213,18 @@ static void tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op,
     vectorizeOne(rewriter, piece);
 }
 
-/// Whether `op` transposes its last two loops: all-parallel, static, a
-/// plain body, some operand of 32-bit elements indexed by every loop in
-/// order but the last two swapped, the others indexed in loop order
-/// (broadcasts allowed), and the last two loops whole 16 x 16 blocks.
+/// Whether `op` transposes its last two loops: all-parallel, static but
+/// for outer loops (done one index of them at a time), a plain body, some operand of 32-bit
+/// elements indexed by every loop in order but the last two swapped, the others indexed in loop
+/// order (broadcasts allowed), and the last two loops whole 16 x 16 blocks.
 static bool isBlockTranspose(linalg::LinalgOp op) {
   unsigned loops = op.getNumLoops();
-  if (loops < 2 || !op.hasPureTensorSemantics() || !isStatic(op) ||
-      op.getNumParallelLoops() != loops || op.hasIndexSemantics())
+  if (loops < 2 || !op.hasPureTensorSemantics() || op.getNumParallelLoops() != loops ||
+      op.hasIndexSemantics())
     return false;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  if (ranges[loops - 1] % 16 != 0 || ranges[loops - 2] % 16 != 0)
+  if (ShapedType::isDynamic(ranges[loops - 1]) || ShapedType::isDynamic(ranges[loops - 2]) ||
+      ranges[loops - 1] % 16 != 0 || ranges[loops - 2] % 16 != 0)
     return false;
   if (!hasPlainBody(op))
     return false;
@@ -205,7 +253,7 @@ static bool isBlockTranspose(linalg::LinalgOp op) {
       last = dim.getPosition();
     }
   }
-  return any && succeeded(linalg::vectorizeOpPrecondition(op));
+  return any && (!isStatic(op) || succeeded(linalg::vectorizeOpPrecondition(op)));
 }
 
 /// A transpose of the last two loops in 16 x 16 blocks: each block is
@@ -216,6 +264,23 @@ static bool isBlockTranspose(linalg::LinalgOp op) {
 /// flash form are transposed the same way), or a gather when LLVM
 /// vectorises the loop. Big ones are spread over threads first.
 static void vectorizeBlockTranspose(RewriterBase &rewriter, linalg::LinalgOp op) {
+  if (!isStatic(op)) {
+    // Outer loops of run-time extent (a KV cache's tiles): over threads
+    // when big, then one step per index of them, each a static transpose.
+    SmallVector<linalg::LinalgOp> pieces = spreadDynamicOverThreads(rewriter, op);
+    if (pieces.empty())
+      pieces.push_back(op);
+    for (linalg::LinalgOp piece : pieces) {
+      SmallVector<int64_t> sizes;
+      for (int64_t range : piece.getStaticLoopRanges())
+        sizes.push_back(ShapedType::isDynamic(range) ? 1 : 0);
+      for (Operation *step : tileBy(rewriter, piece, sizes))
+        if (auto linalgStep = dyn_cast<linalg::LinalgOp>(step))
+          if (isStatic(linalgStep) && isBlockTranspose(linalgStep))
+            vectorizeBlockTranspose(rewriter, linalgStep);
+    }
+    return;
+  }
   if (SmallVector<Operation *> pieces = spreadOverThreads(rewriter, op); !pieces.empty()) {
     for (Operation *piece : pieces)
       if (auto linalgPiece = dyn_cast<linalg::LinalgOp>(piece))
@@ -266,6 +331,12 @@ static void vectorizeAlongInnermost(RewriterBase &rewriter, linalg::LinalgOp op)
   }
   unsigned loops = op.getNumLoops();
   if (!isStatic(op)) {
+    if (SmallVector<linalg::LinalgOp> pieces = spreadDynamicOverThreads(rewriter, op);
+        !pieces.empty()) {
+      for (linalg::LinalgOp piece : pieces)
+        vectorizeAlongInnermost(rewriter, piece);
+      return;
+    }
     // Run-time outer dims (an expert's tokens): a loop over them first, so
     // each step is a static op along the innermost loop.
     SmallVector<int64_t> outer(loops, 1);

@@ -77,3 +77,30 @@ func.func @rotate_half_symbolic(%q: tensor<1x4x?x32xf32>) -> tensor<1x4x?x32xf32
   %out = onnx.node "Add"(%q, %cat) version 17 : (tensor<1x4x?x32xf32>, tensor<*xf32>) -> tensor<1x4x?x32xf32>
   return %out : tensor<1x4x?x32xf32>
 }
+
+// torch's view(b, s, -1) at a symbolic length: s is read off the input
+// itself, so the -1 is what the static dims leave (16 x 64); the entries
+// known at compile time (b) become constants, the shape computations only
+// they used are gone, and the one read at run time stays.
+// CHECK-LABEL: func.func @view_symbolic
+// CHECK:     onnx.node "Gather"
+// CHECK-NOT: onnx.node "Gather"
+// CHECK:     %[[B:.*]] = arith.constant dense<1> : tensor<1xi64>
+// CHECK:     %[[S:.*]] = onnx.node "Unsqueeze"
+// CHECK:     %[[T:.*]] = onnx.node "Concat"(%[[B]], %[[S]], %{{.*}})
+// CHECK:     onnx.node "Reshape"(%arg0, %[[T]]){{.*}} -> tensor<1x?x1024xf32>
+func.func @view_symbolic(%x: tensor<1x?x16x64xf32>) -> tensor<?x?x?xf32> {
+  %shape = onnx.node "Shape"(%x) version 17 : (tensor<1x?x16x64xf32>) -> tensor<4xi64>
+  %zero = onnx.node "Constant"() version 17 attrs {value = dense<0> : tensor<i64>} : () -> tensor<i64>
+  %one = onnx.node "Constant"() version 17 attrs {value = dense<1> : tensor<i64>} : () -> tensor<i64>
+  %b = onnx.node "Gather"(%shape, %zero) version 17 attrs {axis = 0 : i64} : (tensor<4xi64>, tensor<i64>) -> tensor<i64>
+  %s = onnx.node "Gather"(%shape, %one) version 17 attrs {axis = 0 : i64} : (tensor<4xi64>, tensor<i64>) -> tensor<i64>
+  %axes = onnx.node "Constant"() version 17 attrs {value = dense<0> : tensor<1xi64>} : () -> tensor<1xi64>
+  %b1 = onnx.node "Unsqueeze"(%b, %axes) version 17 : (tensor<i64>, tensor<1xi64>) -> tensor<1xi64>
+  %s1 = onnx.node "Unsqueeze"(%s, %axes) version 17 : (tensor<i64>, tensor<1xi64>) -> tensor<1xi64>
+  %rest = onnx.node "Constant"() version 17 attrs {value = dense<-1> : tensor<1xi64>} : () -> tensor<1xi64>
+  %target = onnx.node "Concat"(%b1, %s1, %rest) version 17 attrs {axis = 0 : i64} : (tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<3xi64>
+  %r = onnx.node "Reshape"(%x, %target) version 17 : (tensor<1x?x16x64xf32>, tensor<3xi64>) -> tensor<?x?x?xf32>
+  %n = onnx.node "Neg"(%r) version 17 : (tensor<?x?x?xf32>) -> tensor<?x?x?xf32>
+  return %n : tensor<?x?x?xf32>
+}

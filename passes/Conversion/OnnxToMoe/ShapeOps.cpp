@@ -211,6 +211,13 @@ LogicalResult reshapeToRuntimeShape(OnnxNode &node, RankedTensorType type) {
                                         indexValue(b, loc, left),
                                         indexValue(b, loc, dim)));
   }
+  // Dims the node's type declares (ONNX's inference, moe-refine-onnx-shapes)
+  // are static whatever computed them: what follows is tiled for them.
+  if (auto declared = dyn_cast<RankedTensorType>(node.getOp().getResult(0).getType());
+      declared && declared.getRank() == static_cast<int64_t>(dims.size()))
+    for (auto [dim, size] : llvm::zip(dims, declared.getShape()))
+      if (!ShapedType::isDynamic(size))
+        dim = b.getIndexAttr(size);
   node.replace(reshapeTo(b, loc, input, dims));
   return success();
 }

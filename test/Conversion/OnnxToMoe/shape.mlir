@@ -166,3 +166,15 @@ func.func @expand_runtime(%x: tensor<?x1xf32>, %s: tensor<2xi64>) -> tensor<*xf3
   %0 = onnx.node "Expand"(%x, %s) version 13 : (tensor<?x1xf32>, tensor<2xi64>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
+
+// -----
+
+// Dims the node's type declares (ONNX's inference or
+// moe-refine-onnx-shapes knew them) are static in the result whatever the
+// run-time shape computes: what follows is tiled for them.
+// CHECK-LABEL: func @reshape_runtime_declared
+// CHECK: tensor.reshape %{{.*}}({{.*}}) : (tensor<2x3xf32>, tensor<2xi64>) -> tensor<?x2xf32>
+func.func @reshape_runtime_declared(%x: tensor<2x3xf32>, %s: tensor<2xi64>) -> tensor<?x2xf32> {
+  %0 = onnx.node "Reshape"(%x, %s) version 14 : (tensor<2x3xf32>, tensor<2xi64>) -> tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}

@@ -311,3 +311,48 @@ func.func @mask_transpose(%m: tensor<1x1x2048x2048xf32>) -> tensor<1x1x2048x2048
   %t = linalg.transpose ins(%m : tensor<1x1x2048x2048xf32>) outs(%e : tensor<1x1x2048x2048xf32>) permutation = [0, 1, 3, 2]
   return %t : tensor<1x1x2048x2048xf32>
 }
+
+// -----
+
+// Of run-time size (a KV cache's tiles, a prompt's rows): whether it is
+// big is known only at run time, so an scf.if on the element count picks
+// pieces over threads along the outermost static loop (the kv heads, the
+// heads) or one serial pass; in both, each index of the run-time loop is
+// one step: a static block transpose, or a static vector row.
+// CHECK-LABEL: func @panels_dynamic
+// CHECK:     %[[N:.*]] = tensor.dim %arg0, %c2
+// CHECK:     %[[ELEMS:.*]] = arith.muli %[[N]], %c8192
+// CHECK:     %[[BIG:.*]] = arith.cmpi uge, %[[ELEMS]], %c262144
+// CHECK:     scf.if %[[BIG]]
+// CHECK:       scf.forall (%{{.*}}) in (4)
+// CHECK:         scf.for %{{.*}} = %c0 to %[[N]] step %c1
+// CHECK:           vector.transpose {{.*}} : vector<16x16xf32> to vector<16x16xf32>
+// CHECK:     } else {
+// CHECK:       scf.for %{{.*}} = %c0 to %[[N]] step %c1
+// CHECK:         vector.transpose {{.*}} : vector<16x16xf32> to vector<16x16xf32>
+// CHECK-NOT: linalg.transpose
+// CHECK-LABEL: func @rope_dynamic
+// CHECK:     scf.if
+// CHECK:       scf.forall (%{{.*}}) in (16)
+// CHECK:         arith.mulf {{.*}} : vector<64xf32>
+// CHECK:     } else {
+// CHECK:         arith.mulf {{.*}} : vector<64xf32>
+// CHECK-NOT: linalg.generic
+func.func @panels_dynamic(%k: tensor<1x4x?x64x32xf32>) -> tensor<1x4x?x32x64xf32> {
+  %c2 = arith.constant 2 : index
+  %n = tensor.dim %k, %c2 : tensor<1x4x?x64x32xf32>
+  %e = tensor.empty(%n) : tensor<1x4x?x32x64xf32>
+  %t = linalg.transpose ins(%k : tensor<1x4x?x64x32xf32>) outs(%e : tensor<1x4x?x32x64xf32>) permutation = [0, 1, 2, 4, 3]
+  return %t : tensor<1x4x?x32x64xf32>
+}
+func.func @rope_dynamic(%x: tensor<1x16x?x64xf32>, %c: tensor<1x1x?x64xf32>) -> tensor<1x16x?x64xf32> {
+  %c2 = arith.constant 2 : index
+  %n = tensor.dim %x, %c2 : tensor<1x16x?x64xf32>
+  %e = tensor.empty(%n) : tensor<1x16x?x64xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(a, b, c, d) -> (a, b, c, d)>, affine_map<(a, b, c, d) -> (0, 0, c, d)>, affine_map<(a, b, c, d) -> (a, b, c, d)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%x, %c : tensor<1x16x?x64xf32>, tensor<1x1x?x64xf32>) outs(%e : tensor<1x16x?x64xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %m = arith.mulf %a, %b : f32
+    linalg.yield %m : f32
+  } -> tensor<1x16x?x64xf32>
+  return %r : tensor<1x16x?x64xf32>
+}
