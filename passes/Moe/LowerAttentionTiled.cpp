@@ -469,10 +469,16 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
       SmallVector<int64_t> accShape = tile2d(rowTile, valueDepth);
       Value acc0 = filled(b, loc, {b.getIndexAttr(accShape[0]), b.getIndexAttr(accShape[1])},
                           floatConstant(b, loc, 0));
+      // Each tile's row maxima and sums are reduced into buffers the loop
+      // carries, refilled in place: a fill of a fresh tensor would be
+      // hoisted out of the loop, and every step would copy it into a new
+      // allocation (a malloc and a memcpy per tile).
+      Value scratch0 = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{rowTile}, b.getF32Type());
       auto loop = scf::ForOp::create(
-          b, loc, loopLo, loopHi, index(b, loc, 1), ValueRange{m0, l0, acc0},
+          b, loc, loopLo, loopHi, index(b, loc, 1), ValueRange{m0, l0, acc0, scratch0, scratch0},
           [&](OpBuilder &nb, Location l, Value step, ValueRange iter) {
             Value m = iter[0], sum = iter[1], acc = iter[2];
+            Value maxScratch = iter[3], sumScratch = iter[4];
             Value kt = step;
             if (global > 0) {
               Value inGlobal =
@@ -618,7 +624,9 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
               // exponential, and maximumf's NaN handling costs a compare per
               // step.
               Value tileMax = generic(
-                  nb, l, filled(nb, l, {nb.getIndexAttr(rowTile)}, floatConstant(nb, l, negInf)),
+                  nb, l,
+                  linalg::FillOp::create(nb, l, floatConstant(nb, l, negInf), maxScratch)
+                      .getResult(0),
                   scores, {id2, row}, overKeys, [](OpBuilder &bb, Location bl, ValueRange args) {
                     linalg::YieldOp::create(
                         bb, bl, Value(arith::MaxNumFOp::create(bb, bl, args[1], args[0])));
@@ -645,12 +653,13 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
                           [&](OpBuilder &bb, Location bl, ValueRange args) {
                             linalg::YieldOp::create(bb, bl, expShifted(bb, bl, args[1], args[0]));
                           });
-              Value rowSum =
-                  generic(nb, l, filled(nb, l, {nb.getIndexAttr(rowTile)}, floatConstant(nb, l, 0)),
-                          p, {id2, row}, overKeys, [](OpBuilder &bb, Location bl, ValueRange args) {
-                            linalg::YieldOp::create(
-                                bb, bl, Value(arith::AddFOp::create(bb, bl, args[1], args[0])));
-                          });
+              Value rowSum = generic(
+                  nb, l,
+                  linalg::FillOp::create(nb, l, floatConstant(nb, l, 0), sumScratch).getResult(0),
+                  p, {id2, row}, overKeys, [](OpBuilder &bb, Location bl, ValueRange args) {
+                    linalg::YieldOp::create(bb, bl,
+                                            Value(arith::AddFOp::create(bb, bl, args[1], args[0])));
+                  });
               Value sumNew =
                   generic(nb, l, sum, ValueRange{alpha, rowSum}, {id1, id1, id1}, {IT::parallel},
                           [](OpBuilder &bb, Location bl, ValueRange args) {
@@ -673,7 +682,7 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
                                       keyTile, valueDepth);
                 accNew = matmulInto(nb, l, p, vTile, rescaled);
               }
-              return {mNew, sumNew, accNew};
+              return {mNew, sumNew, accNew, tileMax, rowSum};
             };
             if (!mask) {
               scf::YieldOp::create(nb, l, computeTile(nb, l));
@@ -707,7 +716,7 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
             auto skip = scf::IfOp::create(
                 nb, l, arith::AndIOp::create(nb, l, hidden, seen),
                 [&](OpBuilder &tb, Location tl) {
-                  scf::YieldOp::create(tb, tl, ValueRange{m, sum, acc});
+                  scf::YieldOp::create(tb, tl, ValueRange{m, sum, acc, maxScratch, sumScratch});
                 },
                 [&](OpBuilder &eb, Location el) {
                   scf::YieldOp::create(eb, el, computeTile(eb, el));

@@ -7,8 +7,10 @@
 // are keys x rows: S^T = K Q^T, a 64 x 32 slice of K where it lies by the
 // 32 x 64 Q^T, added to the tile's mask (0 or -inf: no zero fill, no
 // masking pass); the maxima and sums over keys run down the tile
-// (reduction, parallel); O^T += V^T P^T with V^T transposed once per call
-// into one block per key tile, and the output tile transposed back once.
+// (reduction, parallel), into buffers the loop carries (refilled in
+// place: no copy of a hoisted fill per tile); O^T += V^T P^T with V^T
+// transposed once per call into one block per key tile, and the output
+// tile transposed back once.
 // CHECK-LABEL: func @causal_gqa
 // CHECK-DAG: %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
 // CHECK-DAG: %[[SCALE:.*]] = arith.constant 0.176776692 : f32
@@ -23,7 +25,7 @@
 // CHECK:       %[[LAST:.*]] = arith.addi %[[ROW]], %c63
 // CHECK:       %[[TILES:.*]] = arith.divui %[[LAST]], %c64
 // CHECK:       %[[HI:.*]] = arith.addi %[[TILES]], %c1
-// CHECK:       scf.for %[[KT:.*]] = %c0 to %{{.*}} step %c1 iter_args({{.*}}, %[[ACC:.*]] = %{{.*}}) -> (tensor<64xf32>, tensor<64xf32>, tensor<32x64xf32>)
+// CHECK:       scf.for %[[KT:.*]] = %c0 to %{{.*}} step %c1 iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %[[ACC:[^ ]*]] = %{{.*}}, %[[MAXS:[^ ]*]] = %{{.*}}, %[[SUMS:[^ ]*]] = %{{.*}}) -> (tensor<64xf32>, tensor<64xf32>, tensor<32x64xf32>, tensor<64xf32>, tensor<64xf32>)
 // CHECK:         %[[KSTART:.*]] = arith.muli %[[KT]], %c64
 // CHECK:         %[[VTILE:.*]] = tensor.extract_slice %[[VT]][%[[B]], %[[KV]], %[[KT]], 0, 0] [1, 1, 1, 32, 64] [1, 1, 1, 1, 1] : tensor<1x2x2x32x64xf32> to tensor<32x64xf32>
 // CHECK:         %[[MASK:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<64x64xf32>)
@@ -31,11 +33,13 @@
 // CHECK:           arith.select %{{.*}}, %{{.*}}, %[[NEGINF]]
 // CHECK:         %[[KTILE:.*]] = tensor.extract_slice %arg1[%[[B]], %[[KV]], %[[KSTART]], 0] [1, 1, 64, 32]
 // CHECK:         %[[S:.*]] = linalg.generic {{.*}} ins(%[[KTILE]], %[[QT]] : tensor<64x32xf32>, tensor<32x64xf32>) outs(%[[MASK]] : tensor<64x64xf32>)
-// CHECK:         linalg.generic {indexing_maps = [#[[ID]], #[[ROWS:.*]]], iterator_types = ["reduction", "parallel"]} ins(%[[S]] : tensor<64x64xf32>)
+// CHECK:         %[[MAXINIT:.*]] = linalg.fill ins(%[[NEGINF]] : f32) outs(%[[MAXS]] : tensor<64xf32>)
+// CHECK:         linalg.generic {indexing_maps = [#[[ID]], #[[ROWS:.*]]], iterator_types = ["reduction", "parallel"]} ins(%[[S]] : tensor<64x64xf32>) outs(%[[MAXINIT]] : tensor<64xf32>)
 // CHECK:           arith.maxnumf
 // CHECK:         %[[P:.*]] = linalg.generic {{.*}} outs(%[[S]] : tensor<64x64xf32>)
 // CHECK:           math.exp
-// CHECK:         linalg.generic {indexing_maps = [#[[ID]], #[[ROWS]]], iterator_types = ["reduction", "parallel"]} ins(%[[P]] : tensor<64x64xf32>)
+// CHECK:         %[[SUMINIT:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[SUMS]] : tensor<64xf32>)
+// CHECK:         linalg.generic {indexing_maps = [#[[ID]], #[[ROWS]]], iterator_types = ["reduction", "parallel"]} ins(%[[P]] : tensor<64x64xf32>) outs(%[[SUMINIT]] : tensor<64xf32>)
 // CHECK:           arith.addf
 // CHECK:         %[[RESCALED:.*]] = linalg.generic {indexing_maps = [#[[ROWS]], #[[ID]]], {{.*}} outs(%[[ACC]] : tensor<32x64xf32>)
 // CHECK:         linalg.generic {{.*}} ins(%[[VTILE]], %[[P]] : tensor<32x64xf32>, tensor<64x64xf32>) outs(%[[RESCALED]] : tensor<32x64xf32>)
@@ -71,7 +75,7 @@ func.func @window(%q: tensor<1x2x256x16xf32>, %k: tensor<1x2x256x16xf32>, %v: te
 // CHECK:     %[[KBLOCKS:.*]] = tensor.expand_shape %arg1 {{\[}}[0], [1], [2, 3], [4]] output_shape [1, 1, 2, 64, 16]
 // CHECK:     %[[KT:.*]] = linalg.transpose ins(%[[KBLOCKS]] : tensor<1x1x2x64x16xf32>) {{.*}} permutation = [0, 1, 2, 4, 3]
 // CHECK:     scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (1, 2, 3)
-// CHECK:       scf.for %[[T:arg[0-9]+]] = {{.*}} -> (tensor<16xf32>, tensor<16xf32>, tensor<16x16xf32>)
+// CHECK:       scf.for %[[T:arg[0-9]+]] = {{.*}} -> (tensor<16xf32>, tensor<16xf32>, tensor<16x16xf32>, tensor<16xf32>, tensor<16xf32>)
 // CHECK:         %[[KTILE:.*]] = tensor.extract_slice %[[KT]][%{{.*}}, %{{.*}}, %[[T]], 0, 0] [1, 1, 1, 16, 64] {{.*}} to tensor<16x64xf32>
 // CHECK:         %[[S:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %[[KTILE]] : tensor<16x16xf32>, tensor<16x64xf32>) outs(%{{.*}} : tensor<16x64xf32>)
 // CHECK:         linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[S]] : tensor<16x64xf32>)
@@ -122,7 +126,7 @@ func.func @layout(%q: tensor<1x2x128x16xf32>, %k: tensor<1x2x128x16xf32>, %v: te
 // CHECK:     %[[MASKT:.*]] = linalg.transpose ins(%arg3 : tensor<2x1x128x128xf32>) {{.*}} permutation = [0, 1, 3, 2]
 // CHECK:     scf.forall (%[[B:.*]], %[[H:.*]], %[[T:.*]]) in (2, 4, 2)
 // CHECK:       %[[ROW:.*]] = arith.muli %[[T]], %c64
-// CHECK:       scf.for %[[KT:.*]] = %c0 to {{.*}} iter_args(%[[M:.*]] = %{{.*}}, %[[L:.*]] = %{{.*}}, %[[ACC:.*]] = %{{.*}})
+// CHECK:       scf.for %[[KT:.*]] = %c0 to {{.*}} iter_args(%[[M:[^ ]*]] = %{{.*}}, %[[L:[^ ]*]] = %{{.*}}, %[[ACC:[^ ]*]] = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}})
 // CHECK:         %[[KSTART:.*]] = arith.muli %[[KT]], %c64
 // CHECK:         %[[BLOCK:.*]] = tensor.extract_slice %[[MASKT]][%[[B]], 0, %[[KSTART]], %[[ROW]]] [1, 1, 64, 64] [1, 1, 1, 1] : tensor<2x1x128x128xf32> to tensor<64x64xf32>
 // CHECK:         %[[BIAS:.*]] = linalg.generic {indexing_maps = [#[[ID:.*]], #[[ID]]], {{.*}} ins(%[[BLOCK]] : tensor<64x64xf32>) outs(%{{.*}} : tensor<64x64xf32>)
@@ -231,7 +235,7 @@ func.func @odd_rows(%q: tensor<1x2x100x16xf32>, %k: tensor<1x2x100x16xf32>, %v: 
 // CHECK:       %[[HEADS:.*]] = tensor.extract_slice %arg0[%[[B]], %[[FIRST]], 0, 0] [1, 4, 1, 64] [1, 1, 1, 1] : tensor<1x8x1x64xf32> to tensor<4x1x64xf32>
 // CHECK:       %[[ROWS:.*]] = tensor.collapse_shape %[[HEADS]] {{\[}}[0, 1], [2]] : tensor<4x1x64xf32> into tensor<4x64xf32>
 // CHECK:       %[[POS:.*]] = arith.addi %{{.*}}, %c127
-// CHECK:       scf.for {{.*}} -> (tensor<4xf32>, tensor<4xf32>, tensor<4x64xf32>)
+// CHECK:       scf.for {{.*}} -> (tensor<4xf32>, tensor<4xf32>, tensor<4x64xf32>, tensor<4xf32>, tensor<4xf32>)
 // CHECK:         linalg.generic
 // CHECK:           %[[KPOS:.*]] = arith.addi
 // CHECK:           arith.cmpi ule, %[[KPOS]], %[[POS]]
