@@ -121,7 +121,8 @@ func.func @layout(%q: tensor<1x2x128x16xf32>, %k: tensor<1x2x128x16xf32>, %v: te
 // the mask (batch b, head 0: broadcast), -inf where the causal mask hides
 // the key; the scores are added to it as before. Once every row of the
 // tile has seen a key (the running maxima above -1e30), a tile whose
-// block the mask hides entirely (all at or below -1e30) is skipped.
+// block the mask hides entirely (all at or below -1e30) is skipped: its
+// largest value taken per row (down the keys-major tile), then over rows.
 // CHECK-LABEL: func @explicit_mask
 // CHECK:     %[[MASKT:.*]] = linalg.transpose ins(%arg3 : tensor<2x1x128x128xf32>) {{.*}} permutation = [0, 1, 3, 2]
 // CHECK:     scf.forall (%[[B:.*]], %[[H:.*]], %[[T:.*]]) in (2, 4, 2)
@@ -132,7 +133,9 @@ func.func @layout(%q: tensor<1x2x128x16xf32>, %k: tensor<1x2x128x16xf32>, %v: te
 // CHECK:         %[[BIAS:.*]] = linalg.generic {indexing_maps = [#[[ID:.*]], #[[ID]]], {{.*}} ins(%[[BLOCK]] : tensor<64x64xf32>) outs(%{{.*}} : tensor<64x64xf32>)
 // CHECK:           arith.cmpi ule
 // CHECK:           arith.select %{{.*}}, %{{.*}}, %cst
-// CHECK:         %[[TOP:.*]] = linalg.generic {{.*}} iterator_types = ["reduction", "reduction"]} ins(%[[BIAS]] : tensor<64x64xf32>)
+// CHECK:         %[[ROWTOPS:.*]] = linalg.generic {{.*}} iterator_types = ["reduction", "parallel"]} ins(%[[BIAS]] : tensor<64x64xf32>)
+// CHECK:           arith.maxnumf
+// CHECK:         %[[TOP:.*]] = linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%[[ROWTOPS]] : tensor<64xf32>)
 // CHECK:           arith.maxnumf
 // CHECK:         %[[LOW:.*]] = linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%[[M]] : tensor<64xf32>)
 // CHECK:           arith.minimumf
