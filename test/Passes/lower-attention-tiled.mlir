@@ -117,29 +117,27 @@ func.func @layout(%q: tensor<1x2x128x16xf32>, %k: tensor<1x2x128x16xf32>, %v: te
 // -----
 
 // An explicit additive mask [B, 1, S, keys]: transposed once per call
-// (the tiles are keys x rows), each visited tile starts as its block of
-// the mask (batch b, head 0: broadcast), -inf where the causal mask hides
-// the key; the scores are added to it as before. Once every row of the
-// tile has seen a key (the running maxima above -1e30), a tile whose
-// block the mask hides entirely (all at or below -1e30) is skipped: its
-// largest value taken per row (down the keys-major tile), then over rows.
+// (the tiles are keys x rows), and each 64 x 64 block's largest value
+// taken once per call into a [B, 1, key tiles, row tiles] table (one
+// forall step per batch, head and block row), shared by the 4 query heads.
+// Once every row of the tile has seen a key (the running maxima above
+// -1e30), a tile whose table entry says the mask hides it entirely (at or
+// below -1e30) is skipped, its block never read; a visited tile starts as
+// its block of the mask (batch b, head 0: broadcast), -inf where the
+// causal mask hides the key, and the scores are added to it as before.
 // CHECK-LABEL: func @explicit_mask
 // CHECK:     %[[MASKT:.*]] = linalg.transpose ins(%arg3 : tensor<2x1x128x128xf32>) {{.*}} permutation = [0, 1, 3, 2]
+// CHECK:     %[[TOPS:.*]] = scf.forall (%[[TB:.*]], %[[TH:.*]], %[[TR:.*]]) in (2, 1, 2) {{.*}} -> (tensor<2x1x2x2xf32>)
+// CHECK:       %[[STRIP:.*]] = tensor.extract_slice %[[MASKT]][%[[TB]], %[[TH]], %{{.*}}, 0] [1, 1, 64, 128]
+// CHECK:       %[[BLOCKS:.*]] = tensor.expand_shape %[[STRIP]] {{\[}}[0], [1, 2]] output_shape [64, 2, 64]
+// CHECK:       linalg.generic {{.*}} iterator_types = ["reduction", "parallel", "reduction"]} ins(%[[BLOCKS]] : tensor<64x2x64xf32>) outs(%{{.*}} : tensor<2xf32>)
+// CHECK:         arith.maxnumf
 // CHECK:     scf.forall (%[[B:.*]], %[[H:.*]], %[[T:.*]]) in (2, 4, 2)
 // CHECK:       %[[ROW:.*]] = arith.muli %[[T]], %c64
 // CHECK:       scf.for %[[KT:.*]] = %c0 to {{.*}} iter_args(%[[M:[^ ]*]] = %{{.*}}, %[[L:[^ ]*]] = %{{.*}}, %[[ACC:[^ ]*]] = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}})
-// CHECK:         %[[KSTART:.*]] = arith.muli %[[KT]], %c64
-// CHECK:         %[[BLOCK:.*]] = tensor.extract_slice %[[MASKT]][%[[B]], 0, %[[KSTART]], %[[ROW]]] [1, 1, 64, 64] [1, 1, 1, 1] : tensor<2x1x128x128xf32> to tensor<64x64xf32>
-// CHECK:         %[[BIAS:.*]] = linalg.generic {indexing_maps = [#[[ID:.*]], #[[ID]]], {{.*}} ins(%[[BLOCK]] : tensor<64x64xf32>) outs(%{{.*}} : tensor<64x64xf32>)
-// CHECK:           arith.cmpi ule
-// CHECK:           arith.select %{{.*}}, %{{.*}}, %cst
-// CHECK:         %[[ROWTOPS:.*]] = linalg.generic {{.*}} iterator_types = ["reduction", "parallel"]} ins(%[[BIAS]] : tensor<64x64xf32>)
-// CHECK:           arith.maxnumf
-// CHECK:         %[[TOP:.*]] = linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%[[ROWTOPS]] : tensor<64xf32>)
-// CHECK:           arith.maxnumf
+// CHECK:         %[[TOPV:.*]] = tensor.extract %[[TOPS]][%[[B]], %c0, %[[KT]], %[[T]]] : tensor<2x1x2x2xf32>
 // CHECK:         %[[LOW:.*]] = linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%[[M]] : tensor<64xf32>)
 // CHECK:           arith.minimumf
-// CHECK:         %[[TOPV:.*]] = tensor.extract %[[TOP]][]
 // CHECK:         %[[HIDDEN:.*]] = arith.cmpf ole, %[[TOPV]], %[[FLOOR:.*]] : f32
 // CHECK:         %[[LOWV:.*]] = tensor.extract %[[LOW]][]
 // CHECK:         %[[SEEN:.*]] = arith.cmpf ogt, %[[LOWV]], %[[FLOOR]] : f32
@@ -147,10 +145,39 @@ func.func @layout(%q: tensor<1x2x128x16xf32>, %k: tensor<1x2x128x16xf32>, %v: te
 // CHECK:         scf.if %[[SKIP]]
 // CHECK:           scf.yield %[[M]], %[[L]], %[[ACC]]
 // CHECK:         } else {
+// CHECK:           %[[BLOCK:.*]] = tensor.extract_slice %[[MASKT]][%[[B]], 0, %{{.*}}, %[[ROW]]] [1, 1, 64, 64] [1, 1, 1, 1] : tensor<2x1x128x128xf32> to tensor<64x64xf32>
+// CHECK:           %[[BIAS:.*]] = linalg.generic {indexing_maps = [#[[ID:.*]], #[[ID]]], {{.*}} ins(%[[BLOCK]] : tensor<64x64xf32>) outs(%{{.*}} : tensor<64x64xf32>)
+// CHECK:             arith.cmpi ule
+// CHECK:             arith.select %{{.*}}, %{{.*}}, %cst
 // CHECK:           linalg.generic {{.*}} outs(%[[BIAS]] : tensor<64x64xf32>)
 // CHECK-NOT: moe.attention
 func.func @explicit_mask(%q: tensor<2x4x128x32xf32>, %k: tensor<2x2x128x32xf32>, %v: tensor<2x2x128x32xf32>, %m: tensor<2x1x128x128xf32>) -> tensor<2x4x128x32xf32> {
   %0 = moe.attention %q, %k, %v mask %m {causal} : (tensor<2x4x128x32xf32>, tensor<2x2x128x32xf32>, tensor<2x2x128x32xf32>, tensor<2x1x128x128xf32>) -> tensor<2x4x128x32xf32>
+  return %0 : tensor<2x4x128x32xf32>
+}
+
+// -----
+
+// A padding mask of one row for every query ([B, 1, 1, keys]: a key tile's
+// block is one row of it, read where it lies): no table; the skip check
+// takes the block's largest value per row (lane-wise down the keys-major
+// tile, into the buffer the row maxima use next), then over the rows.
+// CHECK-LABEL: func @padding_row_mask
+// CHECK-NOT: scf.forall {{.*}} -> (tensor<2x1x
+// CHECK:     scf.for %[[KT:.*]] = %c0 to {{.*}} iter_args(%[[M:[^ ]*]] = %{{.*}}, %[[L:[^ ]*]] = %{{.*}}, %[[ACC:[^ ]*]] = %{{.*}}, %[[MAXS:[^ ]*]] = %{{.*}}, %{{.*}} = %{{.*}})
+// CHECK:       %[[BLOCK:.*]] = tensor.extract_slice %arg3[%{{.*}}, 0, 0, %{{.*}}] [1, 1, 1, 64] [1, 1, 1, 1] : tensor<2x1x1x128xf32> to tensor<1x64xf32>
+// CHECK:       %[[BIAS:.*]] = linalg.generic {{.*}} ins(%[[BLOCK]] : tensor<1x64xf32>) outs(%{{.*}} : tensor<64x64xf32>)
+// CHECK:       %[[MAXINIT:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[MAXS]] : tensor<64xf32>)
+// CHECK:       %[[ROWTOPS:.*]] = linalg.generic {{.*}} iterator_types = ["reduction", "parallel"]} ins(%[[BIAS]] : tensor<64x64xf32>) outs(%[[MAXINIT]] : tensor<64xf32>)
+// CHECK:         arith.maxnumf
+// CHECK:       %[[TOP:.*]] = linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%[[ROWTOPS]] : tensor<64xf32>)
+// CHECK:         arith.maxnumf
+// CHECK:       tensor.extract %[[TOP]][]
+// CHECK:       scf.if
+// CHECK:       } else {
+// CHECK:         linalg.fill ins(%{{.*}} : f32) outs(%[[ROWTOPS]] : tensor<64xf32>)
+func.func @padding_row_mask(%q: tensor<2x4x128x32xf32>, %k: tensor<2x2x128x32xf32>, %v: tensor<2x2x128x32xf32>, %m: tensor<2x1x1x128xf32>) -> tensor<2x4x128x32xf32> {
+  %0 = moe.attention %q, %k, %v mask %m {causal} : (tensor<2x4x128x32xf32>, tensor<2x2x128x32xf32>, tensor<2x2x128x32xf32>, tensor<2x1x1x128xf32>) -> tensor<2x4x128x32xf32>
   return %0 : tensor<2x4x128x32xf32>
 }
 
