@@ -178,6 +178,26 @@ static SmallVector<linalg::LinalgOp> spreadDynamicOverThreads(RewriterBase &rewr
     return {};
   Location loc = op.getLoc();
   rewriter.setInsertionPoint(op);
+  // A piece written into its slice of a bigger result (a rotary half,
+  // split over its concatenation) starts as that slice, not as an empty
+  // tensor: upstream's empty-tensor elimination, which would make that
+  // substitution, does not see through the scf.if, and each piece would be
+  // computed apart and copied in.
+  if (op->getNumResults() == 1 && op->getResult(0).hasOneUse() && op.getNumDpsInits() == 1)
+    if (auto insert = dyn_cast<tensor::InsertSliceOp>(*op->getResult(0).getUsers().begin()))
+      if (OpOperand *init = op.getDpsInitOperand(0);
+          insert.getSource() == op->getResult(0) && init->get().getDefiningOp<tensor::EmptyOp>() &&
+          insert.getSourceType() == init->get().getType() &&
+          !op.payloadUsesValueFromOperand(init)) {
+        bool dominates = llvm::all_of(insert->getOperands().drop_front(), [&](Value v) {
+          return v.getParentBlock() != op->getBlock() || !v.getDefiningOp() ||
+                 v.getDefiningOp()->isBeforeInBlock(op);
+        });
+        if (dominates)
+          init->set(tensor::ExtractSliceOp::create(
+              rewriter, loc, insert.getSourceType(), insert.getDest(), insert.getMixedOffsets(),
+              insert.getMixedSizes(), insert.getMixedStrides()));
+      }
   Value elements = arith::ConstantIndexOp::create(rewriter, loc, 1);
   for (Range range : op.createLoopRanges(rewriter, loc))
     elements = arith::MulIOp::create(rewriter, loc, elements,

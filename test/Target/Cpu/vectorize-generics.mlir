@@ -356,3 +356,29 @@ func.func @rope_dynamic(%x: tensor<1x16x?x64xf32>, %c: tensor<1x1x?x64xf32>) -> 
   } -> tensor<1x16x?x64xf32>
   return %r : tensor<1x16x?x64xf32>
 }
+
+// -----
+
+// A piece written into its slice of a bigger result (a rotary half split
+// over its concatenation): both copies start as that slice of the
+// destination, so it is computed in place (the empty-tensor elimination
+// after this pass does not see through the scf.if).
+// CHECK-LABEL: func @rope_piece_dynamic
+// CHECK:     %[[SLOT:.*]] = tensor.extract_slice %arg1[0, 0, 0, 32] [1, 16, %[[N:.*]], 32] [1, 1, 1, 1]
+// CHECK:     %[[PIECE:.*]] = scf.if
+// CHECK:       scf.forall (%{{.*}}) in (16) shared_outs(%{{.*}} = %[[SLOT]])
+// CHECK:     } else {
+// CHECK:       scf.for {{.*}} iter_args(%{{.*}} = %[[SLOT]])
+// CHECK:     tensor.insert_slice %[[PIECE]] into %arg1[0, 0, 0, 32] [1, 16, %[[N]], 32]
+func.func @rope_piece_dynamic(%x: tensor<1x16x?x32xf32>, %dest: tensor<1x16x?x64xf32>) -> tensor<1x16x?x64xf32> {
+  %c2 = arith.constant 2 : index
+  %n = tensor.dim %x, %c2 : tensor<1x16x?x32xf32>
+  %e = tensor.empty(%n) : tensor<1x16x?x32xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(a, b, c, d) -> (a, b, c, d)>, affine_map<(a, b, c, d) -> (a, b, c, d)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%x : tensor<1x16x?x32xf32>) outs(%e : tensor<1x16x?x32xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.negf %a : f32
+    linalg.yield %m : f32
+  } -> tensor<1x16x?x32xf32>
+  %i = tensor.insert_slice %r into %dest[0, 0, 0, 32] [1, 16, %n, 32] [1, 1, 1, 1] : tensor<1x16x?x32xf32> into tensor<1x16x?x64xf32>
+  return %i : tensor<1x16x?x64xf32>
+}
