@@ -310,19 +310,22 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
 
     Value key = op.getKey(), value = op.getValue();
     SmallVector<Value> results(1);
-    if (op.getPastKey()) {
-      key = concatSeq(rewriter, loc, op.getPastKey(), key);
-      value = concatSeq(rewriter, loc, op.getPastValue(), value);
-      for (auto [present, type] : llvm::zip(ValueRange{key, value}, op.getPresent().getTypes()))
-        results.push_back(castTo(rewriter, loc, present, type));
-    }
     // Query i sits at position `offset` + i; the keys, padded, fill
     // `keyTiles` tiles.
-    Value offset = op.getPastKey()
-                       ? getValueOrCreateConstantIndexOp(
-                             rewriter, loc, tensor::getMixedSize(rewriter, loc, op.getPastKey(), 2))
-                       : Value(index(rewriter, loc, 0));
-    OpFoldResult keyCount = tensor::getMixedSize(rewriter, loc, key, 2), keyTiles, paddedKeys;
+    Value pastKey = op.getPastKey(), pastValue = op.getPastValue();
+    Value offset = pastKey ? getValueOrCreateConstantIndexOp(
+                                 rewriter, loc, tensor::getMixedSize(rewriter, loc, pastKey, 2))
+                           : Value(index(rewriter, loc, 0));
+    OpFoldResult keyCount, keyTiles, paddedKeys;
+    if (!dynamicKeys)
+      keyCount = rewriter.getIndexAttr(keys);
+    else if (pastKey)
+      keyCount = Value(
+          arith::AddIOp::create(rewriter, loc, offset,
+                                getValueOrCreateConstantIndexOp(
+                                    rewriter, loc, tensor::getMixedSize(rewriter, loc, key, 2))));
+    else
+      keyCount = tensor::getMixedSize(rewriter, loc, key, 2);
     bool padded = dynamicKeys || keys % keyTile != 0;
     if (dynamicKeys) {
       Value tiles = arith::CeilDivUIOp::create(
@@ -335,14 +338,43 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
       keyTiles = rewriter.getIndexAttr(llvm::divideCeil(keys, keyTile));
       paddedKeys = rewriter.getIndexAttr(llvm::divideCeil(keys, keyTile) * keyTile);
     }
-    if (padded) {
+    // With a cache, the keys are the past ones followed by the new ones
+    // (the presents). Padded, they are built in the padded buffer, the
+    // presents a view of it: a decode step copies its cache once, not
+    // once into the presents and again into the padding.
+    auto withPast = [&](Value past, Value next) -> Value {
+      if (!padded)
+        return concatSeq(rewriter, loc, past, next);
+      Value into = padDim(rewriter, loc, past, 2, paddedKeys, rewriter.getF32FloatAttr(0));
+      SmallVector<OpFoldResult> at(4, rewriter.getIndexAttr(0));
+      at[2] = offset;
+      return tensor::InsertSliceOp::create(rewriter, loc, next, into, at,
+                                           tensor::getMixedSizes(rewriter, loc, next),
+                                           SmallVector<OpFoldResult>(4, rewriter.getIndexAttr(1)));
+    };
+    if (pastKey) {
+      key = withPast(pastKey, key);
+      value = withPast(pastValue, value);
+      SmallVector<Value, 2> presents = {key, value};
+      for (auto [all, type] : llvm::zip(presents, op.getPresent().getTypes())) {
+        Value present = all;
+        if (padded) {
+          SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, all);
+          sizes[2] = keyCount;
+          present = tensor::ExtractSliceOp::create(
+              rewriter, loc, all, SmallVector<OpFoldResult>(4, rewriter.getIndexAttr(0)), sizes,
+              SmallVector<OpFoldResult>(4, rewriter.getIndexAttr(1)));
+        }
+        results.push_back(castTo(rewriter, loc, present, type));
+      }
+    } else if (padded) {
       key = padDim(rewriter, loc, key, 2, paddedKeys, rewriter.getF32FloatAttr(0));
       value = padDim(rewriter, loc, value, 2, paddedKeys, rewriter.getF32FloatAttr(0));
-      if (mask && maskType.getDimSize(3) != 1) {
-        mask = padDim(rewriter, loc, mask, 3, paddedKeys,
-                      maskFill(rewriter, maskType.getElementType(), /*shown=*/false));
-        maskType = cast<RankedTensorType>(mask.getType());
-      }
+    }
+    if (padded && mask && maskType.getDimSize(3) != 1) {
+      mask = padDim(rewriter, loc, mask, 3, paddedKeys,
+                    maskFill(rewriter, maskType.getElementType(), /*shown=*/false));
+      maskType = cast<RankedTensorType>(mask.getType());
     }
     Value query = op.getQuery();
     // The rows padded to whole tiles: `rowTiles` of them.

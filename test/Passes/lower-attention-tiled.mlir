@@ -183,14 +183,18 @@ func.func @padding_row_mask(%q: tensor<2x4x128x32xf32>, %k: tensor<2x2x128x32xf3
 
 // -----
 
-// A KV cache of 100 before 8 new keys: the presents are the
-// concatenations, the keys padded to 128 with zeros (two 64-key tiles), a
-// key at or past 108 hidden; the 8 queries sit at positions 100..107, so
-// the causal bound is taken from 100 + the row.
+// A KV cache of 100 before 8 new keys: the keys are the cache followed by
+// the new ones, built in place in the keys padded to 128 with zeros (two
+// 64-key tiles), the presents the first 108 of them (a view: the cache is
+// copied once); a key at or past 108 hidden; the 8 queries sit at
+// positions 100..107, so the causal bound is taken from 100 + the row.
 // CHECK-LABEL: func @cache
-// CHECK-DAG: %[[PK:.*]] = tensor.insert_slice %arg3 into %{{.*}}[0, 0, 100, 0] [1, 2, 8, 64] {{.*}} into tensor<1x2x108x64xf32>
-// CHECK-DAG: %[[PV:.*]] = tensor.insert_slice %arg4 into %{{.*}}[0, 0, 100, 0] [1, 2, 8, 64] {{.*}} into tensor<1x2x108x64xf32>
-// CHECK:     tensor.insert_slice %[[PK]] into %{{.*}}[0, 0, 0, 0] [1, 2, 108, 64] {{.*}} into tensor<1x2x128x64xf32>
+// CHECK:     %[[KPAST:.*]] = tensor.insert_slice %arg1 into %{{.*}}[0, 0, 0, 0] [1, 2, 100, 64] {{.*}} into tensor<1x2x128x64xf32>
+// CHECK:     %[[KALL:.*]] = tensor.insert_slice %arg3 into %[[KPAST]][0, 0, %c100, 0] [1, 2, 8, 64] {{.*}} into tensor<1x2x128x64xf32>
+// CHECK:     %[[VPAST:.*]] = tensor.insert_slice %arg2 into %{{.*}}[0, 0, 0, 0] [1, 2, 100, 64] {{.*}} into tensor<1x2x128x64xf32>
+// CHECK:     %[[VALL:.*]] = tensor.insert_slice %arg4 into %[[VPAST]][0, 0, %c100, 0] [1, 2, 8, 64] {{.*}} into tensor<1x2x128x64xf32>
+// CHECK:     %[[PK:.*]] = tensor.extract_slice %[[KALL]][0, 0, 0, 0] [1, 2, 108, 64] [1, 1, 1, 1] : tensor<1x2x128x64xf32> to tensor<1x2x108x64xf32>
+// CHECK:     %[[PV:.*]] = tensor.extract_slice %[[VALL]][0, 0, 0, 0] [1, 2, 108, 64] [1, 1, 1, 1] : tensor<1x2x128x64xf32> to tensor<1x2x108x64xf32>
 // CHECK:     scf.forall
 // CHECK:       %[[FIRST:.*]] = arith.addi %{{.*}}, %c100
 // CHECK:       scf.for
@@ -282,10 +286,13 @@ func.func @decode_gqa(%q: tensor<1x8x1x64xf32>, %pk: tensor<1x2x127x64xf32>, %pv
 // padded to whole 64-key tiles (ceil((P + 1) / 64) of them, the padding
 // hidden), and the library serves every decode step.
 // CHECK-LABEL: func @dynamic_cache
-// CHECK:     %[[PRESENT:.*]] = tensor.insert_slice %arg3 into %{{.*}}[0, 0, %{{.*}}, 0] [1, 2, 1, 64] {{.*}} into tensor<1x2x?x64xf32>
-// CHECK:     %[[TILES:.*]] = arith.ceildivui %[[KEYS:.*]], %c64
+// CHECK:     %[[P:.*]] = tensor.dim %arg1, %c2
+// CHECK:     %[[KEYS:.*]] = arith.addi %[[P]], %c1
+// CHECK:     %[[TILES:.*]] = arith.ceildivui %[[KEYS]], %c64
 // CHECK:     %[[PADDED:.*]] = arith.muli %[[TILES]], %c64
 // CHECK:     tensor.empty(%[[PADDED]]) : tensor<1x2x?x64xf32>
+// CHECK:     %[[KALL:.*]] = tensor.insert_slice %arg3 into %{{.*}}[0, 0, %[[P]], 0] [1, 2, 1, 64] {{.*}} into tensor<1x2x?x64xf32>
+// CHECK:     %[[PRESENT:.*]] = tensor.extract_slice %[[KALL]][0, 0, 0, 0] [1, 2, %[[KEYS]], 64]
 // CHECK:     tensor.expand_shape %{{.*}} {{\[}}[0], [1], [2, 3], [4]] output_shape [1, 2, %[[TILES]], 64, 64] : tensor<1x2x?x64xf32> into tensor<1x2x?x64x64xf32>
 // CHECK:     scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (1, 2, 1)
 // CHECK:       scf.for
