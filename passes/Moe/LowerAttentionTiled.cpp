@@ -34,6 +34,7 @@
 
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 using namespace mlir;
 using namespace mlir::moe;
@@ -100,6 +101,18 @@ Value padDim(OpBuilder &b, Location loc, Value t, int64_t dim, OpFoldResult exte
       ones(type.getRank(), b.getIndexAttr(1));
   return tensor::InsertSliceOp::create(b, loc, t, init, zeros, tensor::getMixedSizes(b, loc, t),
                                        ones);
+}
+
+/// The tiles of `tile` that `count` fills, the last padded, and the count
+/// they hold; constants when `count` is one.
+std::pair<OpFoldResult, OpFoldResult> wholeTiles(OpBuilder &b, Location loc, OpFoldResult count,
+                                                 int64_t tile) {
+  if (std::optional<int64_t> n = getConstantIntValue(count))
+    return {b.getIndexAttr(llvm::divideCeil(*n, tile)),
+            b.getIndexAttr(llvm::divideCeil(*n, tile) * tile)};
+  Value tiles = arith::CeilDivUIOp::create(b, loc, getValueOrCreateConstantIndexOp(b, loc, count),
+                                           index(b, loc, tile));
+  return {tiles, Value(arith::MulIOp::create(b, loc, tiles, index(b, loc, tile)))};
 }
 
 /// The largest value (in f32) of each [t2 x t3] block of the rank-4 float
@@ -327,17 +340,7 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
     else
       keyCount = tensor::getMixedSize(rewriter, loc, key, 2);
     bool padded = dynamicKeys || keys % keyTile != 0;
-    if (dynamicKeys) {
-      Value tiles = arith::CeilDivUIOp::create(
-          rewriter, loc, getValueOrCreateConstantIndexOp(rewriter, loc, keyCount),
-          index(rewriter, loc, keyTile));
-      keyTiles = tiles;
-      paddedKeys =
-          Value(arith::MulIOp::create(rewriter, loc, tiles, index(rewriter, loc, keyTile)));
-    } else {
-      keyTiles = rewriter.getIndexAttr(llvm::divideCeil(keys, keyTile));
-      paddedKeys = rewriter.getIndexAttr(llvm::divideCeil(keys, keyTile) * keyTile);
-    }
+    std::tie(keyTiles, paddedKeys) = wholeTiles(rewriter, loc, keyCount, keyTile);
     // With a cache, the keys are the past ones followed by the new ones
     // (the presents). Padded, they are built in the padded buffer, the
     // presents a view of it: a decode step copies its cache once, not
@@ -380,17 +383,11 @@ struct LowerAttentionTiled : OpRewritePattern<AttentionOp> {
     // The rows padded to whole tiles: `rowTiles` of them.
     OpFoldResult rowCount = tensor::getMixedSize(rewriter, loc, query, 2), rowTiles, paddedRows;
     bool paddedQuery = dynamicRows || (!packHeads && rows % rowTile != 0);
-    if (dynamicRows) {
-      Value tiles = arith::CeilDivUIOp::create(
-          rewriter, loc, getValueOrCreateConstantIndexOp(rewriter, loc, rowCount),
-          index(rewriter, loc, rowTile));
-      rowTiles = tiles;
-      paddedRows =
-          Value(arith::MulIOp::create(rewriter, loc, tiles, index(rewriter, loc, rowTile)));
+    if (packHeads) {
+      rowTiles = rewriter.getIndexAttr(1);
+      paddedRows = rewriter.getIndexAttr(rows);
     } else {
-      int64_t tiles = packHeads ? 1 : llvm::divideCeil(rows, rowTile);
-      rowTiles = rewriter.getIndexAttr(tiles);
-      paddedRows = rewriter.getIndexAttr(packHeads ? rows : tiles * rowTile);
+      std::tie(rowTiles, paddedRows) = wholeTiles(rewriter, loc, rowCount, rowTile);
     }
     if (paddedQuery) {
       query = padDim(rewriter, loc, query, 2, paddedRows, rewriter.getF32FloatAttr(0));
