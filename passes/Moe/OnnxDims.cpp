@@ -48,7 +48,7 @@ std::optional<DimOrigin> originOf(Value v, int64_t d, unsigned depth);
 /// The origin of entry `i` of a shape vector: a constant, or a dim read by
 /// Shape (through Gather, Concat, (Un)Squeeze, Cast).
 std::optional<DimOrigin> entryOrigin(Value shape, int64_t i, unsigned depth) {
-  if (depth > kMaxDepth || i < 0)
+  if (!shape || depth > kMaxDepth || i < 0)
     return std::nullopt;
   if (std::optional<SmallVector<int64_t>> ints = foldInts(shape, 0, /*exact=*/true))
     if (i < int64_t(ints->size()) && (*ints)[i] >= 0)

@@ -334,8 +334,11 @@ FailureOr<Value> moe::raiseAttention(RewriterBase &rewriter, Operation *root) {
     }
     int64_t reach = 0;
     Value product = qk->getResult(0);
+    // The sample is (2 reach + 4)^2 values: a window of up to 8192 keys
+    // (Mistral's is 4096) is read in a few seconds at most; a wider one
+    // stays an operand.
     if (rankOf(source) == 2 && sameDim(source, 0, product, 2) && sameDim(source, 1, product, 3))
-      if (std::optional<MaskValues> values = diagonalMask(source, reach)) {
+      if (std::optional<MaskValues> values = diagonalMask(source, reach); values && reach <= 8192) {
         values->rows = values->cols = 2 * reach + 4;
         band = bandOf(*values);
       }
