@@ -3,8 +3,9 @@
 // ONNX Reshape becomes tensor.reshape, which bufferizes to memref.reshape:
 // that needs a contiguous source, so a reshape of a strided buffer (Q, K or
 // V sliced out of the fused Q/K/V projection's result, each a block of
-// columns) is copied whole first. A static reshape that only splits or
-// merges dims is the same as tensor.expand_shape / collapse_shape, which
+// columns) is copied whole first. A reshape that only splits or merges
+// dims, static or with one run-time dim on each side (which the static
+// ones then fix), is the same as tensor.expand_shape / collapse_shape, which
 // bufferize to views of the strided buffer (a collapse that strides do not
 // allow is still copied by bufferization). Measured: the GQA block with
 // projections (seq 2048) copied 12 MB per call for its three reshapes.
@@ -27,7 +28,10 @@ struct StaticReshapeAsView : OpRewritePattern<tensor::ReshapeOp> {
   LogicalResult matchAndRewrite(tensor::ReshapeOp op, PatternRewriter &rewriter) const override {
     auto source = dyn_cast<RankedTensorType>(op.getSource().getType());
     auto result = dyn_cast<RankedTensorType>(op.getResult().getType());
-    if (!source || !result || !source.hasStaticShape() || !result.hasStaticShape() ||
+    // Static, or one run-time dim on each side (a prompt's length): the
+    // other dims' products then fix it, as expand_shape infers it.
+    if (!source || !result || source.getNumDynamicDims() > 1 ||
+        source.getNumDynamicDims() != result.getNumDynamicDims() ||
         source.getRank() == result.getRank())
       return failure();
     std::optional<SmallVector<ReassociationIndices>> groups =
@@ -46,7 +50,7 @@ struct CpuReshapesAsViews : PassWrapper<CpuReshapesAsViews, OperationPass<Module
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(CpuReshapesAsViews)
   StringRef getArgument() const override { return "moe-cpu-reshapes-as-views"; }
   StringRef getDescription() const override {
-    return "Static tensor.reshape ops that split or merge dims as "
+    return "tensor.reshape ops that split or merge dims (static, or one run-time dim each side) as "
            "tensor.expand_shape / collapse_shape (views after bufferization, "
            "no copy of a strided source)";
   }
