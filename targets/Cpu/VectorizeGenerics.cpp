@@ -31,6 +31,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/IR/Dominance.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -189,10 +190,9 @@ static SmallVector<linalg::LinalgOp> spreadDynamicOverThreads(RewriterBase &rewr
           insert.getSource() == op->getResult(0) && init->get().getDefiningOp<tensor::EmptyOp>() &&
           insert.getSourceType() == init->get().getType() &&
           !op.payloadUsesValueFromOperand(init)) {
-        bool dominates = llvm::all_of(insert->getOperands().drop_front(), [&](Value v) {
-          return v.getParentBlock() != op->getBlock() || !v.getDefiningOp() ||
-                 v.getDefiningOp()->isBeforeInBlock(op);
-        });
+        DominanceInfo dominance;
+        bool dominates = llvm::all_of(insert->getOperands().drop_front(),
+                                      [&](Value v) { return dominance.properlyDominates(v, op); });
         if (dominates)
           init->set(tensor::ExtractSliceOp::create(
               rewriter, loc, insert.getSourceType(), insert.getDest(), insert.getMixedOffsets(),
