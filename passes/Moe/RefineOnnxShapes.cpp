@@ -368,7 +368,9 @@ struct MoeRefineOnnxShapesPass
       rewriter.setInsertionPoint(node);
       SmallVector<APInt> values;
       for (int64_t v : *ints)
-        values.push_back(APInt(type.getElementTypeBitWidth(), v, /*isSigned=*/true));
+        values.push_back(APInt(type.getElementTypeBitWidth(), v,
+                               /*isSigned=*/type.getElementTypeBitWidth() > 1,
+                               /*implicitTrunc=*/true));
       rewriter.replaceAllUsesWith(
           result, arith::ConstantOp::create(rewriter, node.getLoc(),
                                             DenseIntElementsAttr::get(type, values)));
