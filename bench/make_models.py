@@ -224,14 +224,16 @@ def bf16_variant(out, source, name):
 
 
 def attention_block(out, name, hidden, heads, kv_heads, seq, window=0, core=False,
-                    padding=0, dynamic=False):
+                    padding=0, dynamic=False, rms_norm=False):
     """The Llama attention block; `core`: its attention alone (q, k, v in),
     where the two compilers' work differs (the projections are the same
     matmuls on both sides and at seq 2048 cost more than a window's
     attention); `padding`: HuggingFace's run-time mask from an
     attention_mask input with that many padded tokens (no band a compiler
     can see: every key tile is computed); `dynamic`: the sequence length a
-    symbolic dim (dynamic axes: one library for prompts of any length)."""
+    symbolic dim (dynamic axes: one library for prompts of any length);
+    `rms_norm`: the decoder layer's input RMSNorm in front (computed in the
+    fused QKV product's row tiles: its normalised rows never stored)."""
     flags = ["--hidden", str(hidden), "--heads", str(heads), "--kv-heads", str(kv_heads),
              "--seq", str(seq), "--opset", "17"]
     if window:
@@ -242,6 +244,8 @@ def attention_block(out, name, hidden, heads, kv_heads, seq, window=0, core=Fals
         flags += ["--core"]
     if dynamic:
         flags += ["--dynamic-seq"]
+    if rms_norm:
+        flags += ["--rms-norm"]
     exported(out, name, "export_llama_attention.py", flags)
     dim = hidden // heads
     # Query-key pairs the mask leaves: causal, or at most window + 1 keys
@@ -291,6 +295,7 @@ def main():
         attention_block(out, "issue_gqa_causal2048", 1024, 16, 4, 2048)
         attention_block(out, "issue_gqa_window256_2048", 1024, 16, 4, 2048, window=256)
         attention_block(out, "issue_gqa_causal2048_symbolic", 1024, 16, 4, 2048, dynamic=True)
+        attention_block(out, "issue_gqa_rmsnorm_causal2048", 1024, 16, 4, 2048, rms_norm=True)
         attention_block(out, "issue_sdpa_causal2048", 1024, 16, 4, 2048, core=True)
         attention_block(out, "issue_sdpa_window256_2048", 1024, 16, 4, 2048, window=256,
                         core=True)

@@ -207,17 +207,20 @@ std::optional<int64_t> graph::foldInt(Value v) {
   return (*ints)[0];
 }
 
+double graph::toDouble(APFloat value) {
+  // Through double semantics: convertToDouble asserts on formats (the
+  // 8-bit floats) it cannot read directly.
+  bool losesInfo = false;
+  value.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven, &losesInfo);
+  return value.convertToDouble();
+}
+
 std::optional<double> graph::foldScalar(Value v) {
   ElementsAttr attr = constantAttr(v);
   if (!attr || attr.getNumElements() != 1)
     return std::nullopt;
   if (auto floats = dyn_cast<DenseFPElementsAttr>(attr)) {
-    // Through double semantics: convertToDouble asserts on formats (the
-    // 8-bit floats) it cannot read directly.
-    APFloat value = *floats.getValues<APFloat>().begin();
-    bool losesInfo = false;
-    value.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven, &losesInfo);
-    return value.convertToDouble();
+    return toDouble(*floats.getValues<APFloat>().begin());
   }
   if (auto ints = dyn_cast<DenseIntElementsAttr>(attr))
     return double((*ints.getValues<APInt>().begin()).getSExtValue());

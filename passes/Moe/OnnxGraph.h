@@ -53,6 +53,9 @@ std::optional<SmallVector<int64_t>> foldInts(Value v, unsigned depth = 0,
 /// The single known integer of `v`, else nothing.
 std::optional<int64_t> foldInt(Value v);
 
+/// `value` as a double, whatever its float format.
+double toDouble(APFloat value);
+
 /// The single float of a constant `v` (a scalar or a one-element tensor).
 std::optional<double> foldScalar(Value v);
 

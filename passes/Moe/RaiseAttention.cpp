@@ -155,23 +155,16 @@ std::optional<MaskValues> maskValues(Value mask, int64_t rows, int64_t cols) {
 /// The float that every element of `v` holds: a splat constant or
 /// ConstantOfShape's value.
 std::optional<double> uniformFill(Value v) {
-  // Through double semantics: convertToDouble asserts on formats (the
-  // 8-bit floats) it cannot read directly.
-  auto asDouble = [](APFloat value) {
-    bool losesInfo = false;
-    value.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven, &losesInfo);
-    return value.convertToDouble();
-  };
   if (onnx::NodeOp fill = nodeOf(v, "ConstantOfShape")) {
     auto value = dyn_cast_or_null<DenseFPElementsAttr>(fill.getAttrs().get("value"));
     if (!value || value.getNumElements() != 1)
       return std::nullopt;
-    return asDouble(*value.getValues<APFloat>().begin());
+    return graph::toDouble(*value.getValues<APFloat>().begin());
   }
   auto splat = dyn_cast_or_null<SplatElementsAttr>(constantAttr(v));
   if (!splat || !isa<FloatType>(splat.getElementType()))
     return std::nullopt;
-  return asDouble(splat.getSplatValue<APFloat>());
+  return graph::toDouble(splat.getSplatValue<APFloat>());
 }
 
 /// A mask of symbolic size whose value at (i, j) depends on j - i alone:

@@ -12,7 +12,10 @@
 // times constant weights go the same way, a tile of rows at a time, over
 // the weights packed panel by panel. An elementwise consumer of a
 // run-time-row product's columns (an expert's SwiGLU) is applied to each
-// block's registers (moe/Support/MatmulEpilogue.h).
+// block's registers (moe/Support/MatmulEpilogue.h). An elementwise
+// producer of a static-row product's rows (a norm in front of a
+// projection) is computed a tile of rows at a time where the tile is used,
+// with the row reductions only it reads (the norm's sums of squares).
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,11 +28,12 @@
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
 #include "mlir/Dialect/Transform/IR/TransformOps.h"
 #include "mlir/Dialect/Transform/Transforms/TransformInterpreterUtils.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Parser/Parser.h"
@@ -145,6 +149,109 @@ static linalg::GenericOp dequantizingProducer(Value b) {
            type.getElementTypeBitWidth() <= 8;
   });
   return fromIntegers ? producer : linalg::GenericOp();
+}
+
+/// An elementwise generic that makes a static-row product's A and that
+/// nothing else reads (a norm's x * rsqrt(mean(x^2) + eps) * g): computed a
+/// tile of rows at a time where the product takes its rows
+/// (tileStaticRowsOverPanels), the tile staying in L2 for the panels, so
+/// A is never written whole and read back. Its reads keep A's dim order
+/// (broadcasts, no transposes: a tile's transposed read would be strided).
+static linalg::GenericOp rowTileProducer(Value a) {
+  auto producer = a.getDefiningOp<linalg::GenericOp>();
+  if (!producer || !a.hasOneUse() || producer->getNumResults() != 1 ||
+      producer.getNumLoops() != producer.getNumParallelLoops() ||
+      !producer.hasPureTensorSemantics() || !producer.getIndexingMapsArray().back().isIdentity())
+    return {};
+  for (AffineMap map : producer.getIndexingMapsArray()) {
+    int64_t last = -1;
+    for (AffineExpr expr : map.getResults()) {
+      if (auto constant = dyn_cast<AffineConstantExpr>(expr)) {
+        if (constant.getValue() != 0)
+          return {};
+        continue;
+      }
+      auto dim = dyn_cast<AffineDimExpr>(expr);
+      if (!dim || int64_t(dim.getPosition()) <= last)
+        return {};
+      last = dim.getPosition();
+    }
+  }
+  return producer;
+}
+
+/// The iterations of a linalg op with static loop ranges.
+static int64_t staticIterations(Operation *op) {
+  int64_t total = 1;
+  for (int64_t range : cast<linalg::LinalgOp>(op).getStaticLoopRanges())
+    total = ShapedType::isDynamic(range) ? ShapedType::kDynamic : total * range;
+  return total;
+}
+
+/// Rows [row, row + rows) of `producer`'s static [lead..., k] result (rows
+/// dividing the last lead dim), as [rows, k], computed by its tiled
+/// implementation. What it reads from reductions that only it reads (a
+/// norm's sums of squares) is computed for the tile's rows as well, when
+/// their tiles partition their work (`tiles` of them make it whole): x is
+/// then read from memory once. Null when the producer does not tile.
+static Value producerRowTile(OpBuilder &b, Location loc, linalg::GenericOp producer, Value row,
+                             int64_t rows, int64_t tiles) {
+  auto type = cast<RankedTensorType>(producer->getResult(0).getType());
+  int64_t rank = type.getRank();
+  SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)), sizes(rank - 2, b.getIndexAttr(1));
+  sizes.append({b.getIndexAttr(rows), b.getIndexAttr(type.getShape().back())});
+  // The row index split over the lead dims, the last varying fastest.
+  Value rest = row;
+  for (int64_t d = rank - 2; d >= 0; --d) {
+    Value extent = arith::ConstantIndexOp::create(b, loc, type.getDimSize(d));
+    offsets[d] = d == 0 ? rest : Value(arith::RemUIOp::create(b, loc, rest, extent));
+    if (d > 0)
+      rest = arith::DivUIOp::create(b, loc, rest, extent);
+  }
+  FailureOr<TilingResult> tiled =
+      cast<TilingInterface>(producer.getOperation()).getTiledImplementation(b, offsets, sizes);
+  if (failed(tiled) || tiled->tiledValues.size() != 1)
+    return {};
+  SmallVector<Operation *> worklist(tiled->tiledOps);
+  SmallVector<Operation *> originals(tiled->tiledOps.size(), producer);
+  while (!worklist.empty()) {
+    Operation *op = worklist.pop_back_val();
+    Operation *original = originals.pop_back_val();
+    for (OpOperand &operand : op->getOpOperands()) {
+      auto slice = operand.get().getDefiningOp<tensor::ExtractSliceOp>();
+      auto source = slice ? dyn_cast<OpResult>(slice.getSource()) : OpResult();
+      auto reduction = source ? dyn_cast<linalg::GenericOp>(source.getOwner()) : nullptr;
+      if (!reduction || reduction.getNumReductionLoops() == 0 ||
+          !reduction.hasPureTensorSemantics() ||
+          !llvm::all_of(source.getUsers(),
+                        [&](Operation *user) { return user == original || user == slice; }))
+        continue;
+      int64_t whole = staticIterations(reduction);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(op);
+      FailureOr<TilingResult> fused =
+          tensor::replaceExtractSliceWithTiledProducer(b, slice, source);
+      if (failed(fused))
+        continue;
+      bool partitions = fused->tiledOps.size() == 1 && !ShapedType::isDynamic(whole) &&
+                        staticIterations(fused->tiledOps.front()) * tiles == whole;
+      if (!partitions) {
+        for (Operation *made : llvm::reverse(fused->tiledOps))
+          if (made->use_empty())
+            made->erase();
+        continue;
+      }
+      operand.set(fused->tiledValues[0]);
+      worklist.push_back(fused->tiledOps.front());
+      originals.push_back(reduction);
+    }
+  }
+  Value tile = tiled->tiledValues[0];
+  if (rank == 2)
+    return tile;
+  SmallVector<ReassociationIndices> groups = {llvm::to_vector(llvm::seq<int64_t>(0, rank - 1)),
+                                              {rank - 1}};
+  return tensor::CollapseShapeOp::create(b, loc, tile, groups);
 }
 
 /// The number of batch dims when `generic` is, in f32,
@@ -629,7 +736,8 @@ static Value tileDynamicRows(OpBuilder &b, Location loc, Value lhs, Value rhs, V
 /// 127 -> 124 ms). The tile's rows of A stay in L2 while the panels pass
 /// (rows x k x 4 bytes, at most 256 KiB).
 static Value tileStaticRowsOverPanels(OpBuilder &b, Location loc, Value lhs, Value rhs, Value acc,
-                                      int64_t id, const PanelOf &panels, bool zeroInit) {
+                                      int64_t id, const PanelOf &panels, bool zeroInit,
+                                      linalg::GenericOp lhsProducer) {
   auto accType = cast<RankedTensorType>(acc.getType());
   Type f32 = accType.getElementType();
   int64_t m = accType.getDimSize(0), n = accType.getDimSize(1);
@@ -651,13 +759,24 @@ static Value tileStaticRowsOverPanels(OpBuilder &b, Location loc, Value lhs, Val
     }
   if (rows == m)
     return tileDynamicRows(b, loc, lhs, rhs, acc, id, panels, zeroInit);
+  // A's producer computed per tile when the tiles do not straddle its lead
+  // dims.
+  if (lhsProducer) {
+    auto producerType = cast<RankedTensorType>(lhsProducer->getResult(0).getType());
+    if (producerType.getDimSize(producerType.getRank() - 2) % rows)
+      lhsProducer = {};
+  }
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
   SmallVector<OpFoldResult> strides = {one, one};
   auto tile = [&](OpBuilder &nb, Value row, Value into) {
     SmallVector<OpFoldResult> offsets = {row, zero};
-    Value lhsTile = tensor::ExtractSliceOp::create(
-        nb, loc, RankedTensorType::get({rows, k}, f32), lhs, offsets,
-        SmallVector<OpFoldResult>{nb.getIndexAttr(rows), nb.getIndexAttr(k)}, strides);
+    Value lhsTile;
+    if (lhsProducer)
+      lhsTile = producerRowTile(nb, loc, lhsProducer, row, rows, m / rows);
+    if (!lhsTile)
+      lhsTile = tensor::ExtractSliceOp::create(
+          nb, loc, RankedTensorType::get({rows, k}, f32), lhs, offsets,
+          SmallVector<OpFoldResult>{nb.getIndexAttr(rows), nb.getIndexAttr(k)}, strides);
     Value accTile = tensor::ExtractSliceOp::create(
         nb, loc, RankedTensorType::get({rows, n}, f32), into, offsets,
         SmallVector<OpFoldResult>{nb.getIndexAttr(rows), nb.getIndexAttr(n)}, strides);
@@ -859,6 +978,8 @@ struct CpuTileAndVectorize
         body += tileBatched(rewriter, generic, batch, id);
         continue;
       }
+      // Before collapseRows adds a user.
+      linalg::GenericOp lhsProducer = rowTileProducer(generic.getDpsInputs()[0]);
       Value a = collapseRows(rewriter, loc, generic.getDpsInputs()[0]);
       Value b = generic.getDpsInputs()[1];
       Value c = collapseRows(rewriter, loc, generic.getDpsInits()[0]);
@@ -893,7 +1014,8 @@ struct CpuTileAndVectorize
       bool unpackedWeights = !panels && isa_and_nonnull<tensor::CollapseShapeOp>(bDef) &&
                              bDef->getOperand(0).getDefiningOp<linalg::GenericOp>();
       if (staticRows && rows >= 8 && rows % 8 == 0 && panels) {
-        result = tileStaticRowsOverPanels(rewriter, loc, a, b, blocksInit(), id, *panels, zeroInit);
+        result = tileStaticRowsOverPanels(rewriter, loc, a, b, blocksInit(), id, *panels, zeroInit,
+                                          lhsProducer);
         body += scheduleFor(id, kRowBlock, 32, k);
       } else if (staticRows && !streamWeights && !unpackedWeights) {
         linalg::GenericOp producer = dequantizingProducer(b);

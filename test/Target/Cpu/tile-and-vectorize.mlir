@@ -579,3 +579,104 @@ func.func @static_rows_dequantized_collapsed(%a: tensor<24x16xf32>, %q: tensor<2
   } -> tensor<24x64xf32>
   return %0 : tensor<24x64xf32>
 }
+
+// -----
+
+// RMSNorm in front of a projection (its two generics as LowerNormOps
+// makes them): the normalised rows are computed a tile of rows at a time
+// in the product's row loop (the tile stays in L2 for the panels), and so
+// are their sums of squares, which only the norm reads; neither the
+// normalised [1, 256, 64] nor the whole sums are made.
+// CHECK-LABEL: func @norm_prologue
+// CHECK-NOT: linalg.generic
+// CHECK: scf.forall (%[[ROW:.*]]) = (0) to (256) step (128)
+// CHECK:   %[[S:.*]] = arith.remui %[[ROW]], %c256
+// CHECK:   %[[X:.*]] = tensor.extract_slice %arg0[%{{.*}}, %[[S]], 0] [1, 128, 64] [1, 1, 1]
+// CHECK:   %[[SUMS:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]{{.*}} outs(%{{.*}} : tensor<1x128xf32>)
+// CHECK:   %[[NORMED:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %[[SUMS]], %arg1 : tensor<1x128x64xf32>, tensor<1x128xf32>, tensor<64xf32>)
+// CHECK:   %[[TILE:.*]] = tensor.collapse_shape %[[NORMED]] {{\[}}[0, 1], [2]] : tensor<1x128x64xf32> into tensor<128x64xf32>
+// CHECK:   scf.for %{{.*}} step %c32
+// CHECK:     scf.for %[[R:.*]] = %c0 to %c128 step %c8
+// CHECK:       tensor.extract_slice %[[TILE]][%[[R]], 0] [8, 64] [1, 1]
+// CHECK:       math.fma {{.*}} : vector<8x32xf32>
+// CHECK-NOT: linalg.generic
+func.func @norm_prologue(%x: tensor<1x256x64xf32>, %g: tensor<64xf32>) -> tensor<1x256x64xf32> {
+  %w = arith.constant dense<0.5> : tensor<64x64xf32>
+  %zero = arith.constant 0.0 : f32
+  %n = arith.constant 64.0 : f32
+  %e0 = tensor.empty() : tensor<1x256xf32>
+  %f0 = linalg.fill ins(%zero : f32) outs(%e0 : tensor<1x256xf32>) -> tensor<1x256xf32>
+  %sums = linalg.generic {indexing_maps = [affine_map<(b, s, k) -> (b, s, k)>, affine_map<(b, s, k) -> (b, s)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x : tensor<1x256x64xf32>) outs(%f0 : tensor<1x256xf32>) {
+  ^bb0(%v: f32, %acc: f32):
+    %sq = arith.mulf %v, %v : f32
+    %s = arith.addf %acc, %sq : f32
+    linalg.yield %s : f32
+  } -> tensor<1x256xf32>
+  %e1 = tensor.empty() : tensor<1x256x64xf32>
+  %normed = linalg.generic {indexing_maps = [affine_map<(b, s, k) -> (b, s, k)>, affine_map<(b, s, k) -> (b, s)>, affine_map<(b, s, k) -> (k)>, affine_map<(b, s, k) -> (b, s, k)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%x, %sums, %g : tensor<1x256x64xf32>, tensor<1x256xf32>, tensor<64xf32>) outs(%e1 : tensor<1x256x64xf32>) {
+  ^bb0(%v: f32, %s: f32, %gk: f32, %o: f32):
+    %mean = arith.divf %s, %n : f32
+    %inv = math.rsqrt %mean : f32
+    %y = arith.mulf %v, %inv : f32
+    %z = arith.mulf %y, %gk : f32
+    linalg.yield %z : f32
+  } -> tensor<1x256x64xf32>
+  %e2 = tensor.empty() : tensor<1x256x64xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<1x256x64xf32>) -> tensor<1x256x64xf32>
+  %0 = linalg.generic {indexing_maps = [affine_map<(b, m, n, k) -> (b, m, k)>, affine_map<(b, m, n, k) -> (k, n)>, affine_map<(b, m, n, k) -> (b, m, n)>], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%normed, %w : tensor<1x256x64xf32>, tensor<64x64xf32>) outs(%f2 : tensor<1x256x64xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<1x256x64xf32>
+  return %0 : tensor<1x256x64xf32>
+}
+
+// -----
+
+// What stays whole: a reduction over the rows (a column statistic), which
+// every tile would redo entirely, and a producer whose result is read
+// elsewhere too (computed once, its tile sliced as before).
+// CHECK-LABEL: func @prologue_limits
+// CHECK: %[[COLS:.*]] = linalg.generic {{.*}}iterator_types = ["reduction", "parallel"]
+// CHECK: scf.forall (%[[ROW:.*]]) = (0) to (256) step (128)
+// CHECK:   linalg.generic {{.*}} ins(%{{.*}}, %[[COLS]] : tensor<128x64xf32>, tensor<64xf32>)
+// CHECK: %[[SHARED:.*]] = linalg.generic
+// CHECK: scf.forall (%[[ROW2:.*]]) = (0) to (256) step (128)
+// CHECK:   tensor.extract_slice %[[SHARED]][%[[ROW2]], 0] [128, 64] [1, 1]
+func.func @prologue_limits(%x: tensor<256x64xf32>) -> (tensor<256x64xf32>, tensor<256x64xf32>, tensor<256x64xf32>) {
+  %w = arith.constant dense<0.5> : tensor<64x64xf32>
+  %zero = arith.constant 0.0 : f32
+  %e0 = tensor.empty() : tensor<64xf32>
+  %f0 = linalg.fill ins(%zero : f32) outs(%e0 : tensor<64xf32>) -> tensor<64xf32>
+  %cols = linalg.generic {indexing_maps = [affine_map<(s, k) -> (s, k)>, affine_map<(s, k) -> (k)>], iterator_types = ["reduction", "parallel"]} ins(%x : tensor<256x64xf32>) outs(%f0 : tensor<64xf32>) {
+  ^bb0(%v: f32, %acc: f32):
+    %s = arith.addf %acc, %v : f32
+    linalg.yield %s : f32
+  } -> tensor<64xf32>
+  %e1 = tensor.empty() : tensor<256x64xf32>
+  %centred = linalg.generic {indexing_maps = [affine_map<(s, k) -> (s, k)>, affine_map<(s, k) -> (k)>, affine_map<(s, k) -> (s, k)>], iterator_types = ["parallel", "parallel"]} ins(%x, %cols : tensor<256x64xf32>, tensor<64xf32>) outs(%e1 : tensor<256x64xf32>) {
+  ^bb0(%v: f32, %c: f32, %o: f32):
+    %y = arith.subf %v, %c : f32
+    linalg.yield %y : f32
+  } -> tensor<256x64xf32>
+  %f1 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<256x64xf32>) -> tensor<256x64xf32>
+  %0 = linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%centred, %w : tensor<256x64xf32>, tensor<64x64xf32>) outs(%f1 : tensor<256x64xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<256x64xf32>
+  %shared = linalg.generic {indexing_maps = [affine_map<(s, k) -> (s, k)>, affine_map<(s, k) -> (s, k)>], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<256x64xf32>) outs(%e1 : tensor<256x64xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %y = arith.mulf %v, %v : f32
+    linalg.yield %y : f32
+  } -> tensor<256x64xf32>
+  %1 = linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%shared, %w : tensor<256x64xf32>, tensor<64x64xf32>) outs(%f1 : tensor<256x64xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<256x64xf32>
+  return %0, %1, %shared : tensor<256x64xf32>, tensor<256x64xf32>, tensor<256x64xf32>
+}
