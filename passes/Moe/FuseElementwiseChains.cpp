@@ -2,8 +2,9 @@
 //
 // A target fuses an elementwise producer into its consumer when the
 // consumer reads the producer's result element for element (through a
-// broadcast the producer would run once per copy) and nothing else reads
-// it. Whether reductions take producers is the target's call: on a CPU a
+// broadcast the producer would run once per copy; but for a comparison,
+// whose i1 result in memory costs more than running it again) and nothing
+// else reads it. Whether reductions take producers is the target's call: on a CPU a
 // producer fused into a reduction turns a contiguous read into a strided
 // one (measured slower); on the NPU's vector unit the fused body runs on
 // the same row chunk and saves a round trip through global memory.
@@ -16,6 +17,7 @@
 
 #include "moe/Passes/Moe/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -40,13 +42,25 @@ static bool isElementwise(Operation *op, bool reductions) {
          });
 }
 
+/// A comparison (a generic of one op making i1): recomputed per element of
+/// a broadcast it costs less than its bits in memory (a byte each, which
+/// keeps every op reading them from vectorising: HuggingFace's padding
+/// mask selects over [S, S] by keys compared once).
+static bool isComparison(Operation *op) {
+  auto generic = cast<linalg::GenericOp>(op);
+  Block &body = generic.getRegion().front();
+  return generic->getNumResults() == 1 &&
+         cast<ShapedType>(generic->getResult(0).getType()).getElementType().isInteger(1) &&
+         body.getOperations().size() == 2 && isa<arith::CmpIOp, arith::CmpFOp>(body.front());
+}
+
 void moe::populateFuseElementwiseChainsPatterns(RewritePatternSet &patterns, bool intoReductions) {
   linalg::populateElementwiseOpsFusionPatterns(patterns, [=](OpOperand *operand) {
     Operation *producer = operand->get().getDefiningOp();
     auto consumer = dyn_cast<linalg::GenericOp>(operand->getOwner());
     return isElementwise(producer, /*reductions=*/false) && producer->hasOneUse() &&
            isElementwise(consumer, intoReductions) &&
-           consumer.getMatchingIndexingMap(operand).isIdentity();
+           (consumer.getMatchingIndexingMap(operand).isIdentity() || isComparison(producer));
   });
 }
 

@@ -8,7 +8,8 @@
 // block of rows to, reduced once at the end of the row, instead of a
 // dependent scalar chain LLVM may not reorder. An elementwise op of 1 MiB
 // or more outside any loop is first spread over threads along its
-// outermost loop (of run-time size: when it is that big at run time). Ops whose innermost loop
+// outermost loop (of run-time size: when it is that big at run time), one
+// that stays scalar as well. Ops whose innermost loop
 // walks some operand with a stride, whose innermost extent is not static, or that hold i1 (a byte
 // in memory, a bit in a vector) stay scalar loops, except transposes of
 // the last two dims, done in 16 x 16 blocks in registers. exp, tanh,
@@ -323,6 +324,10 @@ static void vectorizeAlongInnermost(RewriterBase &rewriter, linalg::LinalgOp op)
   if (!isVectorizable(op)) {
     if (isBlockTranspose(op))
       vectorizeBlockTranspose(rewriter, op);
+    else if (isStatic(op) && !isa<linalg::FillOp>(op))
+      // Scalar loops still share the work out: a padding mask's select
+      // over an i1 ([S, S] of them) was a serial pass while a core waited.
+      (void)spreadOverThreads(rewriter, op);
     return;
   }
   // A constant index in a map (keepdims' 0, numpy broadcasting) is read

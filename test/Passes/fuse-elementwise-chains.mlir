@@ -54,6 +54,37 @@ func.func @broadcast(%x: tensor<4xf32>, %y: tensor<4x8xf32>) -> tensor<4x8xf32> 
 // -----
 
 #id = affine_map<(i, j) -> (i, j)>
+#keys = affine_map<(i, j) -> (0, j)>
+
+// A comparison read through a broadcast (HuggingFace's padded keys,
+// attention_mask == 0, selecting over [S, S]) is run again per element:
+// cheaper than its i1 result in memory, which no vector op would read.
+// CHECK-LABEL: func @broadcast_comparison
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}, #{{.*}}], iterator_types = ["parallel", "parallel"]} ins(%arg0, %arg1 : tensor<1x8xi64>, tensor<4x8xf32>)
+// CHECK:   arith.cmpi eq
+// CHECK:   arith.select
+// CHECK-NOT: linalg.generic
+func.func @broadcast_comparison(%m: tensor<1x8xi64>, %y: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %zero = arith.constant 0 : i64
+  %low = arith.constant -3.0e38 : f32
+  %e1 = tensor.empty() : tensor<1x8xi1>
+  %e = tensor.empty() : tensor<4x8xf32>
+  %padded = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%m : tensor<1x8xi64>) outs(%e1 : tensor<1x8xi1>) {
+  ^bb0(%a: i64, %o: i1):
+    %c = arith.cmpi eq, %a, %zero : i64
+    linalg.yield %c : i1
+  } -> tensor<1x8xi1>
+  %r = linalg.generic {indexing_maps = [#keys, #id, #id], iterator_types = ["parallel", "parallel"]} ins(%padded, %y : tensor<1x8xi1>, tensor<4x8xf32>) outs(%e : tensor<4x8xf32>) {
+  ^bb0(%p: i1, %b: f32, %o: f32):
+    %t = arith.select %p, %low, %b : f32
+    linalg.yield %t : f32
+  } -> tensor<4x8xf32>
+  return %r : tensor<4x8xf32>
+}
+
+// -----
+
+#id = affine_map<(i, j) -> (i, j)>
 #row = affine_map<(i, j) -> (i)>
 
 // Into a reduction the producer would be recomputed per step: kept; and a

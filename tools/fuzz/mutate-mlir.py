@@ -26,6 +26,8 @@ PIPELINES = [["--canonicalize"], ["--moe-optimize-pipeline"], ["--moe-decompose-
              ["--moe-cpu-tile-and-vectorize"], ["--moe-cpu-vectorize-generics"],
              ["--moe-cpu-strided-copies"], ["--moe-cpu-fma-to-fmuladd"],
              ["--moe-cpu-prefetch-panels"], ["--moe-cpu-reshapes-as-views"],
+             ["--moe-fuse-elementwise-chains=through-concats"],
+             ["--moe-fuse-elementwise-chains=into-reductions"],
              ["--moe-lower-to-linalg=int8-activations"],
              ["--moe-cpu-int8-dot", "--moe-cpu-int8-dot-products=vnni=true"],
              ["--moe-cpu-int8-dot", "--moe-cpu-int8-dot-products"],

@@ -251,6 +251,26 @@ func.func @in_loop(%x: tensor<1x2048x128xf32>, %n: index) -> tensor<1x2048x128xf
 
 // -----
 
+// An op that stays scalar (it holds i1) is still spread over threads when
+// it is that big: 2048 rows of a [1, 1, 2048, 2048] mask in 64 pieces of
+// 32, each a scalar loop.
+// CHECK-LABEL: func @spread_scalar
+// CHECK: scf.forall (%{{.*}}) = (0) to (2048) step (32)
+// CHECK:   linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<1x1x32x2048xi1>, tensor<1x1x32x2048xf32>)
+// CHECK-NOT: vector.
+func.func @spread_scalar(%m: tensor<1x1x2048x2048xi1>, %x: tensor<1x1x2048x2048xf32>) -> tensor<1x1x2048x2048xf32> {
+  %low = arith.constant -3.0e38 : f32
+  %e = tensor.empty() : tensor<1x1x2048x2048xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(b, h, i, j) -> (b, h, i, j)>, affine_map<(b, h, i, j) -> (b, h, i, j)>, affine_map<(b, h, i, j) -> (b, h, i, j)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%m, %x : tensor<1x1x2048x2048xi1>, tensor<1x1x2048x2048xf32>) outs(%e : tensor<1x1x2048x2048xf32>) {
+  ^bb0(%p: i1, %a: f32, %o: f32):
+    %t = arith.select %p, %low, %a : f32
+    linalg.yield %t : f32
+  } -> tensor<1x1x2048x2048xf32>
+  return %r : tensor<1x1x2048x2048xf32>
+}
+
+// -----
+
 // An elementwise op reading a unit dim through a constant index (the
 // rotary tables' [1, 1, S, D] along [1, H, S, D]) is vectorised as it is, its
 // result written where it is inserted: no reshapes of its operands, whose
