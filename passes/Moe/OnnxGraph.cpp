@@ -219,9 +219,8 @@ std::optional<double> graph::foldScalar(Value v) {
   ElementsAttr attr = constantAttr(v);
   if (!attr || attr.getNumElements() != 1)
     return std::nullopt;
-  if (auto floats = dyn_cast<DenseFPElementsAttr>(attr)) {
+  if (auto floats = dyn_cast<DenseFPElementsAttr>(attr))
     return toDouble(*floats.getValues<APFloat>().begin());
-  }
   if (auto ints = dyn_cast<DenseIntElementsAttr>(attr))
     return double((*ints.getValues<APInt>().begin()).getSExtValue());
   return std::nullopt;
